@@ -1,0 +1,70 @@
+# pyrt developer entry points. `make test` and `make demo` do all set-up on a
+# fresh machine (a virtualenv in .venv, cbindgen in .tools) and then run.
+
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(VENV)/bin/pip
+CBINDGEN_VERSION := 0.29.0
+CBINDGEN    := .tools/bin/cbindgen
+CMAKE_BUILD := build/cmake
+# Cargo shares one target dir between pip, cargo test and CMake, so the core
+# is compiled once per profile.
+export CARGO_TARGET_DIR := $(CURDIR)/target
+
+.PHONY: all deps tools header check-header check-generated build cargo-test pytest ctest test demo bench clean
+
+all: build
+
+$(VENV)/.deps: requirements/dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements/dev.txt
+	touch $@
+
+deps: $(VENV)/.deps
+
+$(CBINDGEN):
+	cargo install --quiet --locked cbindgen --version $(CBINDGEN_VERSION) --root .tools
+
+tools: $(CBINDGEN)
+
+## Regenerates include/pyrt.h from rust/ffi.
+header: $(CBINDGEN)
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate pyrt --output include/pyrt.h
+
+## Fails when the committed header differs from a fresh cbindgen run.
+check-header: $(CBINDGEN)
+	@mkdir -p build
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate pyrt --output build/pyrt.h.fresh
+	@diff -u include/pyrt.h build/pyrt.h.fresh || { echo "include/pyrt.h is stale: run 'make header' and commit it"; exit 1; }
+	@echo "include/pyrt.h matches cbindgen $(CBINDGEN_VERSION)"
+
+check-generated: check-header
+
+## Builds the Rust core and installs the Python package into .venv.
+build: deps
+	$(PIP) install --quiet --no-build-isolation --no-deps .
+
+cargo-test:
+	cargo test --quiet
+
+pytest: build
+	$(VENV)/bin/pytest -q
+
+ctest: build
+	cmake -S . -B $(CMAKE_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	    -DPYRT_CARGO_TARGET_DIR=$(CARGO_TARGET_DIR) -DPython3_EXECUTABLE=$(CURDIR)/$(PY)
+	cmake --build $(CMAKE_BUILD)
+	ctest --test-dir $(CMAKE_BUILD) --output-on-failure
+
+test: deps check-generated cargo-test pytest ctest
+
+demo: build
+	$(PY) examples/demo.py
+
+bench: build
+	$(PY) bench/indicators.py
+
+clean:
+	rm -rf build target $(VENV) .tools

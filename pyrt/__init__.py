@@ -1,0 +1,28 @@
+"""pyrt: a trading-analytics core in Rust, reached through one C ABI.
+
+Indicators (batch and streaming), backtesting, risk metrics, a shared-memory
+ring for market data and ZeroMQ + protobuf messaging. Every function takes
+NumPy arrays (or any 1-D array-like) and hands their memory straight to the
+Rust core; calls release the GIL.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+
+__version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
+
+
+def get_include() -> str:
+    """The folder holding `pyrt.h`, for compiling C or C++ against this pyrt."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+
+
+def get_library_path() -> str:
+    """The path of the bundled shared library (libpyrt.so) to link or load."""
+    return LIBRARY_PATH
+
+
+__all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]

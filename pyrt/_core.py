@@ -1,0 +1,118 @@
+"""The one place Python meets the C ABI: `ffi`, `lib`, `check(status)`, the
+exception classes and the array conversion every wrapper uses."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ._native import ffi, lib
+
+__all__ = [
+    "ffi",
+    "lib",
+    "check",
+    "PyrtError",
+    "PyrtValueError",
+    "PyrtStateError",
+    "PyrtOSError",
+    "PyrtTimeoutError",
+    "PyrtPanic",
+    "as_f64_array",
+    "f64_ptr",
+    "LIBRARY_PATH",
+]
+
+
+class PyrtError(Exception):
+    """Base class of every error raised by pyrt; `.status` is the PyrtStatus."""
+
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PyrtValueError(PyrtError, ValueError):
+    """A bad argument (PYRT_INVALID_ARGUMENT, PYRT_NULL_POINTER, PYRT_BUFFER_TOO_SMALL)."""
+
+
+class PyrtStateError(PyrtError, ValueError):
+    """Saved state or a shared-memory region that does not decode (PYRT_INVALID_STATE, PYRT_BAD_LAYOUT)."""
+
+
+class PyrtOSError(PyrtError, OSError):
+    """The operating system refused (PYRT_IO_ERROR)."""
+
+
+class PyrtTimeoutError(PyrtError, TimeoutError):
+    """Nothing arrived before the deadline (PYRT_TIMEOUT)."""
+
+
+class PyrtMessagingError(PyrtError, RuntimeError):
+    """A ZeroMQ socket failed (PYRT_MESSAGING_ERROR, PYRT_DECODE_ERROR)."""
+
+
+class PyrtPanic(PyrtError, RuntimeError):
+    """A bug inside pyrt, caught at the C boundary (PYRT_PANIC, PYRT_INTERNAL)."""
+
+
+_ERROR_CLASS = {
+    lib.PYRT_INVALID_ARGUMENT: PyrtValueError,
+    lib.PYRT_NULL_POINTER: PyrtValueError,
+    lib.PYRT_BUFFER_TOO_SMALL: PyrtValueError,
+    lib.PYRT_INVALID_STATE: PyrtStateError,
+    lib.PYRT_BAD_LAYOUT: PyrtStateError,
+    lib.PYRT_IO_ERROR: PyrtOSError,
+    lib.PYRT_TIMEOUT: PyrtTimeoutError,
+    lib.PYRT_MESSAGING_ERROR: PyrtMessagingError,
+    lib.PYRT_DECODE_ERROR: PyrtMessagingError,
+    lib.PYRT_PANIC: PyrtPanic,
+    lib.PYRT_INTERNAL: PyrtPanic,
+}
+
+
+def error_for(status: int) -> PyrtError:
+    """The exception for a non-zero status, carrying this thread's last message."""
+    message = ffi.string(lib.pyrt_last_error_message()).decode("utf-8", "replace")
+    cls = _ERROR_CLASS.get(status, PyrtError)
+    return cls(message or f"pyrt call failed with status {status}", status)
+
+
+def check(status: int) -> None:
+    """Raises the matching `PyrtError` subclass unless `status` is PYRT_OK."""
+    if status:
+        raise error_for(status)
+
+
+def as_f64_array(values: Any, name: str) -> np.ndarray:
+    """Any 1-D array-like of numbers -> a C-contiguous float64 array (no copy
+    when it already is one). Raises ValueError naming `name` otherwise."""
+    try:
+        array = np.ascontiguousarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PyrtValueError(f"{name}: expected a 1-D array of numbers ({exc})") from None
+    if array.ndim != 1:
+        raise PyrtValueError(f"{name}: expected a 1-D array, got {array.ndim}-D with shape {array.shape}")
+    return array
+
+
+def f64_ptr(array: np.ndarray) -> Any:
+    """A `double *` into a contiguous float64 array, for the duration of a call."""
+    return ffi.from_buffer("double[]", array)
+
+
+def _check_library() -> None:
+    """Refuses a libpyrt built for another ABI than this package's header."""
+    found = lib.pyrt_abi_version()
+    if found != lib.PYRT_ABI_VERSION:
+        raise ImportError(
+            f"pyrt: the shared library has ABI version {found}, but this package was built "
+            f"for ABI version {lib.PYRT_ABI_VERSION}; reinstall pyrt so that both match"
+        )
+
+
+_check_library()
+
+LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpyrt.so.0")

@@ -1,0 +1,1 @@
+//! backtest: pure Rust (filled in by its own change).

@@ -1,0 +1,1 @@
+//! extern "C" layer for `crate::messaging` (filled in by its own change).

@@ -1,0 +1,1 @@
+//! extern "C" layer for `crate::sweep` (filled in by its own change).

@@ -1,0 +1,1 @@
+//! indicators: pure Rust (filled in by its own change).

@@ -1,0 +1,1 @@
+//! ipc: pure Rust (filled in by its own change).

@@ -1,0 +1,1 @@
+//! messaging: pure Rust (filled in by its own change).

@@ -1,0 +1,1 @@
+//! risk: pure Rust (filled in by its own change).

@@ -1,0 +1,1 @@
+//! sweep: pure Rust (filled in by its own change).

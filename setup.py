@@ -1,0 +1,90 @@
+"""Builds pyrt: the Rust core as one shared library inside the package
+(setuptools-rust), then the cffi extension `pyrt._native` linked against it.
+
+The cffi declarations are generated from include/pyrt.h at build time (see
+pyrt/_build_ffi.py), so the Python side can never disagree with the header.
+"""
+
+import os
+import re
+import shutil
+import sys
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+from setuptools_rust import Binding, RustExtension
+from setuptools_rust.build import build_rust
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "pyrt"))
+
+
+# Linux: the file is named after its soname (set by build.rs), so programs
+# linked against it, the cffi extension among them, find it beside themselves.
+LIBRARY_FILE = {"darwin": "libpyrt.dylib", "win32": "pyrt.dll"}.get(sys.platform, "libpyrt.so.0")
+
+
+def cargo_version() -> str:
+    with open(os.path.join(HERE, "Cargo.toml"), encoding="utf-8") as f:
+        return re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.M).group(1)
+
+
+class BuildPyWithHeader(build_py):
+    """Ships include/pyrt.h inside the package, for `pyrt.get_include()`."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "pyrt", "include")
+        os.makedirs(target, exist_ok=True)
+        shutil.copy2(os.path.join(HERE, "include", "pyrt.h"), target)
+
+
+class BuildRustPlainName(build_rust):
+    """Installs the cdylib under its plain platform name (libpyrt.so), not a
+    Python-extension name: it is a C library that C and C++ programs link too."""
+
+    def get_dylib_ext_path(self, ext, target_fname):
+        python_style = super().get_dylib_ext_path(ext, target_fname)
+        return os.path.join(os.path.dirname(python_style), LIBRARY_FILE)
+
+
+class BuildRustThenCffi(build_ext):
+    """Runs cargo first: the cffi extension links against libpyrt."""
+
+    def run(self):
+        build_rust = self.get_finalized_command("build_rust")
+        build_rust.inplace = self.inplace
+        build_rust.run()
+        package_dir = HERE if self.inplace else self.build_lib
+        library = os.path.join(package_dir, "pyrt", LIBRARY_FILE)
+        for ext in self.extensions:
+            if ext.name == "pyrt._native":
+                ext.extra_objects.append(library)
+        super().run()
+
+
+def cffi_extension():
+    import _build_ffi
+
+    return _build_ffi.ffibuilder.distutils_extension(os.path.join("build", "cffi"))
+
+
+setup(
+    version=cargo_version(),
+    rust_extensions=[
+        RustExtension(
+            "pyrt.libpyrt",
+            path="Cargo.toml",
+            binding=Binding.NoBinding,
+            py_limited_api=False,
+        )
+    ],
+    ext_modules=[cffi_extension()],
+    cmdclass={
+        "build_py": BuildPyWithHeader,
+        "build_rust": BuildRustPlainName,
+        "build_ext": BuildRustThenCffi,
+    },
+    zip_safe=False,
+)

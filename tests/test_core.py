@@ -1,0 +1,45 @@
+"""The package's load-time contract: version, include and library paths, ABI."""
+
+import os
+import subprocess
+import sys
+
+import pyrt
+from pyrt._core import ffi, lib
+
+
+def test_version_matches_the_library():
+    assert pyrt.__version__ == ffi.string(lib.pyrt_version()).decode()
+    assert pyrt.__version__.count(".") == 2
+
+
+def test_include_and_library_paths_exist():
+    assert os.path.isfile(os.path.join(pyrt.get_include(), "pyrt.h"))
+    assert os.path.isfile(pyrt.get_library_path())
+
+
+def test_abi_versions_agree():
+    assert lib.pyrt_abi_version() == lib.PYRT_ABI_VERSION
+
+
+def test_installed_header_is_the_committed_one():
+    repo_header = os.path.join(os.path.dirname(__file__), os.pardir, "include", "pyrt.h")
+    with open(repo_header, "rb") as a, open(os.path.join(pyrt.get_include(), "pyrt.h"), "rb") as b:
+        assert a.read() == b.read(), "installed pyrt.h differs: rebuild the package"
+
+
+def test_a_c_program_builds_against_the_installed_package(tmp_path):
+    source = tmp_path / "probe.c"
+    source.write_text(
+        '#include <stdio.h>\n#include <pyrt.h>\n'
+        'int main(void) { printf("%s %u", pyrt_version(), pyrt_abi_version()); return 0; }\n'
+    )
+    exe = tmp_path / "probe"
+    lib_dir = os.path.dirname(pyrt.get_library_path())
+    subprocess.run(
+        ["cc", "-Wall", "-Werror", str(source), "-I", pyrt.get_include(), pyrt.get_library_path(),
+         f"-Wl,-rpath,{lib_dir}", "-o", str(exe)],
+        check=True,
+    )
+    out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+    assert out == f"{pyrt.__version__} {lib.PYRT_ABI_VERSION}"
