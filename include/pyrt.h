@@ -25,10 +25,137 @@
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
 #define PYRT_ABI_VERSION 1
 
+// The outcome of `pyrt_backtest_run`: statistics and the trade log.
+// Immutable once made: may be read from several threads at once.
+typedef struct PyrtBacktestResult PyrtBacktestResult;
+
+// A position in one symbol: signed quantity, average entry price, realized
+// and unrealized P&L. One thread at a time.
+typedef struct PyrtPosition PyrtPosition;
+
 // The result of every fallible call: `PYRT_OK` (0) or one of the codes below.
 // Codes are grouped: 1xx bad arguments, 5xx shared-memory ring,
 // 6xx messaging, 9xx internal.
 typedef int32_t PyrtStatus;
+
+// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
+// (100000, 0, 0, 1, 252, false).
+typedef struct {
+  // Starting cash, > 0.
+  double initial_capital;
+  // Fixed cost per fill, >= 0.
+  double commission;
+  // Fills at `price * (1 ± slippage_bps / 1e4)`; in [0, 10000).
+  double slippage_bps;
+  // Share of the cash an opening trade commits, in (0, 1].
+  double position_size;
+  // Annualisation of the Sharpe ratio, > 0.
+  double periods_per_year;
+  // A -1 signal opens a short when true; otherwise it only closes a long.
+  bool allow_short;
+} PyrtBacktestConfig;
+
+// The statistics of a backtest run.
+typedef struct {
+  // final_equity / initial_capital - 1.
+  double total_return;
+  // Of the equity curve's simple returns, ddof=1, times sqrt(periods_per_year); 0 when their std is 0.
+  double sharpe_ratio;
+  // Largest fall from the running peak of the equity curve, a positive fraction.
+  double max_drawdown;
+  // Share of round trips with pnl > 0 (0 when there are none).
+  double win_rate;
+  // Equity after the last bar, the forced close included.
+  double final_equity;
+  // Number of round trips.
+  uint64_t num_trades;
+} PyrtBacktestSummary;
+
+// One round trip of a backtest (64 bytes, C layout).
+typedef struct {
+  uint64_t entry_index;
+  uint64_t exit_index;
+  // +1 long, -1 short.
+  int32_t side;
+  // Explicit padding so the layout is the same everywhere; always 0.
+  uint32_t padding;
+  double quantity;
+  // Fill prices, slippage included.
+  double entry_price;
+  double exit_price;
+  // Net of both commissions.
+  double pnl;
+  // pnl / (quantity * entry_price) (the NumPy field is named "return").
+  double trade_return;
+} PyrtTrade;
+
+// Order side, the values of `OrderRequest.Side` in proto/messages.proto.
+typedef int32_t PyrtOrderSide;
+
+// Order type, the values of `OrderRequest.OrderType` in proto/messages.proto.
+typedef int32_t PyrtOrderType;
+
+// An order for `pyrt_simulate_fills` (40 bytes, C layout).
+typedef struct {
+  // The bar the order is submitted on; it is live from the next bar.
+  uint64_t submit_index;
+  // PYRT_ORDER_SIDE_BUY or PYRT_ORDER_SIDE_SELL.
+  PyrtOrderSide side;
+  // One of PYRT_ORDER_TYPE_*.
+  PyrtOrderType order_type;
+  // > 0.
+  double quantity;
+  // Used by LIMIT and STOP_LIMIT orders (ignored otherwise).
+  double limit_price;
+  // Used by STOP and STOP_LIMIT orders (ignored otherwise).
+  double stop_price;
+} PyrtOrder;
+
+// A fill from `pyrt_simulate_fills` (40 bytes, C layout).
+typedef struct {
+  // Index of the order in the `orders` array.
+  uint64_t order_index;
+  uint64_t bar_index;
+  double price;
+  double quantity;
+  double commission;
+} PyrtFill;
+
+// Slippage model of `pyrt_calculate_slippage`.
+typedef int32_t PyrtSlippageModelKind;
+
+// Parameters of a slippage model; the fields a model does not use are ignored.
+typedef struct {
+  // PYRT_SLIPPAGE_BPS or PYRT_SLIPPAGE_SQUARE_ROOT.
+  PyrtSlippageModelKind kind;
+  // Bps model: in [0, 10000).
+  double slippage_bps;
+  // Square-root model: impact = coefficient * volatility * sqrt(quantity / daily_volume).
+  double coefficient;
+  // Daily volatility of returns, a fraction (square-root model).
+  double volatility;
+  // Traded volume per day, > 0 (square-root model).
+  double daily_volume;
+} PyrtSlippageModel;
+
+// A position's fields, as `PositionSnapshot` in proto/messages.proto.
+typedef struct {
+  // > 0 long, < 0 short, 0 flat.
+  double quantity;
+  // Size-weighted average of the opening fill prices; 0 when flat.
+  double avg_entry_price;
+  // Last fill or mark price (0 before any).
+  double current_price;
+  // quantity * (current_price - avg_entry_price).
+  double unrealized_pnl;
+  // P&L of the closed quantity, minus every commission paid.
+  double realized_pnl;
+  // Timestamp of the last fill or mark, as given by the caller.
+  int64_t last_update_us;
+} PyrtPositionSnapshot;
+
+// Method of `pyrt_calculate_var`.
+typedef int32_t PyrtVarMethod;
 
 #define PYRT_OK 0
 
@@ -73,6 +200,34 @@ typedef int32_t PyrtStatus;
 // A bug in pyrt itself.
 #define PYRT_INTERNAL 901
 
+#define PYRT_ORDER_SIDE_BUY 0
+
+#define PYRT_ORDER_SIDE_SELL 1
+
+#define PYRT_ORDER_TYPE_MARKET 0
+
+#define PYRT_ORDER_TYPE_LIMIT 1
+
+#define PYRT_ORDER_TYPE_STOP 2
+
+#define PYRT_ORDER_TYPE_STOP_LIMIT 3
+
+// `price * (1 ± slippage_bps / 1e4)`.
+#define PYRT_SLIPPAGE_BPS 0
+
+// `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
+#define PYRT_SLIPPAGE_SQUARE_ROOT 1
+
+// -quantile(returns, 1 - confidence), NumPy's default linear quantile.
+#define PYRT_VAR_HISTORICAL 0
+
+// -(mean + z * std(ddof=1)), z the standard normal quantile of 1 - confidence.
+#define PYRT_VAR_PARAMETRIC 1
+
+// As parametric with z replaced by its Cornish-Fisher expansion in the
+// sample skewness and excess kurtosis (biased moments).
+#define PYRT_VAR_CORNISH_FISHER 2
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -86,6 +241,152 @@ const char *pyrt_version(void);
 
 // The ABI version the library was built with; compare with `PYRT_ABI_VERSION`.
 uint32_t pyrt_abi_version(void);
+
+// Writes the default configuration into `*out`.
+PyrtStatus pyrt_backtest_config_default(PyrtBacktestConfig *out);
+
+// PYRT_OK when every field of `*config` is in its domain; otherwise
+// PYRT_INVALID_ARGUMENT with a message naming the first bad field.
+PyrtStatus pyrt_backtest_config_validate(const PyrtBacktestConfig *config);
+
+// Runs a signal-driven backtest over `len` bars.
+//
+// `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
+// (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
+// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
+// values) receives the equity after each bar's fills. On success `*out`
+// is a new result handle (free it with `pyrt_backtest_result_free`); on
+// failure nothing is written.
+PyrtStatus pyrt_backtest_run(const double *prices,
+                             const int32_t *signals,
+                             size_t len,
+                             const PyrtBacktestConfig *config,
+                             double *equity_out,
+                             PyrtBacktestResult **out);
+
+// The statistics of a run.
+PyrtStatus pyrt_backtest_result_summary(const PyrtBacktestResult *result, PyrtBacktestSummary *out);
+
+// The number of round trips of a run (0 for NULL).
+size_t pyrt_backtest_result_num_trades(const PyrtBacktestResult *result);
+
+// Copies the run's round trips, in the order they closed, into `out`
+// (`capacity` rows, at least `pyrt_backtest_result_num_trades`) and writes
+// their number to `*written`. A smaller buffer is PYRT_BUFFER_TOO_SMALL and
+// nothing is written.
+PyrtStatus pyrt_backtest_result_trades(const PyrtBacktestResult *result,
+                                       PyrtTrade *out,
+                                       size_t capacity,
+                                       size_t *written);
+
+// Frees a result handle; NULL is a no-op.
+void pyrt_backtest_result_free(PyrtBacktestResult *result);
+
+// Simulates orders on OHLC bars (`num_bars` each) and writes the fills,
+// ordered by bar then order index, into `fills_out`, their number into
+// `*num_fills`. Each order fills at most once, so `fills_capacity` must be
+// at least `num_orders`.
+//
+// Rules: an order is live from the bar after `submit_index` until it fills;
+// market orders fill at the open; a buy limit fills when low <= limit at
+// min(open, limit), a sell limit when high >= limit at max(open, limit); a
+// buy stop triggers when high >= stop and fills at max(open, stop), a sell
+// stop when low <= stop at min(open, stop); a stop-limit becomes a limit
+// when its stop triggers and fills on the trigger bar only if the trigger
+// price is within the limit (at that price), else from the next bar on as a
+// limit. Market and stop fills pay `slippage_bps` (worse for the taker);
+// every fill pays `commission`.
+PyrtStatus pyrt_simulate_fills(const PyrtOrder *orders,
+                               size_t num_orders,
+                               const double *open,
+                               const double *high,
+                               const double *low,
+                               const double *close,
+                               size_t num_bars,
+                               double slippage_bps,
+                               double commission,
+                               PyrtFill *fills_out,
+                               size_t fills_capacity,
+                               size_t *num_fills);
+
+// The execution price of `len` orders under a slippage model: higher than
+// `price` for buys, lower for sells. Everything is checked before `out`
+// (`len` values) is written.
+PyrtStatus pyrt_calculate_slippage(const double *price,
+                                   const double *quantity,
+                                   const PyrtOrderSide *side,
+                                   size_t len,
+                                   const PyrtSlippageModel *model,
+                                   double *out);
+
+// A new flat position in `symbol` (a non-empty UTF-8 string).
+PyrtStatus pyrt_position_new(const char *symbol, PyrtPosition **out);
+
+// Frees a position; NULL is a no-op.
+void pyrt_position_free(PyrtPosition *position);
+
+// Books a fill: adds, partial closes, full closes and flips (the remainder
+// opens at `price`). The commission is subtracted from realized P&L. The
+// position is then marked at `price`. Nothing changes on failure.
+PyrtStatus pyrt_position_apply_fill(PyrtPosition *position,
+                                    PyrtOrderSide side,
+                                    double quantity,
+                                    double price,
+                                    double commission,
+                                    int64_t timestamp_us);
+
+// Sets the current price and the unrealized P&L at it.
+PyrtStatus pyrt_position_mark(PyrtPosition *position, double price, int64_t timestamp_us);
+
+// The position's current fields.
+PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnapshot *out);
+
+// The position's symbol, valid as long as the handle (NULL for NULL).
+const char *pyrt_position_symbol(const PyrtPosition *position);
+
+// Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
+// a positive loss. Returns must be finite; the parametric methods need at
+// least 2.
+PyrtStatus pyrt_calculate_var(const double *returns,
+                              size_t len,
+                              double confidence,
+                              PyrtVarMethod method,
+                              double *out);
+
+// Conditional value at risk: minus the mean of the floor((len-1) *
+// (1 - confidence)) + 1 smallest returns (empyrical's definition).
+PyrtStatus pyrt_calculate_cvar(const double *returns, size_t len, double confidence, double *out);
+
+// empyrical's Sharpe ratio: mean(r - risk_free) / std(r - risk_free, ddof=1)
+// * sqrt(periods_per_year); NaN for a single return.
+PyrtStatus pyrt_calculate_sharpe(const double *returns,
+                                 size_t len,
+                                 double risk_free,
+                                 double periods_per_year,
+                                 double *out);
+
+// empyrical's Sortino ratio: mean(r - required) * periods_per_year over
+// sqrt(mean(min(r - required, 0)^2)) * sqrt(periods_per_year); NaN for a
+// single return.
+PyrtStatus pyrt_calculate_sortino(const double *returns,
+                                  size_t len,
+                                  double required_return,
+                                  double periods_per_year,
+                                  double *out);
+
+// Largest fall from the running peak of an equity curve (first value > 0),
+// as a positive fraction of the peak.
+PyrtStatus pyrt_calculate_max_drawdown(const double *equity_curve, size_t len, double *out);
+
+// Units to trade: min(capital * risk_per_trade / |entry_price - stop_price|,
+// capital * max_leverage / entry_price). stop_price == entry_price is
+// PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_calculate_position_size(double capital,
+                                        double entry_price,
+                                        double stop_price,
+                                        double risk_per_trade,
+                                        double max_leverage,
+                                        double *out);
 
 #ifdef __cplusplus
 }  // extern "C"
