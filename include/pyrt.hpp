@@ -60,9 +60,121 @@ private:
 // ---- end indicators ----
 
 // ---- backtest ----
+// The outcome of pyrt::backtest: statistics, one equity value per bar, and
+// the round trips in the order they closed.
+struct BacktestRun {
+    PyrtBacktestSummary summary;
+    std::vector<double> equity_curve;
+    std::vector<PyrtTrade> trades;
+};
+
+// A configuration with the library's defaults (100000, 0, 0, 1, 252, long only).
+inline PyrtBacktestConfig default_backtest_config() {
+    PyrtBacktestConfig config;
+    check(pyrt_backtest_config_default(&config));
+    return config;
+}
+
+// Runs pyrt_backtest_run; throws pyrt::Error on bad input (lengths that
+// differ included).
+inline BacktestRun backtest(const std::vector<double> &prices, const std::vector<int32_t> &signals,
+                            const PyrtBacktestConfig &config) {
+    if (prices.size() != signals.size()) {
+        throw Error(PYRT_INVALID_ARGUMENT, "signals: length differs from the length of prices");
+    }
+    BacktestRun run;
+    run.equity_curve.resize(prices.size());
+    PyrtBacktestResult *raw = nullptr;
+    check(pyrt_backtest_run(prices.data(), signals.data(), prices.size(), &config, run.equity_curve.data(), &raw));
+    Handle<PyrtBacktestResult, pyrt_backtest_result_free> result(raw);
+    check(pyrt_backtest_result_summary(result.get(), &run.summary));
+    run.trades.resize(pyrt_backtest_result_num_trades(result.get()));
+    size_t written = 0;
+    check(pyrt_backtest_result_trades(result.get(), run.trades.data(), run.trades.size(), &written));
+    return run;
+}
+
+// Fills of `orders` on OHLC bars, ordered by bar then order index.
+inline std::vector<PyrtFill> simulate_fills(const std::vector<PyrtOrder> &orders, const std::vector<double> &open,
+                                            const std::vector<double> &high, const std::vector<double> &low,
+                                            const std::vector<double> &close, double slippage_bps = 0.0,
+                                            double commission = 0.0) {
+    if (high.size() != open.size() || low.size() != open.size() || close.size() != open.size()) {
+        throw Error(PYRT_INVALID_ARGUMENT, "high, low, close: lengths differ from the length of open");
+    }
+    std::vector<PyrtFill> fills(orders.size());
+    size_t count = 0;
+    check(pyrt_simulate_fills(orders.data(), orders.size(), open.data(), high.data(), low.data(), close.data(),
+                              open.size(), slippage_bps, commission, fills.data(), fills.size(), &count));
+    fills.resize(count);
+    return fills;
+}
+
+// A position in one symbol (one thread at a time).
+class Position {
+public:
+    explicit Position(const std::string &symbol) {
+        PyrtPosition *raw = nullptr;
+        check(pyrt_position_new(symbol.c_str(), &raw));
+        handle_ = Handle<PyrtPosition, pyrt_position_free>(raw);
+    }
+    void apply_fill(PyrtOrderSide side, double quantity, double price, double commission = 0.0,
+                    int64_t timestamp_us = 0) {
+        check(pyrt_position_apply_fill(handle_.get(), side, quantity, price, commission, timestamp_us));
+    }
+    void mark(double price, int64_t timestamp_us = 0) { check(pyrt_position_mark(handle_.get(), price, timestamp_us)); }
+    PyrtPositionSnapshot snapshot() const {
+        PyrtPositionSnapshot s;
+        check(pyrt_position_snapshot(handle_.get(), &s));
+        return s;
+    }
+    std::string symbol() const { return pyrt_position_symbol(handle_.get()); }
+
+private:
+    Handle<PyrtPosition, pyrt_position_free> handle_;
+};
 // ---- end backtest ----
 
 // ---- risk ----
+inline double value_at_risk(const std::vector<double> &returns, double confidence = 0.95,
+                            PyrtVarMethod method = PYRT_VAR_HISTORICAL) {
+    double out = 0.0;
+    check(pyrt_calculate_var(returns.data(), returns.size(), confidence, method, &out));
+    return out;
+}
+
+inline double conditional_value_at_risk(const std::vector<double> &returns, double confidence = 0.95) {
+    double out = 0.0;
+    check(pyrt_calculate_cvar(returns.data(), returns.size(), confidence, &out));
+    return out;
+}
+
+inline double sharpe_ratio(const std::vector<double> &returns, double risk_free = 0.0,
+                           double periods_per_year = 252.0) {
+    double out = 0.0;
+    check(pyrt_calculate_sharpe(returns.data(), returns.size(), risk_free, periods_per_year, &out));
+    return out;
+}
+
+inline double sortino_ratio(const std::vector<double> &returns, double required_return = 0.0,
+                            double periods_per_year = 252.0) {
+    double out = 0.0;
+    check(pyrt_calculate_sortino(returns.data(), returns.size(), required_return, periods_per_year, &out));
+    return out;
+}
+
+inline double max_drawdown(const std::vector<double> &equity_curve) {
+    double out = 0.0;
+    check(pyrt_calculate_max_drawdown(equity_curve.data(), equity_curve.size(), &out));
+    return out;
+}
+
+inline double position_size(double capital, double entry_price, double stop_price, double risk_per_trade = 0.01,
+                            double max_leverage = 1.0) {
+    double out = 0.0;
+    check(pyrt_calculate_position_size(capital, entry_price, stop_price, risk_per_trade, max_leverage, &out));
+    return out;
+}
 // ---- end risk ----
 
 // ---- ipc ----
