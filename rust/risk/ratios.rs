@@ -40,8 +40,15 @@ pub fn sharpe_ratio(returns: &[f64], risk_free: f64, periods_per_year: f64) -> R
         &adjusted
     };
     let mu = mean(values);
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let std = if lo == hi { 0.0 } else { std_around(values, mu, 1) };
+    let mut std = std_around(values, mu, 1);
+    // Identical values leave a rounding residue of at most about n * eps * |mean|
+    // instead of an exact zero; only then is the (exact) check worth a pass.
+    if std <= mu.abs() * values.len() as f64 * 4.0 * f64::EPSILON {
+        let first = values[0];
+        if values.iter().all(|&x| x == first) {
+            std = 0.0;
+        }
+    }
     Ok(mu / std * periods_per_year.sqrt())
 }
 
