@@ -22,11 +22,32 @@ def sample(seed, n, kind="normal"):
 CONFIDENCES = [0.5, 0.9, 0.95, 0.975, 0.99, 0.999]
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 10, 101, 1000, 12345])
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 101, 1000, 12345, 50_000, 200_001])
 @pytest.mark.parametrize("confidence", CONFIDENCES)
 def test_historical_var_is_minus_numpy_linear_quantile(n, confidence):
     r = sample(n, n, "t")
     assert pyrt.calculate_var(r, confidence) == -np.quantile(r, 1 - confidence)
+
+
+def large_awkward_inputs():
+    """Large inputs (the selection samples them) with ties, a constant run,
+    a periodic pattern that a strided sample misreads, and sorted data."""
+    rng = np.random.default_rng(5)
+    n = 100_000
+    yield np.round(rng.normal(0, 0.01, n), 3)                       # heavy ties
+    yield np.where(rng.random(n) < 0.3, -0.02, rng.normal(0, 0.01, n))  # a mass point in the tail
+    yield np.tile(np.array([-0.05] + [0.01] * 23), n // 24 + 1)[:n]  # periodic: the sample sees one value
+    yield np.sort(rng.normal(0, 0.01, n))
+    yield np.sort(rng.normal(0, 0.01, n))[::-1].copy()
+    yield np.full(n, 0.003)
+
+
+@pytest.mark.parametrize("confidence", [0.5, 0.95, 0.99, 0.9999])
+def test_tail_measures_on_large_awkward_inputs(confidence):
+    for r in large_awkward_inputs():
+        assert pyrt.calculate_var(r, confidence) == -np.quantile(r, 1 - confidence)
+        want = -empyrical.conditional_value_at_risk(r, cutoff=1 - confidence)
+        assert pyrt.calculate_cvar(r, confidence) == pytest.approx(want, rel=1e-11, abs=1e-17)
 
 
 @settings(max_examples=100, deadline=None)
@@ -107,6 +128,10 @@ def test_ratio_edge_cases_follow_empyrical():
     assert np.isnan(pyrt.calculate_sortino(one)) and np.isnan(empyrical.sortino_ratio(one))
     flat = np.array([0.01, 0.01, 0.01])
     assert pyrt.calculate_sharpe(flat) == empyrical.sharpe_ratio(flat) == np.inf
+    long_flat = np.full(100_000, 0.001)
+    assert pyrt.calculate_sharpe(long_flat) == empyrical.sharpe_ratio(long_flat) == np.inf
+    zeros = np.zeros(10)
+    assert np.isnan(pyrt.calculate_sharpe(zeros)) and np.isnan(empyrical.sharpe_ratio(zeros))
     up = np.array([0.01, 0.02, 0.03])
     with np.errstate(divide="ignore"):
         assert pyrt.calculate_sortino(up) == empyrical.sortino_ratio(up) == np.inf
