@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Callable
 
 import numpy as np
 
@@ -49,8 +50,20 @@ def check_records(records: np.ndarray, start: int) -> None:
             )
 
 
-def produce(ring: SharedRing, start: int, stop: int, batch: int = 8192, timeout: float = TIMEOUT_SECONDS) -> None:
-    """Pushes records start..stop-1 with push_many, waiting while the ring is full."""
+def _peer_alive() -> bool:
+    return True
+
+
+def produce(
+    ring: SharedRing,
+    start: int,
+    stop: int,
+    batch: int = 8192,
+    timeout: float = TIMEOUT_SECONDS,
+    peer_alive: Callable[[], bool] = _peer_alive,
+) -> None:
+    """Pushes records start..stop-1 with push_many, waiting while the ring is
+    full (until `timeout`, or until `peer_alive()` says the consumer is gone)."""
     records = seq_records(start, stop)
     deadline = time.monotonic() + timeout
     sent = 0
@@ -58,20 +71,28 @@ def produce(ring: SharedRing, start: int, stop: int, batch: int = 8192, timeout:
         pushed = ring.push_many(records[sent : sent + batch])
         sent += pushed
         if pushed == 0:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"producer: timed out after {start + sent} records")
+            if time.monotonic() > deadline or not peer_alive():
+                raise TimeoutError(f"producer: stuck after {start + sent} records (timeout or consumer gone)")
             time.sleep(0)
 
 
-def consume(ring: SharedRing, start: int, count: int, batch: int = 8192, timeout: float = TIMEOUT_SECONDS) -> None:
-    """Pops `count` records with pop_many and checks they are start..start+count-1."""
+def consume(
+    ring: SharedRing,
+    start: int,
+    count: int,
+    batch: int = 8192,
+    timeout: float = TIMEOUT_SECONDS,
+    peer_alive: Callable[[], bool] = _peer_alive,
+) -> None:
+    """Pops `count` records with pop_many and checks they are start..start+count-1
+    (waiting until `timeout`, or until `peer_alive()` says the producer is gone)."""
     deadline = time.monotonic() + timeout
     got = 0
     while got < count:
         records = ring.pop_many(min(batch, count - got))
         if len(records) == 0:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"consumer: timed out after {start + got} records")
+            if time.monotonic() > deadline or not (peer_alive() or len(ring)):
+                raise TimeoutError(f"consumer: stuck after {start + got} records (timeout or producer gone)")
             time.sleep(0)
             continue
         check_records(records, start + got)
@@ -99,12 +120,15 @@ def _run_with_c_peer(role: str, program: str, count: int) -> int:
     try:
         peer = subprocess.Popen([program, name, str(count), str(TIMEOUT_SECONDS)])
         try:
+            def alive() -> bool:
+                return peer.poll() is None
+
             if role == "c-producer":
-                consume(ring, 0, count)
+                consume(ring, 0, count, peer_alive=alive)
                 if ring.pop() is not None:
                     raise AssertionError("records beyond the expected count")
             else:
-                produce(ring, 0, count)
+                produce(ring, 0, count, peer_alive=alive)
             code = peer.wait(timeout=TIMEOUT_SECONDS)
         finally:
             if peer.poll() is None:
