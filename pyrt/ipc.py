@@ -12,6 +12,7 @@ It lives until `SharedRing.unlink`, even when no process has it open.
 
 from __future__ import annotations
 
+import struct
 from types import TracebackType
 from typing import Any, NamedTuple, Optional, Type
 
@@ -58,6 +59,11 @@ class Record(NamedTuple):
     timestamp_us: int
 
 
+_unpack_record = struct.Struct("=I4xddQ").unpack_from
+_make_record = Record._make
+_EMPTY = lib.PYRT_EMPTY
+
+
 def _name_bytes(name: str) -> bytes:
     if not isinstance(name, str):
         raise PyrtValueError(f"name: expected a str, got {type(name).__name__}")
@@ -79,7 +85,7 @@ class SharedRing:
     collected). Closing never removes the ring: `SharedRing.unlink` does.
     """
 
-    __slots__ = ("_ring", "_name", "_capacity", "_one")
+    __slots__ = ("_ring", "_name", "_capacity", "_one", "_one_bytes")
 
     def __init__(self, raw: Any, name: str) -> None:
         """Wraps a raw `PyrtRing *`; use `create` or `open` instead."""
@@ -87,6 +93,7 @@ class SharedRing:
         self._name = name
         self._capacity = int(lib.pyrt_ring_capacity(raw))
         self._one = ffi.new("PyrtMarketDataRecord *")
+        self._one_bytes = ffi.buffer(self._one)
 
     @classmethod
     def create(cls, name: str, capacity: int) -> "SharedRing":
@@ -200,12 +207,12 @@ class SharedRing:
 
         Returns: a `Record`, or None when the ring is empty.
         """
-        one = self._one
-        status = lib.pyrt_ring_pop(self._handle(), one)
-        if status == lib.PYRT_EMPTY:
+        status = lib.pyrt_ring_pop(self._handle(), self._one)
+        if status == _EMPTY:
             return None
         check(status)
-        return Record(one.symbol_id, one.price, one.volume, one.timestamp_us)
+        # One struct unpack of the record's bytes is cheaper than four cdata reads.
+        return _make_record(_unpack_record(self._one_bytes))
 
     def pop_many(self, max_records: int) -> np.ndarray:
         """Takes up to `max_records` of the oldest records in one call: the
