@@ -10,8 +10,11 @@ import sys
 import time
 import uuid
 
+from collections import deque
+
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import pyrt
 from pyrt._core import ffi, lib
@@ -258,3 +261,49 @@ def test_a_consumer_killed_at_a_random_moment_leaves_a_consistent_ring(name):
             out = replacement.pop_many(total)
         assert len(out) == left
         check_records(out, total - left)
+
+
+_operation = st.one_of(
+    st.tuples(st.just("push"), st.integers(0, 2**32 - 1)),
+    st.tuples(st.just("push_many"), st.integers(0, 12)),
+    st.tuples(st.just("pop"), st.just(0)),
+    st.tuples(st.just("pop_many"), st.integers(0, 12)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(capacity_log2=st.integers(0, 4), operations=st.lists(_operation, max_size=60))
+def test_the_ring_behaves_like_a_bounded_fifo(capacity_log2, operations):
+    """Any sequence of pushes and pops agrees with a bounded deque model."""
+    capacity = 1 << capacity_log2
+    ring_name = f"pyrt-test-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    model: deque = deque()
+    sent = 0
+    try:
+        with SharedRing.create(ring_name, capacity) as ring:
+            for op, arg in operations:
+                if op == "push":
+                    ok = ring.push(arg, float(sent), 1.0, sent)
+                    assert ok == (len(model) < capacity)
+                    if ok:
+                        model.append((arg, sent))
+                        sent += 1
+                elif op == "push_many":
+                    batch = seq_records(sent, sent + arg)
+                    pushed = ring.push_many(batch)
+                    assert pushed == min(arg, capacity - len(model))
+                    model.extend((int(r["symbol_id"]), int(r["timestamp_us"])) for r in batch[:pushed])
+                    sent += pushed
+                elif op == "pop":
+                    got = ring.pop()
+                    if model:
+                        assert (got.symbol_id, got.timestamp_us) == model.popleft()
+                    else:
+                        assert got is None
+                else:
+                    out = ring.pop_many(arg)
+                    expected = [model.popleft() for _ in range(min(arg, len(model)))]
+                    assert [(int(r["symbol_id"]), int(r["timestamp_us"])) for r in out] == expected
+                assert len(ring) == len(model)
+    finally:
+        SharedRing.unlink(ring_name, missing_ok=True)

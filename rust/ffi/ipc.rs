@@ -120,8 +120,8 @@ pub unsafe extern "C" fn pyrt_ring_open(name: *const c_char, out: *mut *mut Pyrt
 pub unsafe extern "C" fn pyrt_ring_push(ring: *mut PyrtRing, rec: *const PyrtMarketDataRecord) -> PyrtStatus {
     ffi_boundary! {
         let ring = handle_mut(ring, "ring")?;
-        let rec = handle_ref(rec, "rec")?;
-        if ring.ring.push(rec)? {
+        let rec = input_slice(rec, 1, "rec")?;
+        if ring.ring.push(&rec[0])? {
             Ok(())
         } else {
             Err(full())
@@ -135,9 +135,12 @@ pub unsafe extern "C" fn pyrt_ring_push(ring: *mut PyrtRing, rec: *const PyrtMar
 pub unsafe extern "C" fn pyrt_ring_pop(ring: *mut PyrtRing, out: *mut PyrtMarketDataRecord) -> PyrtStatus {
     ffi_boundary! {
         let ring = handle_mut(ring, "ring")?;
-        ensure_out(out, "out")?;
+        let out = output_slice(out, 1, "out")?;
         match ring.ring.pop()? {
-            Some(record) => write_out(out, record, "out"),
+            Some(record) => {
+                out[0] = record;
+                Ok(())
+            }
             None => Err(empty()),
         }
     }
@@ -250,6 +253,11 @@ mod tests {
             assert_eq!(pyrt_ring_push(ring, null()), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("rec"));
             assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_INVALID_ARGUMENT);
+            let mut bytes = [0u64; 8];
+            let misaligned = (bytes.as_mut_ptr() as *mut u8).add(1) as *mut PyrtMarketDataRecord;
+            assert_eq!(pyrt_ring_push(ring, misaligned), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().contains("not aligned"), "{}", last_error());
+            assert_eq!(pyrt_ring_len(ring), 0);
             let mut count = 7usize;
             assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("recs"));

@@ -75,7 +75,9 @@ impl Ring {
         };
         validate_header(&header, map.len(), &what)?;
         let ring = Ring::attach(map, what, header.capacity);
-        ring.consistent(ring.producer().load(Acquire), ring.consumer().load(Acquire))?;
+        // Consumer first: the producer cursor read after it is at least as large.
+        let consumer = ring.consumer().load(Acquire);
+        ring.consistent(ring.producer().load(Acquire), consumer)?;
         Ok(ring)
     }
 
@@ -138,30 +140,32 @@ impl Ring {
     }
 
     /// Free slots for a producer at `producer`, re-reading the consumer
-    /// cursor only when the cached one leaves fewer than `wanted`.
+    /// cursor only when the cached one leaves fewer than `wanted` (or is
+    /// stale beyond use, after another handle produced).
     fn free_slots(&mut self, producer: u64, wanted: u64) -> Result<u64> {
-        let mut used = self.consistent(producer, self.seen_consumer)?;
-        if self.capacity - used < wanted {
-            self.seen_consumer = self.consumer().load(Acquire);
-            used = self.consistent(producer, self.seen_consumer)?;
+        let used = producer.wrapping_sub(self.seen_consumer);
+        if used <= self.capacity && self.capacity - used >= wanted {
+            return Ok(self.capacity - used);
         }
-        Ok(self.capacity - used)
+        self.seen_consumer = self.consumer().load(Acquire);
+        Ok(self.capacity - self.consistent(producer, self.seen_consumer)?)
     }
 
     /// Records ready for a consumer at `consumer`, re-reading the producer
-    /// cursor only when the cached one shows fewer than `wanted`.
+    /// cursor only when the cached one shows fewer than `wanted` (or is stale
+    /// beyond use, after another handle consumed).
     fn ready_records(&mut self, consumer: u64, wanted: u64) -> Result<u64> {
-        let mut ready = self.consistent(self.seen_producer, consumer)?;
-        if ready < wanted {
-            self.seen_producer = self.producer().load(Acquire);
-            ready = self.consistent(self.seen_producer, consumer)?;
+        let ready = self.seen_producer.wrapping_sub(consumer);
+        if ready <= self.capacity && ready >= wanted {
+            return Ok(ready);
         }
-        Ok(ready)
+        self.seen_producer = self.producer().load(Acquire);
+        self.consistent(self.seen_producer, consumer)
     }
 
     /// Appends one record; `Ok(false)` when the ring is full (nothing written).
     pub fn push(&mut self, record: &PyrtMarketDataRecord) -> Result<bool> {
-        let producer = self.producer().load(Relaxed);
+        let producer = self.producer().load(Acquire);
         if self.free_slots(producer, 1)? == 0 {
             return Ok(false);
         }
@@ -172,7 +176,7 @@ impl Ring {
 
     /// Takes the oldest record; `Ok(None)` when the ring is empty.
     pub fn pop(&mut self) -> Result<Option<PyrtMarketDataRecord>> {
-        let consumer = self.consumer().load(Relaxed);
+        let consumer = self.consumer().load(Acquire);
         if self.ready_records(consumer, 1)? == 0 {
             return Ok(None);
         }
@@ -188,7 +192,7 @@ impl Ring {
         if records.is_empty() {
             return Ok(0);
         }
-        let producer = self.producer().load(Relaxed);
+        let producer = self.producer().load(Acquire);
         let free = self.free_slots(producer, records.len() as u64)?;
         let n = (records.len() as u64).min(free) as usize;
         if n == 0 {
@@ -210,7 +214,7 @@ impl Ring {
         if out.is_empty() {
             return Ok(0);
         }
-        let consumer = self.consumer().load(Relaxed);
+        let consumer = self.consumer().load(Acquire);
         let ready = self.ready_records(consumer, out.len() as u64)?;
         let n = (out.len() as u64).min(ready) as usize;
         if n == 0 {
@@ -323,6 +327,30 @@ mod tests {
     }
 
     #[test]
+    fn handles_may_take_turns_as_producer_and_consumer() {
+        let name = TempName::new("turns");
+        let mut a = Ring::create(&name.0, 4).unwrap();
+        let mut b = Ring::open(&name.0).unwrap();
+        let mut next_in = 0u64;
+        let mut next_out = 0u64;
+        // Each round another handle produces and another consumes, so every
+        // cached cursor is far behind the shared one.
+        for round in 0..40u64 {
+            let (producer, consumer) = if round % 3 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+            for _ in 0..3 {
+                assert!(producer.push(&rec(next_in)).unwrap());
+                next_in += 1;
+            }
+            let mut out = [PyrtMarketDataRecord::default(); 3];
+            assert_eq!(consumer.pop_batch(&mut out).unwrap(), 3);
+            for r in out {
+                assert_eq!(r, rec(next_out));
+                next_out += 1;
+            }
+        }
+    }
+
+    #[test]
     fn create_refuses_an_existing_name_and_open_a_missing_one() {
         let name = TempName::new("exists");
         let _ring = Ring::create(&name.0, 2).unwrap();
@@ -381,6 +409,7 @@ mod tests {
             while next < total {
                 assert!(Instant::now() < deadline, "producer timed out at {next}");
                 // Alternate single pushes and batches of varying size.
+                let before = next;
                 if next % 3 == 0 {
                     if producer.push(&rec(next)).unwrap() {
                         next += 1;
@@ -391,12 +420,19 @@ mod tests {
                     batch.extend((next..(next + size).min(total)).map(rec));
                     next += producer.push_batch(&batch).unwrap() as u64;
                 }
+                if next == before {
+                    // Full: let the consumer run if both share a CPU.
+                    std::thread::yield_now();
+                }
             }
         });
         let mut expected = 0u64;
         let mut out = vec![PyrtMarketDataRecord::default(); 100];
         while expected < total {
             assert!(Instant::now() < deadline, "consumer timed out at {expected}");
+            if consumer.is_empty() {
+                std::thread::yield_now();
+            }
             if expected % 2 == 0 {
                 if let Some(r) = consumer.pop().unwrap() {
                     assert_eq!(r, rec(expected));
