@@ -66,6 +66,7 @@ demo: build
 bench: build
 	$(PIP) install --quiet -r requirements/bench.txt
 	$(PY) bench/indicators.py
+	$(PY) bench/ipc.py
 	$(PY) bench/backtest.py
 
 clean:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+from . import ipc
 from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, STOP_LIMIT, TRADE_DTYPE,
                        BacktestConfig, BacktestResults, Position, backtest_strategy, calculate_slippage,
                        simulate_fills)
@@ -30,7 +31,7 @@ def get_library_path() -> str:
     return LIBRARY_PATH
 
 
-__all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]
+__all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "ipc"]
 __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_fills", "calculate_slippage",
             "Position", "TRADE_DTYPE", "ORDER_DTYPE", "FILL_DTYPE", "BUY", "SELL", "MARKET", "LIMIT", "STOP",
             "STOP_LIMIT"]
