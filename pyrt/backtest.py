@@ -161,6 +161,9 @@ class BacktestConfig:
         fields[name] = value
         object.__setattr__(self, "_struct", BacktestConfig(**fields)._struct)
 
+    def __reduce__(self) -> tuple:
+        return (BacktestConfig, tuple(getattr(self, f) for f in _CONFIG_FIELDS))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BacktestConfig):
             return NotImplemented

@@ -251,6 +251,9 @@ def test_config_defaults_assignment_and_repr():
         config.leverage = 3
     assert config == pyrt.BacktestConfig(commission=2.5)
     assert "commission=2.5" in repr(config)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(config)) == config
     with pytest.raises(ValueError, match="^config:"):
         pyrt.backtest_strategy([1.0], [0], config={"commission": 1.0})
 
