@@ -83,8 +83,26 @@ pub fn validate_inputs(prices: &[f64], signals: &[i32], equity_len: usize) -> Re
             format!("length {} differs from the length of prices ({})", equity_len, prices.len()),
         ));
     }
-    // Branch-free scans first (they vectorise); the index is only searched on failure.
-    let bad_price = prices.iter().fold(false, |acc, &p| acc | !(p > 0.0) | !(p < f64::INFINITY));
+    // Branch-free scans first (they vectorise); the index is only searched on
+    // failure. `x * 0.0` is NaN exactly for NaN and ±inf, so the sums stay 0
+    // only for finite prices; the running minimum (which skips NaN) then
+    // decides positivity.
+    let mut lowest = [f64::INFINITY; 4];
+    let mut poison = [0.0f64; 4];
+    let chunks = prices.chunks_exact(4);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for lane in 0..4 {
+            let x = chunk[lane];
+            lowest[lane] = if x < lowest[lane] { x } else { lowest[lane] };
+            poison[lane] += x * 0.0;
+        }
+    }
+    for &x in rest {
+        lowest[0] = if x < lowest[0] { x } else { lowest[0] };
+        poison[0] += x * 0.0;
+    }
+    let bad_price = !(lowest.iter().all(|&x| x > 0.0) && poison.iter().sum::<f64>() == 0.0);
     if bad_price {
         let (i, p) = prices.iter().enumerate().find(|(_, &p)| !(p > 0.0 && p.is_finite())).expect("a bad price");
         return Err(Error::invalid("prices", format!("must be finite and > 0, got {p} at index {i}")));
@@ -303,6 +321,23 @@ mod tests {
         let e = run(&[], &[], &c, &mut [], &mut trades).unwrap_err();
         assert!(e.message.starts_with("prices:"), "{}", e.message);
         assert_eq!(equity, vec![-7.0; 3]);
+    }
+
+    #[test]
+    fn every_kind_of_bad_price_is_found_anywhere() {
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, -1.0] {
+            for n in [1usize, 4, 7, 9, 64] {
+                for at in [0, n / 2, n - 1] {
+                    let mut prices = vec![10.0; n];
+                    prices[at] = bad;
+                    let e = validate_inputs(&prices, &vec![0; n], n).unwrap_err();
+                    assert!(e.message.starts_with("prices:") && e.message.ends_with(&format!("at index {at}")), "{}", e.message);
+                }
+            }
+        }
+        validate_inputs(&[f64::MIN_POSITIVE, f64::MAX, 1e-300], &[0, 1, -1], 3).unwrap();
+        let e = validate_inputs(&[1.0; 6], &[0, 0, 0, 0, 0, i32::MIN], 6).unwrap_err();
+        assert!(e.message.contains("at index 5"), "{}", e.message);
     }
 
     #[test]
