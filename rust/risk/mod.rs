@@ -16,15 +16,16 @@ pub use ratios::{max_drawdown, position_size, sharpe_ratio, sortino_ratio};
 pub use var::{conditional_value_at_risk, value_at_risk, VarMethod};
 
 use crate::error::{Error, Result};
+use moments::lane_sum;
 
 /// Refuses empty or non-finite returns, naming the argument and the index.
 pub(crate) fn check_finite(values: &[f64], name: &str) -> Result<()> {
     if values.is_empty() {
         return Err(Error::invalid(name, "must not be empty"));
     }
-    // The branch-free scan vectorises; the index is searched only on failure.
-    let bad = values.iter().fold(false, |acc, &x| acc | !(x.abs() < f64::INFINITY));
-    if bad {
+    // `x * 0.0` is NaN exactly for NaN and ±inf: a branch-free sum that
+    // vectorises; the index is searched only on failure.
+    if lane_sum(values, |x| x * 0.0) != 0.0 {
         let (i, x) = values.iter().enumerate().find(|(_, x)| !x.is_finite()).expect("a non-finite value");
         return Err(Error::invalid(name, format!("must be finite, got {x} at index {i}")));
     }
