@@ -194,3 +194,59 @@ def test_square_root_impact():
 def test_bad_slippage_arguments(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         pyrt.calculate_slippage(*args, **kwargs)
+
+
+def reference_fills(orders, open_, high, low, slippage_bps, commission):
+    """The docstring's rules, one order and one bar at a time."""
+    fills = []
+    for index, (submit, side, kind, quantity, limit, stop) in enumerate(orders):
+        buy = side == BUY
+        triggered = False
+        for j in range(submit + 1, len(open_)):
+            price = slipped = None
+            if kind == MARKET:
+                price, slipped = open_[j], True
+            elif kind == LIMIT or (kind == STOP_LIMIT and triggered):
+                if (low[j] <= limit) if buy else (high[j] >= limit):
+                    price, slipped = (min(open_[j], limit) if buy else max(open_[j], limit)), False
+            else:  # STOP, or a STOP_LIMIT not yet triggered
+                if (high[j] >= stop) if buy else (low[j] <= stop):
+                    at = max(open_[j], stop) if buy else min(open_[j], stop)
+                    if kind == STOP:
+                        price, slipped = at, True
+                    else:
+                        triggered = True
+                        if (at <= limit) if buy else (at >= limit):
+                            price, slipped = at, False
+            if price is not None:
+                if slipped:
+                    price = price * (1 + slippage_bps / 1e4) if buy else price * (1 - slippage_bps / 1e4)
+                fills.append((j, index, price, quantity, commission))
+                break
+    fills.sort(key=lambda f: (f[0], f[1]))
+    return fills
+
+
+def test_random_orders_match_the_rules():
+    rng = np.random.default_rng(2024)
+    for trial in range(40):
+        n = int(rng.integers(2, 60))
+        close = 100 + np.cumsum(rng.normal(0, 1, n))
+        open_ = close + rng.normal(0, 1.5, n)  # gaps
+        high = np.maximum(open_, close) + rng.exponential(0.7, n)
+        low = np.minimum(open_, close) - rng.exponential(0.7, n)
+        m = int(rng.integers(0, 30))
+        batch = np.zeros(m, dtype=pyrt.ORDER_DTYPE)
+        batch["submit_index"] = rng.integers(0, n, m)
+        batch["side"] = rng.integers(0, 2, m)
+        batch["order_type"] = rng.integers(0, 4, m)
+        batch["quantity"] = rng.integers(1, 100, m)
+        batch["limit_price"] = close[batch["submit_index"]] + rng.normal(0, 2, m)
+        batch["stop_price"] = close[batch["submit_index"]] + rng.normal(0, 2, m)
+        slippage_bps, commission = float(rng.choice([0.0, 7.5])), float(rng.choice([0.0, 1.0]))
+        fills = pyrt.simulate_fills(batch, open_, high, low, close, slippage_bps=slippage_bps, commission=commission)
+        want = reference_fills(batch.tolist(), open_, high, low, slippage_bps, commission)
+        assert [(int(f["bar_index"]), int(f["order_index"])) for f in fills] == [(w[0], w[1]) for w in want], trial
+        np.testing.assert_allclose(fills["price"], [w[2] for w in want], rtol=1e-15)
+        np.testing.assert_array_equal(fills["quantity"], [w[3] for w in want])
+        np.testing.assert_array_equal(fills["commission"], [w[4] for w in want])
