@@ -302,7 +302,7 @@ def _orders_array(orders: Any) -> np.ndarray:
     if not isinstance(orders, np.ndarray) or orders.dtype.names is None:
         try:
             return np.ascontiguousarray(np.asarray(orders, dtype=ORDER_DTYPE)).reshape(-1)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise PyrtValueError(f"orders: expected a structured array with fields {ORDER_DTYPE.names} ({exc})") from None
     missing = [name for name in ORDER_DTYPE.names if name not in orders.dtype.names]
     if missing:
@@ -398,7 +398,7 @@ def _side_codes(side: Any) -> np.ndarray:
         if not valid.all():
             raise PyrtValueError(f"side: must be 'buy' or 'sell' (or BUY=0 / SELL=1), got {array.flat[int(np.argmin(valid))].item()!r}")
         return np.where(lowered == "buy", BUY, SELL).astype(np.int32)
-    if array.dtype.kind not in "iub":
+    if array.dtype.kind not in "iu":
         raise PyrtValueError(f"side: expected BUY (0), SELL (1), 'buy' or 'sell', got dtype {array.dtype}")
     valid = (array == BUY) | (array == SELL)
     if not np.all(valid):
@@ -521,6 +521,8 @@ class Position:
     def __init__(self, symbol: str) -> None:
         if not isinstance(symbol, str):
             raise PyrtValueError(f"symbol: expected a str, got {type(symbol).__name__}")
+        if "\0" in symbol:
+            raise PyrtValueError("symbol: must not contain NUL characters")
         out = ffi.new("PyrtPosition **")
         check(lib.pyrt_position_new(symbol.encode("utf-8"), out))
         self._handle = ffi.gc(out[0], lib.pyrt_position_free)

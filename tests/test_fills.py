@@ -144,6 +144,12 @@ def test_bad_bars_and_arguments_raise_value_error():
         pyrt.simulate_fills(good, OPEN, HIGH, LOW, CLOSE, slippage_bps=-1.0)
     with pytest.raises(ValueError, match="^commission:"):
         pyrt.simulate_fills(good, OPEN, HIGH, LOW, CLOSE, commission=-1.0)
+    with pytest.raises(ValueError, match="^orders:"):
+        pyrt.simulate_fills([(-1, BUY, MARKET, 1.0, 0.0, 0.0)], OPEN, HIGH, LOW, CLOSE)
+    with pytest.raises(ValueError, match="^orders: order 0: submit_index"):
+        pyrt.simulate_fills(np.array([(-1, 0, 0, 1.0, 0.0, 0.0)], dtype=[
+            ("submit_index", "i8"), ("side", "i4"), ("order_type", "i4"), ("quantity", "f8"),
+            ("limit_price", "f8"), ("stop_price", "f8")]), OPEN, HIGH, LOW, CLOSE)
     with pytest.raises(ValueError, match="^orders: missing field"):
         pyrt.simulate_fills(np.zeros(1, dtype=[("side", "i4")]), OPEN, HIGH, LOW, CLOSE)
     with pytest.raises(ValueError, match="^orders: order 0: side"):
@@ -180,6 +186,8 @@ def test_square_root_impact():
         ((100.0, 1.0, "hold"), {}, "^side:"),
         ((100.0, 1.0, 2), {}, "^side:"),
         ((100.0, 1.0, 1.5), {}, "^side:"),
+        ((100.0, 1.0, True), {}, "^side:"),
+        ((100.0, 1.0, np.array([True, False])), {}, "^side:"),
         ((-1.0, 1.0, BUY), {}, "^price:"),
         ((100.0, -1.0, BUY), {}, "^quantity:"),
         ((100.0, 1.0, BUY), dict(slippage_bps=-1.0), "^slippage_bps:"),

@@ -105,6 +105,8 @@ def test_bad_symbols_and_closed_positions():
         pyrt.Position("")
     with pytest.raises(ValueError, match="^symbol:"):
         pyrt.Position(None)
+    with pytest.raises(ValueError, match="^symbol:"):
+        pyrt.Position("AB\0C")
     with pytest.raises(ValueError, match="^price:"):
         pyrt.Position("X").mark(0.0)
     with pyrt.Position("X") as p:
