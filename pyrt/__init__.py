@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+from .indicators import atr, bollinger_bands, ema, macd, rsi, sma
+from . import stream
 
 __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
@@ -26,3 +28,4 @@ def get_library_path() -> str:
 
 
 __all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]
+__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream"]
