@@ -35,10 +35,16 @@ fn first_valid_bar(high: &[f64], low: &[f64], close: &[f64]) -> usize {
 pub fn check_bars(high: &[f64], low: &[f64], close: &[f64]) -> Result<()> {
     check_series("high", high)?;
     if low.len() != high.len() {
-        return Err(Error::invalid("low", format!("has {} values but high has {}", low.len(), high.len())));
+        return Err(Error::invalid(
+            "low",
+            format!("has {} values but high has {}", low.len(), high.len()),
+        ));
     }
     if close.len() != high.len() {
-        return Err(Error::invalid("close", format!("has {} values but high has {}", close.len(), high.len())));
+        return Err(Error::invalid(
+            "close",
+            format!("has {} values but high has {}", close.len(), high.len()),
+        ));
     }
     Ok(())
 }
@@ -58,7 +64,14 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], window: usize, out: &mut [f
 
 const CHUNK: usize = 256;
 
-fn atr_fast(high: &[f64], low: &[f64], close: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
+fn atr_fast(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    start: usize,
+    window: usize,
+    out: &mut [f64],
+) -> bool {
     let n = close.len();
     let first_out = start + window;
     out[..first_out.min(n)].fill(f64::NAN);
@@ -102,7 +115,14 @@ pub struct AtrStream {
 impl AtrStream {
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
-        Ok(AtrStream { window, started: false, count: 0, prev_close: 0.0, sum: 0.0, value: f64::NAN })
+        Ok(AtrStream {
+            window,
+            started: false,
+            count: 0,
+            prev_close: 0.0,
+            sum: 0.0,
+            value: f64::NAN,
+        })
     }
 
     #[inline]
@@ -132,7 +152,11 @@ impl AtrStream {
     }
 
     pub fn update_into(&mut self, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
-        for (i, o) in out.iter_mut().enumerate().take(close.len().min(high.len()).min(low.len())) {
+        for (i, o) in out
+            .iter_mut()
+            .enumerate()
+            .take(close.len().min(high.len()).min(low.len()))
+        {
             *o = self.update(high[i], low[i], close[i]);
         }
     }
@@ -159,7 +183,14 @@ impl AtrStream {
         r.finish()?;
         ensure((1..=MAX_PERIOD).contains(&window), "window")?;
         ensure(count <= window && (started || count == 0), "count")?;
-        Ok(AtrStream { window, started, count, prev_close, sum, value })
+        Ok(AtrStream {
+            window,
+            started,
+            count,
+            prev_close,
+            sum,
+            value,
+        })
     }
 }
 
@@ -191,9 +222,19 @@ mod tests {
 
     #[test]
     fn batch_equals_stream() {
-        let close: Vec<f64> = (0..2000).map(|i| 100.0 + (i as f64 * 0.21).sin() * 6.0).collect();
-        let high: Vec<f64> = close.iter().enumerate().map(|(i, c)| c + 0.5 + (i % 5) as f64 * 0.1).collect();
-        let low: Vec<f64> = close.iter().enumerate().map(|(i, c)| c - 0.4 - (i % 3) as f64 * 0.2).collect();
+        let close: Vec<f64> = (0..2000)
+            .map(|i| 100.0 + (i as f64 * 0.21).sin() * 6.0)
+            .collect();
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.5 + (i % 5) as f64 * 0.1)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.4 - (i % 3) as f64 * 0.2)
+            .collect();
         for w in [1, 2, 14, 300] {
             let mut batch = vec![0.0; close.len()];
             atr(&high, &low, &close, w, &mut batch).unwrap();

@@ -8,9 +8,16 @@
 //! too small to trust against the rounding of those sums (a flat or nearly
 //! flat window) is recomputed directly, so the same holds.
 
-use super::kernels::{lane_len_cap, LANES};
+use super::kernels::lane_len_cap;
+
+/// Interleaved lanes of the deviation sums: two chains each, so four lanes
+/// already hide the add latency, and their state fits in registers.
+const BB_LANES: usize = 4;
 use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, direct_sum, first_valid, MAX_PERIOD};
+use super::{
+    check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
+    MAX_PERIOD,
+};
 use crate::error::{Error, Result};
 
 /// A variance below `trust_factor * peak` (peak: the largest mean squared
@@ -54,7 +61,10 @@ fn std_of(variance: f64) -> f64 {
 
 fn check_num_std(num_std: f64) -> Result<()> {
     if !num_std.is_finite() {
-        return Err(Error::invalid("num_std", format!("must be finite, got {num_std}")));
+        return Err(Error::invalid(
+            "num_std",
+            format!("must be finite, got {num_std}"),
+        ));
     }
     Ok(())
 }
@@ -83,81 +93,166 @@ pub fn bollinger_bands(
     if first_out >= n {
         return Ok(());
     }
-    // `upper` holds the variance (or -1: recompute) until the last pass.
-    if !mean_and_variance(prices, window, first_out, middle, upper) {
-        let mut stream = BollingerStream::new(window, num_std)?;
-        stream.update_into(prices, upper, middle, lower);
-        return Ok(());
-    }
-    for i in first_out..n {
-        if upper[i] < 0.0 {
-            upper[i] = direct_variance(&prices[i + 1 - window..=i]);
-        }
-    }
-    for ((u, m), l) in upper[first_out..].iter_mut().zip(&middle[first_out..]).zip(&mut lower[first_out..]) {
-        let dev = std_of(*u) * num_std;
-        *u = m + dev;
-        *l = m - dev;
-    }
-    Ok(())
-}
-
-/// Lanes over blocks, like `rolling_mean`, carrying sums of `x - anchor` and
-/// of its square. Writes the mean to `mean` and the variance to `var` (-1
-/// where it must be recomputed). False if the data held a non-finite value.
-fn mean_and_variance(x: &[f64], w: usize, from: usize, mean: &mut [f64], var: &mut [f64]) -> bool {
-    let n = x.len();
-    let inv = 1.0 / w as f64;
-    let mut finite = true;
-    let mut pos = from;
+    let inv = 1.0 / window as f64;
+    let mut pos = first_out;
     while pos < n {
+        // One block at a time, so its sums are still in cache when the
+        // bands are made from them.
         let remaining = n - pos;
-        let mut lane = (remaining / LANES).min(lane_len_cap(w));
+        let mut lane = (remaining / BB_LANES).min(lane_len_cap(window));
         let lanes = if lane < 16 {
             lane = remaining;
             1
         } else {
-            LANES
+            BB_LANES
         };
-        let trust = trust_factor(w + lane);
-        let mut anchor = [0.0f64; LANES];
-        let mut s1 = [0.0f64; LANES];
-        let mut s2 = [0.0f64; LANES];
-        let mut peak = [0.0f64; LANES];
-        for k in 0..lanes {
-            let s = pos + k * lane;
-            let c = x[s];
-            anchor[k] = c;
-            for &v in &x[s + 1 - w..=s] {
-                let d = v - c;
-                s1[k] += d;
-                s2[k] += d * d;
+        let end = pos + lanes * lane;
+        // `middle` receives the sums of deviations, `upper` their squares.
+        let Some(block) = deviation_sums(
+            prices,
+            window,
+            pos,
+            lane,
+            lanes,
+            &mut middle[pos..end],
+            &mut upper[pos..end],
+        ) else {
+            let mut stream = BollingerStream::new(window, num_std)?;
+            stream.update_into(prices, upper, middle, lower);
+            return Ok(());
+        };
+        for (k, lane_sums) in block.iter().enumerate() {
+            let start = pos + k * lane;
+            let range = start..start + lane;
+            let (s1, s2, low) = (
+                &mut middle[range.clone()],
+                &mut upper[range.clone()],
+                &mut lower[range],
+            );
+            // The largest mean square the lane's sums carried bounds their rounding.
+            let peak = lane_sums.peak * inv;
+            let threshold = trust_factor(window + lane) * peak;
+            let mut suspicious = false;
+            for ((m, u), l) in s1.iter_mut().zip(s2.iter()).zip(low.iter_mut()) {
+                let m1 = *m * inv;
+                let variance = *u * inv - m1 * m1;
+                *m = lane_sums.anchor + m1;
+                let trusted = variance > threshold || peak == 0.0;
+                suspicious |= !trusted;
+                // -1 marks a window to recompute directly (flat or nearly so).
+                *l = if trusted { variance.max(0.0) } else { -1.0 };
             }
-            let (m1, q) = (s1[k] * inv, s2[k] * inv);
-            let v = q - m1 * m1;
-            peak[k] = q;
-            mean[s] = c + m1;
-            var[s] = if v > trust * q || q == 0.0 { v.max(0.0) } else { -1.0 };
-        }
-        for t in 1..lane {
-            for k in 0..lanes {
-                let i = pos + k * lane + t;
-                let c = anchor[k];
-                let dn = x[i] - c;
-                let d_old = x[i - w] - c;
-                s1[k] += dn - d_old;
-                s2[k] += dn * dn - d_old * d_old;
-                let (m1, q) = (s1[k] * inv, s2[k] * inv);
-                let v = q - m1 * m1;
-                peak[k] = peak[k].max(q);
-                mean[i] = c + m1;
-                var[i] = if v > trust * peak[k] || peak[k] == 0.0 { v.max(0.0) } else { -1.0 };
+            if suspicious {
+                for (offset, l) in low.iter_mut().enumerate() {
+                    if *l < 0.0 {
+                        let i = start + offset;
+                        *l = direct_variance(&prices[i + 1 - window..=i]);
+                    }
+                }
+            }
+            for ((u, m), l) in s2.iter_mut().zip(s1.iter()).zip(low.iter_mut()) {
+                let dev = l.sqrt() * num_std;
+                *u = m + dev;
+                *l = m - dev;
             }
         }
-        finite &= s1[..lanes].iter().chain(&s2[..lanes]).all(|s| s.is_finite());
-        pos += lanes * lane;
+        pos = end;
     }
-    finite
+    Ok(())
+}
+
+/// What one lane of deviation sums was taken around.
+struct LaneSums {
+    anchor: f64,
+    /// Largest sum of squared deviations the lane carried.
+    peak: f64,
+}
+
+/// Sliding sums of `x - anchor` (to `s1`) and of its square (to `s2`) for
+/// the `lanes * lane` outputs from `pos` (`s1`, `s2` cover exactly those), in
+/// interleaved lanes, each anchored at its first output's price and started
+/// with direct sums. None if the data held a non-finite value.
+fn deviation_sums(
+    x: &[f64],
+    w: usize,
+    pos: usize,
+    lane: usize,
+    lanes: usize,
+    s1: &mut [f64],
+    s2: &mut [f64],
+) -> Option<Vec<LaneSums>> {
+    let mut anchor = [0.0f64; BB_LANES];
+    let mut a = [0.0f64; BB_LANES];
+    let mut b = [0.0f64; BB_LANES];
+    let mut peak = [0.0f64; BB_LANES];
+    for k in 0..lanes {
+        let s = pos + k * lane;
+        let c = x[s];
+        anchor[k] = c;
+        for &v in &x[s + 1 - w..=s] {
+            let d = v - c;
+            a[k] += d;
+            b[k] += d * d;
+        }
+        s1[k * lane] = a[k];
+        s2[k * lane] = b[k];
+        peak[k] = b[k];
+    }
+    let steps = lane - 1;
+    if lanes == 1 {
+        let (c, mut sa, mut sb, mut pk) = (anchor[0], a[0], b[0], peak[0]);
+        for t in 0..steps {
+            let i = pos + 1 + t;
+            let (xn, xo) = (x[i], x[i - w]);
+            let delta = xn - xo;
+            sa += delta;
+            sb += delta * ((xn - c) + (xo - c));
+            pk = if sb > pk { sb } else { pk };
+            s1[1 + t] = sa;
+            s2[1 + t] = sb;
+        }
+        (a[0], b[0], peak[0]) = (sa, sb, pk);
+    } else {
+        let mut new: [&[f64]; BB_LANES] = [&[]; BB_LANES];
+        let mut old: [&[f64]; BB_LANES] = [&[]; BB_LANES];
+        let mut out1: [&mut [f64]; BB_LANES] = Default::default();
+        let mut out2: [&mut [f64]; BB_LANES] = Default::default();
+        for (k, (o1, o2)) in s1
+            .chunks_exact_mut(lane)
+            .zip(s2.chunks_exact_mut(lane))
+            .enumerate()
+        {
+            let s = pos + k * lane;
+            out1[k] = &mut o1[1..1 + steps];
+            out2[k] = &mut o2[1..1 + steps];
+            new[k] = &x[s + 1..s + 1 + steps];
+            old[k] = &x[s + 1 - w..s + 1 - w + steps];
+        }
+        macro_rules! step {
+            ($t:ident, $($k:literal)*) => {$(
+                // x_new^2 - x_old^2 around the anchor, as one product.
+                let (xn, xo) = (new[$k][$t], old[$k][$t]);
+                let delta = xn - xo;
+                a[$k] += delta;
+                b[$k] += delta * ((xn - anchor[$k]) + (xo - anchor[$k]));
+                peak[$k] = if b[$k] > peak[$k] { b[$k] } else { peak[$k] };
+                out1[$k][$t] = a[$k];
+                out2[$k][$t] = b[$k];
+            )*};
+        }
+        for t in 0..steps {
+            step!(t, 0 1 2 3);
+        }
+    }
+    let finite = a[..lanes].iter().chain(&b[..lanes]).all(|v| v.is_finite());
+    finite.then(|| {
+        (0..lanes)
+            .map(|k| LaneSums {
+                anchor: anchor[k],
+                peak: peak[k],
+            })
+            .collect()
+    })
 }
 
 /// One Bollinger result, in the batch function's output order.
@@ -168,7 +263,11 @@ pub struct Bands {
     pub lower: f64,
 }
 
-const NAN_BANDS: Bands = Bands { upper: f64::NAN, middle: f64::NAN, lower: f64::NAN };
+const NAN_BANDS: Bands = Bands {
+    upper: f64::NAN,
+    middle: f64::NAN,
+    lower: f64::NAN,
+};
 
 /// Streaming Bollinger bands. Keeps the last `window` values; sums of
 /// deviations from an anchor follow TA-Lib's order of operations, are
@@ -237,7 +336,10 @@ impl BollingerStream {
         let mut variance = q - m1 * m1;
         let middle = self.anchor + m1;
         self.peak = self.peak.max(q);
-        if !(variance > trust_factor(2 * w) * self.peak || self.peak == 0.0) && t1.is_finite() && t2.is_finite() {
+        if !(variance > trust_factor(2 * w) * self.peak || self.peak == 0.0)
+            && t1.is_finite()
+            && t2.is_finite()
+        {
             variance = direct_variance(&self.ring);
         }
         let dev = std_of(variance) * self.num_std;
@@ -248,7 +350,11 @@ impl BollingerStream {
         if self.since_anchor >= w && self.partial1.is_finite() && self.partial2.is_finite() {
             self.reanchor(x);
         }
-        Bands { upper: middle + dev, middle, lower: middle - dev }
+        Bands {
+            upper: middle + dev,
+            middle,
+            lower: middle - dev,
+        }
     }
 
     fn reanchor(&mut self, anchor: f64) {
@@ -267,8 +373,18 @@ impl BollingerStream {
         self.since_anchor = 0;
     }
 
-    pub fn update_into(&mut self, prices: &[f64], upper: &mut [f64], middle: &mut [f64], lower: &mut [f64]) {
-        for (i, &x) in prices.iter().enumerate().take(upper.len().min(middle.len()).min(lower.len())) {
+    pub fn update_into(
+        &mut self,
+        prices: &[f64],
+        upper: &mut [f64],
+        middle: &mut [f64],
+        lower: &mut [f64],
+    ) {
+        for (i, &x) in prices
+            .iter()
+            .enumerate()
+            .take(upper.len().min(middle.len()).min(lower.len()))
+        {
             let b = self.update(x);
             upper[i] = b.upper;
             middle[i] = b.middle;
@@ -311,7 +427,19 @@ impl BollingerStream {
         ensure(ring.len() == window && pos < window, "ring")?;
         ensure(count <= window && (started || count == 0), "count")?;
         ensure(since_anchor <= window, "since_anchor")?;
-        Ok(BollingerStream { window, num_std, ring, pos, count, started, anchor, partial1, partial2, peak, since_anchor })
+        Ok(BollingerStream {
+            window,
+            num_std,
+            ring,
+            pos,
+            count,
+            started,
+            anchor,
+            partial1,
+            partial2,
+            peak,
+            since_anchor,
+        })
     }
 }
 
@@ -328,13 +456,16 @@ mod tests {
 
     #[test]
     fn matches_two_pass_population_std() {
-        let x: Vec<f64> = (0..20_000).map(|i| 100.0 + (i as f64 * 0.013).sin() * 20.0 + (i % 13) as f64 * 0.3).collect();
+        let x: Vec<f64> = (0..20_000)
+            .map(|i| 100.0 + (i as f64 * 0.013).sin() * 20.0 + (i % 13) as f64 * 0.3)
+            .collect();
         for w in [1, 2, 20, 700] {
             let (u, m, l) = bands(&x, w, 2.0);
             for i in (w - 1..x.len()).step_by(61) {
                 let win = &x[i + 1 - w..=i];
                 let mean = win.iter().sum::<f64>() / w as f64;
-                let sd = (win.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w as f64).sqrt();
+                let sd =
+                    (win.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w as f64).sqrt();
                 assert!((m[i] - mean).abs() < 1e-10);
                 assert!((u[i] - (mean + 2.0 * sd)).abs() < 1e-9, "w={w} i={i}");
                 assert!((l[i] - (mean - 2.0 * sd)).abs() < 1e-9);
@@ -344,7 +475,9 @@ mod tests {
 
     #[test]
     fn flat_windows_have_zero_width() {
-        let mut x: Vec<f64> = (0..3000).map(|i| 100.0 + (i as f64 * 0.5).sin() * 30.0).collect();
+        let mut x: Vec<f64> = (0..3000)
+            .map(|i| 100.0 + (i as f64 * 0.5).sin() * 30.0)
+            .collect();
         x.extend(std::iter::repeat(100.1).take(3000));
         let (u, m, _) = bands(&x, 20, 2.0);
         for i in 3019..x.len() {
@@ -369,7 +502,9 @@ mod tests {
 
     #[test]
     fn stream_equals_batch_across_save_load() {
-        let x: Vec<f64> = (0..4000).map(|i| 50.0 + (i as f64 * 0.07).cos() * 3.0).collect();
+        let x: Vec<f64> = (0..4000)
+            .map(|i| 50.0 + (i as f64 * 0.07).cos() * 3.0)
+            .collect();
         let (u, m, l) = bands(&x, 15, 1.5);
         let mut s = BollingerStream::new(15, 1.5).unwrap();
         for i in 0..x.len() {
@@ -378,7 +513,10 @@ mod tests {
             }
             let b = s.update(x[i]);
             for (a, e) in [(b.upper, u[i]), (b.middle, m[i]), (b.lower, l[i])] {
-                assert!((a.is_nan() && e.is_nan()) || (a - e).abs() < 1e-10, "i={i}: {a} vs {e}");
+                assert!(
+                    (a.is_nan() && e.is_nan()) || (a - e).abs() < 1e-10,
+                    "i={i}: {a} vs {e}"
+                );
             }
         }
     }
@@ -386,7 +524,15 @@ mod tests {
     #[test]
     fn num_std_must_be_finite() {
         let mut o = [0.0; 2];
-        let e = bollinger_bands(&[1.0, 2.0], 2, f64::NAN, &mut o.clone(), &mut o.clone(), &mut o).unwrap_err();
+        let e = bollinger_bands(
+            &[1.0, 2.0],
+            2,
+            f64::NAN,
+            &mut o.clone(),
+            &mut o.clone(),
+            &mut o,
+        )
+        .unwrap_err();
         assert!(e.message.starts_with("num_std:"));
     }
 }

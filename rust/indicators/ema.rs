@@ -3,7 +3,10 @@
 
 use super::kernels::linear_recurrence;
 use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, direct_sum, first_valid, MAX_PERIOD};
+use super::{
+    check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
+    MAX_PERIOD,
+};
 use crate::error::Result;
 
 pub(crate) fn ema_k(window: usize) -> f64 {
@@ -52,7 +55,13 @@ pub struct EmaStream {
 impl EmaStream {
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
-        Ok(EmaStream { window, started: false, count: 0, sum: 0.0, value: f64::NAN })
+        Ok(EmaStream {
+            window,
+            started: false,
+            count: 0,
+            sum: 0.0,
+            value: f64::NAN,
+        })
     }
 
     #[inline]
@@ -102,7 +111,13 @@ impl EmaStream {
         r.finish()?;
         ensure((1..=MAX_PERIOD).contains(&window), "window")?;
         ensure(count <= window && (started || count == 0), "count")?;
-        Ok(EmaStream { window, started, count, sum, value })
+        Ok(EmaStream {
+            window,
+            started,
+            count,
+            sum,
+            value,
+        })
     }
 }
 
@@ -124,12 +139,17 @@ mod tests {
 
     #[test]
     fn batch_matches_talib_recurrence() {
-        let x: Vec<f64> = (0..2003).map(|i| 100.0 + (i as f64 * 0.1).cos() * 3.0).collect();
+        let x: Vec<f64> = (0..2003)
+            .map(|i| 100.0 + (i as f64 * 0.1).cos() * 3.0)
+            .collect();
         for w in [1, 2, 12, 26, 500] {
             let mut out = vec![0.0; x.len()];
             ema(&x, w, &mut out).unwrap();
             for (a, b) in out.iter().zip(reference(&x, w)) {
-                assert!((a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-10, "w={w}: {a} vs {b}");
+                assert!(
+                    (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-10,
+                    "w={w}: {a} vs {b}"
+                );
             }
         }
     }

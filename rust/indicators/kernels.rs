@@ -33,26 +33,88 @@ pub(crate) fn rolling_mean(x: &[f64], w: usize, from: usize, out: &mut [f64]) ->
             finite &= rolling_mean_lane(x, w, pos, n, inv, out);
             break;
         }
+        let steps = lane - 1;
+        let mut outs = out[pos..pos + LANES * lane].chunks_exact_mut(lane);
         let mut sums = [0.0f64; LANES];
-        for (k, sum) in sums.iter_mut().enumerate() {
+        let mut new: [&[f64]; LANES] = [&[]; LANES];
+        let mut old: [&[f64]; LANES] = [&[]; LANES];
+        let mut dst: [&mut [f64]; LANES] = Default::default();
+        for k in 0..LANES {
             let s = pos + k * lane;
-            *sum = direct_sum(&x[s + 1 - w..=s]);
-            out[s] = *sum * inv;
+            sums[k] = direct_sum(&x[s + 1 - w..=s]);
+            let o = outs.next().unwrap_or_default();
+            let (first, rest) = o.split_at_mut(1);
+            first[0] = sums[k] * inv;
+            dst[k] = rest;
+            new[k] = &x[s + 1..s + 1 + steps];
+            old[k] = &x[s + 1 - w..s + 1 - w + steps];
         }
-        for t in 1..lane {
-            for (k, sum) in sums.iter_mut().enumerate() {
-                let i = pos + k * lane + t;
-                *sum += x[i] - x[i - w];
-                out[i] = *sum * inv;
-            }
+        let [d0, d1, d2, d3, d4, d5, d6, d7] = dst;
+        let [mut s0, mut s1, mut s2, mut s3, mut s4, mut s5, mut s6, mut s7] = sums;
+        let (n0, n1, n2, n3, n4, n5, n6, n7) = (
+            &new[0][..steps],
+            &new[1][..steps],
+            &new[2][..steps],
+            &new[3][..steps],
+            &new[4][..steps],
+            &new[5][..steps],
+            &new[6][..steps],
+            &new[7][..steps],
+        );
+        let (o0, o1, o2, o3, o4, o5, o6, o7) = (
+            &old[0][..steps],
+            &old[1][..steps],
+            &old[2][..steps],
+            &old[3][..steps],
+            &old[4][..steps],
+            &old[5][..steps],
+            &old[6][..steps],
+            &old[7][..steps],
+        );
+        let (d0, d1, d2, d3, d4, d5, d6, d7) = (
+            &mut d0[..steps],
+            &mut d1[..steps],
+            &mut d2[..steps],
+            &mut d3[..steps],
+            &mut d4[..steps],
+            &mut d5[..steps],
+            &mut d6[..steps],
+            &mut d7[..steps],
+        );
+        for t in 0..steps {
+            s0 += n0[t] - o0[t];
+            d0[t] = s0 * inv;
+            s1 += n1[t] - o1[t];
+            d1[t] = s1 * inv;
+            s2 += n2[t] - o2[t];
+            d2[t] = s2 * inv;
+            s3 += n3[t] - o3[t];
+            d3[t] = s3 * inv;
+            s4 += n4[t] - o4[t];
+            d4[t] = s4 * inv;
+            s5 += n5[t] - o5[t];
+            d5[t] = s5 * inv;
+            s6 += n6[t] - o6[t];
+            d6[t] = s6 * inv;
+            s7 += n7[t] - o7[t];
+            d7[t] = s7 * inv;
         }
-        finite &= sums.iter().all(|s| s.is_finite());
+        finite &= [s0, s1, s2, s3, s4, s5, s6, s7]
+            .iter()
+            .all(|s| s.is_finite());
         pos += LANES * lane;
     }
     finite
 }
 
-fn rolling_mean_lane(x: &[f64], w: usize, start: usize, end: usize, inv: f64, out: &mut [f64]) -> bool {
+fn rolling_mean_lane(
+    x: &[f64],
+    w: usize,
+    start: usize,
+    end: usize,
+    inv: f64,
+    out: &mut [f64],
+) -> bool {
     let mut sum = direct_sum(&x[start + 1 - w..=start]);
     out[start] = sum * inv;
     for i in start + 1..end {
@@ -62,26 +124,50 @@ fn rolling_mean_lane(x: &[f64], w: usize, start: usize, end: usize, inv: f64, ou
     sum.is_finite()
 }
 
+/// One block of eight steps of `y = a*y + k*x`: `c[j]` accumulates the
+/// block's inputs independently of `y`, then `y[j] = a^(j+1)*y + c[j]`, so
+/// the dependency chain through `y` has one multiply-add per eight outputs.
+macro_rules! block8 {
+    ($y:ident, $a:ident, $p:ident, $k:ident, $xc:ident, $oc:ident) => {{
+        let c0 = $k * $xc[0];
+        let c1 = $a * c0 + $k * $xc[1];
+        let c2 = $a * c1 + $k * $xc[2];
+        let c3 = $a * c2 + $k * $xc[3];
+        let c4 = $a * c3 + $k * $xc[4];
+        let c5 = $a * c4 + $k * $xc[5];
+        let c6 = $a * c5 + $k * $xc[6];
+        let c7 = $a * c6 + $k * $xc[7];
+        $oc[0] = $p[0] * $y + c0;
+        $oc[1] = $p[1] * $y + c1;
+        $oc[2] = $p[2] * $y + c2;
+        $oc[3] = $p[3] * $y + c3;
+        $oc[4] = $p[4] * $y + c4;
+        $oc[5] = $p[5] * $y + c5;
+        $oc[6] = $p[6] * $y + c6;
+        $y = $p[7] * $y + c7;
+        $oc[7] = $y;
+    }};
+}
+
+/// Powers `a^1 ..= a^8`.
+#[inline]
+fn powers(a: f64) -> [f64; 8] {
+    let a2 = a * a;
+    let a4 = a2 * a2;
+    [a, a2, a2 * a, a4, a4 * a, a4 * a2, a4 * a2 * a, a4 * a4]
+}
+
 /// `y[t] = a*y[t-1] + k*x[t]` from `y[-1] = prev`, written to `out`; returns
-/// the last `y`. Four steps per link of the dependency chain:
-/// `y[t+3] = a^4*y[t-1] + (a^3 k x[t] + a^2 k x[t+1] + a k x[t+2] + k x[t+3])`.
+/// the last `y`. Eight steps per link of the dependency chain (`block8`).
+#[inline(never)]
 pub(crate) fn linear_recurrence(prev: f64, a: f64, k: f64, x: &[f64], out: &mut [f64]) -> f64 {
     debug_assert_eq!(x.len(), out.len());
-    let (a2, a3) = (a * a, a * a * a);
-    let a4 = a2 * a2;
+    let p = powers(a);
     let mut y = prev;
-    let mut xs = x.chunks_exact(4);
-    let mut os = out.chunks_exact_mut(4);
+    let mut xs = x.chunks_exact(8);
+    let mut os = out.chunks_exact_mut(8);
     for (xc, oc) in (&mut xs).zip(&mut os) {
-        let b0 = k * xc[0];
-        let c1 = a * b0 + k * xc[1];
-        let c2 = a * c1 + k * xc[2];
-        let c3 = a * c2 + k * xc[3];
-        oc[0] = a * y + b0;
-        oc[1] = a2 * y + c1;
-        oc[2] = a3 * y + c2;
-        y = a4 * y + c3;
-        oc[3] = y;
+        block8!(y, a, p, k, xc, oc);
     }
     for (xv, ov) in xs.remainder().iter().zip(os.into_remainder()) {
         y = a * y + k * xv;
@@ -90,19 +176,60 @@ pub(crate) fn linear_recurrence(prev: f64, a: f64, k: f64, x: &[f64], out: &mut 
     y
 }
 
+/// Two independent recurrences `y = a*y + k*x` advanced together (RSI's
+/// average gain and loss), eight steps per link of each chain.
+#[inline(never)]
+pub(crate) fn linear_recurrence2(
+    prev: (f64, f64),
+    a: f64,
+    k: f64,
+    x: (&[f64], &[f64]),
+    out: (&mut [f64], &mut [f64]),
+) -> (f64, f64) {
+    let p = powers(a);
+    let (mut y, mut z) = prev;
+    let n = x.0.len().min(x.1.len()).min(out.0.len()).min(out.1.len());
+    let mut xa = x.0[..n].chunks_exact(8);
+    let mut xb = x.1[..n].chunks_exact(8);
+    let mut oa = out.0[..n].chunks_exact_mut(8);
+    let mut ob = out.1[..n].chunks_exact_mut(8);
+    for (((xc, xd), oc), od) in (&mut xa).zip(&mut xb).zip(&mut oa).zip(&mut ob) {
+        block8!(y, a, p, k, xc, oc);
+        block8!(z, a, p, k, xd, od);
+    }
+    let rest = xa
+        .remainder()
+        .iter()
+        .zip(xb.remainder())
+        .zip(oa.into_remainder().iter_mut().zip(ob.into_remainder()));
+    for ((u, v), (o, q)) in rest {
+        y = a * y + k * u;
+        z = a * z + k * v;
+        *o = y;
+        *q = z;
+    }
+    (y, z)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn rolling_mean_matches_direct_means_across_lanes_and_blocks() {
-        let x: Vec<f64> = (0..20_000).map(|i| ((i * 7919) % 1000) as f64 * 0.37 + 50.0).collect();
+        let x: Vec<f64> = (0..20_000)
+            .map(|i| ((i * 7919) % 1000) as f64 * 0.37 + 50.0)
+            .collect();
         for w in [1usize, 2, 5, 20, 300] {
             let mut out = vec![f64::NAN; x.len()];
             assert!(rolling_mean(&x, w, w - 1, &mut out));
             for i in (w - 1..x.len()).step_by(97).chain([x.len() - 1]) {
                 let direct: f64 = x[i + 1 - w..=i].iter().sum::<f64>() / w as f64;
-                assert!((out[i] - direct).abs() < 1e-10, "w={w} i={i}: {} vs {direct}", out[i]);
+                assert!(
+                    (out[i] - direct).abs() < 1e-10,
+                    "w={w} i={i}: {} vs {direct}",
+                    out[i]
+                );
             }
         }
     }
@@ -128,52 +255,4 @@ mod tests {
         }
         assert!((last - y).abs() < 1e-12);
     }
-}
-
-/// Two independent recurrences `y = a*y + k*x` advanced together (RSI's
-/// average gain and loss): twice the independent work per link of the chain.
-pub(crate) fn linear_recurrence2(
-    prev: (f64, f64),
-    a: f64,
-    k: f64,
-    x: (&[f64], &[f64]),
-    out: (&mut [f64], &mut [f64]),
-) -> (f64, f64) {
-    let (a2, a3) = (a * a, a * a * a);
-    let a4 = a2 * a2;
-    let (mut y, mut z) = prev;
-    let n = x.0.len().min(x.1.len()).min(out.0.len()).min(out.1.len());
-    let (xa, xb) = (&x.0[..n], &x.1[..n]);
-    let (oa, ob) = (&mut out.0[..n], &mut out.1[..n]);
-    let full = n / 4 * 4;
-    let mut t = 0;
-    while t < full {
-        let b0 = k * xa[t];
-        let c1 = a * b0 + k * xa[t + 1];
-        let c2 = a * c1 + k * xa[t + 2];
-        let c3 = a * c2 + k * xa[t + 3];
-        let e0 = k * xb[t];
-        let f1 = a * e0 + k * xb[t + 1];
-        let f2 = a * f1 + k * xb[t + 2];
-        let f3 = a * f2 + k * xb[t + 3];
-        oa[t] = a * y + b0;
-        oa[t + 1] = a2 * y + c1;
-        oa[t + 2] = a3 * y + c2;
-        ob[t] = a * z + e0;
-        ob[t + 1] = a2 * z + f1;
-        ob[t + 2] = a3 * z + f2;
-        y = a4 * y + c3;
-        z = a4 * z + f3;
-        oa[t + 3] = y;
-        ob[t + 3] = z;
-        t += 4;
-    }
-    while t < n {
-        y = a * y + k * xa[t];
-        z = a * z + k * xb[t];
-        oa[t] = y;
-        ob[t] = z;
-        t += 1;
-    }
-    (y, z)
 }

@@ -9,7 +9,9 @@
 use super::ema::ema_k;
 use super::kernels::linear_recurrence;
 use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, direct_sum, first_valid, MAX_PERIOD};
+use super::{
+    check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
+};
 use crate::error::{Error, Result};
 
 fn check_periods(fast: usize, slow: usize, signal: usize, len: Option<usize>) -> Result<()> {
@@ -83,22 +85,53 @@ fn macd_fast(
     macd[lines_at] = fast_seed;
     let ks = ema_k(slow);
     let kf = ema_k(fast);
-    let slow_last = linear_recurrence(slow_seed, 1.0 - ks, ks, &x[lines_at + 1..], &mut hist[lines_at + 1..]);
-    let fast_last = linear_recurrence(fast_seed, 1.0 - kf, kf, &x[lines_at + 1..], &mut macd[lines_at + 1..]);
+    let slow_last = linear_recurrence(
+        slow_seed,
+        1.0 - ks,
+        ks,
+        &x[lines_at + 1..],
+        &mut hist[lines_at + 1..],
+    );
+    let fast_last = linear_recurrence(
+        fast_seed,
+        1.0 - kf,
+        kf,
+        &x[lines_at + 1..],
+        &mut macd[lines_at + 1..],
+    );
     for (m, s) in macd[lines_at..].iter_mut().zip(&hist[lines_at..]) {
         *m -= *s;
     }
     let signal_seed = direct_sum(&macd[lines_at..=first_out]) / signal as f64;
     sig[first_out] = signal_seed;
     let kg = ema_k(signal);
-    let signal_last = linear_recurrence(signal_seed, 1.0 - kg, kg, &macd[first_out + 1..], &mut sig[first_out + 1..]);
-    for ((h, m), s) in hist[first_out..].iter_mut().zip(&macd[first_out..]).zip(&sig[first_out..]) {
+    let signal_last = linear_recurrence(
+        signal_seed,
+        1.0 - kg,
+        kg,
+        &macd[first_out + 1..],
+        &mut sig[first_out + 1..],
+    );
+    for ((h, m), s) in hist[first_out..]
+        .iter_mut()
+        .zip(&macd[first_out..])
+        .zip(&sig[first_out..])
+    {
         *h = m - s;
     }
     macd[..first_out].fill(f64::NAN);
     sig[..first_out].fill(f64::NAN);
     hist[..first_out].fill(f64::NAN);
-    [slow_seed, fast_seed, slow_last, fast_last, signal_seed, signal_last].iter().all(|v| v.is_finite())
+    [
+        slow_seed,
+        fast_seed,
+        slow_last,
+        fast_last,
+        signal_seed,
+        signal_last,
+    ]
+    .iter()
+    .all(|v| v.is_finite())
 }
 
 /// One MACD result: the line, its signal and the histogram.
@@ -109,7 +142,11 @@ pub struct MacdValue {
     pub histogram: f64,
 }
 
-const NAN_MACD: MacdValue = MacdValue { macd: f64::NAN, signal: f64::NAN, histogram: f64::NAN };
+const NAN_MACD: MacdValue = MacdValue {
+    macd: f64::NAN,
+    signal: f64::NAN,
+    histogram: f64::NAN,
+};
 
 /// Streaming MACD, TA-Lib's operations in TA-Lib's order.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,11 +217,25 @@ impl MacdStream {
         } else {
             self.signal_ema += (line - self.signal_ema) * ema_k(self.signal);
         }
-        MacdValue { macd: line, signal: self.signal_ema, histogram: line - self.signal_ema }
+        MacdValue {
+            macd: line,
+            signal: self.signal_ema,
+            histogram: line - self.signal_ema,
+        }
     }
 
-    pub fn update_into(&mut self, prices: &[f64], macd: &mut [f64], signal: &mut [f64], hist: &mut [f64]) {
-        for (i, &x) in prices.iter().enumerate().take(macd.len().min(signal.len()).min(hist.len())) {
+    pub fn update_into(
+        &mut self,
+        prices: &[f64],
+        macd: &mut [f64],
+        signal: &mut [f64],
+        hist: &mut [f64],
+    ) {
+        for (i, &x) in prices
+            .iter()
+            .enumerate()
+            .take(macd.len().min(signal.len()).min(hist.len()))
+        {
             let v = self.update(x);
             macd[i] = v.macd;
             signal[i] = v.signal;
@@ -229,7 +280,18 @@ impl MacdStream {
                 || (signal_count > 0 && warmup.is_empty() && started),
             "warmup",
         )?;
-        Ok(MacdStream { fast, slow, signal, started, warmup, fast_ema, slow_ema, signal_count, signal_sum, signal_ema })
+        Ok(MacdStream {
+            fast,
+            slow,
+            signal,
+            started,
+            warmup,
+            fast_ema,
+            slow_ema,
+            signal_count,
+            signal_sum,
+            signal_ema,
+        })
     }
 }
 
@@ -239,7 +301,9 @@ mod tests {
 
     #[test]
     fn batch_equals_stream_with_talib_alignment() {
-        let x: Vec<f64> = (0..1500).map(|i| 100.0 + (i as f64 * 0.05).sin() * 8.0 + (i % 11) as f64 * 0.05).collect();
+        let x: Vec<f64> = (0..1500)
+            .map(|i| 100.0 + (i as f64 * 0.05).sin() * 8.0 + (i % 11) as f64 * 0.05)
+            .collect();
         for (f, s, g) in [(12, 26, 9), (1, 1, 1), (3, 5, 2), (26, 26, 1)] {
             let n = x.len();
             let (mut m, mut sg, mut h) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
@@ -254,7 +318,10 @@ mod tests {
                 }
                 let v = st.update(x[i]);
                 for (a, b) in [(v.macd, m[i]), (v.signal, sg[i]), (v.histogram, h[i])] {
-                    assert!((a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-10, "({f},{s},{g}) i={i}: {a} vs {b}");
+                    assert!(
+                        (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-10,
+                        "({f},{s},{g}) i={i}: {a} vs {b}"
+                    );
                 }
             }
         }

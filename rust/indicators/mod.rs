@@ -51,7 +51,10 @@ pub(crate) fn check_series(name: &str, values: &[f64]) -> Result<()> {
 /// A period must be at least 1 and no longer than the series.
 pub(crate) fn check_period(name: &str, period: usize, len: usize) -> Result<()> {
     if period < 1 {
-        return Err(Error::invalid(name, format!("must be at least 1, got {period}")));
+        return Err(Error::invalid(
+            name,
+            format!("must be at least 1, got {period}"),
+        ));
     }
     if period > len {
         return Err(Error::invalid(
@@ -65,10 +68,16 @@ pub(crate) fn check_period(name: &str, period: usize, len: usize) -> Result<()> 
 /// A period for a streaming object: at least 1 (no data to compare with yet).
 pub(crate) fn check_stream_period(name: &str, period: usize) -> Result<()> {
     if period < 1 {
-        return Err(Error::invalid(name, format!("must be at least 1, got {period}")));
+        return Err(Error::invalid(
+            name,
+            format!("must be at least 1, got {period}"),
+        ));
     }
     if period > MAX_PERIOD {
-        return Err(Error::invalid(name, format!("must be at most {MAX_PERIOD}, got {period}")));
+        return Err(Error::invalid(
+            name,
+            format!("must be at most {MAX_PERIOD}, got {period}"),
+        ));
     }
     Ok(())
 }
@@ -80,7 +89,10 @@ pub(crate) fn check_output(name: &str, out: &[f64], len: usize) -> Result<()> {
     if out.len() != len {
         return Err(Error::invalid(
             name,
-            format!("must have the length of the input ({len}), got {}", out.len()),
+            format!(
+                "must have the length of the input ({len}), got {}",
+                out.len()
+            ),
         ));
     }
     Ok(())
@@ -89,7 +101,10 @@ pub(crate) fn check_output(name: &str, out: &[f64], len: usize) -> Result<()> {
 /// Index of the first non-NaN value (`len` if there is none): what the
 /// `talib` package skips before calling TA-Lib.
 pub(crate) fn first_valid(values: &[f64]) -> usize {
-    values.iter().position(|v| !v.is_nan()).unwrap_or(values.len())
+    values
+        .iter()
+        .position(|v| !v.is_nan())
+        .unwrap_or(values.len())
 }
 
 /// Sum with four accumulators: a short dependency chain and less rounding

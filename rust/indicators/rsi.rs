@@ -6,7 +6,9 @@
 
 use super::kernels::linear_recurrence2;
 use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD};
+use super::{
+    check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
+};
 use crate::error::Result;
 
 #[inline]
@@ -17,6 +19,14 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
     } else {
         0.0
     }
+}
+
+/// Gain and loss of a change, without a branch (exact for finite changes; a
+/// non-finite change makes the fast path fall back, so its split there is moot).
+#[inline]
+fn split_change_fast(d: f64) -> (f64, f64) {
+    let a = d.abs();
+    (0.5 * (d + a), 0.5 * (a - d))
 }
 
 #[inline]
@@ -67,15 +77,25 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let mut t = first_out + 1;
     while t < n {
         let m = CHUNK.min(n - t);
+        let (now, before) = (&x[t..t + m], &x[t - 1..t - 1 + m]);
         for j in 0..m {
-            let (g, l) = split_change(x[t + j] - x[t + j - 1]);
+            let (g, l) = split_change_fast(now[j] - before[j]);
             gains[j] = g;
             losses[j] = l;
         }
         let dst = &mut out[t..t + m];
-        (gain, loss) = linear_recurrence2((gain, loss), a, inv, (&gains[..m], &losses[..m]), (dst, &mut avg_loss[..m]));
+        (gain, loss) = linear_recurrence2(
+            (gain, loss),
+            a,
+            inv,
+            (&gains[..m], &losses[..m]),
+            (dst, &mut avg_loss[..m]),
+        );
         for (o, l) in out[t..t + m].iter_mut().zip(&avg_loss[..m]) {
-            *o = rsi_value(*o, *l);
+            // Finite here (else the caller falls back), so only zero needs care.
+            let total = *o + *l;
+            let value = 100.0 * (*o / total);
+            *o = if total > 0.0 { value } else { 0.0 };
         }
         t += m;
     }
@@ -97,7 +117,14 @@ pub struct RsiStream {
 impl RsiStream {
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
-        Ok(RsiStream { window, started: false, count: 0, prev: 0.0, gain: 0.0, loss: 0.0 })
+        Ok(RsiStream {
+            window,
+            started: false,
+            count: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+        })
     }
 
     #[inline]
@@ -157,7 +184,14 @@ impl RsiStream {
         r.finish()?;
         ensure((1..=MAX_PERIOD).contains(&window), "window")?;
         ensure(count <= window && (started || count == 0), "count")?;
-        Ok(RsiStream { window, started, count, prev, gain, loss })
+        Ok(RsiStream {
+            window,
+            started,
+            count,
+            prev,
+            gain,
+            loss,
+        })
     }
 }
 
@@ -167,14 +201,19 @@ mod tests {
 
     #[test]
     fn batch_equals_stream() {
-        let x: Vec<f64> = (0..3001).map(|i| 100.0 + (i as f64 * 0.37).sin() * 4.0 + (i % 7) as f64 * 0.1).collect();
+        let x: Vec<f64> = (0..3001)
+            .map(|i| 100.0 + (i as f64 * 0.37).sin() * 4.0 + (i % 7) as f64 * 0.1)
+            .collect();
         for w in [1, 2, 14, 100] {
             let mut batch = vec![0.0; x.len()];
             rsi(&x, w, &mut batch).unwrap();
             let mut s = RsiStream::new(w).unwrap();
             for (i, &v) in x.iter().enumerate() {
                 let got = s.update(v);
-                assert!((got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-9, "w={w} i={i}");
+                assert!(
+                    (got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-9,
+                    "w={w} i={i}"
+                );
             }
         }
     }

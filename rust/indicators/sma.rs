@@ -2,7 +2,10 @@
 
 use super::kernels::rolling_mean;
 use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, direct_sum, first_valid, MAX_PERIOD};
+use super::{
+    check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
+    MAX_PERIOD,
+};
 use crate::error::Result;
 
 /// Writes the `window`-period simple moving average of `prices` to `out`
@@ -124,7 +127,15 @@ impl SmaStream {
         ensure(ring.len() == window && pos < window, "ring")?;
         ensure(count <= window && (started || count == 0), "count")?;
         ensure(since_anchor <= window, "since_anchor")?;
-        Ok(SmaStream { window, ring, pos, count, started, partial, since_anchor })
+        Ok(SmaStream {
+            window,
+            ring,
+            pos,
+            count,
+            started,
+            partial,
+            since_anchor,
+        })
     }
 }
 
@@ -134,18 +145,29 @@ mod tests {
 
     fn reference(x: &[f64], w: usize) -> Vec<f64> {
         (0..x.len())
-            .map(|i| if i + 1 < w { f64::NAN } else { x[i + 1 - w..=i].iter().sum::<f64>() / w as f64 })
+            .map(|i| {
+                if i + 1 < w {
+                    f64::NAN
+                } else {
+                    x[i + 1 - w..=i].iter().sum::<f64>() / w as f64
+                }
+            })
             .collect()
     }
 
     #[test]
     fn batch_matches_direct_means() {
-        let x: Vec<f64> = (0..5000).map(|i| 100.0 + ((i * 37) % 101) as f64 * 0.1).collect();
+        let x: Vec<f64> = (0..5000)
+            .map(|i| 100.0 + ((i * 37) % 101) as f64 * 0.1)
+            .collect();
         for w in [1, 2, 3, 20, 250, 5000] {
             let mut out = vec![0.0; x.len()];
             sma(&x, w, &mut out).unwrap();
             for (a, b) in out.iter().zip(reference(&x, w)) {
-                assert!((a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-11, "{a} vs {b}");
+                assert!(
+                    (a.is_nan() && b.is_nan()) || (a - b).abs() < 1e-11,
+                    "{a} vs {b}"
+                );
             }
         }
     }
@@ -161,9 +183,18 @@ mod tests {
     #[test]
     fn bad_arguments_are_named() {
         let mut out = [0.0; 3];
-        assert!(sma(&[], 1, &mut []).unwrap_err().message.starts_with("prices:"));
-        assert!(sma(&[1.0, 2.0, 3.0], 0, &mut out).unwrap_err().message.starts_with("window:"));
-        assert!(sma(&[1.0, 2.0, 3.0], 4, &mut out).unwrap_err().message.starts_with("window:"));
+        assert!(sma(&[], 1, &mut [])
+            .unwrap_err()
+            .message
+            .starts_with("prices:"));
+        assert!(sma(&[1.0, 2.0, 3.0], 0, &mut out)
+            .unwrap_err()
+            .message
+            .starts_with("window:"));
+        assert!(sma(&[1.0, 2.0, 3.0], 4, &mut out)
+            .unwrap_err()
+            .message
+            .starts_with("window:"));
         assert!(SmaStream::new(0).is_err());
     }
 
@@ -190,7 +221,9 @@ mod tests {
 
     #[test]
     fn stream_equals_batch_and_survives_save_load() {
-        let x: Vec<f64> = (0..3000).map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0).collect();
+        let x: Vec<f64> = (0..3000)
+            .map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0)
+            .collect();
         let mut batch = vec![0.0; x.len()];
         sma(&x, 7, &mut batch).unwrap();
         let mut s = SmaStream::new(7).unwrap();

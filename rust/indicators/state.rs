@@ -82,7 +82,10 @@ impl<'a> Reader<'a> {
         }
         let found = u16::from_le_bytes([bytes[6], bytes[7]]);
         if found != kind as u16 {
-            return Err(invalid(format!("holds indicator kind {found}, expected {} ({kind:?})", kind as u16)));
+            return Err(invalid(format!(
+                "holds indicator kind {found}, expected {} ({kind:?})",
+                kind as u16
+            )));
         }
         Ok(Reader { bytes, pos: 8 })
     }
