@@ -21,7 +21,10 @@ fn guarded_value<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(v) => v,
         Err(_) => {
-            fail(&Error::new(ErrorKind::Internal, "panic inside pyrt (streaming update)"));
+            fail(&Error::new(
+                ErrorKind::Internal,
+                "panic inside pyrt (streaming update)",
+            ));
             fallback
         }
     }
@@ -32,7 +35,12 @@ unsafe fn series<'a>(ptr: *const f64, len: usize, name: &str) -> Result<&'a [f64
 }
 
 /// An output buffer of `len` doubles that overlaps none of `inputs`.
-unsafe fn out_buffer<'a>(ptr: *mut f64, len: usize, name: &str, inputs: &[(&[f64], &str)]) -> Result<&'a mut [f64]> {
+unsafe fn out_buffer<'a>(
+    ptr: *mut f64,
+    len: usize,
+    name: &str,
+    inputs: &[(&[f64], &str)],
+) -> Result<&'a mut [f64]> {
     ensure_out(ptr, name)?;
     for (input, input_name) in inputs {
         ensure_disjoint(ptr, len, name, input.as_ptr(), input.len(), input_name)?;
@@ -40,17 +48,31 @@ unsafe fn out_buffer<'a>(ptr: *mut f64, len: usize, name: &str, inputs: &[(&[f64
     output_slice(ptr, len, name)
 }
 
-fn ensure_distinct(a: *const f64, b: *const f64, len: usize, a_name: &str, b_name: &str) -> Result<()> {
+fn ensure_distinct(
+    a: *const f64,
+    b: *const f64,
+    len: usize,
+    a_name: &str,
+    b_name: &str,
+) -> Result<()> {
     ensure_disjoint(a, len, a_name, b, len, b_name)
 }
 
-unsafe fn save_into(bytes: Vec<u8>, buf: *mut u8, capacity: usize, written: *mut usize) -> Result<()> {
+unsafe fn save_into(
+    bytes: Vec<u8>,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> Result<()> {
     ensure_out(written, "written")?;
     if bytes.len() > capacity {
         written.write(bytes.len());
         return Err(Error::new(
             ErrorKind::BufferTooSmall,
-            format!("buf: the state needs {} bytes, capacity is {capacity}", bytes.len()),
+            format!(
+                "buf: the state needs {} bytes, capacity is {capacity}",
+                bytes.len()
+            ),
         ));
     }
     let out = output_slice(buf, bytes.len(), "buf")?;
@@ -66,7 +88,12 @@ unsafe fn save_into(bytes: Vec<u8>, buf: *mut u8, capacity: usize, written: *mut
 /// (as TA-Lib 0.8's SMA through the talib package). Errors: `prices` NULL or
 /// empty, `window` < 1 or > `len`, `out` NULL or overlapping `prices`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_sma(prices: *const f64, len: usize, window: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_sma(
+    prices: *const f64,
+    len: usize,
+    window: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let prices = series(prices, len, "prices")?;
         let out = out_buffer(out, len, "out", &[(prices, "prices")])?;
@@ -78,7 +105,12 @@ pub unsafe extern "C" fn pyrt_sma(prices: *const f64, len: usize, window: usize,
 /// of the first `window` values), written to `out[0..len]`; lookback
 /// `window - 1`. Errors as `pyrt_sma`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_ema(prices: *const f64, len: usize, window: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_ema(
+    prices: *const f64,
+    len: usize,
+    window: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let prices = series(prices, len, "prices")?;
         let out = out_buffer(out, len, "out", &[(prices, "prices")])?;
@@ -89,7 +121,12 @@ pub unsafe extern "C" fn pyrt_ema(prices: *const f64, len: usize, window: usize,
 /// Relative strength index with Wilder smoothing, written to `out[0..len]`;
 /// lookback `window`. Errors as `pyrt_sma`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_rsi(prices: *const f64, len: usize, window: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_rsi(
+    prices: *const f64,
+    len: usize,
+    window: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let prices = series(prices, len, "prices")?;
         let out = out_buffer(out, len, "out", &[(prices, "prices")])?;
@@ -195,8 +232,16 @@ pub struct PyrtBands {
     pub lower: f64,
 }
 
-const NAN_MACD: PyrtMacdValue = PyrtMacdValue { macd: f64::NAN, signal: f64::NAN, histogram: f64::NAN };
-const NAN_BANDS: PyrtBands = PyrtBands { upper: f64::NAN, middle: f64::NAN, lower: f64::NAN };
+const NAN_MACD: PyrtMacdValue = PyrtMacdValue {
+    macd: f64::NAN,
+    signal: f64::NAN,
+    histogram: f64::NAN,
+};
+const NAN_BANDS: PyrtBands = PyrtBands {
+    upper: f64::NAN,
+    middle: f64::NAN,
+    lower: f64::NAN,
+};
 
 /// Streaming simple moving average: opaque state (see `pyrt_sma_new`). Its results equal the
 /// batch function's, value for value, whether fed in one call or in chunks.
@@ -228,7 +273,12 @@ pub unsafe extern "C" fn pyrt_sma_free(stream: *mut PyrtSma) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_sma_save(stream: *const PyrtSma, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_sma_save(
+    stream: *const PyrtSma,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -239,7 +289,11 @@ pub unsafe extern "C" fn pyrt_sma_save(stream: *const PyrtSma, buf: *mut u8, cap
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_sma_load(bytes: *const u8, len: usize, out: *mut *mut PyrtSma) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_sma_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtSma,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -278,7 +332,12 @@ pub unsafe extern "C" fn pyrt_ema_free(stream: *mut PyrtEma) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_ema_save(stream: *const PyrtEma, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_ema_save(
+    stream: *const PyrtEma,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -289,7 +348,11 @@ pub unsafe extern "C" fn pyrt_ema_save(stream: *const PyrtEma, buf: *mut u8, cap
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_ema_load(bytes: *const u8, len: usize, out: *mut *mut PyrtEma) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_ema_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtEma,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -328,7 +391,12 @@ pub unsafe extern "C" fn pyrt_rsi_free(stream: *mut PyrtRsi) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_rsi_save(stream: *const PyrtRsi, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_rsi_save(
+    stream: *const PyrtRsi,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -339,7 +407,11 @@ pub unsafe extern "C" fn pyrt_rsi_save(stream: *const PyrtRsi, buf: *mut u8, cap
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_rsi_load(bytes: *const u8, len: usize, out: *mut *mut PyrtRsi) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_rsi_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtRsi,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -358,7 +430,12 @@ pub struct PyrtMacd {
 /// `pyrt_macd_free`). Errors: a period < 1 (or too large), and for MACD
 /// `fast_period` > `slow_period`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_macd_new(fast_period: usize, slow_period: usize, signal_period: usize, out: *mut *mut PyrtMacd) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_macd_new(
+    fast_period: usize,
+    slow_period: usize,
+    signal_period: usize,
+    out: *mut *mut PyrtMacd,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let inner = MacdStream::new(fast_period, slow_period, signal_period)?;
@@ -378,7 +455,12 @@ pub unsafe extern "C" fn pyrt_macd_free(stream: *mut PyrtMacd) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_macd_save(stream: *const PyrtMacd, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_macd_save(
+    stream: *const PyrtMacd,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -389,7 +471,11 @@ pub unsafe extern "C" fn pyrt_macd_save(stream: *const PyrtMacd, buf: *mut u8, c
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_macd_load(bytes: *const u8, len: usize, out: *mut *mut PyrtMacd) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_macd_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtMacd,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -408,7 +494,11 @@ pub struct PyrtBollinger {
 /// `pyrt_bollinger_free`). Errors: a period < 1 (or too large), and for MACD
 /// `fast_period` > `slow_period`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_bollinger_new(window: usize, num_std: f64, out: *mut *mut PyrtBollinger) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_bollinger_new(
+    window: usize,
+    num_std: f64,
+    out: *mut *mut PyrtBollinger,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let inner = BollingerStream::new(window, num_std)?;
@@ -428,7 +518,12 @@ pub unsafe extern "C" fn pyrt_bollinger_free(stream: *mut PyrtBollinger) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_bollinger_save(stream: *const PyrtBollinger, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_bollinger_save(
+    stream: *const PyrtBollinger,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -439,7 +534,11 @@ pub unsafe extern "C" fn pyrt_bollinger_save(stream: *const PyrtBollinger, buf: 
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_bollinger_load(bytes: *const u8, len: usize, out: *mut *mut PyrtBollinger) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_bollinger_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtBollinger,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -478,7 +577,12 @@ pub unsafe extern "C" fn pyrt_atr_free(stream: *mut PyrtAtr) {
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_atr_save(stream: *const PyrtAtr, buf: *mut u8, capacity: usize, written: *mut usize) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_atr_save(
+    stream: *const PyrtAtr,
+    buf: *mut u8,
+    capacity: usize,
+    written: *mut usize,
+) -> PyrtStatus {
     ffi_boundary! {
         let stream = handle_ref(stream, "stream")?;
         save_into(stream.inner.to_bytes(), buf, capacity, written)
@@ -489,7 +593,11 @@ pub unsafe extern "C" fn pyrt_atr_save(stream: *const PyrtAtr, buf: *mut u8, cap
 /// handle in `*out`. Bytes that are not such a state (bad magic, format
 /// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_atr_load(bytes: *const u8, len: usize, out: *mut *mut PyrtAtr) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_atr_load(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut PyrtAtr,
+) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let bytes = input_slice(bytes, len, "bytes")?;
@@ -535,7 +643,11 @@ pub unsafe extern "C" fn pyrt_macd_update(stream: *mut PyrtMacd, price: f64) -> 
     match stream.as_mut() {
         Some(s) => guarded_value(NAN_MACD, || {
             let v = s.inner.update(price);
-            PyrtMacdValue { macd: v.macd, signal: v.signal, histogram: v.histogram }
+            PyrtMacdValue {
+                macd: v.macd,
+                signal: v.signal,
+                histogram: v.histogram,
+            }
         }),
         None => NAN_MACD,
     }
@@ -544,11 +656,18 @@ pub unsafe extern "C" fn pyrt_macd_update(stream: *mut PyrtMacd, price: f64) -> 
 /// Takes one price and returns upper, middle and lower band (all NaN while
 /// warming up). Infallible on a live handle; a NULL handle gives NaNs.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_bollinger_update(stream: *mut PyrtBollinger, price: f64) -> PyrtBands {
+pub unsafe extern "C" fn pyrt_bollinger_update(
+    stream: *mut PyrtBollinger,
+    price: f64,
+) -> PyrtBands {
     match stream.as_mut() {
         Some(s) => guarded_value(NAN_BANDS, || {
             let b = s.inner.update(price);
-            PyrtBands { upper: b.upper, middle: b.middle, lower: b.lower }
+            PyrtBands {
+                upper: b.upper,
+                middle: b.middle,
+                lower: b.lower,
+            }
         }),
         None => NAN_BANDS,
     }
@@ -557,7 +676,12 @@ pub unsafe extern "C" fn pyrt_bollinger_update(stream: *mut PyrtBollinger, price
 /// Takes one bar and returns the ATR, NaN while warming up. Infallible on a
 /// live handle; a NULL handle gives NaN.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_atr_update(stream: *mut PyrtAtr, high: f64, low: f64, close: f64) -> f64 {
+pub unsafe extern "C" fn pyrt_atr_update(
+    stream: *mut PyrtAtr,
+    high: f64,
+    low: f64,
+    close: f64,
+) -> f64 {
     match stream.as_mut() {
         Some(s) => guarded_value(f64::NAN, || s.inner.update(high, low, close)),
         None => f64::NAN,
@@ -566,7 +690,12 @@ pub unsafe extern "C" fn pyrt_atr_update(stream: *mut PyrtAtr, high: f64, low: f
 
 /// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_sma_update_many(stream: *mut PyrtSma, prices: *const f64, len: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_sma_update_many(
+    stream: *mut PyrtSma,
+    prices: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let s = handle_mut(stream, "stream")?;
         let prices = series(prices, len, "prices")?;
@@ -578,7 +707,12 @@ pub unsafe extern "C" fn pyrt_sma_update_many(stream: *mut PyrtSma, prices: *con
 
 /// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_ema_update_many(stream: *mut PyrtEma, prices: *const f64, len: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_ema_update_many(
+    stream: *mut PyrtEma,
+    prices: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let s = handle_mut(stream, "stream")?;
         let prices = series(prices, len, "prices")?;
@@ -590,7 +724,12 @@ pub unsafe extern "C" fn pyrt_ema_update_many(stream: *mut PyrtEma, prices: *con
 
 /// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_rsi_update_many(stream: *mut PyrtRsi, prices: *const f64, len: usize, out: *mut f64) -> PyrtStatus {
+pub unsafe extern "C" fn pyrt_rsi_update_many(
+    stream: *mut PyrtRsi,
+    prices: *const f64,
+    len: usize,
+    out: *mut f64,
+) -> PyrtStatus {
     ffi_boundary! {
         let s = handle_mut(stream, "stream")?;
         let prices = series(prices, len, "prices")?;
@@ -676,7 +815,9 @@ mod tests {
     use std::ptr;
 
     fn last_error() -> String {
-        unsafe { CStr::from_ptr(pyrt_last_error_message()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(pyrt_last_error_message()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     #[test]
@@ -684,36 +825,93 @@ mod tests {
         let x = [1.0, 2.0, 3.0];
         let mut out = [0.0; 3];
         unsafe {
-            assert_eq!(pyrt_sma(ptr::null(), 3, 2, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
-            assert!(last_error().starts_with("prices:"));
-            assert_eq!(pyrt_sma(x.as_ptr(), 0, 1, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
-            assert!(last_error().starts_with("prices:"));
-            assert_eq!(pyrt_ema(x.as_ptr(), 3, 0, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
-            assert!(last_error().starts_with("window:"));
-            assert_eq!(pyrt_rsi(x.as_ptr(), 3, 4, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
-            assert!(last_error().starts_with("window:"));
-            assert_eq!(pyrt_rsi(x.as_ptr(), 3, 2, ptr::null_mut()), PYRT_INVALID_ARGUMENT);
-            assert!(last_error().starts_with("out:"));
-            let mut inplace = x;
-            assert_eq!(pyrt_sma(inplace.as_ptr(), 3, 2, inplace.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
-            let (mut a, mut b, mut c) = ([0.0; 3], [0.0; 3], [0.0; 3]);
             assert_eq!(
-                pyrt_macd(x.as_ptr(), 3, 3, 2, 1, a.as_mut_ptr(), b.as_mut_ptr(), b.as_mut_ptr()),
+                pyrt_sma(ptr::null(), 3, 2, out.as_mut_ptr()),
                 PYRT_INVALID_ARGUMENT
             );
-            assert!(last_error().starts_with("out_histogram:"), "{}", last_error());
+            assert!(last_error().starts_with("prices:"));
             assert_eq!(
-                pyrt_macd(x.as_ptr(), 3, 3, 2, 1, a.as_mut_ptr(), b.as_mut_ptr(), c.as_mut_ptr()),
+                pyrt_sma(x.as_ptr(), 0, 1, out.as_mut_ptr()),
+                PYRT_INVALID_ARGUMENT
+            );
+            assert!(last_error().starts_with("prices:"));
+            assert_eq!(
+                pyrt_ema(x.as_ptr(), 3, 0, out.as_mut_ptr()),
+                PYRT_INVALID_ARGUMENT
+            );
+            assert!(last_error().starts_with("window:"));
+            assert_eq!(
+                pyrt_rsi(x.as_ptr(), 3, 4, out.as_mut_ptr()),
+                PYRT_INVALID_ARGUMENT
+            );
+            assert!(last_error().starts_with("window:"));
+            assert_eq!(
+                pyrt_rsi(x.as_ptr(), 3, 2, ptr::null_mut()),
+                PYRT_INVALID_ARGUMENT
+            );
+            assert!(last_error().starts_with("out:"));
+            let mut inplace = x;
+            assert_eq!(
+                pyrt_sma(inplace.as_ptr(), 3, 2, inplace.as_mut_ptr()),
+                PYRT_INVALID_ARGUMENT
+            );
+            let (mut a, mut b, mut c) = ([0.0; 3], [0.0; 3], [0.0; 3]);
+            assert_eq!(
+                pyrt_macd(
+                    x.as_ptr(),
+                    3,
+                    3,
+                    2,
+                    1,
+                    a.as_mut_ptr(),
+                    b.as_mut_ptr(),
+                    b.as_mut_ptr()
+                ),
+                PYRT_INVALID_ARGUMENT
+            );
+            assert!(
+                last_error().starts_with("out_histogram:"),
+                "{}",
+                last_error()
+            );
+            assert_eq!(
+                pyrt_macd(
+                    x.as_ptr(),
+                    3,
+                    3,
+                    2,
+                    1,
+                    a.as_mut_ptr(),
+                    b.as_mut_ptr(),
+                    c.as_mut_ptr()
+                ),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("fast_period:"));
             assert_eq!(
-                pyrt_atr(x.as_ptr(), 3, x.as_ptr(), 2, x.as_ptr(), 3, 1, out.as_mut_ptr()),
+                pyrt_atr(
+                    x.as_ptr(),
+                    3,
+                    x.as_ptr(),
+                    2,
+                    x.as_ptr(),
+                    3,
+                    1,
+                    out.as_mut_ptr()
+                ),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("low:"), "{}", last_error());
             assert_eq!(
-                pyrt_bollinger_bands(x.as_ptr(), 3, 2, f64::INFINITY, out.as_mut_ptr(), a.as_mut_ptr(), b.as_mut_ptr()),
+                pyrt_bollinger_bands(
+                    x.as_ptr(),
+                    3,
+                    2,
+                    f64::INFINITY,
+                    out.as_mut_ptr(),
+                    a.as_mut_ptr(),
+                    b.as_mut_ptr()
+                ),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("num_std:"));
@@ -731,17 +929,29 @@ mod tests {
                 pyrt_rsi_update(s, v);
             }
             let mut size = 0usize;
-            assert_eq!(pyrt_rsi_save(s, ptr::null_mut(), 0, &mut size), PYRT_BUFFER_TOO_SMALL);
+            assert_eq!(
+                pyrt_rsi_save(s, ptr::null_mut(), 0, &mut size),
+                PYRT_BUFFER_TOO_SMALL
+            );
             let mut buf = vec![0u8; size];
-            assert_eq!(pyrt_rsi_save(s, buf.as_mut_ptr(), buf.len(), &mut size), PYRT_OK);
+            assert_eq!(
+                pyrt_rsi_save(s, buf.as_mut_ptr(), buf.len(), &mut size),
+                PYRT_OK
+            );
             let mut t: *mut PyrtRsi = ptr::null_mut();
             assert_eq!(pyrt_rsi_load(buf.as_ptr(), buf.len(), &mut t), PYRT_OK);
             assert_eq!(pyrt_rsi_update(s, 4.0), pyrt_rsi_update(t, 4.0));
             let mut wrong: *mut PyrtSma = ptr::null_mut();
-            assert_eq!(pyrt_sma_load(buf.as_ptr(), buf.len(), &mut wrong), PYRT_INVALID_STATE);
+            assert_eq!(
+                pyrt_sma_load(buf.as_ptr(), buf.len(), &mut wrong),
+                PYRT_INVALID_STATE
+            );
             assert!(wrong.is_null());
             let garbage = [7u8; 40];
-            assert_eq!(pyrt_rsi_load(garbage.as_ptr(), garbage.len(), &mut t), PYRT_INVALID_STATE);
+            assert_eq!(
+                pyrt_rsi_load(garbage.as_ptr(), garbage.len(), &mut t),
+                PYRT_INVALID_STATE
+            );
             assert!(pyrt_rsi_update(ptr::null_mut(), 1.0).is_nan());
             pyrt_rsi_free(s);
             pyrt_rsi_free(t);
@@ -758,7 +968,9 @@ mod tests {
             for v in [1.0, 2.0, 4.0, 8.0, 16.0] {
                 last = pyrt_macd_update(m, v);
             }
-            assert!(last.macd.is_finite() && (last.histogram - (last.macd - last.signal)).abs() < 1e-12);
+            assert!(
+                last.macd.is_finite() && (last.histogram - (last.macd - last.signal)).abs() < 1e-12
+            );
             pyrt_macd_free(m);
             let mut b: *mut PyrtBollinger = ptr::null_mut();
             assert_eq!(pyrt_bollinger_new(2, 2.0, &mut b), PYRT_OK);

@@ -15,7 +15,7 @@ use super::kernels::lane_len_cap;
 const BB_LANES: usize = 4;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
-    check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
+    check_output, check_period, check_series, check_stream_period, first_valid,
     MAX_PERIOD,
 };
 use crate::error::{Error, Result};
@@ -28,22 +28,29 @@ fn trust_factor(steps: usize) -> f64 {
     16.0 * f64::EPSILON * steps as f64
 }
 
-/// Population variance of `xs`, two passes.
+/// Population variance of `xs`, two passes over deviations from its first
+/// value (so a flat window gives exactly 0).
 fn direct_variance(xs: &[f64]) -> f64 {
     let n = xs.len() as f64;
-    let mean = direct_sum(xs) / n;
+    let shift = xs[0];
+    let mut sum = 0.0;
+    for v in xs {
+        sum += v - shift;
+    }
+    let mean = sum / n;
     let mut acc = [0.0f64; 4];
     let chunks = xs.chunks_exact(4);
     let rest = chunks.remainder();
     for c in chunks {
         for j in 0..4 {
-            let d = c[j] - mean;
+            let d = (c[j] - shift) - mean;
             acc[j] += d * d;
         }
     }
     let mut total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
     for v in rest {
-        total += (v - mean) * (v - mean);
+        let d = (v - shift) - mean;
+        total += d * d;
     }
     total / n
 }
@@ -316,7 +323,8 @@ impl BollingerStream {
                 return NAN_BANDS;
             }
             self.started = true;
-            self.anchor = x;
+            // An infinite first value must still reach the sums as infinite.
+            self.anchor = if x.is_finite() { x } else { 0.0 };
         }
         let w = self.window;
         self.ring[self.pos] = x;
