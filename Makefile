@@ -65,6 +65,7 @@ demo: build
 
 bench: build
 	$(PY) bench/indicators.py
+	$(PY) bench/ipc.py
 
 clean:
 	rm -rf build target $(VENV) .tools

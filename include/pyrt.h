@@ -31,6 +31,47 @@
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
 #define PYRT_ABI_VERSION 1
 
+// The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
+// uint64.
+//
+// Ring layout, version 1 (all integers native-endian; the region is
+// PYRT_RING_RECORDS_OFFSET + capacity * PYRT_RING_RECORD_SIZE bytes):
+//
+// | offset | size | field                                                  |
+// |--------|------|--------------------------------------------------------|
+// | 0      | 8    | magic, PYRT_RING_MAGIC                                 |
+// | 8      | 4    | layout version, PYRT_RING_LAYOUT_VERSION               |
+// | 12     | 4    | record size in bytes, PYRT_RING_RECORD_SIZE (32)       |
+// | 16     | 8    | capacity in records, a power of two                    |
+// | 24     | 8    | offset of the first record, PYRT_RING_RECORDS_OFFSET   |
+// | 32     | 32   | reserved, zero                                         |
+// | 64     | 8    | producer cursor: records ever pushed (own cache line)  |
+// | 128    | 8    | consumer cursor: records ever popped (own cache line)  |
+// | 192    | C*32 | records; record number i is in slot i & (C - 1)        |
+//
+// The cursors only grow (uint64, updated with release stores and read with
+// acquire loads); producer - consumer is the number of records in the ring,
+// from 0 to C: a ring of capacity C holds exactly C records.
+#define PYRT_RING_MAGIC 5138124842827143504
+
+// The ring layout version this library reads and writes.
+#define PYRT_RING_LAYOUT_VERSION 1
+
+// Size of one PyrtMarketDataRecord in the ring, in bytes.
+#define PYRT_RING_RECORD_SIZE 32
+
+// Byte offset of the producer cursor (uint64) in a ring region.
+#define PYRT_RING_PRODUCER_CURSOR_OFFSET 64
+
+// Byte offset of the consumer cursor (uint64) in a ring region.
+#define PYRT_RING_CONSUMER_CURSOR_OFFSET 128
+
+// Byte offset of the first record in a ring region.
+#define PYRT_RING_RECORDS_OFFSET 192
+
+// The largest capacity a ring may have (2^30 records).
+#define PYRT_RING_MAX_CAPACITY 1073741824
+
 // Streaming ATR: opaque state (see `pyrt_atr_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtAtr PyrtAtr;
@@ -46,6 +87,24 @@ typedef struct PyrtEma PyrtEma;
 // Streaming MACD: opaque state (see `pyrt_macd_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtMacd PyrtMacd;
+
+// A handle on a named shared-memory ring of PyrtMarketDataRecord.
+//
+// Single producer, single consumer: at any time at most one handle pushes
+// and at most one handle pops, in any processes (the two may be the same
+// handle). A handle is used by one thread at a time.
+//
+// Names: the ring "ticks" is the POSIX shared-memory object "/ticks" (on
+// Linux the file /dev/shm/ticks). A name is 1 to 255 bytes without '/'.
+//
+// The cursors live in the shared memory. A consumer that dies and re-opens
+// the ring continues at the first record it had not popped: nothing lost,
+// nothing repeated (a record counts as taken once pop returns; the cursor
+// update is the last thing a pop does). When a producer dies, every record it
+// pushed stays readable; a producer that re-opens continues after the last
+// record published. A ring persists until pyrt_ring_unlink, even when no
+// process has it open.
+typedef struct PyrtRing PyrtRing;
 
 // Streaming RSI: opaque state (see `pyrt_rsi_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
@@ -73,6 +132,24 @@ typedef struct {
   double middle;
   double lower;
 } PyrtBands;
+
+// One market-data record, exactly as it lies in shared memory (32 bytes).
+//
+// The padding after `symbol_id` is an explicit field so that every byte of
+// the record is defined: a record copied out of a ring never carries
+// uninitialised bytes, and every bit pattern is a valid record.
+typedef struct {
+  // The instrument's numeric id.
+  uint32_t symbol_id;
+  // Padding to align `price`; written as 0 by pyrt, ignored on read.
+  uint32_t _pad;
+  // Price of the tick.
+  double price;
+  // Volume of the tick.
+  double volume;
+  // Microseconds since an epoch the producer chooses.
+  uint64_t timestamp_us;
+} PyrtMarketDataRecord;
 
 #define PYRT_OK 0
 
@@ -366,6 +443,58 @@ PyrtStatus pyrt_atr_update_many(PyrtAtr *stream,
                                 const double *close,
                                 size_t len,
                                 double *out);
+
+// Creates the ring `name` with room for `capacity` records (a power of two,
+// at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.
+// The shared-memory object is created with mode 0600 (owner only).
+// Fails with PYRT_INVALID_ARGUMENT if the name already exists (unlink it
+// first), is malformed, or the capacity is not a power of two.
+PyrtStatus pyrt_ring_create(const char *name, uint64_t capacity, PyrtRing **out);
+
+// Opens the existing ring `name`. The region's size is checked before its
+// header is read, then magic, layout version, record size, capacity and the
+// size the capacity implies: anything else is PYRT_BAD_LAYOUT with a message
+// saying what differs. A missing name is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_ring_open(const char *name, PyrtRing **out);
+
+// Appends one record. PYRT_FULL when the ring is full: nothing is written
+// and nothing is overwritten.
+PyrtStatus pyrt_ring_push(PyrtRing *ring, const PyrtMarketDataRecord *rec);
+
+// Takes the oldest record into `*out`. PYRT_EMPTY when the ring is empty
+// (`*out` untouched).
+PyrtStatus pyrt_ring_pop(PyrtRing *ring, PyrtMarketDataRecord *out);
+
+// Appends as many of the `n` records at `recs` as fit, in order, in one
+// step (at most two copies, one cursor update); `*pushed` receives how many
+// (0 when the ring is full; the call still returns PYRT_OK).
+PyrtStatus pyrt_ring_push_batch(PyrtRing *ring,
+                                const PyrtMarketDataRecord *recs,
+                                size_t n,
+                                size_t *pushed);
+
+// Moves up to `max` of the oldest records into `out` (room for `max`
+// records) in one step (at most two copies, one cursor update); `*popped`
+// receives how many (0 when the ring is empty; the call returns PYRT_OK).
+PyrtStatus pyrt_ring_pop_batch(PyrtRing *ring,
+                               PyrtMarketDataRecord *out,
+                               size_t max,
+                               size_t *popped);
+
+// Records currently in the ring (a snapshot while a peer is active); 0 for NULL.
+size_t pyrt_ring_len(const PyrtRing *ring);
+
+// The ring's capacity in records; 0 for NULL.
+uint64_t pyrt_ring_capacity(const PyrtRing *ring);
+
+// Closes this handle (unmaps the memory). The ring itself stays, with its
+// records and cursors, until pyrt_ring_unlink. NULL is a no-op.
+void pyrt_ring_free(PyrtRing *ring);
+
+// Removes the name `name`: later opens fail; handles already open keep
+// working, and the memory is released when the last one closes.
+// PYRT_INVALID_ARGUMENT if no such ring exists.
+PyrtStatus pyrt_ring_unlink(const char *name);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+from . import ipc
 from .indicators import atr, bollinger_bands, ema, macd, rsi, sma
 from . import stream
 
@@ -27,5 +28,5 @@ def get_library_path() -> str:
     return LIBRARY_PATH
 
 
-__all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]
+__all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "ipc"]
 __all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream"]
