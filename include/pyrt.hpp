@@ -150,10 +150,6 @@ public:                                                                         
                                                                                            \
 private:                                                                                   \
     explicit Class(CType *raw) noexcept : handle_(raw) {}                                  \
-    static CType *make_##name(PyrtStatus status, CType *raw) {                             \
-        check(status);                                                                     \
-        return raw;                                                                        \
-    }                                                                                      \
     Handle<CType, pyrt_##name##_free> handle_;
 
 class Sma {
@@ -165,7 +161,8 @@ public:
 private:
     static PyrtSma *create(std::size_t window) {
         PyrtSma *raw = nullptr;
-        return make_sma(pyrt_sma_new(window, &raw), raw);
+        check(pyrt_sma_new(window, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(Sma, PyrtSma, sma)
 };
@@ -178,7 +175,8 @@ public:
 private:
     static PyrtEma *create(std::size_t window) {
         PyrtEma *raw = nullptr;
-        return make_ema(pyrt_ema_new(window, &raw), raw);
+        check(pyrt_ema_new(window, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(Ema, PyrtEma, ema)
 };
@@ -191,7 +189,8 @@ public:
 private:
     static PyrtRsi *create(std::size_t window) {
         PyrtRsi *raw = nullptr;
-        return make_rsi(pyrt_rsi_new(window, &raw), raw);
+        check(pyrt_rsi_new(window, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(Rsi, PyrtRsi, rsi)
 };
@@ -206,7 +205,8 @@ public:
 private:
     static PyrtMacd *create(std::size_t fast, std::size_t slow, std::size_t signal) {
         PyrtMacd *raw = nullptr;
-        return make_macd(pyrt_macd_new(fast, slow, signal, &raw), raw);
+        check(pyrt_macd_new(fast, slow, signal, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(Macd, PyrtMacd, macd)
 };
@@ -220,7 +220,8 @@ public:
 private:
     static PyrtBollinger *create(std::size_t window, double num_std) {
         PyrtBollinger *raw = nullptr;
-        return make_bollinger(pyrt_bollinger_new(window, num_std, &raw), raw);
+        check(pyrt_bollinger_new(window, num_std, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(BollingerBands, PyrtBollinger, bollinger)
 };
@@ -235,7 +236,8 @@ public:
 private:
     static PyrtAtr *create(std::size_t window) {
         PyrtAtr *raw = nullptr;
-        return make_atr(pyrt_atr_new(window, &raw), raw);
+        check(pyrt_atr_new(window, &raw));
+        return raw;
     }
     PYRT_STREAM_COMMON(Atr, PyrtAtr, atr)
 };
