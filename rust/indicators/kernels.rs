@@ -176,39 +176,49 @@ pub(crate) fn linear_recurrence(prev: f64, a: f64, k: f64, x: &[f64], out: &mut 
     y
 }
 
-/// Two independent recurrences `y = a*y + k*x` advanced together (RSI's
-/// average gain and loss), eight steps per link of each chain.
-#[inline(never)]
-pub(crate) fn linear_recurrence2(
-    prev: (f64, f64),
-    a: f64,
-    k: f64,
-    x: (&[f64], &[f64]),
-    out: (&mut [f64], &mut [f64]),
-) -> (f64, f64) {
-    let p = powers(a);
-    let (mut y, mut z) = prev;
-    let n = x.0.len().min(x.1.len()).min(out.0.len()).min(out.1.len());
-    let mut xa = x.0[..n].chunks_exact(8);
-    let mut xb = x.1[..n].chunks_exact(8);
-    let mut oa = out.0[..n].chunks_exact_mut(8);
-    let mut ob = out.1[..n].chunks_exact_mut(8);
-    for (((xc, xd), oc), od) in (&mut xa).zip(&mut xb).zip(&mut oa).zip(&mut ob) {
-        block8!(y, a, p, k, xc, oc);
-        block8!(z, a, p, k, xd, od);
+/// Two recurrences `y[c] = a[c]*y[c] + k[c]*x[c][t]` (c = 0, 1) advanced
+/// together, eight steps per link of each chain, written so that each
+/// operation acts on both chains at once (one two-wide vector operation).
+/// For every block of eight steps `emit(t0, &ys)` receives the start index
+/// and the eight pairs of results; a shorter tail is passed the same way.
+#[inline(always)]
+pub(crate) fn paired_recurrence<F: FnMut(usize, &[[f64; 2]])>(
+    prev: [f64; 2],
+    a: [f64; 2],
+    k: [f64; 2],
+    x: [&[f64]; 2],
+    mut emit: F,
+) -> [f64; 2] {
+    let n = x[0].len().min(x[1].len());
+    let (x0, x1) = (&x[0][..n], &x[1][..n]);
+    let p0 = powers(a[0]);
+    let p1 = powers(a[1]);
+    let mut y = prev;
+    let mut t = 0;
+    while t + 8 <= n {
+        let (u0, u1) = (&x0[t..t + 8], &x1[t..t + 8]);
+        let mut c = [[0.0f64; 2]; 8];
+        c[0] = [k[0] * u0[0], k[1] * u1[0]];
+        for j in 1..8 {
+            c[j] = [a[0] * c[j - 1][0] + k[0] * u0[j], a[1] * c[j - 1][1] + k[1] * u1[j]];
+        }
+        let mut ys = [[0.0f64; 2]; 8];
+        for j in 0..8 {
+            ys[j] = [p0[j] * y[0] + c[j][0], p1[j] * y[1] + c[j][1]];
+        }
+        y = ys[7];
+        emit(t, &ys);
+        t += 8;
     }
-    let rest = xa
-        .remainder()
-        .iter()
-        .zip(xb.remainder())
-        .zip(oa.into_remainder().iter_mut().zip(ob.into_remainder()));
-    for ((u, v), (o, q)) in rest {
-        y = a * y + k * u;
-        z = a * z + k * v;
-        *o = y;
-        *q = z;
+    let mut tail = [[0.0f64; 2]; 8];
+    for (j, slot) in tail.iter_mut().enumerate().take(n - t) {
+        y = [a[0] * y[0] + k[0] * x0[t + j], a[1] * y[1] + k[1] * x1[t + j]];
+        *slot = y;
     }
-    (y, z)
+    if t < n {
+        emit(t, &tail[..n - t]);
+    }
+    y
 }
 
 #[cfg(test)]

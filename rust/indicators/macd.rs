@@ -7,7 +7,7 @@
 //! `slow_period + signal_period - 2` (the lookback).
 
 use super::ema::ema_k;
-use super::kernels::linear_recurrence;
+use super::kernels::{linear_recurrence, paired_recurrence};
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
@@ -78,30 +78,19 @@ fn macd_fast(
         hist.fill(f64::NAN);
         return true;
     }
-    // Slow EMA into `hist`, fast EMA into `macd`, both from `lines_at`.
+    // Fast and slow EMA together from `lines_at`; only their difference is kept.
     let slow_seed = direct_sum(&x[start..=lines_at]) / slow as f64;
     let fast_seed = direct_sum(&x[lines_at + 1 - fast..=lines_at]) / fast as f64;
-    hist[lines_at] = slow_seed;
-    macd[lines_at] = fast_seed;
-    let ks = ema_k(slow);
-    let kf = ema_k(fast);
-    let slow_last = linear_recurrence(
-        slow_seed,
-        1.0 - ks,
-        ks,
-        &x[lines_at + 1..],
-        &mut hist[lines_at + 1..],
-    );
-    let fast_last = linear_recurrence(
-        fast_seed,
-        1.0 - kf,
-        kf,
-        &x[lines_at + 1..],
-        &mut macd[lines_at + 1..],
-    );
-    for (m, s) in macd[lines_at..].iter_mut().zip(&hist[lines_at..]) {
-        *m -= *s;
-    }
+    macd[lines_at] = fast_seed - slow_seed;
+    let (kf, ks) = (ema_k(fast), ema_k(slow));
+    let rest = &x[lines_at + 1..];
+    let dst = &mut macd[lines_at + 1..];
+    let [fast_last, slow_last] =
+        paired_recurrence([fast_seed, slow_seed], [1.0 - kf, 1.0 - ks], [kf, ks], [rest, rest], |t0, ys| {
+            for (o, pair) in dst[t0..t0 + ys.len()].iter_mut().zip(ys) {
+                *o = pair[0] - pair[1];
+            }
+        });
     let signal_seed = direct_sum(&macd[lines_at..=first_out]) / signal as f64;
     sig[first_out] = signal_seed;
     let kg = ema_k(signal);

@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::kernels::linear_recurrence2;
+use super::kernels::paired_recurrence;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
@@ -73,7 +73,7 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let a = (window as f64 - 1.0) * inv;
     let mut gains = [0.0f64; CHUNK];
     let mut losses = [0.0f64; CHUNK];
-    let mut avg_loss = [0.0f64; CHUNK];
+    let mut losses_avg = [0.0f64; CHUNK];
     let mut t = first_out + 1;
     while t < n {
         let m = CHUNK.min(n - t);
@@ -84,14 +84,15 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
             losses[j] = l;
         }
         let dst = &mut out[t..t + m];
-        (gain, loss) = linear_recurrence2(
-            (gain, loss),
-            a,
-            inv,
-            (&gains[..m], &losses[..m]),
-            (dst, &mut avg_loss[..m]),
-        );
-        for (o, l) in out[t..t + m].iter_mut().zip(&avg_loss[..m]) {
+        let avg_loss = &mut losses_avg[..m];
+        let last = paired_recurrence([gain, loss], [a, a], [inv, inv], [&gains[..m], &losses[..m]], |t0, ys| {
+            for (j, pair) in ys.iter().enumerate() {
+                dst[t0 + j] = pair[0];
+                avg_loss[t0 + j] = pair[1];
+            }
+        });
+        (gain, loss) = (last[0], last[1]);
+        for (o, l) in dst.iter_mut().zip(avg_loss.iter()) {
             // Finite here (else the caller falls back), so only zero needs care.
             let total = *o + *l;
             let value = 100.0 * (*o / total);
