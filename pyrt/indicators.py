@@ -130,16 +130,16 @@ def macd(
     """
     x = as_f64_array(prices, "prices")
     n = x.shape[0]
-    line, signal, hist = _empty(n), _empty(n), _empty(n)
+    # One allocation; each row is a C-contiguous array of its own.
+    out = _empty((3, n))
+    p = _from_buffer("double[]", out)
     try:
-        status = _macd(
-            _from_buffer("double[]", x), n, fast_period, slow_period, signal_period,
-            _from_buffer("double[]", line), _from_buffer("double[]", signal), _from_buffer("double[]", hist),
-        )
+        status = _macd(_from_buffer("double[]", x), n, fast_period, slow_period, signal_period, p, p + n, p + 2 * n)
     except (OverflowError, TypeError):
         raise _bad_integer(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period) from None
     if status:
         check(status)
+    line, signal, hist = out
     return line, signal, hist
 
 
@@ -158,18 +158,17 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
     """
     x = as_f64_array(prices, "prices")
     n = x.shape[0]
-    upper, middle, lower = _empty(n), _empty(n), _empty(n)
+    out = _empty((3, n))
+    p = _from_buffer("double[]", out)
     try:
-        status = _bbands(
-            _from_buffer("double[]", x), n, window, num_std,
-            _from_buffer("double[]", upper), _from_buffer("double[]", middle), _from_buffer("double[]", lower),
-        )
+        status = _bbands(_from_buffer("double[]", x), n, window, num_std, p, p + n, p + 2 * n)
     except (OverflowError, TypeError):
         if not isinstance(num_std, (int, float, np.integer, np.floating)):
             raise _bad_float("num_std", num_std) from None
         raise _bad_integer(window=window) from None
     if status:
         check(status)
+    upper, middle, lower = out
     return upper, middle, lower
 
 
