@@ -270,15 +270,17 @@ PyrtStatus pyrt_sma_new(size_t window, PyrtSma **out);
 void pyrt_sma_free(PyrtSma *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
 PyrtStatus pyrt_sma_save(const PyrtSma *stream, uint8_t *buf, size_t capacity, size_t *written);
 
 // Restores a state saved by `pyrt_sma_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_sma_load(const uint8_t *bytes, size_t len, PyrtSma **out);
 
 // Creates a streaming exponential moving average handle in `*out` (free it with
@@ -290,15 +292,17 @@ PyrtStatus pyrt_ema_new(size_t window, PyrtEma **out);
 void pyrt_ema_free(PyrtEma *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
 PyrtStatus pyrt_ema_save(const PyrtEma *stream, uint8_t *buf, size_t capacity, size_t *written);
 
 // Restores a state saved by `pyrt_ema_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_ema_load(const uint8_t *bytes, size_t len, PyrtEma **out);
 
 // Creates a streaming rsi handle in `*out` (free it with
@@ -310,15 +314,17 @@ PyrtStatus pyrt_rsi_new(size_t window, PyrtRsi **out);
 void pyrt_rsi_free(PyrtRsi *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
 PyrtStatus pyrt_rsi_save(const PyrtRsi *stream, uint8_t *buf, size_t capacity, size_t *written);
 
 // Restores a state saved by `pyrt_rsi_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_rsi_load(const uint8_t *bytes, size_t len, PyrtRsi **out);
 
 // Creates a streaming macd handle in `*out` (free it with
@@ -333,15 +339,17 @@ PyrtStatus pyrt_macd_new(size_t fast_period,
 void pyrt_macd_free(PyrtMacd *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
 PyrtStatus pyrt_macd_save(const PyrtMacd *stream, uint8_t *buf, size_t capacity, size_t *written);
 
 // Restores a state saved by `pyrt_macd_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_macd_load(const uint8_t *bytes, size_t len, PyrtMacd **out);
 
 // Creates a streaming bollinger bands handle in `*out` (free it with
@@ -353,7 +361,8 @@ PyrtStatus pyrt_bollinger_new(size_t window, double num_std, PyrtBollinger **out
 void pyrt_bollinger_free(PyrtBollinger *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
@@ -363,8 +372,9 @@ PyrtStatus pyrt_bollinger_save(const PyrtBollinger *stream,
                                size_t *written);
 
 // Restores a state saved by `pyrt_bollinger_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_bollinger_load(const uint8_t *bytes, size_t len, PyrtBollinger **out);
 
 // Creates a streaming atr handle in `*out` (free it with
@@ -376,15 +386,17 @@ PyrtStatus pyrt_atr_new(size_t window, PyrtAtr **out);
 void pyrt_atr_free(PyrtAtr *stream);
 
 // Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), then the fields, little-endian. Writes it to
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
 // `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 // small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 // `*written` (call with capacity 0 to ask for the size).
 PyrtStatus pyrt_atr_save(const PyrtAtr *stream, uint8_t *buf, size_t capacity, size_t *written);
 
 // Restores a state saved by `pyrt_atr_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, format
-// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
 PyrtStatus pyrt_atr_load(const uint8_t *bytes, size_t len, PyrtAtr **out);
 
 // Takes one price and returns the SMA, NaN while warming up (and for leading

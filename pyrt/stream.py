@@ -38,8 +38,8 @@ class _Stream:
 
     def to_bytes(self) -> bytes:
         """The state as a versioned byte string (magic b"PYRT", format
-        version, kind, fields little-endian), restorable with `from_bytes`
-        or `pyrt_<name>_load` in C.
+        version, kind, fields little-endian, FNV-1a checksum), restorable
+        with `from_bytes` or `pyrt_<name>_load` in C.
 
         Returns:
             The saved state.
@@ -65,7 +65,8 @@ class _Stream:
 
         Raises:
             PyrtStateError (a ValueError): bytes that are not a saved state of
-            this indicator (bad magic, version or kind, truncated, inconsistent).
+            this indicator (bad magic, checksum, version or kind, truncated,
+            inconsistent).
         """
         try:
             view = ffi.from_buffer("uint8_t[]", data)

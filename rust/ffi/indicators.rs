@@ -268,7 +268,8 @@ pub unsafe extern "C" fn pyrt_sma_free(stream: *mut PyrtSma) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -286,8 +287,9 @@ pub unsafe extern "C" fn pyrt_sma_save(
 }
 
 /// Restores a state saved by `pyrt_sma_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_sma_load(
     bytes: *const u8,
@@ -327,7 +329,8 @@ pub unsafe extern "C" fn pyrt_ema_free(stream: *mut PyrtEma) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -345,8 +348,9 @@ pub unsafe extern "C" fn pyrt_ema_save(
 }
 
 /// Restores a state saved by `pyrt_ema_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ema_load(
     bytes: *const u8,
@@ -386,7 +390,8 @@ pub unsafe extern "C" fn pyrt_rsi_free(stream: *mut PyrtRsi) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -404,8 +409,9 @@ pub unsafe extern "C" fn pyrt_rsi_save(
 }
 
 /// Restores a state saved by `pyrt_rsi_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_rsi_load(
     bytes: *const u8,
@@ -450,7 +456,8 @@ pub unsafe extern "C" fn pyrt_macd_free(stream: *mut PyrtMacd) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -468,8 +475,9 @@ pub unsafe extern "C" fn pyrt_macd_save(
 }
 
 /// Restores a state saved by `pyrt_macd_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_macd_load(
     bytes: *const u8,
@@ -513,7 +521,8 @@ pub unsafe extern "C" fn pyrt_bollinger_free(stream: *mut PyrtBollinger) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -531,8 +540,9 @@ pub unsafe extern "C" fn pyrt_bollinger_save(
 }
 
 /// Restores a state saved by `pyrt_bollinger_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_bollinger_load(
     bytes: *const u8,
@@ -572,7 +582,8 @@ pub unsafe extern "C" fn pyrt_atr_free(stream: *mut PyrtAtr) {
 }
 
 /// Saves the state as a versioned byte string: `b"PYRT"`, format version
-/// (u16), kind (u16), then the fields, little-endian. Writes it to
+/// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+/// checksum of the bytes before it. Writes it to
 /// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
 /// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
 /// `*written` (call with capacity 0 to ask for the size).
@@ -590,8 +601,9 @@ pub unsafe extern "C" fn pyrt_atr_save(
 }
 
 /// Restores a state saved by `pyrt_atr_save` (by any language) into a new
-/// handle in `*out`. Bytes that are not such a state (bad magic, format
-/// version or kind, truncated, inconsistent fields) give PYRT_INVALID_STATE.
+/// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+/// format version or kind, truncated, inconsistent fields) give
+/// PYRT_INVALID_STATE.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_atr_load(
     bytes: *const u8,

@@ -1,7 +1,8 @@
 //! The byte format streaming indicators save their state in:
 //! `b"PYRT"`, format version (u16), kind (u16), then the kind's fields, all
-//! little-endian (integers as u64, floats as f64 bit patterns, flags as u8).
-//! Decoding checks every length and value, so foreign or damaged bytes are an
+//! little-endian (integers as u64, floats as f64 bit patterns, flags as u8),
+//! then a 64-bit FNV-1a checksum of everything before it. Decoding checks the
+//! checksum and every length and value, so foreign or damaged bytes are an
 //! `InvalidState` error, never a crash or a state that misbehaves later.
 
 use crate::error::{Error, ErrorKind, Result};
@@ -59,7 +60,10 @@ impl Writer {
         self
     }
     pub(crate) fn finish(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.0)
+        let mut bytes = std::mem::take(&mut self.0);
+        let sum = checksum(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        bytes
     }
 }
 
@@ -71,9 +75,16 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks magic, version and kind; the reader then stands on the fields.
     pub(crate) fn open(bytes: &'a [u8], kind: Kind) -> Result<Self> {
-        if bytes.len() < 8 || bytes[..4] != MAGIC {
+        if bytes.len() < 16 || bytes[..4] != MAGIC {
             return Err(invalid("not a pyrt streaming state (bad magic)"));
         }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let mut stored = [0u8; 8];
+        stored.copy_from_slice(sum);
+        if u64::from_le_bytes(stored) != checksum(body) {
+            return Err(invalid("checksum mismatch (damaged or truncated)"));
+        }
+        let bytes = body;
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
         if version != FORMAT_VERSION {
             return Err(invalid(format!(
@@ -131,6 +142,11 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// 64-bit FNV-1a.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// `value` must satisfy `ok`, else the state is refused naming `what`.
