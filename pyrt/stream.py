@@ -24,6 +24,13 @@ __all__ = ["SMA", "EMA", "RSI", "MACD", "BollingerBands", "ATR"]
 _from_buffer = ffi.from_buffer
 _empty = np.empty
 _S = TypeVar("_S", bound="_Stream")
+# The per-tick entry points, looked up once.
+_sma_update = lib.pyrt_sma_update
+_ema_update = lib.pyrt_ema_update
+_rsi_update = lib.pyrt_rsi_update
+_macd_update = lib.pyrt_macd_update
+_bollinger_update = lib.pyrt_bollinger_update
+_atr_update = lib.pyrt_atr_update
 
 
 class _Stream:
@@ -100,9 +107,9 @@ class SMA(_Stream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update(self, price: float, _update: Any = lib.pyrt_sma_update) -> float:
+    def update(self, price: float) -> float:
         """Takes one price; returns the SMA (NaN while warming up)."""
-        return _update(self._handle, price)
+        return _sma_update(self._handle, price)
 
     def update_many(self, prices: Any) -> np.ndarray:
         """Takes an array of prices; returns what `pyrt.sma` returns for them
@@ -128,9 +135,9 @@ class EMA(_Stream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update(self, price: float, _update: Any = lib.pyrt_ema_update) -> float:
+    def update(self, price: float) -> float:
         """Takes one price; returns the EMA (NaN while warming up)."""
-        return _update(self._handle, price)
+        return _ema_update(self._handle, price)
 
     def update_many(self, prices: Any) -> np.ndarray:
         """Takes an array of prices; returns what `pyrt.ema` returns for them."""
@@ -155,9 +162,9 @@ class RSI(_Stream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update(self, price: float, _update: Any = lib.pyrt_rsi_update) -> float:
+    def update(self, price: float) -> float:
         """Takes one price; returns the RSI (NaN while warming up)."""
-        return _update(self._handle, price)
+        return _rsi_update(self._handle, price)
 
     def update_many(self, prices: Any) -> np.ndarray:
         """Takes an array of prices; returns what `pyrt.rsi` returns for them."""
@@ -183,9 +190,9 @@ class MACD(_Stream):
         except (OverflowError, TypeError):
             raise _bad_integer(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period) from None
 
-    def update(self, price: float, _update: Any = lib.pyrt_macd_update) -> Tuple[float, float, float]:
+    def update(self, price: float) -> Tuple[float, float, float]:
         """Takes one price; returns (macd, signal, histogram), NaNs while warming up."""
-        r = _update(self._handle, price)
+        r = _macd_update(self._handle, price)
         return (r.macd, r.signal, r.histogram)
 
     def update_many(self, prices: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -217,9 +224,9 @@ class BollingerBands(_Stream):
                 raise _bad_float("num_std", num_std) from None
             raise _bad_integer(window=window) from None
 
-    def update(self, price: float, _update: Any = lib.pyrt_bollinger_update) -> Tuple[float, float, float]:
+    def update(self, price: float) -> Tuple[float, float, float]:
         """Takes one price; returns (upper, middle, lower), NaNs while warming up."""
-        r = _update(self._handle, price)
+        r = _bollinger_update(self._handle, price)
         return (r.upper, r.middle, r.lower)
 
     def update_many(self, prices: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -248,9 +255,9 @@ class ATR(_Stream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update(self, high: float, low: float, close: float, _update: Any = lib.pyrt_atr_update) -> float:
+    def update(self, high: float, low: float, close: float) -> float:
         """Takes one bar; returns the ATR (NaN while warming up)."""
-        return _update(self._handle, high, low, close)
+        return _atr_update(self._handle, high, low, close)
 
     def update_many(self, high: Any, low: Any, close: Any) -> np.ndarray:
         """Takes arrays of bars; returns what `pyrt.atr` returns for them."""
