@@ -37,7 +37,10 @@ def _bad_integer(**named: Any) -> PyrtValueError:
     for name, value in named.items():
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             return PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}")
-    return PyrtValueError(f"periods must be integers of at least 1, got {named!r}")
+        if value >= 2**63:
+            return PyrtValueError(f"{name}: too large, got {value!r}")
+    name = next(iter(named))
+    return PyrtValueError(f"{name}: must be an integer of at least 1, got {named[name]!r}")
 
 
 def _bad_float(name: str, value: Any) -> PyrtValueError:

@@ -266,6 +266,8 @@ def test_outputs_are_fresh_float64_arrays_of_the_input_length():
         (lambda: pyrt.sma(["a", "b"], 1), "prices"),
         (lambda: pyrt.sma([1.0, 2.0], -1), "window"),
         (lambda: pyrt.sma([1.0, 2.0], 1.5), "window"),
+        (lambda: pyrt.sma([1.0, 2.0], 2**70), "window"),
+        (lambda: pyrt.macd([1.0] * 30, 12, 2**70, 9), "slow_period"),
         (lambda: pyrt.ema([1.0, 2.0], 0), "window"),
         (lambda: pyrt.ema([1.0], 2), "window"),
         (lambda: pyrt.ema(np.zeros((2, 2)), 1), "prices"),
