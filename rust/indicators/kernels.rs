@@ -1,9 +1,10 @@
 //! The fast loops shared by the batch indicators.
 //!
-//! Both break TA-Lib's single dependency chain: `rolling_mean` runs eight
+//! They break TA-Lib's single dependency chain: `rolling_mean` runs eight
 //! independent lanes over blocks of the output (each block re-anchored with
-//! a direct sum), and `linear_recurrence` advances `y = a*y + k*x` four steps
-//! per link of its chain. No FMA is used, so results do not depend on the CPU.
+//! a direct sum), and `linear_recurrence` / `paired_recurrence` advance
+//! `y = a*y + k*x` eight steps per link of the chain. No FMA contraction is
+//! used, so results do not depend on the CPU.
 
 use super::direct_sum;
 

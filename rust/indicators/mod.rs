@@ -19,7 +19,7 @@
 //! Speed: TA-Lib's loops are one long dependency chain per output. Here the
 //! sliding sums run as eight independent lanes over blocks of the output, each
 //! block re-anchored with a direct sum (so rounding cannot drift on long
-//! series), and the exponential recurrences advance four steps per link of the
+//! series), and the exponential recurrences advance eight steps per link of the
 //! chain. Cost is O(n) and does not depend on the window.
 
 mod atr;
