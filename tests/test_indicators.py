@@ -227,15 +227,12 @@ def test_any_layout_gives_the_same_result():
     views = {
         "list": base.tolist(),
         "tuple": tuple(base.tolist()),
-        "float32": base.astype(np.float32).astype(np.float64),  # exact round trip below
         "strided": np.repeat(base, 2)[::2],
         "reversed": base[::-1].copy()[::-1],
         "fortran_column": np.asfortranarray(base.reshape(-1, 1))[:, 0],
         "non_contiguous": np.stack([base, base], axis=1)[:, 1],
     }
     for name, view in views.items():
-        if name == "float32":
-            continue
         np.testing.assert_array_equal(pyrt.sma(view, 7), expected, err_msg=name)
         for a, b in zip(pyrt.macd(view, 3, 8, 4), pyrt.macd(base, 3, 8, 4)):
             np.testing.assert_array_equal(a, b, err_msg=name)
