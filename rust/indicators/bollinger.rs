@@ -8,7 +8,7 @@
 //! too small to trust against the rounding of those sums (a flat or nearly
 //! flat window) is recomputed directly, so the same holds.
 
-use super::kernels::lane_len_cap;
+use super::kernels::{lane_len_cap, staggered};
 
 /// Interleaved lanes of the deviation sums: two chains each, so four lanes
 /// already hide the add latency, and their state fits in registers.
@@ -106,7 +106,7 @@ pub fn bollinger_bands(
         // One block at a time, so its sums are still in cache when the
         // bands are made from them.
         let remaining = n - pos;
-        let mut lane = (remaining / BB_LANES).min(lane_len_cap(window));
+        let mut lane = staggered((remaining / BB_LANES).min(lane_len_cap(window)));
         let lanes = if lane < 16 {
             lane = remaining;
             1

@@ -15,7 +15,18 @@ pub(crate) const LANES: usize = 8;
 /// enough that the direct sums cost a small fraction of the work whatever the
 /// window, short enough that the running sum never drifts.
 pub(crate) fn lane_len_cap(window: usize) -> usize {
-    (8 * window).max(2048)
+    (8 * window).max(15_000)
+}
+
+/// Shortens a lane so that lanes start 512 bytes apart modulo 4 KiB: lanes
+/// whose starts differ by a multiple of 4 KiB compete for the same cache
+/// sets (and alias in the load/store unit), which costs a third of the speed.
+pub(crate) fn staggered(lane: usize) -> usize {
+    if lane >= 1024 {
+        lane - lane % 512 - 448
+    } else {
+        lane
+    }
 }
 
 /// `out[i] = mean(x[i+1-w ..= i])` for `i` in `from..x.len()` (`from >= w-1`).
@@ -29,7 +40,7 @@ pub(crate) fn rolling_mean(x: &[f64], w: usize, from: usize, out: &mut [f64]) ->
     let mut pos = from;
     while pos < n {
         let remaining = n - pos;
-        let lane = (remaining / LANES).min(lane_len_cap(w));
+        let lane = staggered((remaining / LANES).min(lane_len_cap(w)));
         if lane < 16 {
             finite &= rolling_mean_lane(x, w, pos, n, inv, out);
             break;
