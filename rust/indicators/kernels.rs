@@ -15,7 +15,7 @@ pub(crate) const LANES: usize = 8;
 /// enough that the direct sums cost a small fraction of the work whatever the
 /// window, short enough that the running sum never drifts.
 pub(crate) fn lane_len_cap(window: usize) -> usize {
-    (8 * window).max(15_000)
+    (8 * window).max(4_000)
 }
 
 /// Shortens a lane so that lanes start 512 bytes apart modulo 4 KiB: lanes
