@@ -21,6 +21,12 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+// Largest period a streaming object accepts (it keeps up to this many values).
+#define MAX_PERIOD (1 << 24)
+
+// Bumped whenever a kind's field list changes.
+#define FORMAT_VERSION 1
+
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
 #define PYRT_ABI_VERSION 1
@@ -66,9 +72,25 @@
 // The largest capacity a ring may have (2^30 records).
 #define PYRT_RING_MAX_CAPACITY 1073741824
 
+// Streaming ATR: opaque state (see `pyrt_atr_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtAtr PyrtAtr;
+
 // The outcome of `pyrt_backtest_run`: statistics and the trade log.
 // Immutable once made: may be read from several threads at once.
 typedef struct PyrtBacktestResult PyrtBacktestResult;
+
+// Streaming Bollinger bands: opaque state (see `pyrt_bollinger_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtBollinger PyrtBollinger;
+
+// Streaming exponential moving average: opaque state (see `pyrt_ema_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtEma PyrtEma;
+
+// Streaming MACD: opaque state (see `pyrt_macd_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtMacd PyrtMacd;
 
 // A position in one symbol: signed quantity, average entry price, realized
 // and unrealized P&L. One thread at a time.
@@ -91,6 +113,14 @@ typedef struct PyrtPosition PyrtPosition;
 // record published. A ring persists until pyrt_ring_unlink, even when no
 // process has it open.
 typedef struct PyrtRing PyrtRing;
+
+// Streaming RSI: opaque state (see `pyrt_rsi_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtRsi PyrtRsi;
+
+// Streaming simple moving average: opaque state (see `pyrt_sma_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtSma PyrtSma;
 
 // The result of every fallible call: `PYRT_OK` (0) or one of the codes below.
 // Codes are grouped: 1xx bad arguments, 5xx shared-memory ring,
@@ -212,6 +242,20 @@ typedef struct {
   // Timestamp of the last fill or mark, as given by the caller.
   int64_t last_update_us;
 } PyrtPositionSnapshot;
+
+// One MACD streaming result (NaN in every field while warming up).
+typedef struct {
+  double macd;
+  double signal;
+  double histogram;
+} PyrtMacdValue;
+
+// One Bollinger streaming result (NaN in every field while warming up).
+typedef struct {
+  double upper;
+  double middle;
+  double lower;
+} PyrtBands;
 
 // One market-data record, exactly as it lies in shared memory (32 bytes).
 //
@@ -420,6 +464,254 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 
 // The position's symbol, valid as long as the handle (NULL for NULL).
 const char *pyrt_position_symbol(const PyrtPosition *position);
+
+// Simple moving average of `prices[0..len]` over `window` values, written to
+// `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs
+// (as TA-Lib 0.8's SMA through the talib package). Errors: `prices` NULL or
+// empty, `window` < 1 or > `len`, `out` NULL or overlapping `prices`.
+PyrtStatus pyrt_sma(const double *prices, size_t len, size_t window, double *out);
+
+// Exponential moving average (k = 2 / (window + 1), seeded with the average
+// of the first `window` values), written to `out[0..len]`; lookback
+// `window - 1`. Errors as `pyrt_sma`.
+PyrtStatus pyrt_ema(const double *prices, size_t len, size_t window, double *out);
+
+// Relative strength index with Wilder smoothing, written to `out[0..len]`;
+// lookback `window`. Errors as `pyrt_sma`.
+PyrtStatus pyrt_rsi(const double *prices, size_t len, size_t window, double *out);
+
+// MACD line, signal line and histogram (TA-Lib's alignment: all three start
+// at index `slow_period + signal_period - 2`), each written to `len` doubles.
+// Errors: any period < 1 or > `len`, `fast_period` > `slow_period`, NULL or
+// overlapping buffers.
+PyrtStatus pyrt_macd(const double *prices,
+                     size_t len,
+                     size_t fast_period,
+                     size_t slow_period,
+                     size_t signal_period,
+                     double *out_macd,
+                     double *out_signal,
+                     double *out_histogram);
+
+// Bollinger bands: middle = SMA(window), upper/lower = middle ± `num_std` *
+// population standard deviation; each band written to `len` doubles;
+// lookback `window - 1`. Errors as `pyrt_sma`, plus a non-finite `num_std`.
+PyrtStatus pyrt_bollinger_bands(const double *prices,
+                                size_t len,
+                                size_t window,
+                                double num_std,
+                                double *out_upper,
+                                double *out_middle,
+                                double *out_lower);
+
+// Average true range with Wilder smoothing over bars given as three arrays
+// (each with its own length, which must agree), written to `out[0..close_len]`;
+// lookback `window`. Errors: empty or NULL arrays, lengths that differ
+// (named: `low` or `close`), `window` < 1 or > the length, NULL or
+// overlapping `out`.
+PyrtStatus pyrt_atr(const double *high,
+                    size_t high_len,
+                    const double *low,
+                    size_t low_len,
+                    const double *close,
+                    size_t close_len,
+                    size_t window,
+                    double *out);
+
+// Creates a streaming simple moving average handle in `*out` (free it with
+// `pyrt_sma_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_sma_new(size_t window, PyrtSma **out);
+
+// Frees a handle from `pyrt_sma_new` or `pyrt_sma_load`; NULL is a no-op.
+void pyrt_sma_free(PyrtSma *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_sma_save(const PyrtSma *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_sma_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_sma_load(const uint8_t *bytes, size_t len, PyrtSma **out);
+
+// Creates a streaming exponential moving average handle in `*out` (free it with
+// `pyrt_ema_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_ema_new(size_t window, PyrtEma **out);
+
+// Frees a handle from `pyrt_ema_new` or `pyrt_ema_load`; NULL is a no-op.
+void pyrt_ema_free(PyrtEma *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_ema_save(const PyrtEma *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_ema_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_ema_load(const uint8_t *bytes, size_t len, PyrtEma **out);
+
+// Creates a streaming rsi handle in `*out` (free it with
+// `pyrt_rsi_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_rsi_new(size_t window, PyrtRsi **out);
+
+// Frees a handle from `pyrt_rsi_new` or `pyrt_rsi_load`; NULL is a no-op.
+void pyrt_rsi_free(PyrtRsi *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_rsi_save(const PyrtRsi *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_rsi_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_rsi_load(const uint8_t *bytes, size_t len, PyrtRsi **out);
+
+// Creates a streaming macd handle in `*out` (free it with
+// `pyrt_macd_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_macd_new(size_t fast_period,
+                         size_t slow_period,
+                         size_t signal_period,
+                         PyrtMacd **out);
+
+// Frees a handle from `pyrt_macd_new` or `pyrt_macd_load`; NULL is a no-op.
+void pyrt_macd_free(PyrtMacd *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_macd_save(const PyrtMacd *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_macd_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_macd_load(const uint8_t *bytes, size_t len, PyrtMacd **out);
+
+// Creates a streaming bollinger bands handle in `*out` (free it with
+// `pyrt_bollinger_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_bollinger_new(size_t window, double num_std, PyrtBollinger **out);
+
+// Frees a handle from `pyrt_bollinger_new` or `pyrt_bollinger_load`; NULL is a no-op.
+void pyrt_bollinger_free(PyrtBollinger *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_bollinger_save(const PyrtBollinger *stream,
+                               uint8_t *buf,
+                               size_t capacity,
+                               size_t *written);
+
+// Restores a state saved by `pyrt_bollinger_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_bollinger_load(const uint8_t *bytes, size_t len, PyrtBollinger **out);
+
+// Creates a streaming atr handle in `*out` (free it with
+// `pyrt_atr_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_atr_new(size_t window, PyrtAtr **out);
+
+// Frees a handle from `pyrt_atr_new` or `pyrt_atr_load`; NULL is a no-op.
+void pyrt_atr_free(PyrtAtr *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_atr_save(const PyrtAtr *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_atr_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_atr_load(const uint8_t *bytes, size_t len, PyrtAtr **out);
+
+// Takes one price and returns the SMA, NaN while warming up (and for leading
+// NaNs). Infallible on a live handle; a NULL handle gives NaN.
+double pyrt_sma_update(PyrtSma *stream, double price);
+
+// Takes one price and returns the EMA, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_ema_update(PyrtEma *stream, double price);
+
+// Takes one price and returns the RSI, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_rsi_update(PyrtRsi *stream, double price);
+
+// Takes one price and returns MACD, signal and histogram (all NaN while
+// warming up). Infallible on a live handle; a NULL handle gives NaNs.
+PyrtMacdValue pyrt_macd_update(PyrtMacd *stream, double price);
+
+// Takes one price and returns upper, middle and lower band (all NaN while
+// warming up). Infallible on a live handle; a NULL handle gives NaNs.
+PyrtBands pyrt_bollinger_update(PyrtBollinger *stream, double price);
+
+// Takes one bar and returns the ATR, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_atr_update(PyrtAtr *stream, double high, double low, double close);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_sma_update_many(PyrtSma *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_ema_update_many(PyrtEma *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_rsi_update_many(PyrtRsi *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes the three results to the three outputs.
+PyrtStatus pyrt_macd_update_many(PyrtMacd *stream,
+                                 const double *prices,
+                                 size_t len,
+                                 double *out_macd,
+                                 double *out_signal,
+                                 double *out_histogram);
+
+// Feeds `prices[0..len]` and writes the three bands to the three outputs.
+PyrtStatus pyrt_bollinger_update_many(PyrtBollinger *stream,
+                                      const double *prices,
+                                      size_t len,
+                                      double *out_upper,
+                                      double *out_middle,
+                                      double *out_lower);
+
+// Feeds the bars `high/low/close[0..len]` and writes each ATR to `out[0..len]`.
+PyrtStatus pyrt_atr_update_many(PyrtAtr *stream,
+                                const double *high,
+                                const double *low,
+                                const double *close,
+                                size_t len,
+                                double *out);
 
 // Creates the ring `name` with room for `capacity` records (a power of two,
 // at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.

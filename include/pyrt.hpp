@@ -57,6 +57,192 @@ private:
 };
 
 // ---- indicators ----
+// Batch indicators into new vectors (NaN during each lookback), and one RAII
+// class per streaming indicator. Streaming objects are movable, not
+// copyable; save() gives the versioned byte string that load() (or Python's
+// from_bytes) restores.
+
+inline std::vector<double> sma(const std::vector<double> &prices, std::size_t window) {
+    std::vector<double> out(prices.size());
+    check(pyrt_sma(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+inline std::vector<double> ema(const std::vector<double> &prices, std::size_t window) {
+    std::vector<double> out(prices.size());
+    check(pyrt_ema(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+inline std::vector<double> rsi(const std::vector<double> &prices, std::size_t window = 14) {
+    std::vector<double> out(prices.size());
+    check(pyrt_rsi(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+struct MacdLines {
+    std::vector<double> macd, signal, histogram;
+};
+
+inline MacdLines macd(const std::vector<double> &prices, std::size_t fast_period = 12,
+                      std::size_t slow_period = 26, std::size_t signal_period = 9) {
+    MacdLines r{std::vector<double>(prices.size()), std::vector<double>(prices.size()),
+                std::vector<double>(prices.size())};
+    check(pyrt_macd(prices.data(), prices.size(), fast_period, slow_period, signal_period,
+                    r.macd.data(), r.signal.data(), r.histogram.data()));
+    return r;
+}
+
+struct BandLines {
+    std::vector<double> upper, middle, lower;
+};
+
+inline BandLines bollinger_bands(const std::vector<double> &prices, std::size_t window = 20,
+                                 double num_std = 2.0) {
+    BandLines r{std::vector<double>(prices.size()), std::vector<double>(prices.size()),
+                std::vector<double>(prices.size())};
+    check(pyrt_bollinger_bands(prices.data(), prices.size(), window, num_std, r.upper.data(),
+                               r.middle.data(), r.lower.data()));
+    return r;
+}
+
+inline std::vector<double> atr(const std::vector<double> &high, const std::vector<double> &low,
+                               const std::vector<double> &close, std::size_t window = 14) {
+    std::vector<double> out(close.size());
+    check(pyrt_atr(high.data(), high.size(), low.data(), low.size(), close.data(), close.size(),
+                   window, out.data()));
+    return out;
+}
+
+namespace detail {
+// A count call, then a copy call.
+template <typename T, PyrtStatus (*Save)(const T *, uint8_t *, std::size_t, std::size_t *)>
+std::vector<uint8_t> save_state(const T *handle) {
+    std::size_t size = 0;
+    PyrtStatus status = Save(handle, nullptr, 0, &size);
+    if (status != PYRT_BUFFER_TOO_SMALL) {
+        check(status);
+    }
+    std::vector<uint8_t> bytes(size);
+    check(Save(handle, bytes.data(), bytes.size(), &size));
+    bytes.resize(size);
+    return bytes;
+}
+
+template <typename T, PyrtStatus (*Load)(const uint8_t *, std::size_t, T **)>
+T *load_state(const std::vector<uint8_t> &bytes) {
+    T *raw = nullptr;
+    check(Load(bytes.data(), bytes.size(), &raw));
+    return raw;
+}
+}  // namespace detail
+
+// The members every streaming class shares; Derived adds update().
+#define PYRT_STREAM_COMMON(Class, CType, name)                                              \
+public:                                                                                    \
+    std::vector<uint8_t> save() const {                                                    \
+        return detail::save_state<CType, pyrt_##name##_save>(handle_.get());               \
+    }                                                                                      \
+    static Class load(const std::vector<uint8_t> &bytes) {                                 \
+        return Class(detail::load_state<CType, pyrt_##name##_load>(bytes));                \
+    }                                                                                      \
+    CType *get() const noexcept { return handle_.get(); }                                  \
+                                                                                           \
+private:                                                                                   \
+    explicit Class(CType *raw) noexcept : handle_(raw) {}                                  \
+    Handle<CType, pyrt_##name##_free> handle_;
+
+class Sma {
+public:
+    explicit Sma(std::size_t window) : handle_(create(window)) {}
+    // The SMA, NaN while warming up.
+    double update(double price) noexcept { return pyrt_sma_update(handle_.get(), price); }
+
+private:
+    static PyrtSma *create(std::size_t window) {
+        PyrtSma *raw = nullptr;
+        check(pyrt_sma_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Sma, PyrtSma, sma)
+};
+
+class Ema {
+public:
+    explicit Ema(std::size_t window) : handle_(create(window)) {}
+    double update(double price) noexcept { return pyrt_ema_update(handle_.get(), price); }
+
+private:
+    static PyrtEma *create(std::size_t window) {
+        PyrtEma *raw = nullptr;
+        check(pyrt_ema_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Ema, PyrtEma, ema)
+};
+
+class Rsi {
+public:
+    explicit Rsi(std::size_t window = 14) : handle_(create(window)) {}
+    double update(double price) noexcept { return pyrt_rsi_update(handle_.get(), price); }
+
+private:
+    static PyrtRsi *create(std::size_t window) {
+        PyrtRsi *raw = nullptr;
+        check(pyrt_rsi_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Rsi, PyrtRsi, rsi)
+};
+
+class Macd {
+public:
+    explicit Macd(std::size_t fast_period = 12, std::size_t slow_period = 26,
+                  std::size_t signal_period = 9)
+        : handle_(create(fast_period, slow_period, signal_period)) {}
+    PyrtMacdValue update(double price) noexcept { return pyrt_macd_update(handle_.get(), price); }
+
+private:
+    static PyrtMacd *create(std::size_t fast, std::size_t slow, std::size_t signal) {
+        PyrtMacd *raw = nullptr;
+        check(pyrt_macd_new(fast, slow, signal, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Macd, PyrtMacd, macd)
+};
+
+class BollingerBands {
+public:
+    explicit BollingerBands(std::size_t window = 20, double num_std = 2.0)
+        : handle_(create(window, num_std)) {}
+    PyrtBands update(double price) noexcept { return pyrt_bollinger_update(handle_.get(), price); }
+
+private:
+    static PyrtBollinger *create(std::size_t window, double num_std) {
+        PyrtBollinger *raw = nullptr;
+        check(pyrt_bollinger_new(window, num_std, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(BollingerBands, PyrtBollinger, bollinger)
+};
+
+class Atr {
+public:
+    explicit Atr(std::size_t window = 14) : handle_(create(window)) {}
+    double update(double high, double low, double close) noexcept {
+        return pyrt_atr_update(handle_.get(), high, low, close);
+    }
+
+private:
+    static PyrtAtr *create(std::size_t window) {
+        PyrtAtr *raw = nullptr;
+        check(pyrt_atr_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Atr, PyrtAtr, atr)
+};
+
+#undef PYRT_STREAM_COMMON
 // ---- end indicators ----
 
 // ---- backtest ----
