@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+from . import messaging
 
 __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
@@ -25,4 +26,4 @@ def get_library_path() -> str:
     return LIBRARY_PATH
 
 
-__all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]
+__all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "messaging"]

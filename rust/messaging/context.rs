@@ -1,0 +1,106 @@
+//! The process-wide ZeroMQ context and the small helpers every socket shares.
+//!
+//! One context (one I/O thread) serves all of pyrt's sockets. It is never
+//! terminated: `zmq_ctx_term` blocks until every socket is closed and its
+//! linger has run out, which is exactly the hang a library must not cause in
+//! its host. Closing a socket (`zmq_close`) never blocks; with a linger set,
+//! the I/O thread keeps sending what was queued for at most that long.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind, Result};
+
+fn context() -> &'static zmq::Context {
+    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
+    CONTEXT.get_or_init(zmq::Context::new)
+}
+
+/// A ZeroMQ failure, named after what was being done.
+pub(crate) fn zmq_error(what: &str, err: zmq::Error) -> Error {
+    Error::new(ErrorKind::Messaging, format!("{what}: {err}"))
+}
+
+/// A new socket of `kind` with `linger_ms` set, so that closing it drops (or
+/// flushes in the background for at most that long) whatever is still queued.
+pub(crate) fn new_socket(kind: zmq::SocketType, linger_ms: i32) -> Result<zmq::Socket> {
+    let socket = context().socket(kind).map_err(|e| zmq_error("socket", e))?;
+    socket.set_linger(linger_ms).map_err(|e| zmq_error("linger", e))?;
+    Ok(socket)
+}
+
+pub(crate) fn check_hwm(name: &str, hwm: i32) -> Result<()> {
+    if hwm < 0 {
+        return Err(Error::invalid(name, format!("must be >= 0 (0 = unlimited), got {hwm}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_endpoint(endpoint: &str) -> Result<()> {
+    if endpoint.is_empty() {
+        return Err(Error::invalid("endpoint", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// A bind/connect failure names the endpoint, which is what the user typed.
+pub(crate) fn endpoint_error(verb: &str, endpoint: &str, err: zmq::Error) -> Error {
+    Error::new(ErrorKind::Messaging, format!("endpoint: cannot {verb} {endpoint:?}: {err}"))
+}
+
+/// The endpoint a socket is bound to, with any `*` port resolved.
+pub(crate) fn last_endpoint(socket: &zmq::Socket) -> Result<String> {
+    match socket.get_last_endpoint().map_err(|e| zmq_error("last_endpoint", e))? {
+        Ok(text) => Ok(text),
+        Err(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+/// A timeout in milliseconds as pyrt takes it: -1 waits forever, 0 does not wait.
+#[derive(Clone, Copy)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub(crate) fn after_ms(timeout_ms: i32) -> Result<Deadline> {
+        match timeout_ms {
+            -1 => Ok(Deadline(None)),
+            t if t >= 0 => Ok(Deadline(Some(Instant::now() + Duration::from_millis(t as u64)))),
+            t => Err(Error::invalid("timeout_ms", format!("must be >= 0, or -1 to wait forever, got {t}"))),
+        }
+    }
+
+    /// What is left, as zmq_poll's timeout (-1 = forever, 0 = expired).
+    pub(crate) fn remaining_ms(&self) -> i64 {
+        match self.0 {
+            None => -1,
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now());
+                // Round up so a poll never returns just before the deadline.
+                left.as_micros().div_ceil(1000) as i64
+            }
+        }
+    }
+
+    pub(crate) fn expired(&self) -> bool {
+        self.0.is_some_and(|at| Instant::now() >= at)
+    }
+}
+
+/// Waits until `socket` has something to read or the deadline passes;
+/// true when it is readable.
+pub(crate) fn wait_readable(socket: &zmq::Socket, deadline: &Deadline) -> Result<bool> {
+    loop {
+        match socket.poll(zmq::POLLIN, deadline.remaining_ms()) {
+            Ok(n) if n > 0 => return Ok(true),
+            Ok(_) => {
+                if deadline.expired() {
+                    return Ok(false);
+                }
+            }
+            // A signal (Ctrl-C in a Python host) ends the wait early, as a
+            // timeout, so the host gets to run its signal handler.
+            Err(zmq::Error::EINTR) => return Ok(false),
+            Err(e) => return Err(zmq_error("poll", e)),
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The publishing side: one bound socket, messages out as `[topic, protobuf]`.
+
+use prost::Message as _;
+
+use super::context::{
+    check_endpoint, check_hwm, endpoint_error, last_endpoint, new_socket, zmq_error, Deadline,
+};
+use super::proto::{self, order_request, trading_signal};
+use super::topics::{tick_topic, FILLS, ORDERS, POSITIONS, SIGNALS};
+use super::check_no_nul;
+use crate::error::{Error, ErrorKind, Result};
+
+/// ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
+pub const DEFAULT_HWM: i32 = 1000;
+
+/// How long a closed publisher's I/O keeps trying to deliver what is queued.
+/// Closing never blocks the caller; see `context`.
+const PUBLISHER_LINGER_MS: i32 = 1000;
+
+/// Monitor events: a peer finished its handshake, or went away.
+const EVENT_HANDSHAKE_SUCCEEDED: u16 = 0x1000;
+const EVENT_DISCONNECTED: u16 = 0x0200;
+
+/// Publishes market data, fills, positions, signals and orders.
+///
+/// It binds its endpoint (`tcp://127.0.0.1:5555`, or `tcp://127.0.0.1:*` for
+/// a free port, read back with [`Publisher::last_endpoint`]); subscribers
+/// connect. The socket is an XPUB, which behaves exactly like a PUB on the
+/// wire, but also lets the publisher see subscriptions arrive, which is what
+/// [`Publisher::wait_for_subscribers`] waits for.
+///
+/// ZeroMQ drops, silently, every message published before a subscriber has
+/// connected and subscribed (the "slow joiner"), and every message that finds
+/// a subscriber's queue full (`sndhwm` messages queued for that peer).
+pub struct Publisher {
+    socket: zmq::Socket,
+    monitor: zmq::Socket,
+    peers: usize,
+    subscriptions: usize,
+    topic: Vec<u8>,
+    payload: Vec<u8>,
+}
+
+impl Publisher {
+    /// Binds a publisher to `endpoint`; `sndhwm` is the number of messages
+    /// queued per subscriber before further ones are dropped (0 = no limit).
+    pub fn bind(endpoint: &str, sndhwm: i32) -> Result<Publisher> {
+        check_endpoint(endpoint)?;
+        check_hwm("sndhwm", sndhwm)?;
+        let socket = new_socket(zmq::XPUB, PUBLISHER_LINGER_MS)?;
+        socket.set_sndhwm(sndhwm).map_err(|e| zmq_error("sndhwm", e))?;
+        socket.set_xpub_verbose(true).map_err(|e| zmq_error("xpub_verbose", e))?;
+        // The monitor must be attached before any peer can connect, so it
+        // sees every handshake.
+        let monitor_endpoint = format!("inproc://pyrt-publisher-monitor-{}", next_monitor_id());
+        socket
+            .monitor(&monitor_endpoint, (EVENT_HANDSHAKE_SUCCEEDED | EVENT_DISCONNECTED) as i32)
+            .map_err(|e| zmq_error("monitor", e))?;
+        let monitor = new_socket(zmq::PAIR, 0)?;
+        monitor.connect(&monitor_endpoint).map_err(|e| zmq_error("monitor", e))?;
+        socket.bind(endpoint).map_err(|e| endpoint_error("bind", endpoint, e))?;
+        Ok(Publisher { socket, monitor, peers: 0, subscriptions: 0, topic: Vec::new(), payload: Vec::new() })
+    }
+
+    /// The endpoint actually bound (a `*` port resolved to the real one).
+    pub fn last_endpoint(&self) -> Result<String> {
+        last_endpoint(&self.socket)
+    }
+
+    /// Sends one `[topic, payload]` message. Never blocks: a message for a
+    /// subscriber whose queue is full is dropped by ZeroMQ.
+    fn send(&mut self, what: &str) -> Result<()> {
+        self.socket.send(&self.topic[..], zmq::SNDMORE).map_err(|e| zmq_error(what, e))?;
+        self.socket.send(&self.payload[..], 0).map_err(|e| zmq_error(what, e))
+    }
+
+    fn encode<M: prost::Message>(&mut self, topic: &str, message: &M) -> Result<()> {
+        self.topic.clear();
+        self.topic.extend_from_slice(topic.as_bytes());
+        self.payload.clear();
+        message
+            .encode(&mut self.payload)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("encode: {e}")))
+    }
+
+    /// Publishes a tick under `market.<symbol>`.
+    pub fn publish_tick(&mut self, tick: &proto::MarketTick) -> Result<()> {
+        if tick.symbol.is_empty() {
+            return Err(Error::invalid("symbol", "must not be empty (it names the topic market.<symbol>)"));
+        }
+        check_no_nul(&[("symbol", &tick.symbol), ("exchange", &tick.exchange)], ErrorKind::InvalidArgument)?;
+        self.topic.clear();
+        self.topic.extend_from_slice(tick_topic(&tick.symbol).as_bytes());
+        self.payload.clear();
+        tick.encode(&mut self.payload).map_err(|e| Error::new(ErrorKind::Internal, format!("encode: {e}")))?;
+        self.send("publish_tick")
+    }
+
+    /// Publishes a fill report under `fills`.
+    pub fn publish_fill(&mut self, fill: &proto::FillReport) -> Result<()> {
+        self.encode(FILLS, fill)?;
+        self.send("publish_fill")
+    }
+
+    /// Publishes a position snapshot under `positions`.
+    pub fn publish_position(&mut self, position: &proto::PositionSnapshot) -> Result<()> {
+        self.encode(POSITIONS, position)?;
+        self.send("publish_position")
+    }
+
+    /// Publishes a trading signal under `signals`.
+    pub fn publish_signal(&mut self, signal: &proto::TradingSignal) -> Result<()> {
+        trading_signal::Action::try_from(signal.action)
+            .map_err(|_| Error::invalid("action", format!("must be 0 (NONE) to 3 (CLOSE), got {}", signal.action)))?;
+        for (key, value) in &signal.features {
+            if key.is_empty() {
+                return Err(Error::invalid("features", "a feature name must not be empty"));
+            }
+            if value.is_nan() {
+                return Err(Error::invalid("features", format!("{key:?} is NaN")));
+            }
+        }
+        self.encode(SIGNALS, signal)?;
+        self.send("publish_signal")
+    }
+
+    /// Publishes an order request under `orders`.
+    pub fn publish_order(&mut self, order: &proto::OrderRequest) -> Result<()> {
+        order_request::Side::try_from(order.side)
+            .map_err(|_| Error::invalid("side", format!("must be 0 (BUY) or 1 (SELL), got {}", order.side)))?;
+        order_request::OrderType::try_from(order.order_type).map_err(|_| {
+            Error::invalid("order_type", format!("must be 0 (MARKET) to 3 (STOP_LIMIT), got {}", order.order_type))
+        })?;
+        self.encode(ORDERS, order)?;
+        self.send("publish_order")
+    }
+
+    /// Waits until at least `count` subscribers have connected (finished the
+    /// ZeroMQ handshake) and at least `count` subscriptions have reached this
+    /// publisher, so that what is published next is delivered to them.
+    /// A timeout is `ErrorKind::Timeout`.
+    pub fn wait_for_subscribers(&mut self, count: usize, timeout_ms: i32) -> Result<()> {
+        let deadline = Deadline::after_ms(timeout_ms)?;
+        loop {
+            self.drain_events()?;
+            if self.peers >= count && self.subscriptions >= count {
+                return Ok(());
+            }
+            let mut items = [self.socket.as_poll_item(zmq::POLLIN), self.monitor.as_poll_item(zmq::POLLIN)];
+            let ready = match zmq::poll(&mut items, deadline.remaining_ms()) {
+                Ok(n) => n,
+                Err(zmq::Error::EINTR) => 0,
+                Err(e) => return Err(zmq_error("wait_for_subscribers", e)),
+            };
+            if ready == 0 && deadline.expired() {
+                self.drain_events()?;
+                if self.peers >= count && self.subscriptions >= count {
+                    return Ok(());
+                }
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!(
+                        "wait_for_subscribers: {} of {count} subscribers connected ({} subscriptions) within {timeout_ms} ms",
+                        self.peers, self.subscriptions
+                    ),
+                ));
+            }
+        }
+    }
+
+    /// The number of subscribers currently connected, as far as this
+    /// publisher has seen (updated by `wait_for_subscribers`).
+    pub fn subscriber_count(&mut self) -> Result<usize> {
+        self.drain_events()?;
+        Ok(self.peers)
+    }
+
+    /// Reads what is pending without waiting: monitor events (peers come and
+    /// go) and subscription messages (first byte 1 = subscribe, 0 = unsubscribe).
+    fn drain_events(&mut self) -> Result<()> {
+        loop {
+            match self.monitor.recv_multipart(zmq::DONTWAIT) {
+                Ok(frames) => {
+                    if let Some(head) = frames.first().filter(|f| f.len() >= 2) {
+                        match u16::from_ne_bytes([head[0], head[1]]) {
+                            EVENT_HANDSHAKE_SUCCEEDED => self.peers += 1,
+                            EVENT_DISCONNECTED => self.peers = self.peers.saturating_sub(1),
+                            _ => {}
+                        }
+                    }
+                }
+                Err(zmq::Error::EAGAIN) => break,
+                Err(e) => return Err(zmq_error("monitor", e)),
+            }
+        }
+        loop {
+            match self.socket.recv_bytes(zmq::DONTWAIT) {
+                Ok(frame) => {
+                    if frame.first() == Some(&1) {
+                        self.subscriptions += 1;
+                    }
+                }
+                Err(zmq::Error::EAGAIN) => break,
+                Err(e) => return Err(zmq_error("subscriptions", e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn next_monitor_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
