@@ -44,8 +44,14 @@ pub(crate) fn check_endpoint(endpoint: &str) -> Result<()> {
 }
 
 /// A bind/connect failure names the endpoint, which is what the user typed.
+/// A malformed endpoint is the caller's argument at fault; an address in use
+/// or unreachable is a messaging failure.
 pub(crate) fn endpoint_error(verb: &str, endpoint: &str, err: zmq::Error) -> Error {
-    Error::new(ErrorKind::Messaging, format!("endpoint: cannot {verb} {endpoint:?}: {err}"))
+    let kind = match err {
+        zmq::Error::EINVAL | zmq::Error::EPROTONOSUPPORT | zmq::Error::ENOCOMPATPROTO => ErrorKind::InvalidArgument,
+        _ => ErrorKind::Messaging,
+    };
+    Error::new(kind, format!("endpoint: cannot {verb} {endpoint:?}: {err}"))
 }
 
 /// The endpoint a socket is bound to, with any `*` port resolved.

@@ -35,6 +35,8 @@ const EVENT_DISCONNECTED: u16 = 0x0200;
 pub struct Publisher {
     socket: zmq::Socket,
     monitor: zmq::Socket,
+    monitor_id: u64,
+    sent_since_drain: u32,
     peers: usize,
     subscriptions: usize,
     topic: Vec<u8>,
@@ -52,14 +54,29 @@ impl Publisher {
         socket.set_xpub_verbose(true).map_err(|e| zmq_error("xpub_verbose", e))?;
         // The monitor must be attached before any peer can connect, so it
         // sees every handshake.
-        let monitor_endpoint = format!("inproc://pyrt-publisher-monitor-{}", next_monitor_id());
+        let monitor_id = next_monitor_id();
+        let monitor_endpoint = format!("inproc://pyrt-publisher-monitor-{monitor_id}");
         socket
             .monitor(&monitor_endpoint, (EVENT_HANDSHAKE_SUCCEEDED | EVENT_DISCONNECTED) as i32)
             .map_err(|e| zmq_error("monitor", e))?;
         let monitor = new_socket(zmq::PAIR, 0)?;
+        // libzmq's I/O thread sends monitor events blocking: with a bounded
+        // queue, 1000 unread events would stall every socket of the context.
+        // Unbounded here (rcvhwm 0 makes the inproc pipe unbounded), and
+        // drained regularly by `send`.
+        monitor.set_rcvhwm(0).map_err(|e| zmq_error("monitor", e))?;
         monitor.connect(&monitor_endpoint).map_err(|e| zmq_error("monitor", e))?;
         socket.bind(endpoint).map_err(|e| endpoint_error("bind", endpoint, e))?;
-        Ok(Publisher { socket, monitor, peers: 0, subscriptions: 0, topic: Vec::new(), payload: Vec::new() })
+        Ok(Publisher {
+            socket,
+            monitor,
+            monitor_id,
+            sent_since_drain: 0,
+            peers: 0,
+            subscriptions: 0,
+            topic: Vec::new(),
+            payload: Vec::new(),
+        })
     }
 
     /// The endpoint actually bound (a `*` port resolved to the real one).
@@ -70,6 +87,11 @@ impl Publisher {
     /// Sends one `[topic, payload]` message. Never blocks: a message for a
     /// subscriber whose queue is full is dropped by ZeroMQ.
     fn send(&mut self, what: &str) -> Result<()> {
+        self.sent_since_drain += 1;
+        if self.sent_since_drain >= DRAIN_EVERY {
+            self.sent_since_drain = 0;
+            self.drain_events()?;
+        }
         self.socket.send(&self.topic[..], zmq::SNDMORE).map_err(|e| zmq_error(what, e))?;
         self.socket.send(&self.payload[..], 0).map_err(|e| zmq_error(what, e))
     }
@@ -205,6 +227,20 @@ impl Publisher {
             }
         }
         Ok(())
+    }
+}
+
+/// Publishes between two reads of the monitor queue, which bounds its memory.
+const DRAIN_EVERY: u32 = 4096;
+
+impl Drop for Publisher {
+    /// Stops the monitor before the socket closes: a closed socket lingers
+    /// (PUBLISHER_LINGER_MS) and would otherwise keep sending events, blocking,
+    /// to a monitor socket nobody reads any more, stalling libzmq's I/O thread.
+    /// Re-pointing the monitor at a fresh endpoint with no events detaches the
+    /// old one (the zmq crate cannot pass the NULL endpoint that means "stop").
+    fn drop(&mut self) {
+        let _ = self.socket.monitor(&format!("inproc://pyrt-publisher-monitor-{}-stopped", self.monitor_id), 0);
     }
 }
 
