@@ -312,8 +312,9 @@ PyrtStatus pyrt_publisher_wait_for_subscribers(PyrtPublisher *publisher,
                                                size_t count,
                                                int32_t timeout_ms);
 
-// Closes the publisher. What is still queued is sent in the background for
-// up to one second; this call does not wait. NULL is a no-op.
+// Closes the publisher. NULL is a no-op. When it is the last open pyrt
+// messaging object of the process, this call also ends pyrt's ZeroMQ context,
+// waiting at most one second for what is still queued to be delivered.
 void pyrt_publisher_free(PyrtPublisher *publisher);
 
 // Creates a subscriber connected to `endpoint`, for the `topics_len` topics
@@ -432,7 +433,8 @@ PyrtStatus pyrt_command_receiver_receive(PyrtCommandReceiver *receiver,
 // Requests this receiver refused so far. 0 for NULL.
 uint64_t pyrt_command_receiver_decode_errors(const PyrtCommandReceiver *receiver);
 
-// Closes the receiver. NULL is a no-op.
+// Closes the receiver (as `pyrt_publisher_free`: the last object freed
+// waits at most one second for its last acknowledgement to go out). NULL is a no-op.
 void pyrt_command_receiver_free(PyrtCommandReceiver *receiver);
 
 #ifdef __cplusplus

@@ -194,6 +194,12 @@ _KIND_NAMES = {
 }
 
 
+_TIMEOUT = lib.PYRT_TIMEOUT
+_MARKET_DATA = lib.PYRT_MESSAGE_MARKET_DATA
+# Builds a NamedTuple without its Python-level __new__ (a hot path).
+_new_tuple = tuple.__new__
+
+
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -266,7 +272,8 @@ class _Handle:
         return self._ptr
 
     def close(self) -> None:
-        """Closes the socket now (idempotent); it never blocks."""
+        """Closes the socket now (idempotent). Closing the last open messaging
+        object waits at most one second for queued messages to be delivered."""
         ptr, self._ptr = self._ptr, None
         if ptr is not None:
             ffi.release(ptr)
@@ -517,6 +524,7 @@ class Subscriber(_Handle):
             lib.PYRT_MESSAGE_SIGNAL: ffi.new("PyrtTradingSignal *"),
             lib.PYRT_MESSAGE_ORDER: ffi.new("PyrtOrderRequest *"),
         }
+        self._tick_view = self._views[lib.PYRT_MESSAGE_MARKET_DATA]
         self._received = ffi.new("size_t *")
 
     def receive(self, timeout_ms: int = 1000) -> Union[Tuple[str, Message], Tuple[None, None]]:
@@ -525,12 +533,26 @@ class Subscriber(_Handle):
         a NamedTuple whose fields are named as in the .proto; ``(None, None)``
         when nothing arrived within ``timeout_ms`` (0: only what is queued;
         -1: wait forever)."""
-        status = lib.pyrt_subscriber_receive(self._handle(), _timeout(timeout_ms), self._message)
-        if status == lib.PYRT_TIMEOUT:
-            return None, None
-        check(status)
-        kind = lib.pyrt_message_kind(self._message)
-        return _KIND_NAMES[kind], _read_message(kind, self._message, self._views)
+        if type(timeout_ms) is not int:
+            timeout_ms = _timeout(timeout_ms)
+        handle = self._ptr if self._ptr is not None else self._handle()
+        message = self._message
+        try:
+            status = lib.pyrt_subscriber_receive(handle, timeout_ms, message)
+        except OverflowError:
+            raise PyrtValueError(f"timeout_ms: must be >= 0, or -1 to wait forever, got {timeout_ms}") from None
+        if status:
+            if status == _TIMEOUT:
+                return None, None
+            check(status)
+        kind = lib.pyrt_message_kind(message)
+        if kind == _MARKET_DATA:  # the hot path, kept short
+            view = self._tick_view
+            lib.pyrt_message_market_tick(message, view)
+            return "market_data", _new_tuple(MarketTick, (
+                _string(view.symbol), view.bid, view.ask, view.last, view.volume,
+                view.timestamp_us, _string(view.exchange)))
+        return _KIND_NAMES[kind], _read_message(kind, message, self._views)
 
     def receive_batch(self, max_ticks: int = 4096, timeout_ms: int = 1000) -> np.ndarray:
         """Up to ``max_ticks`` ticks as a :data:`TICK_DTYPE` array, in one call:

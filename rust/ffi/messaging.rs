@@ -4,8 +4,10 @@
 //! ZeroMQ sockets are not thread-safe, and neither is any handle here: a
 //! PyrtPublisher, PyrtSubscriber, PyrtCommandSender, PyrtCommandReceiver or
 //! PyrtMessage is used by one thread at a time (different handles may be used
-//! from different threads at once). All sockets share one ZeroMQ context; a
-//! `_free` never blocks.
+//! from different threads at once). All sockets share one ZeroMQ context,
+//! ended when the last object is freed: that `_free` waits at most one second
+//! for queued messages (ticks just published, an acknowledgement just sent) to
+//! be delivered; every other `_free` returns at once.
 
 use std::collections::BTreeMap;
 use std::ffi::{c_char, CString};
@@ -290,10 +292,16 @@ fn endpoint_cstring(endpoint: String) -> CString {
     CString::new(endpoint).unwrap_or_default()
 }
 
-/// The fixed array of a record as UTF-8 text, up to the first NUL.
-fn record_text(bytes: &[c_char], name: &str) -> Result<String> {
-    let bytes: Vec<u8> = bytes.iter().map(|&b| b as u8).take_while(|&b| b != 0).collect();
-    String::from_utf8(bytes).map_err(|_| Error::invalid(name, "is not valid UTF-8"))
+/// Sets `text` to the fixed array of a record, up to the first NUL, reusing
+/// its allocation.
+fn read_record_text(text: &mut String, chars: &[c_char], name: &str) -> Result<()> {
+    let end = chars.iter().position(|&c| c == 0).unwrap_or(chars.len());
+    // c_char is i8 or u8 depending on the platform; both are one byte.
+    let raw: &[u8] = unsafe { std::slice::from_raw_parts(chars.as_ptr() as *const u8, end) };
+    let valid = std::str::from_utf8(raw).map_err(|_| Error::invalid(name, "is not valid UTF-8"))?;
+    text.clear();
+    text.push_str(valid);
+    Ok(())
 }
 
 /// Writes `text` into a fixed array, NUL-padded; true when it had to be cut
@@ -384,8 +392,8 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick_records(
         let records = input_slice(records, len, "records")?;
         let mut tick = proto::MarketTick::default();
         for (i, r) in records.iter().enumerate() {
-            tick.symbol = record_text(&r.symbol, "symbol")?;
-            tick.exchange = record_text(&r.exchange, "exchange")?;
+            read_record_text(&mut tick.symbol, &r.symbol, "symbol")?;
+            read_record_text(&mut tick.exchange, &r.exchange, "exchange")?;
             tick.bid = r.bid;
             tick.ask = r.ask;
             tick.last = r.last;
@@ -512,8 +520,9 @@ pub unsafe extern "C" fn pyrt_publisher_wait_for_subscribers(
     }
 }
 
-/// Closes the publisher. What is still queued is sent in the background for
-/// up to one second; this call does not wait. NULL is a no-op.
+/// Closes the publisher. NULL is a no-op. When it is the last open pyrt
+/// messaging object of the process, this call also ends pyrt's ZeroMQ context,
+/// waiting at most one second for what is still queued to be delivered.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_publisher_free(publisher: *mut PyrtPublisher) {
     free_handle(publisher);
@@ -904,7 +913,8 @@ pub unsafe extern "C" fn pyrt_command_receiver_decode_errors(receiver: *const Py
     receiver.as_ref().map_or(0, |r| r.inner.decode_errors())
 }
 
-/// Closes the receiver. NULL is a no-op.
+/// Closes the receiver (as `pyrt_publisher_free`: the last object freed
+/// waits at most one second for its last acknowledgement to go out). NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_command_receiver_free(receiver: *mut PyrtCommandReceiver) {
     free_handle(receiver);

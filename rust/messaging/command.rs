@@ -12,7 +12,7 @@
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, endpoint_error, last_endpoint, new_socket, wait_readable, zmq_error, Deadline,
+    check_endpoint, endpoint_error, last_endpoint, wait_readable, zmq_error, ContextLease, Deadline,
 };
 use super::proto::{self, command};
 use super::{check_no_nul, now_us};
@@ -30,6 +30,7 @@ pub struct CommandSender {
     endpoint: String,
     socket: zmq::Socket,
     buffer: Vec<u8>,
+    lease: ContextLease,
 }
 
 impl CommandSender {
@@ -37,12 +38,14 @@ impl CommandSender {
     /// exists; ZeroMQ connects in the background.
     pub fn connect(endpoint: &str) -> Result<CommandSender> {
         check_endpoint(endpoint)?;
-        let socket = Self::open(endpoint)?;
-        Ok(CommandSender { endpoint: endpoint.to_string(), socket, buffer: Vec::new() })
+        let lease = ContextLease::acquire();
+        let socket = Self::open(&lease, endpoint)?;
+        Ok(CommandSender { endpoint: endpoint.to_string(), socket, buffer: Vec::new(), lease })
     }
 
-    fn open(endpoint: &str) -> Result<zmq::Socket> {
-        let socket = new_socket(zmq::REQ, 0)?;
+    /// A REQ socket with linger 0: an unanswered request is dropped with it.
+    fn open(lease: &ContextLease, endpoint: &str) -> Result<zmq::Socket> {
+        let socket = lease.socket(zmq::REQ, 0)?;
         socket.connect(endpoint).map_err(|e| endpoint_error("connect", endpoint, e))?;
         Ok(socket)
     }
@@ -88,7 +91,7 @@ impl CommandSender {
     }
 
     fn reopen(&mut self) -> Result<()> {
-        self.socket = Self::open(&self.endpoint)?;
+        self.socket = Self::open(&self.lease, &self.endpoint)?;
         Ok(())
     }
 }
@@ -99,16 +102,22 @@ pub struct CommandReceiver {
     buffer: Vec<u8>,
     decode_errors: u64,
     last_error: String,
+    _lease: ContextLease,
 }
+
+/// How long, after the receiver is closed, its last acknowledgement may still
+/// be delivered (see `context`).
+const RECEIVER_LINGER_MS: i32 = 1000;
 
 impl CommandReceiver {
     /// Binds to `endpoint` (`tcp://127.0.0.1:*` picks a free port; see
     /// `last_endpoint`).
     pub fn bind(endpoint: &str) -> Result<CommandReceiver> {
         check_endpoint(endpoint)?;
-        let socket = new_socket(zmq::REP, 0)?;
+        let lease = ContextLease::acquire();
+        let socket = lease.socket(zmq::REP, RECEIVER_LINGER_MS)?;
         socket.bind(endpoint).map_err(|e| endpoint_error("bind", endpoint, e))?;
-        Ok(CommandReceiver { socket, buffer: Vec::new(), decode_errors: 0, last_error: String::new() })
+        Ok(CommandReceiver { socket, buffer: Vec::new(), decode_errors: 0, last_error: String::new(), _lease: lease })
     }
 
     pub fn last_endpoint(&self) -> Result<String> {

@@ -1,32 +1,64 @@
-//! The process-wide ZeroMQ context and the small helpers every socket shares.
+//! The ZeroMQ context pyrt's sockets share, and the small helpers every
+//! socket needs.
 //!
-//! One context (one I/O thread) serves all of pyrt's sockets. It is never
-//! terminated: `zmq_ctx_term` blocks until every socket is closed and its
-//! linger has run out, which is exactly the hang a library must not cause in
-//! its host. Closing a socket (`zmq_close`) never blocks; with a linger set,
-//! the I/O thread keeps sending what was queued for at most that long.
+//! All live pyrt objects share one context (one I/O thread). Each holds a
+//! [`ContextLease`]; when the last one is closed, the context is terminated,
+//! which lets the I/O thread deliver what is still queued (an acknowledgement
+//! just sent, the last ticks published) for at most each socket's linger
+//! before the call returns. So a program that closes its pyrt objects before
+//! exiting loses nothing it sent; one that exits with objects still open may
+//! lose what was queued, as with any ZeroMQ program that skips zmq_ctx_term.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
 
-fn context() -> &'static zmq::Context {
-    static CONTEXT: OnceLock<zmq::Context> = OnceLock::new();
-    CONTEXT.get_or_init(zmq::Context::new)
+struct Shared {
+    context: Option<zmq::Context>,
+    leases: usize,
+}
+
+static SHARED: Mutex<Shared> = Mutex::new(Shared { context: None, leases: 0 });
+
+/// A share of the process-wide context, held by every publisher, subscriber,
+/// sender and receiver for as long as it lives.
+pub(crate) struct ContextLease {
+    context: zmq::Context,
+}
+
+impl ContextLease {
+    pub(crate) fn acquire() -> ContextLease {
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.leases += 1;
+        let context = shared.context.get_or_insert_with(zmq::Context::new).clone();
+        ContextLease { context }
+    }
+
+    /// A new socket of `kind` with `linger_ms` set: how long, once it is
+    /// closed, the I/O thread keeps trying to deliver what is queued.
+    pub(crate) fn socket(&self, kind: zmq::SocketType, linger_ms: i32) -> Result<zmq::Socket> {
+        let socket = self.context.socket(kind).map_err(|e| zmq_error("socket", e))?;
+        socket.set_linger(linger_ms).map_err(|e| zmq_error("linger", e))?;
+        Ok(socket)
+    }
+}
+
+impl Drop for ContextLease {
+    /// The last lease gives up the shared context; the zmq crate terminates it
+    /// once the last socket using it is closed (sockets hold references too).
+    fn drop(&mut self) {
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.leases -= 1;
+        if shared.leases == 0 {
+            shared.context = None;
+        }
+    }
 }
 
 /// A ZeroMQ failure, named after what was being done.
 pub(crate) fn zmq_error(what: &str, err: zmq::Error) -> Error {
     Error::new(ErrorKind::Messaging, format!("{what}: {err}"))
-}
-
-/// A new socket of `kind` with `linger_ms` set, so that closing it drops (or
-/// flushes in the background for at most that long) whatever is still queued.
-pub(crate) fn new_socket(kind: zmq::SocketType, linger_ms: i32) -> Result<zmq::Socket> {
-    let socket = context().socket(kind).map_err(|e| zmq_error("socket", e))?;
-    socket.set_linger(linger_ms).map_err(|e| zmq_error("linger", e))?;
-    Ok(socket)
 }
 
 pub(crate) fn check_hwm(name: &str, hwm: i32) -> Result<()> {

@@ -3,18 +3,18 @@
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, check_hwm, endpoint_error, last_endpoint, new_socket, zmq_error, Deadline,
+    check_endpoint, check_hwm, endpoint_error, last_endpoint, zmq_error, ContextLease, Deadline,
 };
 use super::proto::{self, order_request, trading_signal};
-use super::topics::{tick_topic, FILLS, ORDERS, POSITIONS, SIGNALS};
+use super::topics::{FILLS, MARKET_PREFIX, ORDERS, POSITIONS, SIGNALS};
 use super::check_no_nul;
 use crate::error::{Error, ErrorKind, Result};
 
 /// ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
 pub const DEFAULT_HWM: i32 = 1000;
 
-/// How long a closed publisher's I/O keeps trying to deliver what is queued.
-/// Closing never blocks the caller; see `context`.
+/// How long, after the publisher is closed, queued messages may still be
+/// delivered (see `context`: the last object closed waits at most this long).
 const PUBLISHER_LINGER_MS: i32 = 1000;
 
 /// Monitor events: a peer finished its handshake, or went away.
@@ -41,6 +41,7 @@ pub struct Publisher {
     subscriptions: usize,
     topic: Vec<u8>,
     payload: Vec<u8>,
+    _lease: ContextLease,
 }
 
 impl Publisher {
@@ -49,7 +50,8 @@ impl Publisher {
     pub fn bind(endpoint: &str, sndhwm: i32) -> Result<Publisher> {
         check_endpoint(endpoint)?;
         check_hwm("sndhwm", sndhwm)?;
-        let socket = new_socket(zmq::XPUB, PUBLISHER_LINGER_MS)?;
+        let lease = ContextLease::acquire();
+        let socket = lease.socket(zmq::XPUB, PUBLISHER_LINGER_MS)?;
         socket.set_sndhwm(sndhwm).map_err(|e| zmq_error("sndhwm", e))?;
         socket.set_xpub_verbose(true).map_err(|e| zmq_error("xpub_verbose", e))?;
         // The monitor must be attached before any peer can connect, so it
@@ -59,7 +61,7 @@ impl Publisher {
         socket
             .monitor(&monitor_endpoint, (EVENT_HANDSHAKE_SUCCEEDED | EVENT_DISCONNECTED) as i32)
             .map_err(|e| zmq_error("monitor", e))?;
-        let monitor = new_socket(zmq::PAIR, 0)?;
+        let monitor = lease.socket(zmq::PAIR, 0)?;
         // libzmq's I/O thread sends monitor events blocking: with a bounded
         // queue, 1000 unread events would stall every socket of the context.
         // Unbounded here (rcvhwm 0 makes the inproc pipe unbounded), and
@@ -76,6 +78,7 @@ impl Publisher {
             subscriptions: 0,
             topic: Vec::new(),
             payload: Vec::new(),
+            _lease: lease,
         })
     }
 
@@ -112,7 +115,8 @@ impl Publisher {
         }
         check_no_nul(&[("symbol", &tick.symbol), ("exchange", &tick.exchange)], ErrorKind::InvalidArgument)?;
         self.topic.clear();
-        self.topic.extend_from_slice(tick_topic(&tick.symbol).as_bytes());
+        self.topic.extend_from_slice(MARKET_PREFIX.as_bytes());
+        self.topic.extend_from_slice(tick.symbol.as_bytes());
         self.payload.clear();
         tick.encode(&mut self.payload).map_err(|e| Error::new(ErrorKind::Internal, format!("encode: {e}")))?;
         self.send("publish_tick")

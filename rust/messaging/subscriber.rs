@@ -2,7 +2,7 @@
 
 use prost::Message as _;
 
-use super::context::{check_endpoint, check_hwm, endpoint_error, new_socket, wait_readable, zmq_error, Deadline};
+use super::context::{check_endpoint, check_hwm, endpoint_error, wait_readable, zmq_error, ContextLease, Deadline};
 use super::proto;
 use super::topics::{kind_of_topic, TopicFilter};
 use super::{check_no_nul, Kind, Message};
@@ -37,6 +37,7 @@ pub struct Subscriber {
     payload: zmq::Message,
     tick: proto::MarketTick,
     stats: SubscriberStats,
+    _lease: ContextLease,
 }
 
 impl Subscriber {
@@ -48,7 +49,8 @@ impl Subscriber {
         check_endpoint(endpoint)?;
         check_hwm("rcvhwm", rcvhwm)?;
         let filter = TopicFilter::new(topics)?;
-        let socket = new_socket(zmq::SUB, 0)?;
+        let lease = ContextLease::acquire();
+        let socket = lease.socket(zmq::SUB, 0)?;
         socket.set_rcvhwm(rcvhwm).map_err(|e| zmq_error("rcvhwm", e))?;
         for prefix in filter.socket_prefixes() {
             socket.set_subscribe(prefix).map_err(|e| zmq_error("subscribe", e))?;
@@ -61,6 +63,7 @@ impl Subscriber {
             payload: zmq::Message::new(),
             tick: proto::MarketTick::default(),
             stats: SubscriberStats::default(),
+            _lease: lease,
         })
     }
 
