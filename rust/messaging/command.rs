@@ -202,3 +202,15 @@ fn json_escape(text: &str) -> String {
     }
     out
 }
+
+impl std::fmt::Debug for CommandSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandSender").field("endpoint", &self.endpoint).finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CommandReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandReceiver").field("decode_errors", &self.decode_errors).finish_non_exhaustive()
+    }
+}

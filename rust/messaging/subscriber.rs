@@ -194,3 +194,9 @@ impl Subscriber {
         self.stats.last_error = reason;
     }
 }
+
+impl std::fmt::Debug for Subscriber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscriber").field("filter", &self.filter).field("stats", &self.stats).finish_non_exhaustive()
+    }
+}
