@@ -18,3 +18,11 @@ else()
     message(WARNING "c_messaging_publisher_to_python needs -DPython3_EXECUTABLE=<a Python with pyrt installed>")
     add_test(NAME c_messaging_publisher_to_python COMMAND ${CMAKE_COMMAND} -E false)
 endif()
+
+# The same test linked statically: the bundled libzmq needs the C++ runtime,
+# which pyrt::pyrt_static's link interface must carry.
+add_executable(c_test_messaging_static "${CMAKE_CURRENT_SOURCE_DIR}/c/test_messaging.c")
+set_target_properties(c_test_messaging_static PROPERTIES C_STANDARD 11 C_STANDARD_REQUIRED ON)
+target_include_directories(c_test_messaging_static PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/c")
+target_link_libraries(c_test_messaging_static PRIVATE pyrt::pyrt_static Threads::Threads m)
+add_test(NAME c_test_messaging_static COMMAND c_test_messaging_static)
