@@ -10,7 +10,8 @@ sides, so nothing should be dropped; the table shows how many ticks arrived.
 A rate is ticks received over the time from the first to the last tick.
 
 Then the round trip of a command and its acknowledgement (CommandSender ->
-CommandReceiver in another process): p50 and p99.
+CommandReceiver in another process), p50 and p99, next to the same exchange
+written with pyzmq REQ/REP and the protobuf runtime.
 
 Run: .venv/bin/python bench/messaging.py [--quick]. Asserts nothing.
 """
@@ -69,6 +70,29 @@ def run_command_receiver() -> None:
             command = receiver.receive(10_000)
             if command is None or command.type == messaging.CommandType.STOP_TRADING:
                 return
+
+
+def run_pyzmq_command_receiver() -> None:
+    """The same receiver in the specification's style: pyzmq REP + protobuf."""
+    import zmq
+    from messages_pb2 import Command
+
+    context = zmq.Context()
+    socket = context.socket(zmq.REP)
+    port = socket.bind_to_random_port("tcp://127.0.0.1")
+    print(f"tcp://127.0.0.1:{port}", flush=True)
+    socket.setsockopt(zmq.RCVTIMEO, 10_000)
+    while True:
+        try:
+            frame = socket.recv()
+        except zmq.Again:
+            return
+        command = Command()
+        command.ParseFromString(frame)
+        ack = Command(type=command.type, payload='{"status": "ok"}', timestamp_us=command.timestamp_us)
+        socket.send(ack.SerializeToString())
+        if command.type == Command.STOP_TRADING:
+            return
 
 
 def spawn(*args: str) -> tuple[subprocess.Popen, str]:
@@ -170,16 +194,50 @@ def measure(consumer, count: int) -> tuple[float, int]:
 
 
 def command_latency(n: int) -> tuple[float, float]:
+    """pyrt CommandSender -> pyrt CommandReceiver (another process)."""
     proc, endpoint = spawn("commands")
     samples = np.empty(n)
     with messaging.CommandSender(endpoint) as sender:
-        for _ in range(50):  # connect and warm up
+        for _ in range(200):  # connect and warm up
             sender.send(messaging.CommandType.UPDATE_STRATEGY, {"warmup": True}, timeout_ms=10_000)
         for i in range(n):
             start = time.perf_counter_ns()
             sender.send(messaging.CommandType.UPDATE_STRATEGY, {"fast": 12, "slow": 26}, timeout_ms=10_000)
             samples[i] = (time.perf_counter_ns() - start) / 1000.0
         sender.send(messaging.CommandType.STOP_TRADING, {}, timeout_ms=10_000)
+    proc.wait(timeout=30)
+    return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+
+
+def command_latency_pyzmq(n: int) -> tuple[float, float]:
+    """The anchor: pyzmq REQ + protobuf -> pyzmq REP + protobuf (another process)."""
+    import json
+
+    import zmq
+    from messages_pb2 import Command
+
+    proc, endpoint = spawn("pyzmq-commands")
+    context = zmq.Context()
+    socket = context.socket(zmq.REQ)
+    socket.connect(endpoint)
+
+    def send(command_type: int, payload: dict) -> None:
+        request = Command(type=command_type, payload=json.dumps(payload), timestamp_us=time.time_ns() // 1000)
+        socket.send(request.SerializeToString())
+        ack = Command()
+        ack.ParseFromString(socket.recv())
+        assert ack.timestamp_us == request.timestamp_us
+
+    samples = np.empty(n)
+    for _ in range(200):
+        send(Command.UPDATE_STRATEGY, {"warmup": True})
+    for i in range(n):
+        start = time.perf_counter_ns()
+        send(Command.UPDATE_STRATEGY, {"fast": 12, "slow": 26})
+        samples[i] = (time.perf_counter_ns() - start) / 1000.0
+    send(Command.STOP_TRADING, {})
+    socket.close(linger=0)
+    context.term()
     proc.wait(timeout=30)
     return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
 
@@ -199,10 +257,13 @@ def main() -> None:
     print(f"{'subscriber':<38} {'sent':>10} {'received':>10} {'M ticks/s':>10} {'vs anchor':>10}")
     for name, sent, rate, received in results:
         print(f"{name:<38} {sent:>10} {received:>10} {rate / 1e6:>10.3f} {rate / anchor:>9.1f}x")
-    p50, p99 = command_latency(2000 if quick else 10_000)
-    print("\ncommand round trip (CommandSender -> CommandReceiver in another process, acknowledged)")
-    print(f"{'p50 (us)':>10} {'p99 (us)':>10}")
-    print(f"{p50:>10.1f} {p99:>10.1f}")
+    n = 2000 if quick else 10_000
+    latencies = [("pyrt CommandSender -> CommandReceiver", command_latency(n)),
+                 ("pyzmq REQ/REP + protobuf (anchor)", command_latency_pyzmq(n))]
+    print(f"\ncommand round trip, acknowledged, receiver in another process ({n} commands)")
+    print(f"{'':<38} {'p50 (us)':>10} {'p99 (us)':>10}")
+    for name, (p50, p99) in latencies:
+        print(f"{name:<38} {p50:>10.1f} {p99:>10.1f}")
 
 
 if __name__ == "__main__":
@@ -210,5 +271,7 @@ if __name__ == "__main__":
         run_publisher(int(sys.argv[2]))
     elif len(sys.argv) > 1 and sys.argv[1] == "commands":
         run_command_receiver()
+    elif len(sys.argv) > 1 and sys.argv[1] == "pyzmq-commands":
+        run_pyzmq_command_receiver()
     else:
         main()
