@@ -211,6 +211,27 @@ def _text(value: Any, name: str) -> Any:
     return ffi.new("char[]", value.encode("utf-8"))
 
 
+def _number(value: Any, name: str) -> float:
+    """A float field; ValueError naming it for anything that is not a number."""
+    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+        raise PyrtValueError(f"{name}: expected a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PyrtValueError(f"{name}: expected a number, got {value!r}") from None
+
+
+def _int64(value: Any, name: str) -> int:
+    """An int64 field (timestamps); None means now."""
+    if value is None:
+        return _now_us()
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PyrtValueError(f"{name}: expected an int, got {value!r}")
+    if not -(2**63) <= value < 2**63:
+        raise PyrtValueError(f"{name}: out of the int64 range: {value}")
+    return int(value)
+
+
 def _string(ptr: Any) -> str:
     return ffi.string(ptr).decode("utf-8")
 
@@ -347,11 +368,11 @@ class Publisher(_Handle):
         exchange_c = _text(exchange, "exchange")
         tick.symbol = symbol_c
         tick.exchange = exchange_c
-        tick.bid = bid
-        tick.ask = ask
-        tick.last = last
-        tick.volume = volume
-        tick.timestamp_us = _now_us() if timestamp_us is None else timestamp_us
+        tick.bid = _number(bid, "bid")
+        tick.ask = _number(ask, "ask")
+        tick.last = _number(last, "last")
+        tick.volume = _number(volume, "volume")
+        tick.timestamp_us = _int64(timestamp_us, "timestamp_us")
         check(lib.pyrt_publisher_publish_tick(handle, tick))
 
     def publish_ticks(self, records: np.ndarray) -> None:
@@ -378,9 +399,10 @@ class Publisher(_Handle):
         keep = [_text(order_id, "order_id"), _text(fill_id, "fill_id"), _text(symbol, "symbol")]
         fill = ffi.new("PyrtFillReport *", {
             "order_id": keep[0], "fill_id": keep[1], "symbol": keep[2],
-            "filled_quantity": filled_quantity, "fill_price": fill_price,
-            "timestamp_us": _now_us() if timestamp_us is None else timestamp_us,
-            "commission": commission,
+            "filled_quantity": _number(filled_quantity, "filled_quantity"),
+            "fill_price": _number(fill_price, "fill_price"),
+            "timestamp_us": _int64(timestamp_us, "timestamp_us"),
+            "commission": _number(commission, "commission"),
         })
         check(lib.pyrt_publisher_publish_fill(self._handle(), fill))
 
@@ -398,10 +420,12 @@ class Publisher(_Handle):
         """Publishes a PositionSnapshot under ``positions``; ``last_update_us`` defaults to now."""
         symbol_c = _text(symbol, "symbol")
         position = ffi.new("PyrtPositionSnapshot *", {
-            "symbol": symbol_c, "quantity": quantity, "avg_entry_price": avg_entry_price,
-            "current_price": current_price, "unrealized_pnl": unrealized_pnl,
-            "realized_pnl": realized_pnl,
-            "last_update_us": _now_us() if last_update_us is None else last_update_us,
+            "symbol": symbol_c, "quantity": _number(quantity, "quantity"),
+            "avg_entry_price": _number(avg_entry_price, "avg_entry_price"),
+            "current_price": _number(current_price, "current_price"),
+            "unrealized_pnl": _number(unrealized_pnl, "unrealized_pnl"),
+            "realized_pnl": _number(realized_pnl, "realized_pnl"),
+            "last_update_us": _int64(last_update_us, "last_update_us"),
         })
         check(lib.pyrt_publisher_publish_position(self._handle(), position))
 
@@ -423,14 +447,15 @@ class Publisher(_Handle):
         if not isinstance(features, Mapping):
             raise PyrtValueError(f"features: expected a mapping of str to float, got {type(features).__name__}")
         keys = [_text(k, "features") for k in features]
-        values = ffi.new("double[]", [float(v) for v in features.values()])
+        values = ffi.new("double[]", [_number(v, "features") for v in features.values()])
         key_array = ffi.new("const char *[]", keys)
         strategy_c, symbol_c = _text(strategy_id, "strategy_id"), _text(symbol, "symbol")
         signal = ffi.new("PyrtTradingSignal *", {
             "strategy_id": strategy_c, "symbol": symbol_c,
-            "action": _enum_value(action, Action, "action"), "confidence": confidence,
-            "suggested_quantity": suggested_quantity,
-            "timestamp_us": _now_us() if timestamp_us is None else timestamp_us,
+            "action": _enum_value(action, Action, "action"),
+            "confidence": _number(confidence, "confidence"),
+            "suggested_quantity": _number(suggested_quantity, "suggested_quantity"),
+            "timestamp_us": _int64(timestamp_us, "timestamp_us"),
             "feature_keys": key_array, "feature_values": values, "features_len": len(keys),
         })
         check(lib.pyrt_publisher_publish_signal(self._handle(), signal))
@@ -452,7 +477,7 @@ class Publisher(_Handle):
         keep = [_text(order_id, "order_id"), _text(symbol, "symbol"), _text(strategy_id, "strategy_id")]
         order = ffi.new("PyrtOrderRequest *", {
             "order_id": keep[0], "symbol": keep[1], "side": _enum_value(side, Side, "side"),
-            "quantity": quantity, "price": price,
+            "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
             "order_type": _enum_value(order_type, OrderType, "order_type"), "strategy_id": keep[2],
         })
         check(lib.pyrt_publisher_publish_order(self._handle(), order))

@@ -449,6 +449,12 @@ def test_bad_arguments_raise_value_errors_naming_them():
             pub.publish_tick(symbol=b"BTC")
         with pytest.raises(ValueError, match="side"):
             pub.publish_order(side=2)
+        with pytest.raises(ValueError, match="bid"):
+            pub.publish_tick(symbol="X", bid="1.5")
+        with pytest.raises(ValueError, match="timestamp_us"):
+            pub.publish_tick(symbol="X", timestamp_us=2**63)
+        with pytest.raises(ValueError, match="fill_price"):
+            pub.publish_fill(fill_price=None)
         with pytest.raises(ValueError, match="order_type"):
             pub.publish_order(order_type="ICEBERG")
         with pytest.raises(ValueError, match="action"):
