@@ -594,6 +594,13 @@ class Subscriber(_Handle):
         # A small batch is copied out so it does not pin the whole buffer.
         return out[:received] if 4 * received >= len(out) else out[:received].copy()
 
+    def close(self) -> None:
+        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
+        super().close()
+        message, self._message = self._message, None
+        if message is not None:
+            ffi.release(message)
+
     @property
     def decode_errors(self) -> int:
         """Messages refused so far (undecodable, unknown topic, empty, wrong frame count)."""
@@ -695,6 +702,13 @@ class CommandReceiver(_Handle):
         check(lib.pyrt_message_command(self._message, self._view))
         view = self._view
         return Command(_as_enum(view.command_type, CommandType), _string(view.payload), view.timestamp_us)
+
+    def close(self) -> None:
+        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
+        super().close()
+        message, self._message = self._message, None
+        if message is not None:
+            ffi.release(message)
 
     @property
     def decode_errors(self) -> int:

@@ -161,6 +161,11 @@ pub struct PyrtTickRecord {
     pub exchange: [c_char; 16],
 }
 
+// The layout the header, NumPy's TICK_DTYPE and the size constants promise.
+const _: () = assert!(std::mem::size_of::<PyrtTickRecord>() == 88);
+const _: () = assert!(std::mem::size_of::<[c_char; 32]>() == PYRT_TICK_SYMBOL_SIZE);
+const _: () = assert!(std::mem::size_of::<[c_char; 16]>() == PYRT_TICK_EXCHANGE_SIZE);
+
 /// A publisher (binds its endpoint). One thread at a time.
 pub struct PyrtPublisher {
     inner: Publisher,
