@@ -256,7 +256,9 @@ def test_receive_batch_cuts_long_strings_at_a_character_boundary_and_counts_them
         pub.wait_for_subscribers(1, WAIT_MS)
         pub.publish_tick(symbol=long_symbol, exchange="E" * 16, bid=2.0)
         pub.publish_tick(symbol="OK", exchange="E" * 17)
-        got = np.concatenate([sub.receive_batch(2, WAIT_MS), sub.receive_batch(2, WAIT_MS)])
+        got = sub.receive_batch(2, WAIT_MS)
+        if len(got) < 2:
+            got = np.concatenate([got, sub.receive_batch(2 - len(got), WAIT_MS)])
         assert got["symbol"].tolist() == [b"X" * 31, b"OK"]
         assert got["exchange"].tolist() == [b"E" * 16, b"E" * 16]
         assert sub.truncated == 2
