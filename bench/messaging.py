@@ -34,7 +34,7 @@ from pyrt import messaging  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, os.pardir, "tests", "proto"))
 
-REPEATS = 3
+REPEATS = 5
 IDLE_MS = 1000
 
 

@@ -297,16 +297,12 @@ fn endpoint_cstring(endpoint: String) -> CString {
     CString::new(endpoint).unwrap_or_default()
 }
 
-/// Sets `text` to the fixed array of a record, up to the first NUL, reusing
-/// its allocation.
-fn read_record_text(text: &mut String, chars: &[c_char], name: &str) -> Result<()> {
+/// The fixed array of a record as UTF-8 text, up to the first NUL.
+fn record_text<'a>(chars: &'a [c_char], name: &str) -> Result<&'a str> {
     let end = chars.iter().position(|&c| c == 0).unwrap_or(chars.len());
     // c_char is i8 or u8 depending on the platform; both are one byte.
-    let raw: &[u8] = unsafe { std::slice::from_raw_parts(chars.as_ptr() as *const u8, end) };
-    let valid = std::str::from_utf8(raw).map_err(|_| Error::invalid(name, "is not valid UTF-8"))?;
-    text.clear();
-    text.push_str(valid);
-    Ok(())
+    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(chars.as_ptr() as *const u8, end) };
+    std::str::from_utf8(bytes).map_err(|_| Error::invalid(name, "is not valid UTF-8"))
 }
 
 /// Writes `text` into a fixed array, NUL-padded; true when it had to be cut
@@ -395,18 +391,13 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick_records(
     ffi_boundary! {
         let publisher = handle_mut(publisher, "publisher")?;
         let records = input_slice(records, len, "records")?;
-        let mut tick = proto::MarketTick::default();
         for (i, r) in records.iter().enumerate() {
-            read_record_text(&mut tick.symbol, &r.symbol, "symbol")?;
-            read_record_text(&mut tick.exchange, &r.exchange, "exchange")?;
-            tick.bid = r.bid;
-            tick.ask = r.ask;
-            tick.last = r.last;
-            tick.volume = r.volume;
-            tick.timestamp_us = r.timestamp_us;
-            publisher.inner.publish_tick(&tick).map_err(|e| {
-                Error::new(e.kind, format!("records[{i}].{}", e.message))
-            })?;
+            let published = record_text(&r.symbol, "symbol")
+                .and_then(|symbol| Ok((symbol, record_text(&r.exchange, "exchange")?)))
+                .and_then(|(symbol, exchange)| {
+                    publisher.inner.publish_tick_fields(symbol, r.bid, r.ask, r.last, r.volume, r.timestamp_us, exchange)
+                });
+            published.map_err(|e| Error::new(e.kind, format!("records[{i}].{}", e.message)))?;
         }
         Ok(())
     }

@@ -122,6 +122,32 @@ impl Publisher {
         self.send("publish_tick")
     }
 
+    /// Publishes a tick given field by field, without building a MarketTick:
+    /// the batch path, where each tick's strings are borrowed from a record.
+    /// The bytes are exactly those prost writes for the same MarketTick.
+    #[allow(clippy::too_many_arguments)]
+    pub fn publish_tick_fields(
+        &mut self,
+        symbol: &str,
+        bid: f64,
+        ask: f64,
+        last: f64,
+        volume: f64,
+        timestamp_us: i64,
+        exchange: &str,
+    ) -> Result<()> {
+        if symbol.is_empty() {
+            return Err(Error::invalid("symbol", "must not be empty (it names the topic market.<symbol>)"));
+        }
+        check_no_nul(&[("symbol", symbol), ("exchange", exchange)], ErrorKind::InvalidArgument)?;
+        self.topic.clear();
+        self.topic.extend_from_slice(MARKET_PREFIX.as_bytes());
+        self.topic.extend_from_slice(symbol.as_bytes());
+        self.payload.clear();
+        encode_tick_fields(&mut self.payload, symbol, [bid, ask, last, volume], timestamp_us, exchange);
+        self.send("publish_tick")
+    }
+
     /// Publishes a fill report under `fills`.
     pub fn publish_fill(&mut self, fill: &proto::FillReport) -> Result<()> {
         self.encode(FILLS, fill)?;
@@ -231,6 +257,55 @@ impl Publisher {
             }
         }
         Ok(())
+    }
+}
+
+/// MarketTick's encoding as prost writes it (proto3: fields at their default
+/// value are left out; tags 1..7 in order).
+fn encode_tick_fields(buf: &mut Vec<u8>, symbol: &str, prices: [f64; 4], timestamp_us: i64, exchange: &str) {
+    use prost::encoding::{encode_key, encode_varint, WireType};
+    if !symbol.is_empty() {
+        encode_key(1, WireType::LengthDelimited, buf);
+        encode_varint(symbol.len() as u64, buf);
+        buf.extend_from_slice(symbol.as_bytes());
+    }
+    for (tag, value) in (2u32..).zip(prices) {
+        if value != 0.0 {
+            encode_key(tag, WireType::SixtyFourBit, buf);
+            buf.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    if timestamp_us != 0 {
+        encode_key(6, WireType::Varint, buf);
+        encode_varint(timestamp_us as u64, buf);
+    }
+    if !exchange.is_empty() {
+        encode_key(7, WireType::LengthDelimited, buf);
+        encode_varint(exchange.len() as u64, buf);
+        buf.extend_from_slice(exchange.as_bytes());
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn tick_fields_encode_exactly_as_prost_does() {
+    let ticks = [
+        proto::MarketTick::default(),
+        proto::MarketTick {
+            symbol: "BTC/USD".into(),
+            bid: -0.0,
+            ask: f64::NAN,
+            last: 1e300,
+            volume: 5e-324,
+            timestamp_us: -1,
+            exchange: "Zürich".repeat(30),
+        },
+        proto::MarketTick { symbol: "X".into(), timestamp_us: i64::MAX, bid: 1.5, ..Default::default() },
+    ];
+    for t in ticks {
+        let mut ours = Vec::new();
+        encode_tick_fields(&mut ours, &t.symbol, [t.bid, t.ask, t.last, t.volume], t.timestamp_us, &t.exchange);
+        assert_eq!(ours, t.encode_to_vec());
     }
 }
 

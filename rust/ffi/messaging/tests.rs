@@ -149,7 +149,7 @@ fn record_text_is_cut_at_a_character_boundary() {
     assert!(fill_record_text(&mut out, "abcé")); // 'é' is two bytes: only "abc" fits
     assert_eq!(out, [b'a' as c_char, b'b' as c_char, b'c' as c_char, 0]);
     assert!(!fill_record_text(&mut out, "abcd"));
-    let mut text = String::from("old");
-    read_record_text(&mut text, &out, "symbol").unwrap();
-    assert_eq!(text, "abcd");
+    assert_eq!(record_text(&out, "symbol").unwrap(), "abcd");
+    let invalid = [0xffu8 as c_char, 0];
+    assert!(record_text(&invalid, "symbol").unwrap_err().message.starts_with("symbol"));
 }
