@@ -12,7 +12,7 @@ CMAKE_BUILD := build/cmake
 # is compiled once per profile.
 export CARGO_TARGET_DIR := $(CURDIR)/target
 
-.PHONY: all deps tools header check-header check-generated build cargo-test pytest ctest test demo bench clean
+.PHONY: all deps tools header check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench clean
 
 all: build
 
@@ -40,7 +40,29 @@ check-header: $(CBINDGEN)
 	@diff -u include/pyrt.h build/pyrt.h.fresh || { echo "include/pyrt.h is stale: run 'make header' and commit it"; exit 1; }
 	@echo "include/pyrt.h matches cbindgen $(CBINDGEN_VERSION)"
 
-check-generated: check-header
+check-generated: check-header check-proto
+
+# The test peers' protobuf classes (tests/proto/messages_pb2.py) come from the
+# protoc bundled in grpcio-tools, kept in its own virtualenv: its gencode
+# (protoc 35.1) is no newer than the protobuf runtime the tests use.
+PROTO_VENV  := build/proto-venv
+GRPCIO_TOOLS_VERSION := 1.85.1
+PROTOC      := $(PROTO_VENV)/bin/python -m grpc_tools.protoc
+
+$(PROTO_VENV)/.deps:
+	$(PYTHON) -m venv $(PROTO_VENV)
+	$(PROTO_VENV)/bin/pip install --quiet grpcio-tools==$(GRPCIO_TOOLS_VERSION)
+	touch $@
+
+## Regenerates tests/proto/messages_pb2.py from proto/messages.proto.
+proto: $(PROTO_VENV)/.deps
+	$(PROTOC) -Iproto --python_out=tests/proto proto/messages.proto
+
+## Fails when the committed messages_pb2.py differs from a fresh protoc run.
+check-proto: $(PROTO_VENV)/.deps
+	@mkdir -p build/proto-fresh
+	$(PROTOC) -Iproto --python_out=build/proto-fresh proto/messages.proto
+	@diff -u tests/proto/messages_pb2.py build/proto-fresh/messages_pb2.py || { echo "tests/proto/messages_pb2.py is stale: run 'make proto' and commit it"; exit 1; }
 
 ## Builds the Rust core and installs the Python package into .venv.
 build: deps
@@ -68,6 +90,7 @@ bench: build
 	$(PY) bench/indicators.py
 	$(PY) bench/ipc.py
 	$(PY) bench/backtest.py
+	$(PY) bench/messaging.py
 
 clean:
 	rm -rf build target $(VENV) .tools

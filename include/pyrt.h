@@ -27,6 +27,9 @@
 // Bumped whenever a kind's field list changes.
 #define FORMAT_VERSION 1
 
+// ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
+#define DEFAULT_HWM 1000
+
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
 #define PYRT_ABI_VERSION 1
@@ -72,6 +75,49 @@
 // The largest capacity a ring may have (2^30 records).
 #define PYRT_RING_MAX_CAPACITY 1073741824
 
+// OrderRequest.Side (proto/messages.proto).
+#define PYRT_ORDER_REQUEST_BUY 0
+
+#define PYRT_ORDER_REQUEST_SELL 1
+
+// OrderRequest.OrderType.
+#define PYRT_ORDER_REQUEST_MARKET 0
+
+#define PYRT_ORDER_REQUEST_LIMIT 1
+
+#define PYRT_ORDER_REQUEST_STOP 2
+
+#define PYRT_ORDER_REQUEST_STOP_LIMIT 3
+
+// TradingSignal.Action.
+#define PYRT_TRADING_SIGNAL_NONE 0
+
+#define PYRT_TRADING_SIGNAL_BUY 1
+
+#define PYRT_TRADING_SIGNAL_SELL 2
+
+#define PYRT_TRADING_SIGNAL_CLOSE 3
+
+// Command.Type.
+#define PYRT_COMMAND_START_TRADING 0
+
+#define PYRT_COMMAND_STOP_TRADING 1
+
+#define PYRT_COMMAND_UPDATE_STRATEGY 2
+
+#define PYRT_COMMAND_UPDATE_RISK_LIMITS 3
+
+#define PYRT_COMMAND_RELOAD_MODEL 4
+
+// ZeroMQ's default high-water mark (messages queued per peer), also pyzmq's.
+#define PYRT_DEFAULT_HWM 1000
+
+// Bytes of `PyrtTickRecord.symbol`.
+#define PYRT_TICK_SYMBOL_SIZE 32
+
+// Bytes of `PyrtTickRecord.exchange`.
+#define PYRT_TICK_EXCHANGE_SIZE 16
+
 // Streaming ATR: opaque state (see `pyrt_atr_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtAtr PyrtAtr;
@@ -84,6 +130,12 @@ typedef struct PyrtBacktestResult PyrtBacktestResult;
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtBollinger PyrtBollinger;
 
+// A command receiver (REP, binds). One thread at a time.
+typedef struct PyrtCommandReceiver PyrtCommandReceiver;
+
+// A command sender (REQ, connects). One thread at a time.
+typedef struct PyrtCommandSender PyrtCommandSender;
+
 // Streaming exponential moving average: opaque state (see `pyrt_ema_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtEma PyrtEma;
@@ -92,9 +144,16 @@ typedef struct PyrtEma PyrtEma;
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtMacd PyrtMacd;
 
+// A received message: reused from one receive to the next, so receiving
+// allocates nothing new once its strings have grown. One thread at a time.
+typedef struct PyrtMessage PyrtMessage;
+
 // A position in one symbol: signed quantity, average entry price, realized
 // and unrealized P&L. One thread at a time.
 typedef struct PyrtPosition PyrtPosition;
+
+// A publisher (binds its endpoint). One thread at a time.
+typedef struct PyrtPublisher PyrtPublisher;
 
 // A handle on a named shared-memory ring of PyrtMarketDataRecord.
 //
@@ -121,6 +180,9 @@ typedef struct PyrtRsi PyrtRsi;
 // Streaming simple moving average: opaque state (see `pyrt_sma_new`). Its results equal the
 // batch function's, value for value, whether fed in one call or in chunks.
 typedef struct PyrtSma PyrtSma;
+
+// A subscriber (connects to a publisher). One thread at a time.
+typedef struct PyrtSubscriber PyrtSubscriber;
 
 // The result of every fallible call: `PYRT_OK` (0) or one of the codes below.
 // Codes are grouped: 1xx bad arguments, 5xx shared-memory ring,
@@ -275,6 +337,90 @@ typedef struct {
   uint64_t timestamp_us;
 } PyrtMarketDataRecord;
 
+// A MarketTick, field for field as in proto/messages.proto.
+//
+// As input (`pyrt_publisher_publish_tick`): strings are UTF-8, NUL-terminated,
+// read during the call only; a NULL string is the empty string. As output
+// (`pyrt_message_market_tick`): the strings belong to the PyrtMessage and
+// stay valid until it is received into again or freed. The same holds for
+// every message struct below.
+typedef struct {
+  const char *symbol;
+  double bid;
+  double ask;
+  double last;
+  double volume;
+  int64_t timestamp_us;
+  const char *exchange;
+} PyrtMarketTick;
+
+// One tick in a flat record, for batches (`pyrt_subscriber_receive_ticks`,
+// `pyrt_publisher_publish_tick_records`), 88 bytes, C layout.
+//
+// `symbol` and `exchange` are UTF-8, padded with NULs, and not
+// NUL-terminated when they fill the array. A longer received string is cut
+// at the last whole UTF-8 character that fits, and counted
+// (`pyrt_subscriber_truncated`); receive single messages to get it whole.
+typedef struct {
+  int64_t timestamp_us;
+  double bid;
+  double ask;
+  double last;
+  double volume;
+  char symbol[32];
+  char exchange[16];
+} PyrtTickRecord;
+
+// A FillReport.
+typedef struct {
+  const char *order_id;
+  const char *fill_id;
+  const char *symbol;
+  double filled_quantity;
+  double fill_price;
+  int64_t timestamp_us;
+  double commission;
+} PyrtFillReport;
+
+// A TradingSignal; `action` is a PYRT_TRADING_SIGNAL_NONE..CLOSE. The
+// features map is `features_len` parallel entries of `feature_keys` (UTF-8,
+// NUL-terminated, distinct, non-empty) and `feature_values` (not NaN); both
+// may be NULL when `features_len` is 0. Received features come sorted by key.
+typedef struct {
+  const char *strategy_id;
+  const char *symbol;
+  int32_t action;
+  double confidence;
+  double suggested_quantity;
+  int64_t timestamp_us;
+  const char *const *feature_keys;
+  const double *feature_values;
+  size_t features_len;
+} PyrtTradingSignal;
+
+// An OrderRequest; `side` is a PYRT_ORDER_REQUEST_BUY/SELL, `order_type` a
+// PYRT_ORDER_REQUEST_MARKET..STOP_LIMIT (other values are refused when publishing).
+typedef struct {
+  const char *order_id;
+  const char *symbol;
+  int32_t side;
+  double quantity;
+  double price;
+  int32_t order_type;
+  const char *strategy_id;
+} PyrtOrderRequest;
+
+// What a PyrtMessage holds (`pyrt_message_kind`).
+typedef int32_t PyrtMessageKind;
+
+// A Command as received; `command_type` is the .proto field `type`
+// (a PYRT_COMMAND_*), `payload` its JSON text.
+typedef struct {
+  int32_t command_type;
+  const char *payload;
+  int64_t timestamp_us;
+} PyrtCommand;
+
 // Method of `pyrt_calculate_var`.
 typedef int32_t PyrtVarMethod;
 
@@ -338,6 +484,27 @@ typedef int32_t PyrtVarMethod;
 
 // `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
 #define PYRT_SLIPPAGE_SQUARE_ROOT 1
+
+// Nothing yet: a new message, or one whose last receive timed out.
+#define PYRT_MESSAGE_NONE 0
+
+// A MarketTick (topic `market.<SYMBOL>`), read with `pyrt_message_market_tick`.
+#define PYRT_MESSAGE_MARKET_DATA 1
+
+// A FillReport (topic `fills`), read with `pyrt_message_fill_report`.
+#define PYRT_MESSAGE_FILL 2
+
+// A PositionSnapshot (topic `positions`), read with `pyrt_message_position_snapshot`.
+#define PYRT_MESSAGE_POSITION 3
+
+// A TradingSignal (topic `signals`), read with `pyrt_message_trading_signal`.
+#define PYRT_MESSAGE_SIGNAL 4
+
+// An OrderRequest (topic `orders`), read with `pyrt_message_order_request`.
+#define PYRT_MESSAGE_ORDER 5
+
+// A Command (from `pyrt_command_receiver_receive`), read with `pyrt_message_command`.
+#define PYRT_MESSAGE_COMMAND 6
 
 // -quantile(returns, 1 - confidence), NumPy's default linear quantile.
 #define PYRT_VAR_HISTORICAL 0
@@ -764,6 +931,178 @@ void pyrt_ring_free(PyrtRing *ring);
 // working, and the memory is released when the last one closes.
 // PYRT_INVALID_ARGUMENT if no such ring exists.
 PyrtStatus pyrt_ring_unlink(const char *name);
+
+// Creates a publisher bound to `endpoint` (e.g. "tcp://127.0.0.1:5555";
+// "tcp://127.0.0.1:*" picks a free port, see `pyrt_publisher_last_endpoint`).
+// `sndhwm` is how many messages are queued per subscriber before ZeroMQ
+// drops further ones, silently (0 = no limit; PYRT_DEFAULT_HWM = 1000).
+// Messages published before a subscriber has connected are lost too (the
+// "slow joiner"): see `pyrt_publisher_wait_for_subscribers`.
+PyrtStatus pyrt_publisher_new(const char *endpoint, int32_t sndhwm, PyrtPublisher **out);
+
+// Copies the bound endpoint (with a `*` port resolved) into `buffer` of
+// `capacity` bytes, NUL-terminated. `*needed` receives the size required,
+// also when the status is PYRT_BUFFER_TOO_SMALL.
+PyrtStatus pyrt_publisher_last_endpoint(const PyrtPublisher *publisher,
+                                        char *buffer,
+                                        size_t capacity,
+                                        size_t *needed);
+
+// Publishes a tick under the topic `market.<symbol>` (symbol non-empty).
+PyrtStatus pyrt_publisher_publish_tick(PyrtPublisher *publisher, const PyrtMarketTick *tick);
+
+// Publishes `len` ticks from flat records, one message each, in order.
+// Stops at the first invalid record (empty or non-UTF-8 symbol); the ones
+// before it were published.
+PyrtStatus pyrt_publisher_publish_tick_records(PyrtPublisher *publisher,
+                                               const PyrtTickRecord *records,
+                                               size_t len);
+
+// Publishes a fill report under the topic `fills`.
+PyrtStatus pyrt_publisher_publish_fill(PyrtPublisher *publisher, const PyrtFillReport *fill);
+
+// Publishes a position snapshot under the topic `positions`.
+PyrtStatus pyrt_publisher_publish_position(PyrtPublisher *publisher,
+                                           const PyrtPositionSnapshot *position);
+
+// Publishes a trading signal under the topic `signals`.
+PyrtStatus pyrt_publisher_publish_signal(PyrtPublisher *publisher, const PyrtTradingSignal *signal);
+
+// Publishes an order request under the topic `orders`.
+PyrtStatus pyrt_publisher_publish_order(PyrtPublisher *publisher, const PyrtOrderRequest *order);
+
+// Waits until at least `count` subscribers have connected and at least
+// `count` subscriptions have reached the publisher, or `timeout_ms` passes
+// (-1 = forever): PYRT_TIMEOUT. Call it before publishing what a subscriber
+// must not miss.
+PyrtStatus pyrt_publisher_wait_for_subscribers(PyrtPublisher *publisher,
+                                               size_t count,
+                                               int32_t timeout_ms);
+
+// Closes the publisher. NULL is a no-op. When it is the last open pyrt
+// messaging object of the process, this call also ends pyrt's ZeroMQ context,
+// waiting at most one second for what is still queued to be delivered.
+void pyrt_publisher_free(PyrtPublisher *publisher);
+
+// Creates a subscriber connected to `endpoint`, for the `topics_len` topics
+// in `topics` (at least one). Topics are exact: "market.BTC/USD" does not
+// receive "market.BTC/USDT". A topic ending in '.' or '*' is a prefix
+// ("market." or "market.*": every tick; "*": everything). `rcvhwm` is how
+// many messages are queued on this side before ZeroMQ drops more (0 = no limit).
+PyrtStatus pyrt_subscriber_new(const char *endpoint,
+                               const char *const *topics,
+                               size_t topics_len,
+                               int32_t rcvhwm,
+                               PyrtSubscriber **out);
+
+// Receives the next message of a subscribed topic into `message`, waiting
+// at most `timeout_ms` (0: only what is queued; -1: forever). Returns
+// PYRT_TIMEOUT (and leaves `message` empty) when none came. Messages that
+// do not decode are never returned: they are counted
+// (`pyrt_subscriber_decode_errors`) and skipped.
+PyrtStatus pyrt_subscriber_receive(PyrtSubscriber *subscriber,
+                                   int32_t timeout_ms,
+                                   PyrtMessage *message);
+
+// Receives up to `max` ticks into `out`: waits at most `timeout_ms` for the
+// first, then takes only those already queued. `*received` gets the count
+// (0 when nothing came: still PYRT_OK). Other valid messages are passed over
+// and counted (`pyrt_subscriber_skipped`); a subscriber read in batches
+// should subscribe to market topics only.
+PyrtStatus pyrt_subscriber_receive_ticks(PyrtSubscriber *subscriber,
+                                         PyrtTickRecord *out,
+                                         size_t max,
+                                         int32_t timeout_ms,
+                                         size_t *received);
+
+// Messages this subscriber refused so far: payloads that do not decode,
+// empty payloads, unknown topics, messages without exactly two frames.
+// 0 for NULL.
+uint64_t pyrt_subscriber_decode_errors(const PyrtSubscriber *subscriber);
+
+// Valid non-tick messages passed over by `pyrt_subscriber_receive_ticks`. 0 for NULL.
+uint64_t pyrt_subscriber_skipped(const PyrtSubscriber *subscriber);
+
+// Ticks whose symbol or exchange was cut to fit a PyrtTickRecord. 0 for NULL.
+uint64_t pyrt_subscriber_truncated(const PyrtSubscriber *subscriber);
+
+// Why the latest refused message was refused ("" if none was, or for NULL).
+// Valid until the next receive on this subscriber or its free.
+const char *pyrt_subscriber_last_decode_error(const PyrtSubscriber *subscriber);
+
+// Closes the subscriber; queued messages are dropped. NULL is a no-op.
+void pyrt_subscriber_free(PyrtSubscriber *subscriber);
+
+// Creates an empty message to receive into (kind PYRT_MESSAGE_NONE).
+PyrtStatus pyrt_message_new(PyrtMessage **out);
+
+// What the message holds: a PYRT_MESSAGE_* (PYRT_MESSAGE_NONE for NULL).
+PyrtMessageKind pyrt_message_kind(const PyrtMessage *message);
+
+// Reads a PYRT_MESSAGE_MARKET_DATA message; another kind is PYRT_INVALID_ARGUMENT.
+// The strings written to `out` belong to `message` (see PyrtMarketTick).
+PyrtStatus pyrt_message_market_tick(const PyrtMessage *message, PyrtMarketTick *out);
+
+// Reads a PYRT_MESSAGE_FILL message; another kind is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_message_fill_report(const PyrtMessage *message, PyrtFillReport *out);
+
+// Reads a PYRT_MESSAGE_POSITION message; another kind is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_message_position_snapshot(const PyrtMessage *message, PyrtPositionSnapshot *out);
+
+// Reads a PYRT_MESSAGE_SIGNAL message; another kind is PYRT_INVALID_ARGUMENT.
+// `feature_keys` and `feature_values` point into `message` (sorted by key).
+PyrtStatus pyrt_message_trading_signal(const PyrtMessage *message, PyrtTradingSignal *out);
+
+// Reads a PYRT_MESSAGE_ORDER message; another kind is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_message_order_request(const PyrtMessage *message, PyrtOrderRequest *out);
+
+// Reads a PYRT_MESSAGE_COMMAND message; another kind is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_message_command(const PyrtMessage *message, PyrtCommand *out);
+
+// Frees a message and the strings it holds. NULL is a no-op.
+void pyrt_message_free(PyrtMessage *message);
+
+// Creates a command sender connected to a command receiver's `endpoint`
+// (it may start later: ZeroMQ connects in the background).
+PyrtStatus pyrt_command_sender_new(const char *endpoint, PyrtCommandSender **out);
+
+// Sends a command (`command_type` a PYRT_COMMAND_*, `payload` JSON text or
+// NULL for "") and waits at most `timeout_ms` (-1 = forever) for its
+// acknowledgement. PYRT_TIMEOUT when none came (the sender then starts over
+// with a fresh connection, so it can be used again); PYRT_MESSAGING_ERROR
+// when the receiver refused the command.
+PyrtStatus pyrt_command_sender_send(PyrtCommandSender *sender,
+                                    int32_t command_type,
+                                    const char *payload,
+                                    int32_t timeout_ms);
+
+// Closes the sender. NULL is a no-op.
+void pyrt_command_sender_free(PyrtCommandSender *sender);
+
+// Creates a command receiver bound to `endpoint` ("tcp://127.0.0.1:*"
+// picks a free port; see `pyrt_command_receiver_last_endpoint`).
+PyrtStatus pyrt_command_receiver_new(const char *endpoint, PyrtCommandReceiver **out);
+
+// Copies the bound endpoint into `buffer` (as `pyrt_publisher_last_endpoint`).
+PyrtStatus pyrt_command_receiver_last_endpoint(const PyrtCommandReceiver *receiver,
+                                               char *buffer,
+                                               size_t capacity,
+                                               size_t *needed);
+
+// Receives the next command into `message` (kind PYRT_MESSAGE_COMMAND) and
+// acknowledges it, waiting at most `timeout_ms` (-1 = forever); PYRT_TIMEOUT
+// when none came. A request that does not decode is answered with an error
+// acknowledgement and counted (`pyrt_command_receiver_decode_errors`).
+PyrtStatus pyrt_command_receiver_receive(PyrtCommandReceiver *receiver,
+                                         int32_t timeout_ms,
+                                         PyrtMessage *message);
+
+// Requests this receiver refused so far. 0 for NULL.
+uint64_t pyrt_command_receiver_decode_errors(const PyrtCommandReceiver *receiver);
+
+// Closes the receiver (as `pyrt_publisher_free`: the last object freed
+// waits at most one second for its last acknowledgement to go out). NULL is a no-op.
+void pyrt_command_receiver_free(PyrtCommandReceiver *receiver);
 
 // Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
 // a positive loss. Returns must be finite; the parametric methods need at

@@ -19,6 +19,7 @@ from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, 
                        simulate_fills)
 from .risk import (calculate_cvar, calculate_max_drawdown, calculate_sharpe, calculate_sortino, calculate_var,
                    position_size)
+from . import messaging
 
 __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
@@ -40,3 +41,4 @@ __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_
             "STOP_LIMIT"]
 __all__ += ["calculate_var", "calculate_cvar", "calculate_sharpe", "calculate_sortino", "calculate_max_drawdown",
             "position_size"]
+__all__ += ["messaging"]

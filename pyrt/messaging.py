@@ -1,0 +1,716 @@
+"""ZeroMQ PUB/SUB of protobuf messages, and a command channel, from the Rust core.
+
+Wire format: a two-frame ZeroMQ message ``[topic, protobuf bytes]`` with the
+messages of ``proto/messages.proto`` (package ``py_rt``) under the topics
+``market.<SYMBOL>`` (MarketTick), ``fills`` (FillReport), ``positions``
+(PositionSnapshot), ``signals`` (TradingSignal) and ``orders`` (OrderRequest).
+Any ZeroMQ client holding the .proto file interoperates; pyrt itself needs
+neither pyzmq nor protobuf: encoding and decoding happen in Rust.
+
+A :class:`Publisher` binds, a :class:`Subscriber` connects. ZeroMQ drops,
+silently, what is published before a subscriber has connected (the "slow
+joiner") and what finds a subscriber's queue full (the high-water marks
+``sndhwm``/``rcvhwm``, 1000 messages by default as in pyzmq);
+:meth:`Publisher.wait_for_subscribers` waits until subscribers are there.
+
+No object here may be used from two threads at once (ZeroMQ sockets are not
+thread-safe); different objects may be used from different threads, and every
+call releases the GIL.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import time
+from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from ._core import PyrtTimeoutError, PyrtValueError, check, ffi, lib
+
+__all__ = [
+    "Publisher",
+    "Subscriber",
+    "CommandSender",
+    "CommandReceiver",
+    "MarketTick",
+    "OrderRequest",
+    "FillReport",
+    "PositionSnapshot",
+    "TradingSignal",
+    "Command",
+    "Side",
+    "OrderType",
+    "Action",
+    "CommandType",
+    "TICK_DTYPE",
+    "DEFAULT_HWM",
+    "PyrtTimeoutError",
+]
+
+DEFAULT_HWM: int = lib.PYRT_DEFAULT_HWM
+"""ZeroMQ's default high-water mark (messages queued per peer), as in pyzmq."""
+
+
+class Side(enum.IntEnum):
+    """OrderRequest.Side."""
+
+    BUY = 0
+    SELL = 1
+
+
+class OrderType(enum.IntEnum):
+    """OrderRequest.OrderType."""
+
+    MARKET = 0
+    LIMIT = 1
+    STOP = 2
+    STOP_LIMIT = 3
+
+
+class Action(enum.IntEnum):
+    """TradingSignal.Action."""
+
+    NONE = 0
+    BUY = 1
+    SELL = 2
+    CLOSE = 3
+
+
+class CommandType(enum.IntEnum):
+    """Command.Type."""
+
+    START_TRADING = 0
+    STOP_TRADING = 1
+    UPDATE_STRATEGY = 2
+    UPDATE_RISK_LIMITS = 3
+    RELOAD_MODEL = 4
+
+
+class MarketTick(NamedTuple):
+    """A received MarketTick (topic ``market.<symbol>``)."""
+
+    symbol: str
+    bid: float
+    ask: float
+    last: float
+    volume: float
+    timestamp_us: int
+    exchange: str
+
+
+class OrderRequest(NamedTuple):
+    """A received OrderRequest (topic ``orders``)."""
+
+    order_id: str
+    symbol: str
+    side: int
+    quantity: float
+    price: float
+    order_type: int
+    strategy_id: str
+
+
+class FillReport(NamedTuple):
+    """A received FillReport (topic ``fills``)."""
+
+    order_id: str
+    fill_id: str
+    symbol: str
+    filled_quantity: float
+    fill_price: float
+    timestamp_us: int
+    commission: float
+
+
+class PositionSnapshot(NamedTuple):
+    """A received PositionSnapshot (topic ``positions``)."""
+
+    symbol: str
+    quantity: float
+    avg_entry_price: float
+    current_price: float
+    unrealized_pnl: float
+    realized_pnl: float
+    last_update_us: int
+
+
+class TradingSignal(NamedTuple):
+    """A received TradingSignal (topic ``signals``); ``features`` sorted by name."""
+
+    strategy_id: str
+    symbol: str
+    action: int
+    confidence: float
+    suggested_quantity: float
+    timestamp_us: int
+    features: Dict[str, float]
+
+
+class Command(NamedTuple):
+    """A received Command: ``type`` a :class:`CommandType`, ``payload`` its JSON text."""
+
+    type: int
+    payload: str
+    timestamp_us: int
+
+    @property
+    def data(self) -> Any:
+        """The payload parsed as JSON (``{}`` for an empty payload)."""
+        return json.loads(self.payload) if self.payload else {}
+
+
+Message = Union[MarketTick, OrderRequest, FillReport, PositionSnapshot, TradingSignal]
+
+TICK_DTYPE = np.dtype(
+    [
+        ("timestamp_us", "<i8"),
+        ("bid", "<f8"),
+        ("ask", "<f8"),
+        ("last", "<f8"),
+        ("volume", "<f8"),
+        ("symbol", "S32"),
+        ("exchange", "S16"),
+    ]
+)
+"""One tick of :meth:`Subscriber.receive_batch` and :meth:`Publisher.publish_ticks`:
+the C struct ``PyrtTickRecord``. ``symbol`` and ``exchange`` are UTF-8 bytes,
+NUL-padded (NumPy strips the padding); longer strings are cut to fit and counted
+in :attr:`Subscriber.truncated`."""
+
+if TICK_DTYPE.itemsize != ffi.sizeof("PyrtTickRecord"):  # pragma: no cover - a build mismatch
+    raise ImportError(
+        f"pyrt.messaging: PyrtTickRecord is {ffi.sizeof('PyrtTickRecord')} bytes in the library, "
+        f"{TICK_DTYPE.itemsize} in TICK_DTYPE; reinstall pyrt"
+    )
+
+_KIND_NAMES = {
+    lib.PYRT_MESSAGE_MARKET_DATA: "market_data",
+    lib.PYRT_MESSAGE_FILL: "fill",
+    lib.PYRT_MESSAGE_POSITION: "position",
+    lib.PYRT_MESSAGE_SIGNAL: "signal",
+    lib.PYRT_MESSAGE_ORDER: "order",
+}
+
+
+_TIMEOUT = lib.PYRT_TIMEOUT
+_MARKET_DATA = lib.PYRT_MESSAGE_MARKET_DATA
+# Builds a NamedTuple without its Python-level __new__ (a hot path).
+_new_tuple = tuple.__new__
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _text(value: Any, name: str) -> Any:
+    """A str argument as a C string kept alive by the caller's reference."""
+    if not isinstance(value, str):
+        raise PyrtValueError(f"{name}: expected str, got {type(value).__name__}")
+    return ffi.new("char[]", value.encode("utf-8"))
+
+
+def _number(value: Any, name: str) -> float:
+    """A float field; ValueError naming it for anything that is not a number."""
+    if isinstance(value, (str, bytes)) or isinstance(value, bool):
+        raise PyrtValueError(f"{name}: expected a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise PyrtValueError(f"{name}: expected a number, got {value!r}") from None
+
+
+def _int64(value: Any, name: str) -> int:
+    """An int64 field (timestamps); None means now."""
+    if value is None:
+        return _now_us()
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PyrtValueError(f"{name}: expected an int, got {value!r}")
+    if not -(2**63) <= value < 2**63:
+        raise PyrtValueError(f"{name}: out of the int64 range: {value}")
+    return int(value)
+
+
+def _string(ptr: Any) -> str:
+    return ffi.string(ptr).decode("utf-8")
+
+
+def _enum_value(value: Any, enum_type: type, name: str) -> int:
+    """An enum argument given as a member, its int value or its name."""
+    if isinstance(value, str):
+        try:
+            return int(enum_type[value.upper()])
+        except KeyError:
+            names = ", ".join(m.name for m in enum_type)
+            raise PyrtValueError(f"{name}: unknown name {value!r} (expected one of {names})") from None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise PyrtValueError(f"{name}: expected an int or a name, got {type(value).__name__}")
+    return int(value)
+
+
+def _as_enum(value: int, enum_type: type) -> int:
+    try:
+        return enum_type(value)
+    except ValueError:
+        return value
+
+
+def _timeout(timeout_ms: Any) -> int:
+    if isinstance(timeout_ms, bool) or not isinstance(timeout_ms, (int, np.integer)):
+        raise PyrtValueError(f"timeout_ms: expected an int, got {type(timeout_ms).__name__}")
+    if not -1 <= timeout_ms <= 2**31 - 1:
+        raise PyrtValueError(f"timeout_ms: must be >= 0, or -1 to wait forever, got {timeout_ms}")
+    return int(timeout_ms)
+
+
+def _hwm(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= 2**31 - 1:
+        raise PyrtValueError(f"{name}: expected an int >= 0 (0 = no limit), got {value!r}")
+    return int(value)
+
+
+def _endpoint_of(getter: Any, handle: Any) -> str:
+    needed = ffi.new("size_t *")
+    buffer = ffi.new("char[]", 256)
+    status = getter(handle, buffer, 256, needed)
+    if status == lib.PYRT_BUFFER_TOO_SMALL:
+        buffer = ffi.new("char[]", needed[0])
+        status = getter(handle, buffer, needed[0], needed)
+    check(status)
+    return _string(buffer)
+
+
+class _Handle:
+    """Owns one native handle; close() frees it now, the GC otherwise."""
+
+    _ptr: Any = None
+    _what = "object"
+
+    def _handle(self) -> Any:
+        if self._ptr is None:
+            raise PyrtValueError(f"{self._what}: already closed")
+        return self._ptr
+
+    def close(self) -> None:
+        """Closes the socket now (idempotent). Closing the last open messaging
+        object waits at most one second for queued messages to be delivered."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            ffi.release(ptr)
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._ptr is None
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+
+class Publisher(_Handle):
+    """Publishes ticks, fills, positions, signals and orders.
+
+    Parameters:
+        endpoint: where to bind, e.g. ``"tcp://127.0.0.1:5555"``;
+            ``"tcp://127.0.0.1:*"`` picks a free port (see :attr:`endpoint`).
+        sndhwm: messages queued per subscriber before ZeroMQ drops further
+            ones, silently (0 = no limit; default 1000, as pyzmq's).
+
+    Messages published before a subscriber has connected and subscribed are
+    lost (ZeroMQ's slow joiner): call :meth:`wait_for_subscribers` first.
+    Keyword names are the .proto field names. A bad argument raises ValueError.
+    """
+
+    _what = "publisher"
+
+    def __init__(self, endpoint: str, *, sndhwm: int = DEFAULT_HWM) -> None:
+        out = ffi.new("PyrtPublisher **")
+        check(lib.pyrt_publisher_new(_text(endpoint, "endpoint"), _hwm(sndhwm, "sndhwm"), out))
+        self._ptr = ffi.gc(out[0], lib.pyrt_publisher_free)
+        self._tick = ffi.new("PyrtMarketTick *")
+
+    @property
+    def endpoint(self) -> str:
+        """The bound endpoint, with a ``*`` port resolved to the real one."""
+        return _endpoint_of(lib.pyrt_publisher_last_endpoint, self._handle())
+
+    def wait_for_subscribers(self, count: int = 1, timeout_ms: int = 5000) -> None:
+        """Waits until at least ``count`` subscribers are connected and
+        subscribed, so that what is published next reaches them.
+
+        Raises:
+            PyrtTimeoutError (a TimeoutError): not within ``timeout_ms``.
+        """
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise PyrtValueError(f"count: expected an int >= 0, got {count!r}")
+        check(lib.pyrt_publisher_wait_for_subscribers(self._handle(), int(count), _timeout(timeout_ms)))
+
+    def publish_tick(
+        self,
+        *,
+        symbol: str,
+        bid: float = 0.0,
+        ask: float = 0.0,
+        last: float = 0.0,
+        volume: float = 0.0,
+        timestamp_us: Optional[int] = None,
+        exchange: str = "",
+    ) -> None:
+        """Publishes a MarketTick under ``market.<symbol>``; ``timestamp_us``
+        defaults to now (microseconds since the Unix epoch)."""
+        handle = self._handle()
+        tick = self._tick
+        symbol_c = _text(symbol, "symbol")
+        exchange_c = _text(exchange, "exchange")
+        tick.symbol = symbol_c
+        tick.exchange = exchange_c
+        tick.bid = _number(bid, "bid")
+        tick.ask = _number(ask, "ask")
+        tick.last = _number(last, "last")
+        tick.volume = _number(volume, "volume")
+        tick.timestamp_us = _int64(timestamp_us, "timestamp_us")
+        check(lib.pyrt_publisher_publish_tick(handle, tick))
+
+    def publish_ticks(self, records: np.ndarray) -> None:
+        """Publishes every row of a :data:`TICK_DTYPE` array as one MarketTick
+        message each, in order, in one call."""
+        array = np.ascontiguousarray(records)
+        if array.dtype != TICK_DTYPE or array.ndim != 1:
+            raise PyrtValueError(f"records: expected a 1-D array of pyrt.messaging.TICK_DTYPE, got {array.dtype}")
+        check(lib.pyrt_publisher_publish_tick_records(
+            self._handle(), ffi.from_buffer("PyrtTickRecord[]", array), len(array)))
+
+    def publish_fill(
+        self,
+        *,
+        order_id: str = "",
+        fill_id: str = "",
+        symbol: str = "",
+        filled_quantity: float = 0.0,
+        fill_price: float = 0.0,
+        timestamp_us: Optional[int] = None,
+        commission: float = 0.0,
+    ) -> None:
+        """Publishes a FillReport under ``fills``; ``timestamp_us`` defaults to now."""
+        keep = [_text(order_id, "order_id"), _text(fill_id, "fill_id"), _text(symbol, "symbol")]
+        fill = ffi.new("PyrtFillReport *", {
+            "order_id": keep[0], "fill_id": keep[1], "symbol": keep[2],
+            "filled_quantity": _number(filled_quantity, "filled_quantity"),
+            "fill_price": _number(fill_price, "fill_price"),
+            "timestamp_us": _int64(timestamp_us, "timestamp_us"),
+            "commission": _number(commission, "commission"),
+        })
+        check(lib.pyrt_publisher_publish_fill(self._handle(), fill))
+
+    def publish_position(
+        self,
+        *,
+        symbol: str = "",
+        quantity: float = 0.0,
+        avg_entry_price: float = 0.0,
+        current_price: float = 0.0,
+        unrealized_pnl: float = 0.0,
+        realized_pnl: float = 0.0,
+        last_update_us: Optional[int] = None,
+    ) -> None:
+        """Publishes a PositionSnapshot under ``positions``; ``last_update_us`` defaults to now."""
+        symbol_c = _text(symbol, "symbol")
+        position = ffi.new("PyrtPositionSnapshot *", {
+            "symbol": symbol_c, "quantity": _number(quantity, "quantity"),
+            "avg_entry_price": _number(avg_entry_price, "avg_entry_price"),
+            "current_price": _number(current_price, "current_price"),
+            "unrealized_pnl": _number(unrealized_pnl, "unrealized_pnl"),
+            "realized_pnl": _number(realized_pnl, "realized_pnl"),
+            "last_update_us": _int64(last_update_us, "last_update_us"),
+        })
+        check(lib.pyrt_publisher_publish_position(self._handle(), position))
+
+    def publish_signal(
+        self,
+        *,
+        strategy_id: str = "",
+        symbol: str = "",
+        action: Union[int, str] = Action.NONE,
+        confidence: float = 0.0,
+        suggested_quantity: float = 0.0,
+        timestamp_us: Optional[int] = None,
+        features: Optional[Mapping[str, float]] = None,
+    ) -> None:
+        """Publishes a TradingSignal under ``signals``. ``action`` is an
+        :class:`Action` (or its value or name); ``features`` maps names to
+        floats (not NaN); ``timestamp_us`` defaults to now."""
+        features = {} if features is None else features
+        if not isinstance(features, Mapping):
+            raise PyrtValueError(f"features: expected a mapping of str to float, got {type(features).__name__}")
+        keys = [_text(k, "features") for k in features]
+        values = ffi.new("double[]", [_number(v, "features") for v in features.values()])
+        key_array = ffi.new("const char *[]", keys)
+        strategy_c, symbol_c = _text(strategy_id, "strategy_id"), _text(symbol, "symbol")
+        signal = ffi.new("PyrtTradingSignal *", {
+            "strategy_id": strategy_c, "symbol": symbol_c,
+            "action": _enum_value(action, Action, "action"),
+            "confidence": _number(confidence, "confidence"),
+            "suggested_quantity": _number(suggested_quantity, "suggested_quantity"),
+            "timestamp_us": _int64(timestamp_us, "timestamp_us"),
+            "feature_keys": key_array, "feature_values": values, "features_len": len(keys),
+        })
+        check(lib.pyrt_publisher_publish_signal(self._handle(), signal))
+
+    def publish_order(
+        self,
+        *,
+        order_id: str = "",
+        symbol: str = "",
+        side: Union[int, str] = Side.BUY,
+        quantity: float = 0.0,
+        price: float = 0.0,
+        order_type: Union[int, str] = OrderType.MARKET,
+        strategy_id: str = "",
+    ) -> None:
+        """Publishes an OrderRequest under ``orders``. ``side`` is a
+        :class:`Side`, ``order_type`` an :class:`OrderType` (member, value or
+        name); ``price`` is 0 for market orders."""
+        keep = [_text(order_id, "order_id"), _text(symbol, "symbol"), _text(strategy_id, "strategy_id")]
+        order = ffi.new("PyrtOrderRequest *", {
+            "order_id": keep[0], "symbol": keep[1], "side": _enum_value(side, Side, "side"),
+            "quantity": _number(quantity, "quantity"), "price": _number(price, "price"),
+            "order_type": _enum_value(order_type, OrderType, "order_type"), "strategy_id": keep[2],
+        })
+        check(lib.pyrt_publisher_publish_order(self._handle(), order))
+
+
+def _read_message(kind: int, message: Any, views: Dict[int, Any]) -> Message:
+    """The held message as its NamedTuple (decoding was done in Rust)."""
+    view = views[kind]
+    if kind == lib.PYRT_MESSAGE_MARKET_DATA:
+        check(lib.pyrt_message_market_tick(message, view))
+        return MarketTick(_string(view.symbol), view.bid, view.ask, view.last, view.volume,
+                          view.timestamp_us, _string(view.exchange))
+    if kind == lib.PYRT_MESSAGE_FILL:
+        check(lib.pyrt_message_fill_report(message, view))
+        return FillReport(_string(view.order_id), _string(view.fill_id), _string(view.symbol),
+                          view.filled_quantity, view.fill_price, view.timestamp_us, view.commission)
+    if kind == lib.PYRT_MESSAGE_POSITION:
+        check(lib.pyrt_message_position_snapshot(message, view))
+        return PositionSnapshot(_string(view.symbol), view.quantity, view.avg_entry_price,
+                                view.current_price, view.unrealized_pnl, view.realized_pnl,
+                                view.last_update_us)
+    if kind == lib.PYRT_MESSAGE_SIGNAL:
+        check(lib.pyrt_message_trading_signal(message, view))
+        n = view.features_len
+        features = {_string(view.feature_keys[i]): view.feature_values[i] for i in range(n)}
+        return TradingSignal(_string(view.strategy_id), _string(view.symbol), _as_enum(view.action, Action),
+                             view.confidence, view.suggested_quantity, view.timestamp_us, features)
+    check(lib.pyrt_message_order_request(message, view))
+    return OrderRequest(_string(view.order_id), _string(view.symbol), _as_enum(view.side, Side),
+                        view.quantity, view.price, _as_enum(view.order_type, OrderType),
+                        _string(view.strategy_id))
+
+
+class Subscriber(_Handle):
+    """Receives the messages of the given topics, decoded.
+
+    Parameters:
+        address: the publisher's endpoint, e.g. ``"tcp://127.0.0.1:5555"``.
+        topics: the topics to receive, matched exactly: ``"market.BTC/USD"``
+            does not receive ``"market.BTC/USDT"`` (ZeroMQ alone would: it
+            matches byte prefixes). A topic ending in ``.`` or ``*`` is a
+            prefix: ``"market."`` receives every tick, ``"*"`` everything.
+        rcvhwm: messages queued on this side before ZeroMQ drops further ones
+            (0 = no limit; default 1000, as pyzmq's).
+
+    A message that does not decode, has an unknown topic, an empty payload or
+    not exactly two frames is never returned and never raises: it is counted
+    in :attr:`decode_errors` (reason in :attr:`last_decode_error`).
+    """
+
+    _what = "subscriber"
+
+    def __init__(self, address: str, topics: Sequence[str], *, rcvhwm: int = DEFAULT_HWM) -> None:
+        if isinstance(topics, (str, bytes)):
+            raise PyrtValueError("topics: expected a list of topics, not a single string")
+        topic_strings = [_text(t, "topics") for t in topics]
+        topic_array = ffi.new("const char *[]", topic_strings)
+        out = ffi.new("PyrtSubscriber **")
+        check(lib.pyrt_subscriber_new(_text(address, "address"), topic_array, len(topic_strings),
+                                      _hwm(rcvhwm, "rcvhwm"), out))
+        self._ptr = ffi.gc(out[0], lib.pyrt_subscriber_free)
+        message = ffi.new("PyrtMessage **")
+        check(lib.pyrt_message_new(message))
+        self._message = ffi.gc(message[0], lib.pyrt_message_free)
+        self._views = {
+            lib.PYRT_MESSAGE_MARKET_DATA: ffi.new("PyrtMarketTick *"),
+            lib.PYRT_MESSAGE_FILL: ffi.new("PyrtFillReport *"),
+            lib.PYRT_MESSAGE_POSITION: ffi.new("PyrtPositionSnapshot *"),
+            lib.PYRT_MESSAGE_SIGNAL: ffi.new("PyrtTradingSignal *"),
+            lib.PYRT_MESSAGE_ORDER: ffi.new("PyrtOrderRequest *"),
+        }
+        self._tick_view = self._views[lib.PYRT_MESSAGE_MARKET_DATA]
+        self._received = ffi.new("size_t *")
+
+    def receive(self, timeout_ms: int = 1000) -> Union[Tuple[str, Message], Tuple[None, None]]:
+        """The next message: ``(kind, message)`` with kind ``"market_data"``,
+        ``"fill"``, ``"position"``, ``"signal"`` or ``"order"`` and the message
+        a NamedTuple whose fields are named as in the .proto; ``(None, None)``
+        when nothing arrived within ``timeout_ms`` (0: only what is queued;
+        -1: wait forever)."""
+        if type(timeout_ms) is not int:
+            timeout_ms = _timeout(timeout_ms)
+        handle = self._ptr if self._ptr is not None else self._handle()
+        message = self._message
+        try:
+            status = lib.pyrt_subscriber_receive(handle, timeout_ms, message)
+        except OverflowError:
+            raise PyrtValueError(f"timeout_ms: must be >= 0, or -1 to wait forever, got {timeout_ms}") from None
+        if status:
+            if status == _TIMEOUT:
+                return None, None
+            check(status)
+        kind = lib.pyrt_message_kind(message)
+        if kind == _MARKET_DATA:  # the hot path, kept short
+            view = self._tick_view
+            lib.pyrt_message_market_tick(message, view)
+            return "market_data", _new_tuple(MarketTick, (
+                _string(view.symbol), view.bid, view.ask, view.last, view.volume,
+                view.timestamp_us, _string(view.exchange)))
+        return _KIND_NAMES[kind], _read_message(kind, message, self._views)
+
+    def receive_batch(self, max_ticks: int = 4096, timeout_ms: int = 1000) -> np.ndarray:
+        """Up to ``max_ticks`` ticks as a :data:`TICK_DTYPE` array, in one call:
+        waits at most ``timeout_ms`` for the first tick, then takes only what
+        is already queued (an empty array when nothing came). Valid messages
+        other than ticks are passed over and counted in :attr:`skipped`: read
+        in batches from a subscriber to ``market.`` topics only."""
+        if isinstance(max_ticks, bool) or not isinstance(max_ticks, (int, np.integer)) or max_ticks < 1:
+            raise PyrtValueError(f"max_ticks: expected an int >= 1, got {max_ticks!r}")
+        out = np.empty(int(max_ticks), dtype=TICK_DTYPE)
+        check(lib.pyrt_subscriber_receive_ticks(self._handle(), ffi.from_buffer("PyrtTickRecord[]", out),
+                                                len(out), _timeout(timeout_ms), self._received))
+        received = self._received[0]
+        # A small batch is copied out so it does not pin the whole buffer.
+        return out[:received] if 4 * received >= len(out) else out[:received].copy()
+
+    def close(self) -> None:
+        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
+        super().close()
+        message, self._message = self._message, None
+        if message is not None:
+            ffi.release(message)
+
+    @property
+    def decode_errors(self) -> int:
+        """Messages refused so far (undecodable, unknown topic, empty, wrong frame count)."""
+        return lib.pyrt_subscriber_decode_errors(self._handle())
+
+    @property
+    def last_decode_error(self) -> str:
+        """Why the latest refused message was refused ("" if none was)."""
+        return _string(lib.pyrt_subscriber_last_decode_error(self._handle()))
+
+    @property
+    def skipped(self) -> int:
+        """Valid non-tick messages passed over by :meth:`receive_batch`."""
+        return lib.pyrt_subscriber_skipped(self._handle())
+
+    @property
+    def truncated(self) -> int:
+        """Ticks whose symbol or exchange was cut to fit :data:`TICK_DTYPE`."""
+        return lib.pyrt_subscriber_truncated(self._handle())
+
+
+class CommandSender(_Handle):
+    """Sends commands to a :class:`CommandReceiver` and waits for each
+    acknowledgement (REQ socket; connects to ``endpoint``).
+
+    After a timeout the sender reconnects afresh, so it can be used again; the
+    command that timed out may or may not have arrived.
+    """
+
+    _what = "command sender"
+
+    def __init__(self, endpoint: str) -> None:
+        out = ffi.new("PyrtCommandSender **")
+        check(lib.pyrt_command_sender_new(_text(endpoint, "endpoint"), out))
+        self._ptr = ffi.gc(out[0], lib.pyrt_command_sender_free)
+
+    def send(
+        self,
+        type: Union[int, str],
+        payload: Optional[Mapping[str, Any]] = None,
+        timeout_ms: int = 1000,
+    ) -> None:
+        """Sends a command and returns once the receiver acknowledged it.
+
+        Parameters:
+            type: a :class:`CommandType` (member, value or name such as ``"START_TRADING"``).
+            payload: parameters, sent as JSON (``None`` sends ``{}``).
+            timeout_ms: how long to wait for the acknowledgement (-1: forever).
+
+        Raises:
+            PyrtTimeoutError (a TimeoutError): no acknowledgement in time.
+            PyrtMessagingError: the receiver refused the command.
+        """
+        if payload is None:
+            payload = {}
+        if not isinstance(payload, Mapping):
+            raise PyrtValueError(f"payload: expected a dict, got {payload.__class__.__name__}")
+        try:
+            text = json.dumps(dict(payload), allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise PyrtValueError(f"payload: not JSON-serialisable ({exc})") from None
+        command_type = _enum_value(type, CommandType, "type")
+        check(lib.pyrt_command_sender_send(self._handle(), command_type, _text(text, "payload"),
+                                           _timeout(timeout_ms)))
+
+
+class CommandReceiver(_Handle):
+    """Receives commands and acknowledges each on receipt (REP socket; binds
+    ``endpoint``, ``"tcp://127.0.0.1:*"`` picks a free port, see :attr:`endpoint`).
+
+    The acknowledgement says the command arrived and decoded, not that it was
+    carried out. A request that does not decode is answered with an error
+    (the sender raises) and counted in :attr:`decode_errors`.
+    """
+
+    _what = "command receiver"
+
+    def __init__(self, endpoint: str) -> None:
+        out = ffi.new("PyrtCommandReceiver **")
+        check(lib.pyrt_command_receiver_new(_text(endpoint, "endpoint"), out))
+        self._ptr = ffi.gc(out[0], lib.pyrt_command_receiver_free)
+        message = ffi.new("PyrtMessage **")
+        check(lib.pyrt_message_new(message))
+        self._message = ffi.gc(message[0], lib.pyrt_message_free)
+        self._view = ffi.new("PyrtCommand *")
+
+    @property
+    def endpoint(self) -> str:
+        """The bound endpoint, with a ``*`` port resolved to the real one."""
+        return _endpoint_of(lib.pyrt_command_receiver_last_endpoint, self._handle())
+
+    def receive(self, timeout_ms: int = 1000) -> Optional[Command]:
+        """The next command, already acknowledged, or None when none arrived
+        within ``timeout_ms`` (-1: wait forever)."""
+        status = lib.pyrt_command_receiver_receive(self._handle(), _timeout(timeout_ms), self._message)
+        if status == lib.PYRT_TIMEOUT:
+            return None
+        check(status)
+        check(lib.pyrt_message_command(self._message, self._view))
+        view = self._view
+        return Command(_as_enum(view.command_type, CommandType), _string(view.payload), view.timestamp_us)
+
+    def close(self) -> None:
+        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
+        super().close()
+        message, self._message = self._message, None
+        if message is not None:
+            ffi.release(message)
+
+    @property
+    def decode_errors(self) -> int:
+        """Requests refused so far because they did not decode."""
+        return lib.pyrt_command_receiver_decode_errors(self._handle())

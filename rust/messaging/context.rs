@@ -1,0 +1,144 @@
+//! The ZeroMQ context pyrt's sockets share, and the small helpers every
+//! socket needs.
+//!
+//! All live pyrt objects share one context (one I/O thread). Each holds a
+//! [`ContextLease`]; when the last one is closed, the context is terminated,
+//! which lets the I/O thread deliver what is still queued (an acknowledgement
+//! just sent, the last ticks published) for at most each socket's linger
+//! before the call returns. So a program that closes its pyrt objects before
+//! exiting loses nothing it sent; one that exits with objects still open may
+//! lose what was queued, as with any ZeroMQ program that skips zmq_ctx_term.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind, Result};
+
+struct Shared {
+    context: Option<zmq::Context>,
+    leases: usize,
+}
+
+static SHARED: Mutex<Shared> = Mutex::new(Shared { context: None, leases: 0 });
+
+/// A share of the process-wide context, held by every publisher, subscriber,
+/// sender and receiver for as long as it lives.
+pub(crate) struct ContextLease {
+    context: zmq::Context,
+}
+
+impl ContextLease {
+    pub(crate) fn acquire() -> ContextLease {
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.leases += 1;
+        let context = shared.context.get_or_insert_with(zmq::Context::new).clone();
+        ContextLease { context }
+    }
+
+    /// A new socket of `kind` with `linger_ms` set: how long, once it is
+    /// closed, the I/O thread keeps trying to deliver what is queued.
+    pub(crate) fn socket(&self, kind: zmq::SocketType, linger_ms: i32) -> Result<zmq::Socket> {
+        let socket = self.context.socket(kind).map_err(|e| zmq_error("socket", e))?;
+        socket.set_linger(linger_ms).map_err(|e| zmq_error("linger", e))?;
+        Ok(socket)
+    }
+}
+
+impl Drop for ContextLease {
+    /// The last lease gives up the shared context; the zmq crate terminates it
+    /// once the last socket using it is closed (sockets hold references too).
+    fn drop(&mut self) {
+        let mut shared = SHARED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        shared.leases -= 1;
+        if shared.leases == 0 {
+            shared.context = None;
+        }
+    }
+}
+
+/// A ZeroMQ failure, named after what was being done.
+pub(crate) fn zmq_error(what: &str, err: zmq::Error) -> Error {
+    Error::new(ErrorKind::Messaging, format!("{what}: {err}"))
+}
+
+pub(crate) fn check_hwm(name: &str, hwm: i32) -> Result<()> {
+    if hwm < 0 {
+        return Err(Error::invalid(name, format!("must be >= 0 (0 = unlimited), got {hwm}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_endpoint(endpoint: &str) -> Result<()> {
+    if endpoint.is_empty() {
+        return Err(Error::invalid("endpoint", "must not be empty"));
+    }
+    Ok(())
+}
+
+/// A bind/connect failure names the endpoint, which is what the user typed.
+/// A malformed endpoint is the caller's argument at fault; an address in use
+/// or unreachable is a messaging failure.
+pub(crate) fn endpoint_error(verb: &str, endpoint: &str, err: zmq::Error) -> Error {
+    let kind = match err {
+        zmq::Error::EINVAL | zmq::Error::EPROTONOSUPPORT | zmq::Error::ENOCOMPATPROTO => ErrorKind::InvalidArgument,
+        _ => ErrorKind::Messaging,
+    };
+    Error::new(kind, format!("endpoint: cannot {verb} {endpoint:?}: {err}"))
+}
+
+/// The endpoint a socket is bound to, with any `*` port resolved.
+pub(crate) fn last_endpoint(socket: &zmq::Socket) -> Result<String> {
+    match socket.get_last_endpoint().map_err(|e| zmq_error("last_endpoint", e))? {
+        Ok(text) => Ok(text),
+        Err(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+    }
+}
+
+/// A timeout in milliseconds as pyrt takes it: -1 waits forever, 0 does not wait.
+#[derive(Clone, Copy)]
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub(crate) fn after_ms(timeout_ms: i32) -> Result<Deadline> {
+        match timeout_ms {
+            -1 => Ok(Deadline(None)),
+            t if t >= 0 => Ok(Deadline(Some(Instant::now() + Duration::from_millis(t as u64)))),
+            t => Err(Error::invalid("timeout_ms", format!("must be >= 0, or -1 to wait forever, got {t}"))),
+        }
+    }
+
+    /// What is left, as zmq_poll's timeout (-1 = forever, 0 = expired).
+    pub(crate) fn remaining_ms(&self) -> i64 {
+        match self.0 {
+            None => -1,
+            Some(at) => {
+                let left = at.saturating_duration_since(Instant::now());
+                // Round up so a poll never returns just before the deadline.
+                left.as_micros().div_ceil(1000) as i64
+            }
+        }
+    }
+
+    pub(crate) fn expired(&self) -> bool {
+        self.0.is_some_and(|at| Instant::now() >= at)
+    }
+}
+
+/// Waits until `socket` has something to read or the deadline passes;
+/// true when it is readable.
+pub(crate) fn wait_readable(socket: &zmq::Socket, deadline: &Deadline) -> Result<bool> {
+    loop {
+        match socket.poll(zmq::POLLIN, deadline.remaining_ms()) {
+            Ok(n) if n > 0 => return Ok(true),
+            Ok(_) => {
+                if deadline.expired() {
+                    return Ok(false);
+                }
+            }
+            // A signal (Ctrl-C in a Python host) ends the wait early, as a
+            // timeout, so the host gets to run its signal handler.
+            Err(zmq::Error::EINTR) => return Ok(false),
+            Err(e) => return Err(zmq_error("poll", e)),
+        }
+    }
+}
