@@ -64,7 +64,10 @@ demo: build
 	$(PY) examples/demo.py
 
 bench: build
+	$(PIP) install --quiet -r requirements/bench.txt
 	$(PY) bench/indicators.py
+	$(PY) bench/ipc.py
+	$(PY) bench/backtest.py
 
 clean:
 	rm -rf build target $(VENV) .tools

@@ -21,14 +21,262 @@
 #include <stddef.h>
 #include <stdbool.h>
 
+// Largest period a streaming object accepts (it keeps up to this many values).
+#define MAX_PERIOD (1 << 24)
+
+// Bumped whenever a kind's field list changes.
+#define FORMAT_VERSION 1
+
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
 #define PYRT_ABI_VERSION 1
+
+// The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
+// uint64.
+//
+// Ring layout, version 1 (all integers native-endian; the region is
+// PYRT_RING_RECORDS_OFFSET + capacity * PYRT_RING_RECORD_SIZE bytes):
+//
+// | offset | size | field                                                  |
+// |--------|------|--------------------------------------------------------|
+// | 0      | 8    | magic, PYRT_RING_MAGIC                                 |
+// | 8      | 4    | layout version, PYRT_RING_LAYOUT_VERSION               |
+// | 12     | 4    | record size in bytes, PYRT_RING_RECORD_SIZE (32)       |
+// | 16     | 8    | capacity in records, a power of two                    |
+// | 24     | 8    | offset of the first record, PYRT_RING_RECORDS_OFFSET   |
+// | 32     | 32   | reserved, zero                                         |
+// | 64     | 8    | producer cursor: records ever pushed (own cache line)  |
+// | 128    | 8    | consumer cursor: records ever popped (own cache line)  |
+// | 192    | C*32 | records; record number i is in slot i & (C - 1)        |
+//
+// The cursors only grow (uint64, updated with release stores and read with
+// acquire loads); producer - consumer is the number of records in the ring,
+// from 0 to C: a ring of capacity C holds exactly C records.
+#define PYRT_RING_MAGIC 5138124842827143504
+
+// The ring layout version this library reads and writes.
+#define PYRT_RING_LAYOUT_VERSION 1
+
+// Size of one PyrtMarketDataRecord in the ring, in bytes.
+#define PYRT_RING_RECORD_SIZE 32
+
+// Byte offset of the producer cursor (uint64) in a ring region.
+#define PYRT_RING_PRODUCER_CURSOR_OFFSET 64
+
+// Byte offset of the consumer cursor (uint64) in a ring region.
+#define PYRT_RING_CONSUMER_CURSOR_OFFSET 128
+
+// Byte offset of the first record in a ring region.
+#define PYRT_RING_RECORDS_OFFSET 192
+
+// The largest capacity a ring may have (2^30 records).
+#define PYRT_RING_MAX_CAPACITY 1073741824
+
+// Streaming ATR: opaque state (see `pyrt_atr_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtAtr PyrtAtr;
+
+// The outcome of `pyrt_backtest_run`: statistics and the trade log.
+// Immutable once made: may be read from several threads at once.
+typedef struct PyrtBacktestResult PyrtBacktestResult;
+
+// Streaming Bollinger bands: opaque state (see `pyrt_bollinger_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtBollinger PyrtBollinger;
+
+// Streaming exponential moving average: opaque state (see `pyrt_ema_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtEma PyrtEma;
+
+// Streaming MACD: opaque state (see `pyrt_macd_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtMacd PyrtMacd;
+
+// A position in one symbol: signed quantity, average entry price, realized
+// and unrealized P&L. One thread at a time.
+typedef struct PyrtPosition PyrtPosition;
+
+// A handle on a named shared-memory ring of PyrtMarketDataRecord.
+//
+// Single producer, single consumer: at any time at most one handle pushes
+// and at most one handle pops, in any processes (the two may be the same
+// handle). A handle is used by one thread at a time.
+//
+// Names: the ring "ticks" is the POSIX shared-memory object "/ticks" (on
+// Linux the file /dev/shm/ticks). A name is 1 to 255 bytes without '/'.
+//
+// The cursors live in the shared memory. A consumer that dies and re-opens
+// the ring continues at the first record it had not popped: nothing lost,
+// nothing repeated (a record counts as taken once pop returns; the cursor
+// update is the last thing a pop does). When a producer dies, every record it
+// pushed stays readable; a producer that re-opens continues after the last
+// record published. A ring persists until pyrt_ring_unlink, even when no
+// process has it open.
+typedef struct PyrtRing PyrtRing;
+
+// Streaming RSI: opaque state (see `pyrt_rsi_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtRsi PyrtRsi;
+
+// Streaming simple moving average: opaque state (see `pyrt_sma_new`). Its results equal the
+// batch function's, value for value, whether fed in one call or in chunks.
+typedef struct PyrtSma PyrtSma;
 
 // The result of every fallible call: `PYRT_OK` (0) or one of the codes below.
 // Codes are grouped: 1xx bad arguments, 5xx shared-memory ring,
 // 6xx messaging, 9xx internal.
 typedef int32_t PyrtStatus;
+
+// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
+// (100000, 0, 0, 1, 252, false).
+typedef struct {
+  // Starting cash, > 0.
+  double initial_capital;
+  // Fixed cost per fill, >= 0.
+  double commission;
+  // Fills at `price * (1 ± slippage_bps / 1e4)`; in [0, 10000).
+  double slippage_bps;
+  // Share of the cash an opening trade commits, in (0, 1].
+  double position_size;
+  // Annualisation of the Sharpe ratio, > 0.
+  double periods_per_year;
+  // A -1 signal opens a short when true; otherwise it only closes a long.
+  bool allow_short;
+} PyrtBacktestConfig;
+
+// The statistics of a backtest run.
+typedef struct {
+  // final_equity / initial_capital - 1.
+  double total_return;
+  // Of the equity curve's simple returns, ddof=1, times sqrt(periods_per_year); 0 when their std is 0.
+  double sharpe_ratio;
+  // Largest fall from the running peak of the equity curve, a positive fraction.
+  double max_drawdown;
+  // Share of round trips with pnl > 0 (0 when there are none).
+  double win_rate;
+  // Equity after the last bar, the forced close included.
+  double final_equity;
+  // Number of round trips.
+  uint64_t num_trades;
+} PyrtBacktestSummary;
+
+// One round trip of a backtest (64 bytes, C layout).
+typedef struct {
+  uint64_t entry_index;
+  uint64_t exit_index;
+  // +1 long, -1 short.
+  int32_t side;
+  // Explicit padding so the layout is the same everywhere; always 0.
+  uint32_t padding;
+  double quantity;
+  // Fill prices, slippage included.
+  double entry_price;
+  double exit_price;
+  // Net of both commissions.
+  double pnl;
+  // pnl / (quantity * entry_price) (the NumPy field is named "return").
+  double trade_return;
+} PyrtTrade;
+
+// Order side, the values of `OrderRequest.Side` in proto/messages.proto.
+typedef int32_t PyrtOrderSide;
+
+// Order type, the values of `OrderRequest.OrderType` in proto/messages.proto.
+typedef int32_t PyrtOrderType;
+
+// An order for `pyrt_simulate_fills` (40 bytes, C layout).
+typedef struct {
+  // The bar the order is submitted on; it is live from the next bar.
+  uint64_t submit_index;
+  // PYRT_ORDER_SIDE_BUY or PYRT_ORDER_SIDE_SELL.
+  PyrtOrderSide side;
+  // One of PYRT_ORDER_TYPE_*.
+  PyrtOrderType order_type;
+  // > 0.
+  double quantity;
+  // Used by LIMIT and STOP_LIMIT orders (ignored otherwise).
+  double limit_price;
+  // Used by STOP and STOP_LIMIT orders (ignored otherwise).
+  double stop_price;
+} PyrtOrder;
+
+// A fill from `pyrt_simulate_fills` (40 bytes, C layout).
+typedef struct {
+  // Index of the order in the `orders` array.
+  uint64_t order_index;
+  uint64_t bar_index;
+  double price;
+  double quantity;
+  double commission;
+} PyrtFill;
+
+// Slippage model of `pyrt_calculate_slippage`.
+typedef int32_t PyrtSlippageModelKind;
+
+// Parameters of a slippage model; the fields a model does not use are ignored.
+typedef struct {
+  // PYRT_SLIPPAGE_BPS or PYRT_SLIPPAGE_SQUARE_ROOT.
+  PyrtSlippageModelKind kind;
+  // Bps model: in [0, 10000).
+  double slippage_bps;
+  // Square-root model: impact = coefficient * volatility * sqrt(quantity / daily_volume).
+  double coefficient;
+  // Daily volatility of returns, a fraction (square-root model).
+  double volatility;
+  // Traded volume per day, > 0 (square-root model).
+  double daily_volume;
+} PyrtSlippageModel;
+
+// A position's fields, as `PositionSnapshot` in proto/messages.proto.
+typedef struct {
+  // > 0 long, < 0 short, 0 flat.
+  double quantity;
+  // Size-weighted average of the opening fill prices; 0 when flat.
+  double avg_entry_price;
+  // Last fill or mark price (0 before any).
+  double current_price;
+  // quantity * (current_price - avg_entry_price).
+  double unrealized_pnl;
+  // P&L of the closed quantity, minus every commission paid.
+  double realized_pnl;
+  // Timestamp of the last fill or mark, as given by the caller.
+  int64_t last_update_us;
+} PyrtPositionSnapshot;
+
+// One MACD streaming result (NaN in every field while warming up).
+typedef struct {
+  double macd;
+  double signal;
+  double histogram;
+} PyrtMacdValue;
+
+// One Bollinger streaming result (NaN in every field while warming up).
+typedef struct {
+  double upper;
+  double middle;
+  double lower;
+} PyrtBands;
+
+// One market-data record, exactly as it lies in shared memory (32 bytes).
+//
+// The padding after `symbol_id` is an explicit field so that every byte of
+// the record is defined: a record copied out of a ring never carries
+// uninitialised bytes, and every bit pattern is a valid record.
+typedef struct {
+  // The instrument's numeric id.
+  uint32_t symbol_id;
+  // Padding to align `price`; written as 0 by pyrt, ignored on read.
+  uint32_t _pad;
+  // Price of the tick.
+  double price;
+  // Volume of the tick.
+  double volume;
+  // Microseconds since an epoch the producer chooses.
+  uint64_t timestamp_us;
+} PyrtMarketDataRecord;
+
+// Method of `pyrt_calculate_var`.
+typedef int32_t PyrtVarMethod;
 
 #define PYRT_OK 0
 
@@ -73,6 +321,34 @@ typedef int32_t PyrtStatus;
 // A bug in pyrt itself.
 #define PYRT_INTERNAL 901
 
+#define PYRT_ORDER_SIDE_BUY 0
+
+#define PYRT_ORDER_SIDE_SELL 1
+
+#define PYRT_ORDER_TYPE_MARKET 0
+
+#define PYRT_ORDER_TYPE_LIMIT 1
+
+#define PYRT_ORDER_TYPE_STOP 2
+
+#define PYRT_ORDER_TYPE_STOP_LIMIT 3
+
+// `price * (1 ± slippage_bps / 1e4)`.
+#define PYRT_SLIPPAGE_BPS 0
+
+// `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
+#define PYRT_SLIPPAGE_SQUARE_ROOT 1
+
+// -quantile(returns, 1 - confidence), NumPy's default linear quantile.
+#define PYRT_VAR_HISTORICAL 0
+
+// -(mean + z * std(ddof=1)), z the standard normal quantile of 1 - confidence.
+#define PYRT_VAR_PARAMETRIC 1
+
+// As parametric with z replaced by its Cornish-Fisher expansion in the
+// sample skewness and excess kurtosis (biased moments).
+#define PYRT_VAR_CORNISH_FISHER 2
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -86,6 +362,452 @@ const char *pyrt_version(void);
 
 // The ABI version the library was built with; compare with `PYRT_ABI_VERSION`.
 uint32_t pyrt_abi_version(void);
+
+// Writes the default configuration into `*out`.
+PyrtStatus pyrt_backtest_config_default(PyrtBacktestConfig *out);
+
+// PYRT_OK when every field of `*config` is in its domain; otherwise
+// PYRT_INVALID_ARGUMENT with a message naming the first bad field.
+PyrtStatus pyrt_backtest_config_validate(const PyrtBacktestConfig *config);
+
+// Runs a signal-driven backtest over `len` bars.
+//
+// `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
+// (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
+// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
+// values) receives the equity after each bar's fills. On success `*out`
+// is a new result handle (free it with `pyrt_backtest_result_free`); on
+// failure nothing is written.
+PyrtStatus pyrt_backtest_run(const double *prices,
+                             const int32_t *signals,
+                             size_t len,
+                             const PyrtBacktestConfig *config,
+                             double *equity_out,
+                             PyrtBacktestResult **out);
+
+// The statistics of a run.
+PyrtStatus pyrt_backtest_result_summary(const PyrtBacktestResult *result, PyrtBacktestSummary *out);
+
+// The number of round trips of a run (0 for NULL).
+size_t pyrt_backtest_result_num_trades(const PyrtBacktestResult *result);
+
+// Copies the run's round trips, in the order they closed, into `out`
+// (`capacity` rows, at least `pyrt_backtest_result_num_trades`) and writes
+// their number to `*written`. A smaller buffer is PYRT_BUFFER_TOO_SMALL and
+// nothing is written.
+PyrtStatus pyrt_backtest_result_trades(const PyrtBacktestResult *result,
+                                       PyrtTrade *out,
+                                       size_t capacity,
+                                       size_t *written);
+
+// Frees a result handle; NULL is a no-op.
+void pyrt_backtest_result_free(PyrtBacktestResult *result);
+
+// Simulates orders on OHLC bars (`num_bars` each) and writes the fills,
+// ordered by bar then order index, into `fills_out`, their number into
+// `*num_fills`. Each order fills at most once, so `fills_capacity` must be
+// at least `num_orders`.
+//
+// Rules: an order is live from the bar after `submit_index` until it fills;
+// market orders fill at the open; a buy limit fills when low <= limit at
+// min(open, limit), a sell limit when high >= limit at max(open, limit); a
+// buy stop triggers when high >= stop and fills at max(open, stop), a sell
+// stop when low <= stop at min(open, stop); a stop-limit becomes a limit
+// when its stop triggers and fills on the trigger bar only if the trigger
+// price is within the limit (at that price), else from the next bar on as a
+// limit. Market and stop fills pay `slippage_bps` (worse for the taker);
+// every fill pays `commission`.
+PyrtStatus pyrt_simulate_fills(const PyrtOrder *orders,
+                               size_t num_orders,
+                               const double *open,
+                               const double *high,
+                               const double *low,
+                               const double *close,
+                               size_t num_bars,
+                               double slippage_bps,
+                               double commission,
+                               PyrtFill *fills_out,
+                               size_t fills_capacity,
+                               size_t *num_fills);
+
+// The execution price of `len` orders under a slippage model: higher than
+// `price` for buys, lower for sells. Everything is checked before `out`
+// (`len` values) is written.
+PyrtStatus pyrt_calculate_slippage(const double *price,
+                                   const double *quantity,
+                                   const PyrtOrderSide *side,
+                                   size_t len,
+                                   const PyrtSlippageModel *model,
+                                   double *out);
+
+// A new flat position in `symbol` (a non-empty UTF-8 string).
+PyrtStatus pyrt_position_new(const char *symbol, PyrtPosition **out);
+
+// Frees a position; NULL is a no-op.
+void pyrt_position_free(PyrtPosition *position);
+
+// Books a fill: adds, partial closes, full closes and flips (the remainder
+// opens at `price`). The commission is subtracted from realized P&L. The
+// position is then marked at `price`. Nothing changes on failure.
+PyrtStatus pyrt_position_apply_fill(PyrtPosition *position,
+                                    PyrtOrderSide side,
+                                    double quantity,
+                                    double price,
+                                    double commission,
+                                    int64_t timestamp_us);
+
+// Sets the current price and the unrealized P&L at it.
+PyrtStatus pyrt_position_mark(PyrtPosition *position, double price, int64_t timestamp_us);
+
+// The position's current fields.
+PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnapshot *out);
+
+// The position's symbol, valid as long as the handle (NULL for NULL).
+const char *pyrt_position_symbol(const PyrtPosition *position);
+
+// Simple moving average of `prices[0..len]` over `window` values, written to
+// `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs
+// (as TA-Lib 0.8's SMA through the talib package). Errors: `prices` NULL or
+// empty, `window` < 1 or > `len`, `out` NULL or overlapping `prices`.
+PyrtStatus pyrt_sma(const double *prices, size_t len, size_t window, double *out);
+
+// Exponential moving average (k = 2 / (window + 1), seeded with the average
+// of the first `window` values), written to `out[0..len]`; lookback
+// `window - 1`. Errors as `pyrt_sma`.
+PyrtStatus pyrt_ema(const double *prices, size_t len, size_t window, double *out);
+
+// Relative strength index with Wilder smoothing, written to `out[0..len]`;
+// lookback `window`. Errors as `pyrt_sma`.
+PyrtStatus pyrt_rsi(const double *prices, size_t len, size_t window, double *out);
+
+// MACD line, signal line and histogram (TA-Lib's alignment: all three start
+// at index `slow_period + signal_period - 2`), each written to `len` doubles.
+// Errors: any period < 1 or > `len`, `fast_period` > `slow_period`, NULL or
+// overlapping buffers.
+PyrtStatus pyrt_macd(const double *prices,
+                     size_t len,
+                     size_t fast_period,
+                     size_t slow_period,
+                     size_t signal_period,
+                     double *out_macd,
+                     double *out_signal,
+                     double *out_histogram);
+
+// Bollinger bands: middle = SMA(window), upper/lower = middle ± `num_std` *
+// population standard deviation; each band written to `len` doubles;
+// lookback `window - 1`. Errors as `pyrt_sma`, plus a non-finite `num_std`.
+PyrtStatus pyrt_bollinger_bands(const double *prices,
+                                size_t len,
+                                size_t window,
+                                double num_std,
+                                double *out_upper,
+                                double *out_middle,
+                                double *out_lower);
+
+// Average true range with Wilder smoothing over bars given as three arrays
+// (each with its own length, which must agree), written to `out[0..close_len]`;
+// lookback `window`. Errors: empty or NULL arrays, lengths that differ
+// (named: `low` or `close`), `window` < 1 or > the length, NULL or
+// overlapping `out`.
+PyrtStatus pyrt_atr(const double *high,
+                    size_t high_len,
+                    const double *low,
+                    size_t low_len,
+                    const double *close,
+                    size_t close_len,
+                    size_t window,
+                    double *out);
+
+// Creates a streaming simple moving average handle in `*out` (free it with
+// `pyrt_sma_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_sma_new(size_t window, PyrtSma **out);
+
+// Frees a handle from `pyrt_sma_new` or `pyrt_sma_load`; NULL is a no-op.
+void pyrt_sma_free(PyrtSma *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_sma_save(const PyrtSma *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_sma_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_sma_load(const uint8_t *bytes, size_t len, PyrtSma **out);
+
+// Creates a streaming exponential moving average handle in `*out` (free it with
+// `pyrt_ema_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_ema_new(size_t window, PyrtEma **out);
+
+// Frees a handle from `pyrt_ema_new` or `pyrt_ema_load`; NULL is a no-op.
+void pyrt_ema_free(PyrtEma *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_ema_save(const PyrtEma *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_ema_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_ema_load(const uint8_t *bytes, size_t len, PyrtEma **out);
+
+// Creates a streaming rsi handle in `*out` (free it with
+// `pyrt_rsi_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_rsi_new(size_t window, PyrtRsi **out);
+
+// Frees a handle from `pyrt_rsi_new` or `pyrt_rsi_load`; NULL is a no-op.
+void pyrt_rsi_free(PyrtRsi *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_rsi_save(const PyrtRsi *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_rsi_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_rsi_load(const uint8_t *bytes, size_t len, PyrtRsi **out);
+
+// Creates a streaming macd handle in `*out` (free it with
+// `pyrt_macd_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_macd_new(size_t fast_period,
+                         size_t slow_period,
+                         size_t signal_period,
+                         PyrtMacd **out);
+
+// Frees a handle from `pyrt_macd_new` or `pyrt_macd_load`; NULL is a no-op.
+void pyrt_macd_free(PyrtMacd *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_macd_save(const PyrtMacd *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_macd_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_macd_load(const uint8_t *bytes, size_t len, PyrtMacd **out);
+
+// Creates a streaming bollinger bands handle in `*out` (free it with
+// `pyrt_bollinger_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_bollinger_new(size_t window, double num_std, PyrtBollinger **out);
+
+// Frees a handle from `pyrt_bollinger_new` or `pyrt_bollinger_load`; NULL is a no-op.
+void pyrt_bollinger_free(PyrtBollinger *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_bollinger_save(const PyrtBollinger *stream,
+                               uint8_t *buf,
+                               size_t capacity,
+                               size_t *written);
+
+// Restores a state saved by `pyrt_bollinger_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_bollinger_load(const uint8_t *bytes, size_t len, PyrtBollinger **out);
+
+// Creates a streaming atr handle in `*out` (free it with
+// `pyrt_atr_free`). Errors: a period < 1 (or too large), and for MACD
+// `fast_period` > `slow_period`.
+PyrtStatus pyrt_atr_new(size_t window, PyrtAtr **out);
+
+// Frees a handle from `pyrt_atr_new` or `pyrt_atr_load`; NULL is a no-op.
+void pyrt_atr_free(PyrtAtr *stream);
+
+// Saves the state as a versioned byte string: `b"PYRT"`, format version
+// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
+// checksum of the bytes before it. Writes it to
+// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
+// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
+// `*written` (call with capacity 0 to ask for the size).
+PyrtStatus pyrt_atr_save(const PyrtAtr *stream, uint8_t *buf, size_t capacity, size_t *written);
+
+// Restores a state saved by `pyrt_atr_save` (by any language) into a new
+// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
+// format version or kind, truncated, inconsistent fields) give
+// PYRT_INVALID_STATE.
+PyrtStatus pyrt_atr_load(const uint8_t *bytes, size_t len, PyrtAtr **out);
+
+// Takes one price and returns the SMA, NaN while warming up (and for leading
+// NaNs). Infallible on a live handle; a NULL handle gives NaN.
+double pyrt_sma_update(PyrtSma *stream, double price);
+
+// Takes one price and returns the EMA, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_ema_update(PyrtEma *stream, double price);
+
+// Takes one price and returns the RSI, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_rsi_update(PyrtRsi *stream, double price);
+
+// Takes one price and returns MACD, signal and histogram (all NaN while
+// warming up). Infallible on a live handle; a NULL handle gives NaNs.
+PyrtMacdValue pyrt_macd_update(PyrtMacd *stream, double price);
+
+// Takes one price and returns upper, middle and lower band (all NaN while
+// warming up). Infallible on a live handle; a NULL handle gives NaNs.
+PyrtBands pyrt_bollinger_update(PyrtBollinger *stream, double price);
+
+// Takes one bar and returns the ATR, NaN while warming up. Infallible on a
+// live handle; a NULL handle gives NaN.
+double pyrt_atr_update(PyrtAtr *stream, double high, double low, double close);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_sma_update_many(PyrtSma *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_ema_update_many(PyrtEma *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
+PyrtStatus pyrt_rsi_update_many(PyrtRsi *stream, const double *prices, size_t len, double *out);
+
+// Feeds `prices[0..len]` and writes the three results to the three outputs.
+PyrtStatus pyrt_macd_update_many(PyrtMacd *stream,
+                                 const double *prices,
+                                 size_t len,
+                                 double *out_macd,
+                                 double *out_signal,
+                                 double *out_histogram);
+
+// Feeds `prices[0..len]` and writes the three bands to the three outputs.
+PyrtStatus pyrt_bollinger_update_many(PyrtBollinger *stream,
+                                      const double *prices,
+                                      size_t len,
+                                      double *out_upper,
+                                      double *out_middle,
+                                      double *out_lower);
+
+// Feeds the bars `high/low/close[0..len]` and writes each ATR to `out[0..len]`.
+PyrtStatus pyrt_atr_update_many(PyrtAtr *stream,
+                                const double *high,
+                                const double *low,
+                                const double *close,
+                                size_t len,
+                                double *out);
+
+// Creates the ring `name` with room for `capacity` records (a power of two,
+// at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.
+// The shared-memory object is created with mode 0600 (owner only).
+// Fails with PYRT_INVALID_ARGUMENT if the name already exists (unlink it
+// first), is malformed, or the capacity is not a power of two.
+PyrtStatus pyrt_ring_create(const char *name, uint64_t capacity, PyrtRing **out);
+
+// Opens the existing ring `name`. The region's size is checked before its
+// header is read, then magic, layout version, record size, capacity and the
+// size the capacity implies: anything else is PYRT_BAD_LAYOUT with a message
+// saying what differs. A missing name is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_ring_open(const char *name, PyrtRing **out);
+
+// Appends one record. PYRT_FULL when the ring is full: nothing is written
+// and nothing is overwritten.
+PyrtStatus pyrt_ring_push(PyrtRing *ring, const PyrtMarketDataRecord *rec);
+
+// Takes the oldest record into `*out`. PYRT_EMPTY when the ring is empty
+// (`*out` untouched).
+PyrtStatus pyrt_ring_pop(PyrtRing *ring, PyrtMarketDataRecord *out);
+
+// Appends as many of the `n` records at `recs` as fit, in order, in one
+// step (at most two copies, one cursor update); `*pushed` receives how many
+// (0 when the ring is full; the call still returns PYRT_OK).
+PyrtStatus pyrt_ring_push_batch(PyrtRing *ring,
+                                const PyrtMarketDataRecord *recs,
+                                size_t n,
+                                size_t *pushed);
+
+// Moves up to `max` of the oldest records into `out` (room for `max`
+// records) in one step (at most two copies, one cursor update); `*popped`
+// receives how many (0 when the ring is empty; the call returns PYRT_OK).
+PyrtStatus pyrt_ring_pop_batch(PyrtRing *ring,
+                               PyrtMarketDataRecord *out,
+                               size_t max,
+                               size_t *popped);
+
+// Records currently in the ring (a snapshot while a peer is active); 0 for NULL.
+size_t pyrt_ring_len(const PyrtRing *ring);
+
+// The ring's capacity in records; 0 for NULL.
+uint64_t pyrt_ring_capacity(const PyrtRing *ring);
+
+// Closes this handle (unmaps the memory). The ring itself stays, with its
+// records and cursors, until pyrt_ring_unlink. NULL is a no-op.
+void pyrt_ring_free(PyrtRing *ring);
+
+// Removes the name `name`: later opens fail; handles already open keep
+// working, and the memory is released when the last one closes.
+// PYRT_INVALID_ARGUMENT if no such ring exists.
+PyrtStatus pyrt_ring_unlink(const char *name);
+
+// Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
+// a positive loss. Returns must be finite; the parametric methods need at
+// least 2.
+PyrtStatus pyrt_calculate_var(const double *returns,
+                              size_t len,
+                              double confidence,
+                              PyrtVarMethod method,
+                              double *out);
+
+// Conditional value at risk: minus the mean of the floor((len-1) *
+// (1 - confidence)) + 1 smallest returns (empyrical's definition).
+PyrtStatus pyrt_calculate_cvar(const double *returns, size_t len, double confidence, double *out);
+
+// empyrical's Sharpe ratio: mean(r - risk_free) / std(r - risk_free, ddof=1)
+// * sqrt(periods_per_year); NaN for a single return.
+PyrtStatus pyrt_calculate_sharpe(const double *returns,
+                                 size_t len,
+                                 double risk_free,
+                                 double periods_per_year,
+                                 double *out);
+
+// empyrical's Sortino ratio: mean(r - required) * periods_per_year over
+// sqrt(mean(min(r - required, 0)^2)) * sqrt(periods_per_year); NaN for a
+// single return.
+PyrtStatus pyrt_calculate_sortino(const double *returns,
+                                  size_t len,
+                                  double required_return,
+                                  double periods_per_year,
+                                  double *out);
+
+// Largest fall from the running peak of an equity curve (first value > 0),
+// as a positive fraction of the peak.
+PyrtStatus pyrt_calculate_max_drawdown(const double *equity_curve, size_t len, double *out);
+
+// Units to trade: min(capital * risk_per_trade / |entry_price - stop_price|,
+// capital * max_leverage / entry_price). stop_price == entry_price is
+// PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_calculate_position_size(double capital,
+                                        double entry_price,
+                                        double stop_price,
+                                        double risk_per_trade,
+                                        double max_leverage,
+                                        double *out);
 
 #ifdef __cplusplus
 }  // extern "C"

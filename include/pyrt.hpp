@@ -57,15 +57,378 @@ private:
 };
 
 // ---- indicators ----
+// Batch indicators into new vectors (NaN during each lookback), and one RAII
+// class per streaming indicator. Streaming objects are movable, not
+// copyable; save() gives the versioned byte string that load() (or Python's
+// from_bytes) restores.
+
+inline std::vector<double> sma(const std::vector<double> &prices, std::size_t window) {
+    std::vector<double> out(prices.size());
+    check(pyrt_sma(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+inline std::vector<double> ema(const std::vector<double> &prices, std::size_t window) {
+    std::vector<double> out(prices.size());
+    check(pyrt_ema(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+inline std::vector<double> rsi(const std::vector<double> &prices, std::size_t window = 14) {
+    std::vector<double> out(prices.size());
+    check(pyrt_rsi(prices.data(), prices.size(), window, out.data()));
+    return out;
+}
+
+struct MacdLines {
+    std::vector<double> macd, signal, histogram;
+};
+
+inline MacdLines macd(const std::vector<double> &prices, std::size_t fast_period = 12,
+                      std::size_t slow_period = 26, std::size_t signal_period = 9) {
+    MacdLines r{std::vector<double>(prices.size()), std::vector<double>(prices.size()),
+                std::vector<double>(prices.size())};
+    check(pyrt_macd(prices.data(), prices.size(), fast_period, slow_period, signal_period,
+                    r.macd.data(), r.signal.data(), r.histogram.data()));
+    return r;
+}
+
+struct BandLines {
+    std::vector<double> upper, middle, lower;
+};
+
+inline BandLines bollinger_bands(const std::vector<double> &prices, std::size_t window = 20,
+                                 double num_std = 2.0) {
+    BandLines r{std::vector<double>(prices.size()), std::vector<double>(prices.size()),
+                std::vector<double>(prices.size())};
+    check(pyrt_bollinger_bands(prices.data(), prices.size(), window, num_std, r.upper.data(),
+                               r.middle.data(), r.lower.data()));
+    return r;
+}
+
+inline std::vector<double> atr(const std::vector<double> &high, const std::vector<double> &low,
+                               const std::vector<double> &close, std::size_t window = 14) {
+    std::vector<double> out(close.size());
+    check(pyrt_atr(high.data(), high.size(), low.data(), low.size(), close.data(), close.size(),
+                   window, out.data()));
+    return out;
+}
+
+namespace detail {
+// A count call, then a copy call.
+template <typename T, PyrtStatus (*Save)(const T *, uint8_t *, std::size_t, std::size_t *)>
+std::vector<uint8_t> save_state(const T *handle) {
+    std::size_t size = 0;
+    PyrtStatus status = Save(handle, nullptr, 0, &size);
+    if (status != PYRT_BUFFER_TOO_SMALL) {
+        check(status);
+    }
+    std::vector<uint8_t> bytes(size);
+    check(Save(handle, bytes.data(), bytes.size(), &size));
+    bytes.resize(size);
+    return bytes;
+}
+
+template <typename T, PyrtStatus (*Load)(const uint8_t *, std::size_t, T **)>
+T *load_state(const std::vector<uint8_t> &bytes) {
+    T *raw = nullptr;
+    check(Load(bytes.data(), bytes.size(), &raw));
+    return raw;
+}
+}  // namespace detail
+
+// The members every streaming class shares; Derived adds update().
+#define PYRT_STREAM_COMMON(Class, CType, name)                                              \
+public:                                                                                    \
+    std::vector<uint8_t> save() const {                                                    \
+        return detail::save_state<CType, pyrt_##name##_save>(handle_.get());               \
+    }                                                                                      \
+    static Class load(const std::vector<uint8_t> &bytes) {                                 \
+        return Class(detail::load_state<CType, pyrt_##name##_load>(bytes));                \
+    }                                                                                      \
+    CType *get() const noexcept { return handle_.get(); }                                  \
+                                                                                           \
+private:                                                                                   \
+    explicit Class(CType *raw) noexcept : handle_(raw) {}                                  \
+    Handle<CType, pyrt_##name##_free> handle_;
+
+class Sma {
+public:
+    explicit Sma(std::size_t window) : handle_(create(window)) {}
+    // The SMA, NaN while warming up.
+    double update(double price) noexcept { return pyrt_sma_update(handle_.get(), price); }
+
+private:
+    static PyrtSma *create(std::size_t window) {
+        PyrtSma *raw = nullptr;
+        check(pyrt_sma_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Sma, PyrtSma, sma)
+};
+
+class Ema {
+public:
+    explicit Ema(std::size_t window) : handle_(create(window)) {}
+    double update(double price) noexcept { return pyrt_ema_update(handle_.get(), price); }
+
+private:
+    static PyrtEma *create(std::size_t window) {
+        PyrtEma *raw = nullptr;
+        check(pyrt_ema_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Ema, PyrtEma, ema)
+};
+
+class Rsi {
+public:
+    explicit Rsi(std::size_t window = 14) : handle_(create(window)) {}
+    double update(double price) noexcept { return pyrt_rsi_update(handle_.get(), price); }
+
+private:
+    static PyrtRsi *create(std::size_t window) {
+        PyrtRsi *raw = nullptr;
+        check(pyrt_rsi_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Rsi, PyrtRsi, rsi)
+};
+
+class Macd {
+public:
+    explicit Macd(std::size_t fast_period = 12, std::size_t slow_period = 26,
+                  std::size_t signal_period = 9)
+        : handle_(create(fast_period, slow_period, signal_period)) {}
+    PyrtMacdValue update(double price) noexcept { return pyrt_macd_update(handle_.get(), price); }
+
+private:
+    static PyrtMacd *create(std::size_t fast, std::size_t slow, std::size_t signal) {
+        PyrtMacd *raw = nullptr;
+        check(pyrt_macd_new(fast, slow, signal, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Macd, PyrtMacd, macd)
+};
+
+class BollingerBands {
+public:
+    explicit BollingerBands(std::size_t window = 20, double num_std = 2.0)
+        : handle_(create(window, num_std)) {}
+    PyrtBands update(double price) noexcept { return pyrt_bollinger_update(handle_.get(), price); }
+
+private:
+    static PyrtBollinger *create(std::size_t window, double num_std) {
+        PyrtBollinger *raw = nullptr;
+        check(pyrt_bollinger_new(window, num_std, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(BollingerBands, PyrtBollinger, bollinger)
+};
+
+class Atr {
+public:
+    explicit Atr(std::size_t window = 14) : handle_(create(window)) {}
+    double update(double high, double low, double close) noexcept {
+        return pyrt_atr_update(handle_.get(), high, low, close);
+    }
+
+private:
+    static PyrtAtr *create(std::size_t window) {
+        PyrtAtr *raw = nullptr;
+        check(pyrt_atr_new(window, &raw));
+        return raw;
+    }
+    PYRT_STREAM_COMMON(Atr, PyrtAtr, atr)
+};
+
+#undef PYRT_STREAM_COMMON
 // ---- end indicators ----
 
 // ---- backtest ----
+// The outcome of pyrt::backtest: statistics, one equity value per bar, and
+// the round trips in the order they closed.
+struct BacktestRun {
+    PyrtBacktestSummary summary;
+    std::vector<double> equity_curve;
+    std::vector<PyrtTrade> trades;
+};
+
+// A configuration with the library's defaults (100000, 0, 0, 1, 252, long only).
+inline PyrtBacktestConfig default_backtest_config() {
+    PyrtBacktestConfig config;
+    check(pyrt_backtest_config_default(&config));
+    return config;
+}
+
+// Runs pyrt_backtest_run; throws pyrt::Error on bad input (lengths that
+// differ included).
+inline BacktestRun backtest(const std::vector<double> &prices, const std::vector<int32_t> &signals,
+                            const PyrtBacktestConfig &config) {
+    if (prices.size() != signals.size()) {
+        throw Error(PYRT_INVALID_ARGUMENT, "signals: length differs from the length of prices");
+    }
+    BacktestRun run;
+    run.equity_curve.resize(prices.size());
+    PyrtBacktestResult *raw = nullptr;
+    check(pyrt_backtest_run(prices.data(), signals.data(), prices.size(), &config, run.equity_curve.data(), &raw));
+    Handle<PyrtBacktestResult, pyrt_backtest_result_free> result(raw);
+    check(pyrt_backtest_result_summary(result.get(), &run.summary));
+    run.trades.resize(pyrt_backtest_result_num_trades(result.get()));
+    size_t written = 0;
+    check(pyrt_backtest_result_trades(result.get(), run.trades.data(), run.trades.size(), &written));
+    return run;
+}
+
+// Fills of `orders` on OHLC bars, ordered by bar then order index.
+inline std::vector<PyrtFill> simulate_fills(const std::vector<PyrtOrder> &orders, const std::vector<double> &open,
+                                            const std::vector<double> &high, const std::vector<double> &low,
+                                            const std::vector<double> &close, double slippage_bps = 0.0,
+                                            double commission = 0.0) {
+    if (high.size() != open.size() || low.size() != open.size() || close.size() != open.size()) {
+        throw Error(PYRT_INVALID_ARGUMENT, "high, low, close: lengths differ from the length of open");
+    }
+    std::vector<PyrtFill> fills(orders.size());
+    size_t count = 0;
+    check(pyrt_simulate_fills(orders.data(), orders.size(), open.data(), high.data(), low.data(), close.data(),
+                              open.size(), slippage_bps, commission, fills.data(), fills.size(), &count));
+    fills.resize(count);
+    return fills;
+}
+
+// A position in one symbol (one thread at a time).
+class Position {
+public:
+    explicit Position(const std::string &symbol) {
+        PyrtPosition *raw = nullptr;
+        check(pyrt_position_new(symbol.c_str(), &raw));
+        handle_ = Handle<PyrtPosition, pyrt_position_free>(raw);
+    }
+    void apply_fill(PyrtOrderSide side, double quantity, double price, double commission = 0.0,
+                    int64_t timestamp_us = 0) {
+        check(pyrt_position_apply_fill(handle_.get(), side, quantity, price, commission, timestamp_us));
+    }
+    void mark(double price, int64_t timestamp_us = 0) { check(pyrt_position_mark(handle_.get(), price, timestamp_us)); }
+    PyrtPositionSnapshot snapshot() const {
+        PyrtPositionSnapshot s;
+        check(pyrt_position_snapshot(handle_.get(), &s));
+        return s;
+    }
+    std::string symbol() const { return pyrt_position_symbol(handle_.get()); }
+
+private:
+    Handle<PyrtPosition, pyrt_position_free> handle_;
+};
 // ---- end backtest ----
 
 // ---- risk ----
+inline double value_at_risk(const std::vector<double> &returns, double confidence = 0.95,
+                            PyrtVarMethod method = PYRT_VAR_HISTORICAL) {
+    double out = 0.0;
+    check(pyrt_calculate_var(returns.data(), returns.size(), confidence, method, &out));
+    return out;
+}
+
+inline double conditional_value_at_risk(const std::vector<double> &returns, double confidence = 0.95) {
+    double out = 0.0;
+    check(pyrt_calculate_cvar(returns.data(), returns.size(), confidence, &out));
+    return out;
+}
+
+inline double sharpe_ratio(const std::vector<double> &returns, double risk_free = 0.0,
+                           double periods_per_year = 252.0) {
+    double out = 0.0;
+    check(pyrt_calculate_sharpe(returns.data(), returns.size(), risk_free, periods_per_year, &out));
+    return out;
+}
+
+inline double sortino_ratio(const std::vector<double> &returns, double required_return = 0.0,
+                            double periods_per_year = 252.0) {
+    double out = 0.0;
+    check(pyrt_calculate_sortino(returns.data(), returns.size(), required_return, periods_per_year, &out));
+    return out;
+}
+
+inline double max_drawdown(const std::vector<double> &equity_curve) {
+    double out = 0.0;
+    check(pyrt_calculate_max_drawdown(equity_curve.data(), equity_curve.size(), &out));
+    return out;
+}
+
+inline double position_size(double capital, double entry_price, double stop_price, double risk_per_trade = 0.01,
+                            double max_leverage = 1.0) {
+    double out = 0.0;
+    check(pyrt_calculate_position_size(capital, entry_price, stop_price, risk_per_trade, max_leverage, &out));
+    return out;
+}
 // ---- end risk ----
 
 // ---- ipc ----
+// A handle on a named shared-memory ring (see pyrt_ring_* in pyrt.h): one
+// pushing handle and one popping handle at a time, in any processes; one
+// thread at a time per handle. Destroying it closes the handle; the ring
+// stays until Ring::unlink.
+class Ring {
+public:
+    // Creates the ring `name` with room for `capacity` records (a power of two).
+    static Ring create(const std::string &name, uint64_t capacity) {
+        PyrtRing *raw = nullptr;
+        check(pyrt_ring_create(name.c_str(), capacity, &raw));
+        return Ring(raw);
+    }
+    // Attaches to the existing ring `name` (layout checked).
+    static Ring open(const std::string &name) {
+        PyrtRing *raw = nullptr;
+        check(pyrt_ring_open(name.c_str(), &raw));
+        return Ring(raw);
+    }
+    // Removes the name; open handles keep working.
+    static void unlink(const std::string &name) { check(pyrt_ring_unlink(name.c_str())); }
+
+    // False when the ring is full (nothing written).
+    bool push(const PyrtMarketDataRecord &record) { return outcome(pyrt_ring_push(handle_.get(), &record), PYRT_FULL); }
+    bool push(uint32_t symbol_id, double price, double volume, uint64_t timestamp_us) {
+        PyrtMarketDataRecord record{symbol_id, 0, price, volume, timestamp_us};
+        return push(record);
+    }
+    // False when the ring is empty (`out` untouched).
+    bool pop(PyrtMarketDataRecord &out) { return outcome(pyrt_ring_pop(handle_.get(), &out), PYRT_EMPTY); }
+    // How many of the `n` records were appended (0 when full).
+    std::size_t push_batch(const PyrtMarketDataRecord *records, std::size_t n) {
+        std::size_t pushed = 0;
+        check(pyrt_ring_push_batch(handle_.get(), records, n, &pushed));
+        return pushed;
+    }
+    std::size_t push_batch(const std::vector<PyrtMarketDataRecord> &records) {
+        return push_batch(records.data(), records.size());
+    }
+    // Up to `max` records into `out`; how many (0 when empty).
+    std::size_t pop_batch(PyrtMarketDataRecord *out, std::size_t max) {
+        std::size_t popped = 0;
+        check(pyrt_ring_pop_batch(handle_.get(), out, max, &popped));
+        return popped;
+    }
+    // Up to `max` records as a vector (empty when the ring is).
+    std::vector<PyrtMarketDataRecord> pop_batch(std::size_t max) {
+        std::vector<PyrtMarketDataRecord> out(max);
+        out.resize(pop_batch(out.data(), max));
+        return out;
+    }
+    std::size_t size() const noexcept { return pyrt_ring_len(handle_.get()); }
+    uint64_t capacity() const noexcept { return pyrt_ring_capacity(handle_.get()); }
+    PyrtRing *get() const noexcept { return handle_.get(); }
+
+private:
+    explicit Ring(PyrtRing *raw) noexcept : handle_(raw) {}
+    static bool outcome(PyrtStatus status, PyrtStatus refusal) {
+        if (status == refusal) {
+            return false;
+        }
+        check(status);
+        return true;
+    }
+    Handle<PyrtRing, pyrt_ring_free> handle_;
+};
 // ---- end ipc ----
 
 // ---- messaging ----

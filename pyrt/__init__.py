@@ -11,6 +11,14 @@ from __future__ import annotations
 import os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
+from . import ipc
+from .indicators import atr, bollinger_bands, ema, macd, rsi, sma
+from . import stream
+from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, STOP_LIMIT, TRADE_DTYPE,
+                       BacktestConfig, BacktestResults, Position, backtest_strategy, calculate_slippage,
+                       simulate_fills)
+from .risk import (calculate_cvar, calculate_max_drawdown, calculate_sharpe, calculate_sortino, calculate_var,
+                   position_size)
 
 __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
@@ -25,4 +33,10 @@ def get_library_path() -> str:
     return LIBRARY_PATH
 
 
-__all__ = ["__version__", "get_include", "get_library_path", "PyrtError"]
+__all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "ipc"]
+__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream"]
+__all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_fills", "calculate_slippage",
+            "Position", "TRADE_DTYPE", "ORDER_DTYPE", "FILL_DTYPE", "BUY", "SELL", "MARKET", "LIMIT", "STOP",
+            "STOP_LIMIT"]
+__all__ += ["calculate_var", "calculate_cvar", "calculate_sharpe", "calculate_sortino", "calculate_max_drawdown",
+            "position_size"]

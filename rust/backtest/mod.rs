@@ -1,1 +1,22 @@
-//! backtest: pure Rust (filled in by its own change).
+//! Backtesting: a signal-driven backtest with fixed commissions and slippage,
+//! fill simulation for market/limit/stop/stop-limit orders on OHLC bars,
+//! slippage models and position accounting. Pure, safe Rust: slices in,
+//! values out.
+
+// `!(x > 0.0)` is written on purpose throughout: unlike `x <= 0.0` it is
+// also true for NaN, which must be refused.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+mod config;
+mod engine;
+mod fills;
+mod position;
+mod slippage;
+mod stats;
+
+pub use config::Config;
+pub use engine::{run, validate_inputs, CountingSink, Summary, Trade, TradeSink};
+pub use fills::{simulate_fills, Fill, Order, OrderType, Side};
+pub use position::Position;
+pub use slippage::{bps_price, square_root_impact_price};
+pub use stats::{equity_max_drawdown, equity_sharpe};

@@ -1,1 +1,309 @@
-//! extern "C" layer for `crate::ipc` (filled in by its own change).
+//! extern "C" layer for `crate::ipc`: the shared-memory ring.
+
+use std::ffi::c_char;
+
+use super::boundary::*;
+use crate::error::{Error, ErrorKind};
+use crate::ipc::layout;
+pub use crate::ipc::PyrtMarketDataRecord;
+use crate::ipc::Ring;
+
+/// The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
+/// uint64.
+///
+/// Ring layout, version 1 (all integers native-endian; the region is
+/// PYRT_RING_RECORDS_OFFSET + capacity * PYRT_RING_RECORD_SIZE bytes):
+///
+/// | offset | size | field                                                  |
+/// |--------|------|--------------------------------------------------------|
+/// | 0      | 8    | magic, PYRT_RING_MAGIC                                 |
+/// | 8      | 4    | layout version, PYRT_RING_LAYOUT_VERSION               |
+/// | 12     | 4    | record size in bytes, PYRT_RING_RECORD_SIZE (32)       |
+/// | 16     | 8    | capacity in records, a power of two                    |
+/// | 24     | 8    | offset of the first record, PYRT_RING_RECORDS_OFFSET   |
+/// | 32     | 32   | reserved, zero                                         |
+/// | 64     | 8    | producer cursor: records ever pushed (own cache line)  |
+/// | 128    | 8    | consumer cursor: records ever popped (own cache line)  |
+/// | 192    | C*32 | records; record number i is in slot i & (C - 1)        |
+///
+/// The cursors only grow (uint64, updated with release stores and read with
+/// acquire loads); producer - consumer is the number of records in the ring,
+/// from 0 to C: a ring of capacity C holds exactly C records.
+pub const PYRT_RING_MAGIC: u64 = 0x474E_4952_5452_5950;
+/// The ring layout version this library reads and writes.
+pub const PYRT_RING_LAYOUT_VERSION: u32 = 1;
+/// Size of one PyrtMarketDataRecord in the ring, in bytes.
+pub const PYRT_RING_RECORD_SIZE: u32 = 32;
+/// Byte offset of the producer cursor (uint64) in a ring region.
+pub const PYRT_RING_PRODUCER_CURSOR_OFFSET: u32 = 64;
+/// Byte offset of the consumer cursor (uint64) in a ring region.
+pub const PYRT_RING_CONSUMER_CURSOR_OFFSET: u32 = 128;
+/// Byte offset of the first record in a ring region.
+pub const PYRT_RING_RECORDS_OFFSET: u32 = 192;
+/// The largest capacity a ring may have (2^30 records).
+pub const PYRT_RING_MAX_CAPACITY: u64 = 1_073_741_824;
+
+const _: () = {
+    assert!(PYRT_RING_MAGIC == layout::RING_MAGIC);
+    assert!(PYRT_RING_LAYOUT_VERSION == layout::RING_LAYOUT_VERSION);
+    assert!(PYRT_RING_RECORD_SIZE as usize == layout::RECORD_SIZE);
+    assert!(PYRT_RING_PRODUCER_CURSOR_OFFSET as usize == layout::PRODUCER_CURSOR_OFFSET);
+    assert!(PYRT_RING_CONSUMER_CURSOR_OFFSET as usize == layout::CONSUMER_CURSOR_OFFSET);
+    assert!(PYRT_RING_RECORDS_OFFSET as usize == layout::RECORDS_OFFSET);
+    assert!(PYRT_RING_MAX_CAPACITY == layout::MAX_CAPACITY);
+};
+
+/// A handle on a named shared-memory ring of PyrtMarketDataRecord.
+///
+/// Single producer, single consumer: at any time at most one handle pushes
+/// and at most one handle pops, in any processes (the two may be the same
+/// handle). A handle is used by one thread at a time.
+///
+/// Names: the ring "ticks" is the POSIX shared-memory object "/ticks" (on
+/// Linux the file /dev/shm/ticks). A name is 1 to 255 bytes without '/'.
+///
+/// The cursors live in the shared memory. A consumer that dies and re-opens
+/// the ring continues at the first record it had not popped: nothing lost,
+/// nothing repeated (a record counts as taken once pop returns; the cursor
+/// update is the last thing a pop does). When a producer dies, every record it
+/// pushed stays readable; a producer that re-opens continues after the last
+/// record published. A ring persists until pyrt_ring_unlink, even when no
+/// process has it open.
+pub struct PyrtRing {
+    ring: Ring,
+}
+
+fn full() -> Error {
+    Error::new(ErrorKind::Full, String::new())
+}
+
+fn empty() -> Error {
+    Error::new(ErrorKind::Empty, String::new())
+}
+
+/// Creates the ring `name` with room for `capacity` records (a power of two,
+/// at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.
+/// The shared-memory object is created with mode 0600 (owner only).
+/// Fails with PYRT_INVALID_ARGUMENT if the name already exists (unlink it
+/// first), is malformed, or the capacity is not a power of two.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_create(
+    name: *const c_char,
+    capacity: u64,
+    out: *mut *mut PyrtRing,
+) -> PyrtStatus {
+    ffi_boundary! {
+        ensure_out(out, "out")?;
+        let name = input_str(name, "name")?;
+        let ring = Ring::create(name, capacity)?;
+        write_handle(out, PyrtRing { ring }, "out")
+    }
+}
+
+/// Opens the existing ring `name`. The region's size is checked before its
+/// header is read, then magic, layout version, record size, capacity and the
+/// size the capacity implies: anything else is PYRT_BAD_LAYOUT with a message
+/// saying what differs. A missing name is PYRT_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_open(name: *const c_char, out: *mut *mut PyrtRing) -> PyrtStatus {
+    ffi_boundary! {
+        ensure_out(out, "out")?;
+        let name = input_str(name, "name")?;
+        let ring = Ring::open(name)?;
+        write_handle(out, PyrtRing { ring }, "out")
+    }
+}
+
+/// Appends one record. PYRT_FULL when the ring is full: nothing is written
+/// and nothing is overwritten.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_push(ring: *mut PyrtRing, rec: *const PyrtMarketDataRecord) -> PyrtStatus {
+    ffi_boundary! {
+        let ring = handle_mut(ring, "ring")?;
+        let rec = input_slice(rec, 1, "rec")?;
+        if ring.ring.push(&rec[0])? {
+            Ok(())
+        } else {
+            Err(full())
+        }
+    }
+}
+
+/// Takes the oldest record into `*out`. PYRT_EMPTY when the ring is empty
+/// (`*out` untouched).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_pop(ring: *mut PyrtRing, out: *mut PyrtMarketDataRecord) -> PyrtStatus {
+    ffi_boundary! {
+        let ring = handle_mut(ring, "ring")?;
+        let out = output_slice(out, 1, "out")?;
+        match ring.ring.pop()? {
+            Some(record) => {
+                out[0] = record;
+                Ok(())
+            }
+            None => Err(empty()),
+        }
+    }
+}
+
+/// Appends as many of the `n` records at `recs` as fit, in order, in one
+/// step (at most two copies, one cursor update); `*pushed` receives how many
+/// (0 when the ring is full; the call still returns PYRT_OK).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_push_batch(
+    ring: *mut PyrtRing,
+    recs: *const PyrtMarketDataRecord,
+    n: usize,
+    pushed: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! {
+        let ring = handle_mut(ring, "ring")?;
+        ensure_out(pushed, "pushed")?;
+        let recs = input_slice(recs, n, "recs")?;
+        let count = ring.ring.push_batch(recs)?;
+        write_out(pushed, count, "pushed")
+    }
+}
+
+/// Moves up to `max` of the oldest records into `out` (room for `max`
+/// records) in one step (at most two copies, one cursor update); `*popped`
+/// receives how many (0 when the ring is empty; the call returns PYRT_OK).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_pop_batch(
+    ring: *mut PyrtRing,
+    out: *mut PyrtMarketDataRecord,
+    max: usize,
+    popped: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! {
+        let ring = handle_mut(ring, "ring")?;
+        ensure_out(popped, "popped")?;
+        let out = output_slice(out, max, "out")?;
+        let count = ring.ring.pop_batch(out)?;
+        write_out(popped, count, "popped")
+    }
+}
+
+/// Records currently in the ring (a snapshot while a peer is active); 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_len(ring: *const PyrtRing) -> usize {
+    match ring.as_ref() {
+        Some(ring) => ring.ring.len() as usize,
+        None => 0,
+    }
+}
+
+/// The ring's capacity in records; 0 for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_capacity(ring: *const PyrtRing) -> u64 {
+    match ring.as_ref() {
+        Some(ring) => ring.ring.capacity(),
+        None => 0,
+    }
+}
+
+/// Closes this handle (unmaps the memory). The ring itself stays, with its
+/// records and cursors, until pyrt_ring_unlink. NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_free(ring: *mut PyrtRing) {
+    free_handle(ring)
+}
+
+/// Removes the name `name`: later opens fail; handles already open keep
+/// working, and the memory is released when the last one closes.
+/// PYRT_INVALID_ARGUMENT if no such ring exists.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_unlink(name: *const c_char) -> PyrtStatus {
+    ffi_boundary! {
+        let name = input_str(name, "name")?;
+        Ring::unlink(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::{CStr, CString};
+    use std::ptr::{null, null_mut};
+
+    fn last_error() -> String {
+        unsafe { CStr::from_ptr(pyrt_last_error_message()) }.to_string_lossy().into_owned()
+    }
+
+    fn unique(tag: &str) -> CString {
+        CString::new(format!("pyrt-ffi-{tag}-{}", std::process::id())).unwrap()
+    }
+
+    #[test]
+    fn null_pointers_are_errors_naming_the_argument() {
+        let name = unique("null");
+        let mut ring: *mut PyrtRing = null_mut();
+        unsafe {
+            assert_eq!(pyrt_ring_create(null(), 8, &mut ring), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("name"));
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("out"));
+            assert_eq!(pyrt_ring_open(null(), &mut ring), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_unlink(null()), PYRT_INVALID_ARGUMENT);
+            let rec = PyrtMarketDataRecord::new(1, 2.0, 3.0, 4);
+            assert_eq!(pyrt_ring_push(null_mut(), &rec), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("ring"));
+
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, &mut ring), PYRT_OK);
+            assert_eq!(pyrt_ring_push(ring, null()), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("rec"));
+            assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_INVALID_ARGUMENT);
+            let mut bytes = [0u64; 8];
+            let misaligned = (bytes.as_mut_ptr() as *mut u8).add(1) as *mut PyrtMarketDataRecord;
+            assert_eq!(pyrt_ring_push(ring, misaligned), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().contains("not aligned"), "{}", last_error());
+            assert_eq!(pyrt_ring_len(ring), 0);
+            let mut count = 7usize;
+            assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("recs"));
+            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 3, &mut count), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push_batch(ring, &rec, 1, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().starts_with("pushed"));
+            assert_eq!(count, 7, "no partial success");
+            // Zero lengths with NULL are fine and move nothing.
+            assert_eq!(pyrt_ring_push_batch(ring, null(), 0, &mut count), PYRT_OK);
+            assert_eq!(count, 0);
+            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 0, &mut count), PYRT_OK);
+            assert_eq!(count, 0);
+            assert_eq!(pyrt_ring_len(null()), 0);
+            assert_eq!(pyrt_ring_capacity(null()), 0);
+            assert_eq!(pyrt_ring_capacity(ring), 8);
+            pyrt_ring_free(ring);
+            pyrt_ring_free(null_mut());
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_OK);
+        }
+    }
+
+    #[test]
+    fn full_and_empty_are_statuses_that_leave_the_message_alone() {
+        let name = unique("fullempty");
+        let mut ring: *mut PyrtRing = null_mut();
+        unsafe {
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 2, &mut ring), PYRT_OK);
+            let mut out = PyrtMarketDataRecord::default();
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 3, &mut ring), PYRT_INVALID_ARGUMENT);
+            let before = last_error();
+            assert_eq!(pyrt_ring_pop(ring, &mut out), PYRT_EMPTY);
+            for i in 0..2 {
+                assert_eq!(pyrt_ring_push(ring, &PyrtMarketDataRecord::new(i, 0.0, 0.0, i as u64)), PYRT_OK);
+            }
+            assert_eq!(pyrt_ring_push(ring, &PyrtMarketDataRecord::new(9, 0.0, 0.0, 9)), PYRT_FULL);
+            assert_eq!(last_error(), before);
+            assert_eq!(pyrt_ring_len(ring), 2);
+            let mut batch = [PyrtMarketDataRecord::default(); 4];
+            let mut popped = 0usize;
+            assert_eq!(pyrt_ring_pop_batch(ring, batch.as_mut_ptr(), 4, &mut popped), PYRT_OK);
+            assert_eq!(popped, 2);
+            assert_eq!((batch[0].symbol_id, batch[1].symbol_id), (0, 1));
+            pyrt_ring_free(ring);
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_OK);
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_INVALID_ARGUMENT);
+            assert!(last_error().contains("does not exist"), "{}", last_error());
+        }
+    }
+}

@@ -1,1 +1,40 @@
-//! risk: pure Rust (filled in by its own change).
+//! Risk metrics: value at risk (historical, parametric, Cornish-Fisher),
+//! conditional value at risk, Sharpe and Sortino ratios as empyrical defines
+//! them, maximum drawdown and stop-based position sizing. Pure, safe Rust.
+
+// `!(x > 0.0)` is written on purpose throughout: unlike `x <= 0.0` it is
+// also true for NaN, which must be refused.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+mod moments;
+mod normal;
+mod ratios;
+mod var;
+
+pub use normal::normal_quantile;
+pub use ratios::{max_drawdown, position_size, sharpe_ratio, sortino_ratio};
+pub use var::{conditional_value_at_risk, value_at_risk, VarMethod};
+
+use crate::error::{Error, Result};
+use moments::lane_sum;
+
+/// Refuses empty or non-finite returns, naming the argument and the index.
+pub(crate) fn check_finite(values: &[f64], name: &str) -> Result<()> {
+    if values.is_empty() {
+        return Err(Error::invalid(name, "must not be empty"));
+    }
+    // `x * 0.0` is NaN exactly for NaN and ±inf: a branch-free sum that
+    // vectorises; the index is searched only on failure.
+    if lane_sum(values, |x| x * 0.0) != 0.0 {
+        let (i, x) = values.iter().enumerate().find(|(_, x)| !x.is_finite()).expect("a non-finite value");
+        return Err(Error::invalid(name, format!("must be finite, got {x} at index {i}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_confidence(confidence: f64) -> Result<()> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(Error::invalid("confidence", format!("must be strictly between 0 and 1, got {confidence}")));
+    }
+    Ok(())
+}

@@ -1,0 +1,136 @@
+"""Backtest and risk benchmarks: pyrt against vectorbt and NumPy, in one run.
+
+Backtest: pyrt.backtest_strategy (equity curve, trade log and statistics)
+against vectorbt's Portfolio.from_signals with the same fixed fee, slippage,
+sizing and initial cash, plus its total_return, sharpe_ratio and max_drawdown,
+at 1,000 and 1,000,000 bars. Risk: each pyrt metric at 1,000,000 returns
+against NumPy's own computation of the same quantity (quantile, mean, std, ...).
+
+Times are the best of several repeats, after a warm-up run (vectorbt's numba
+functions compile on first use). Nothing is asserted: this prints a table.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+import pyrt
+
+
+def best_time(fn, repeats: int, number: int = 1) -> float:
+    """Best wall time of `number` calls, over `repeats` repeats, per call (seconds)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:9.1f} us"
+    return f"{seconds * 1e3:9.2f} ms"
+
+
+def make_data(n: int, seed: int = 42):
+    rng = np.random.default_rng(seed)
+    prices = 100 + np.cumsum(rng.standard_normal(n) * 0.5)
+    prices = prices - min(prices.min(), 0) + 10.0
+    # Sparse crossing-like signals: about one entry or exit every 20 bars.
+    signals = np.zeros(n, dtype=np.int32)
+    events = rng.random(n) < 0.05
+    signals[events] = rng.choice(np.array([-1, 1], dtype=np.int32), events.sum())
+    return prices, signals
+
+
+def bench_backtest() -> None:
+    try:
+        import pandas as pd
+        import vectorbt as vbt
+    except ImportError as exc:  # a bench-only dependency: `make bench` installs it
+        print(f"vectorbt is not installed ({exc}); run `make bench`.")
+        return
+    capital, commission, slippage_bps, size = 100_000.0, 1.0, 5.0, 0.95
+    config = pyrt.BacktestConfig(initial_capital=capital, commission=commission, slippage_bps=slippage_bps,
+                                 position_size=size)
+    print("backtest: pyrt.backtest_strategy vs vectorbt Portfolio.from_signals + total_return/sharpe/max_drawdown")
+    print(f"{'bars':>10} {'pyrt':>12} {'vectorbt':>12} {'speed-up':>9}   pyrt bars/s")
+    for n, repeats, number in ((1_000, 7, 200), (1_000_000, 5, 1)):
+        prices, signals = make_data(n)
+        close = pd.Series(prices, index=pd.date_range("2000-01-01", periods=n, freq="min"))
+        entries = pd.Series(signals == 1, index=close.index)
+        exits = pd.Series(signals == -1, index=close.index)
+
+        def run_pyrt():
+            result = pyrt.backtest_strategy(prices, signals, config)
+            return result.equity_curve, result.trades, result.sharpe_ratio
+
+        def run_vectorbt():
+            pf = vbt.Portfolio.from_signals(close, entries, exits, init_cash=capital, fixed_fees=commission,
+                                            slippage=slippage_bps / 1e4, size=size, size_type="percent", freq="1D")
+            return pf.total_return(), pf.sharpe_ratio(), pf.max_drawdown()
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t_pyrt = best_time(run_pyrt, repeats, number)
+            t_vbt = best_time(run_vectorbt, repeats, max(1, number // 20))
+        print(f"{n:>10,} {fmt(t_pyrt):>12} {fmt(t_vbt):>12} {t_vbt / t_pyrt:>8.1f}x   {n / t_pyrt:,.0f}")
+
+
+def bench_risk() -> None:
+    n = 1_000_000
+    r = np.random.default_rng(7).standard_t(4, n) * 0.01
+    equity = 100 * np.cumprod(1 + r)
+    q = 0.05
+
+    def numpy_cvar():
+        k = int((n - 1) * q)
+        return np.partition(r, k)[: k + 1].mean()
+
+    def numpy_cornish_fisher():
+        mu = r.mean()
+        d = r - mu
+        d2 = d * d
+        m2 = d2.mean()
+        return mu, r.std(ddof=1), (d2 * d).mean() / m2**1.5, (d2 * d2).mean() / m2**2
+
+    def numpy_sortino():
+        downside = np.minimum(r, 0.0)
+        return r.mean() * 252 / (np.sqrt(np.mean(downside * downside)) * np.sqrt(252))
+
+    def numpy_drawdown():
+        peak = np.maximum.accumulate(equity)
+        return np.max((peak - equity) / peak)
+
+    cases = [
+        ("VaR historical", lambda: pyrt.calculate_var(r, 0.95), lambda: np.quantile(r, q), "np.quantile"),
+        ("VaR parametric", lambda: pyrt.calculate_var(r, 0.95, "parametric"),
+         lambda: (r.mean(), r.std(ddof=1)), "mean + std"),
+        ("VaR cornish_fisher", lambda: pyrt.calculate_var(r, 0.95, "cornish_fisher"), numpy_cornish_fisher,
+         "mean, std, moments"),
+        ("CVaR", lambda: pyrt.calculate_cvar(r, 0.95), numpy_cvar, "np.partition + mean"),
+        ("Sharpe", lambda: pyrt.calculate_sharpe(r), lambda: r.mean() / r.std(ddof=1), "mean / std"),
+        ("Sortino", lambda: pyrt.calculate_sortino(r), numpy_sortino, "NumPy expression"),
+        ("max drawdown", lambda: pyrt.calculate_max_drawdown(equity), numpy_drawdown, "maximum.accumulate"),
+    ]
+    print()
+    print(f"risk at {n:,} returns: pyrt vs NumPy computing the same quantity")
+    print(f"{'metric':<20} {'pyrt':>12} {'numpy':>12} {'speed-up':>9}   numpy anchor")
+    for name, ours, theirs, anchor in cases:
+        t_ours = best_time(ours, 7)
+        t_theirs = best_time(theirs, 7)
+        print(f"{name:<20} {fmt(t_ours):>12} {fmt(t_theirs):>12} {t_theirs / t_ours:>8.1f}x   {anchor}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--risk-only" not in sys.argv:
+        bench_backtest()
+    bench_risk()

@@ -1,0 +1,116 @@
+"""Times pyrt's indicators against TA-Lib 0.8 and pandas in one run.
+
+Best of several repeats; prints ratios anchor/pyrt (above 1: pyrt is faster)
+and pyrt's time over a np.copy of the same array. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import timeit
+
+import numpy as np
+import pandas as pd
+import talib
+import talib.stream as ta_stream
+
+import pyrt
+
+
+def best(fn, number: int, repeat: int = 7) -> float:
+    """Best time per call, in seconds."""
+    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
+
+
+def fmt(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:9.2f} us"
+    return f"{seconds * 1e3:9.3f} ms"
+
+
+def batch_table(n: int) -> None:
+    rng = np.random.default_rng(42)
+    close = 100 + np.cumsum(rng.standard_normal(n))
+    high = close + np.abs(rng.standard_normal(n))
+    low = close - np.abs(rng.standard_normal(n))
+    number = 2000 if n <= 10_000 else 5
+    s = pd.Series(close)
+    cases = [
+        ("sma(20)", lambda: pyrt.sma(close, 20), lambda: talib.SMA(close, 20),
+         lambda: s.rolling(20).mean().to_numpy(), "rolling(20).mean"),
+        ("ema(12)", lambda: pyrt.ema(close, 12), lambda: talib.EMA(close, 12),
+         lambda: s.ewm(span=12, adjust=False).mean().to_numpy(), "ewm(span=12)"),
+        ("rsi(14)", lambda: pyrt.rsi(close, 14), lambda: talib.RSI(close, 14), None, ""),
+        ("macd(12,26,9)", lambda: pyrt.macd(close), lambda: talib.MACD(close), None, ""),
+        ("bollinger(20,2)", lambda: pyrt.bollinger_bands(close, 20, 2.0), lambda: talib.BBANDS(close, 20, 2, 2),
+         lambda: (s.rolling(20).mean() + 2 * s.rolling(20).std(ddof=0)).to_numpy(), "rolling mean+std"),
+        ("atr(14)", lambda: pyrt.atr(high, low, close, 14), lambda: talib.ATR(high, low, close, 14), None, ""),
+    ]
+    t_copy = best(lambda: np.copy(close), number)
+    print(f"\n== batch, {n:,} points (np.copy: {fmt(t_copy).strip()}) ==")
+    print(f"{'indicator':<16}{'pyrt':>13}{'TA-Lib':>13}{'TA/pyrt':>9}{'pandas':>13}{'pd/pyrt':>9}{'pyrt/copy':>11}")
+    for name, ours, ta, pd_fn, _pd_name in cases:
+        t_ours = best(ours, number)
+        t_ta = best(ta, number)
+        t_pd = best(pd_fn, max(1, number // 10)) if pd_fn else None
+        pd_cols = f"{fmt(t_pd):>13}{t_pd / t_ours:>8.1f}x" if t_pd else f"{'-':>13}{'-':>9}"
+        print(f"{name:<16}{fmt(t_ours):>13}{fmt(t_ta):>13}{t_ta / t_ours:>8.2f}x{pd_cols}{t_ours / t_copy:>10.2f}x")
+
+
+def window_table() -> None:
+    close = 100 + np.cumsum(np.random.default_rng(1).standard_normal(1_000_000))
+    print("\n== cost against the window, 1,000,000 points ==")
+    for name, fn in [("sma", pyrt.sma), ("bollinger", lambda x, w: pyrt.bollinger_bands(x, w, 2.0))]:
+        t20 = best(lambda: fn(close, 20), 5)
+        t2000 = best(lambda: fn(close, 2000), 5)
+        print(f"{name:<10} window 20: {fmt(t20)}   window 2000: {fmt(t2000)}   ratio {t2000 / t20:.2f}")
+
+
+def wrapper_overhead() -> None:
+    close = 100 + np.cumsum(np.random.default_rng(2).standard_normal(1000))
+    from pyrt._core import ffi, lib
+
+    out = np.empty(1000)
+    x_ptr, out_ptr = ffi.from_buffer("double[]", close), ffi.from_buffer("double[]", out)
+    t_call = best(lambda: pyrt.sma(close, 20), 20000)
+    t_core = best(lambda: lib.pyrt_sma(x_ptr, 1000, 20, out_ptr), 20000)
+    print(f"\n== pyrt.sma on 1,000 points: {fmt(t_call)} per call, of which the core {fmt(t_core)}; "
+          f"wrapper overhead {fmt(t_call - t_core)} ==")
+
+
+def streaming_table() -> None:
+    rng = np.random.default_rng(3)
+    close = 100 + np.cumsum(rng.standard_normal(2000))
+    high, low = close + 1.0, close - 1.0
+    hist = close[:200]
+    ticks = 100_000
+    cases = [
+        ("SMA(20)", pyrt.stream.SMA(20), ta_stream.SMA(hist, 20), 1),
+        ("EMA(12)", pyrt.stream.EMA(12), ta_stream.EMA(hist, 12), 1),
+        ("RSI(14)", pyrt.stream.RSI(14), ta_stream.RSI(hist, 14), 1),
+        ("MACD", pyrt.stream.MACD(), ta_stream.MACD(hist, 12, 26, 9), 1),
+        ("Bollinger", pyrt.stream.BollingerBands(20, 2.0), ta_stream.BBANDS(hist, 20, 2.0, 2.0), 1),
+        ("ATR(14)", pyrt.stream.ATR(14), ta_stream.ATR(high[:200], low[:200], hist, 14), 3),
+    ]
+    print("\n== streaming .update() per tick from Python ==")
+    print(f"{'indicator':<12}{'pyrt':>12}{'talib.stream':>14}{'ratio':>8}")
+    for name, ours, theirs, arity in cases:
+        ours.update_many(hist) if arity == 1 else ours.update_many(high[:200], low[:200], hist)
+        if arity == 1:
+            u1, u2 = ours.update, theirs.update
+            t_ours = best(lambda: u1(100.5), ticks)
+            t_ta = best(lambda: u2(100.5), ticks)
+        else:
+            u1, u2 = ours.update, theirs.update
+            t_ours = best(lambda: u1(101.0, 99.0, 100.5), ticks)
+            t_ta = best(lambda: u2(101.0, 99.0, 100.5), ticks)
+        print(f"{name:<12}{fmt(t_ours):>12}{fmt(t_ta):>14}{t_ta / t_ours:>7.2f}x")
+
+
+if __name__ == "__main__":
+    print(f"pyrt {pyrt.__version__}, TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
+          f"pandas {pd.__version__}, numpy {np.__version__}")
+    batch_table(1_000)
+    batch_table(1_000_000)
+    window_table()
+    wrapper_overhead()
+    streaming_table()

@@ -1,0 +1,202 @@
+"""Technical indicators over whole arrays, computed by the Rust core exactly
+as TA-Lib 0.8 (C library 0.8.1, through the `talib` package) computes them
+with its defaults: values within 1e-9 and the same NaN positions.
+
+Every function takes any 1-D array-like of numbers (lists, any dtype, strided
+or reversed views: converted once to contiguous float64) and returns float64
+arrays of the input's length, NaN where the indicator is not yet defined.
+
+NaN handling follows `talib`: leading NaNs are skipped (the lookback counts
+from the first non-NaN value); a NaN or infinity inside the data propagates
+the way TA-Lib's own arithmetic propagates it (see the README).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Tuple
+
+import numpy as np
+
+from ._core import PyrtValueError, as_f64_array, check, ffi, lib
+
+__all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
+
+_from_buffer = ffi.from_buffer
+_empty = np.empty
+_sma = lib.pyrt_sma
+_ema = lib.pyrt_ema
+_rsi = lib.pyrt_rsi
+_macd = lib.pyrt_macd
+_bbands = lib.pyrt_bollinger_bands
+_atr = lib.pyrt_atr
+
+
+def _bad_integer(**named: Any) -> PyrtValueError:
+    """The error for a period that is not a non-negative integer (cffi
+    refuses it before the core can name it)."""
+    for name, value in named.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            return PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}")
+        if value >= 2**63:
+            return PyrtValueError(f"{name}: too large, got {value!r}")
+    name = next(iter(named))
+    return PyrtValueError(f"{name}: must be an integer of at least 1, got {named[name]!r}")
+
+
+def _bad_float(name: str, value: Any) -> PyrtValueError:
+    return PyrtValueError(f"{name}: must be a finite number, got {value!r}")
+
+
+def sma(prices: Any, window: int) -> np.ndarray:
+    """Simple moving average.
+
+    Parameters:
+        prices: 1-D array-like of prices.
+        window: number of values averaged (1 <= window <= len(prices)).
+
+    Returns:
+        float64 array of len(prices); the first `window - 1` values (after any
+        leading NaNs) are NaN.
+    """
+    x = as_f64_array(prices, "prices")
+    out = _empty(x.shape[0])
+    try:
+        status = _sma(_from_buffer("double[]", x), x.shape[0], window, _from_buffer("double[]", out))
+    except (OverflowError, TypeError):
+        raise _bad_integer(window=window) from None
+    if status:
+        check(status)
+    return out
+
+
+def ema(prices: Any, window: int) -> np.ndarray:
+    """Exponential moving average, k = 2 / (window + 1), seeded with the simple
+    average of the first `window` values (TA-Lib's EMA).
+
+    Parameters:
+        prices: 1-D array-like of prices.
+        window: period (1 <= window <= len(prices)).
+
+    Returns:
+        float64 array of len(prices); the first `window - 1` values (after any
+        leading NaNs) are NaN.
+    """
+    x = as_f64_array(prices, "prices")
+    out = _empty(x.shape[0])
+    try:
+        status = _ema(_from_buffer("double[]", x), x.shape[0], window, _from_buffer("double[]", out))
+    except (OverflowError, TypeError):
+        raise _bad_integer(window=window) from None
+    if status:
+        check(status)
+    return out
+
+
+def rsi(prices: Any, window: int = 14) -> np.ndarray:
+    """Relative strength index with Wilder smoothing (TA-Lib's RSI).
+
+    Parameters:
+        prices: 1-D array-like of prices.
+        window: period (1 <= window <= len(prices)).
+
+    Returns:
+        float64 array of len(prices) with values in [0, 100]; the first
+        `window` values (after any leading NaNs) are NaN.
+    """
+    x = as_f64_array(prices, "prices")
+    out = _empty(x.shape[0])
+    try:
+        status = _rsi(_from_buffer("double[]", x), x.shape[0], window, _from_buffer("double[]", out))
+    except (OverflowError, TypeError):
+        raise _bad_integer(window=window) from None
+    if status:
+        check(status)
+    return out
+
+
+def macd(
+    prices: Any, fast_period: int = 12, slow_period: int = 26, signal_period: int = 9
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MACD with TA-Lib's alignment: macd = EMA(fast) - EMA(slow), signal =
+    EMA(signal_period) of macd, histogram = macd - signal.
+
+    Parameters:
+        prices: 1-D array-like of prices.
+        fast_period: fast EMA period (1 <= fast_period <= slow_period).
+        slow_period: slow EMA period (<= len(prices)).
+        signal_period: signal EMA period (<= len(prices)).
+
+    Returns:
+        (macd, signal, histogram), float64 arrays of len(prices); the first
+        `slow_period + signal_period - 2` values of all three (after any
+        leading NaNs) are NaN.
+    """
+    x = as_f64_array(prices, "prices")
+    n = x.shape[0]
+    # One allocation; each row is a C-contiguous array of its own.
+    out = _empty((3, n))
+    p = _from_buffer("double[]", out)
+    try:
+        status = _macd(_from_buffer("double[]", x), n, fast_period, slow_period, signal_period, p, p + n, p + 2 * n)
+    except (OverflowError, TypeError):
+        raise _bad_integer(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period) from None
+    if status:
+        check(status)
+    line, signal, hist = out
+    return line, signal, hist
+
+
+def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bollinger bands: middle = SMA(window), upper/lower = middle ± num_std ×
+    population standard deviation of the window (TA-Lib's BBANDS with an SMA).
+
+    Parameters:
+        prices: 1-D array-like of prices.
+        window: period (1 <= window <= len(prices)).
+        num_std: band width in standard deviations (finite).
+
+    Returns:
+        (upper, middle, lower), float64 arrays of len(prices); the first
+        `window - 1` values (after any leading NaNs) are NaN.
+    """
+    x = as_f64_array(prices, "prices")
+    n = x.shape[0]
+    out = _empty((3, n))
+    p = _from_buffer("double[]", out)
+    try:
+        status = _bbands(_from_buffer("double[]", x), n, window, num_std, p, p + n, p + 2 * n)
+    except (OverflowError, TypeError):
+        if not isinstance(num_std, (int, float, np.integer, np.floating)):
+            raise _bad_float("num_std", num_std) from None
+        raise _bad_integer(window=window) from None
+    if status:
+        check(status)
+    upper, middle, lower = out
+    return upper, middle, lower
+
+
+def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
+    """Average true range with Wilder smoothing (TA-Lib's ATR).
+
+    Parameters:
+        high, low, close: 1-D array-likes of the bars, all of one length.
+        window: period (1 <= window <= len(close)).
+
+    Returns:
+        float64 array of len(close); the first `window` values (after any
+        leading bars where high, low or close is NaN) are NaN.
+    """
+    h = as_f64_array(high, "high")
+    lo = as_f64_array(low, "low")
+    c = as_f64_array(close, "close")
+    out = _empty(c.shape[0])
+    try:
+        status = _atr(
+            _from_buffer("double[]", h), h.shape[0], _from_buffer("double[]", lo), lo.shape[0],
+            _from_buffer("double[]", c), c.shape[0], window, _from_buffer("double[]", out),
+        )
+    except (OverflowError, TypeError):
+        raise _bad_integer(window=window) from None
+    if status:
+        check(status)
+    return out

@@ -1,0 +1,248 @@
+//! Average true range (TA-Lib `ATR`, Wilder smoothing): true range
+//! `max(high - low, |prev_close - high|, |prev_close - low|)` with TA-Lib's
+//! comparisons (so a NaN previous close is ignored, a NaN high or low is
+//! not), first ATR the simple average of the first `window` true ranges, then
+//! `atr = (atr * (window - 1) + tr) / window`. Lookback `window`.
+
+use super::kernels::linear_recurrence;
+use super::state::{ensure, Kind, Reader, Writer};
+use super::{check_output, check_period, check_series, check_stream_period, MAX_PERIOD};
+use crate::error::{Error, Result};
+
+#[inline]
+fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
+    let mut greatest = high - low;
+    let up = (prev_close - high).abs();
+    if up > greatest {
+        greatest = up;
+    }
+    let down = (prev_close - low).abs();
+    if down > greatest {
+        greatest = down;
+    }
+    greatest
+}
+
+/// First bar where high, low and close are all non-NaN (`talib` skips the
+/// bars before it).
+fn first_valid_bar(high: &[f64], low: &[f64], close: &[f64]) -> usize {
+    (0..close.len())
+        .find(|&i| !(high[i].is_nan() || low[i].is_nan() || close[i].is_nan()))
+        .unwrap_or(close.len())
+}
+
+/// Checks that `high`, `low` and `close` are non-empty and equally long.
+pub fn check_bars(high: &[f64], low: &[f64], close: &[f64]) -> Result<()> {
+    check_series("high", high)?;
+    if low.len() != high.len() {
+        return Err(Error::invalid(
+            "low",
+            format!("has {} values but high has {}", low.len(), high.len()),
+        ));
+    }
+    if close.len() != high.len() {
+        return Err(Error::invalid(
+            "close",
+            format!("has {} values but high has {}", close.len(), high.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the `window`-period ATR of the bars to `out` (same length).
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
+    check_bars(high, low, close)?;
+    check_period("window", window, close.len())?;
+    check_output("out", out, close.len())?;
+    let start = first_valid_bar(high, low, close);
+    if !atr_fast(high, low, close, start, window, out) {
+        let mut stream = AtrStream::new(window)?;
+        stream.update_into(high, low, close, out);
+    }
+    Ok(())
+}
+
+const CHUNK: usize = 256;
+
+fn atr_fast(
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    start: usize,
+    window: usize,
+    out: &mut [f64],
+) -> bool {
+    let n = close.len();
+    let first_out = start + window;
+    out[..first_out.min(n)].fill(f64::NAN);
+    if first_out >= n {
+        return true;
+    }
+    let mut seed = 0.0;
+    for t in start + 1..=first_out {
+        seed += true_range(high[t], low[t], close[t - 1]);
+    }
+    let inv = 1.0 / window as f64;
+    let mut value = seed * inv;
+    out[first_out] = value;
+    let a = (window as f64 - 1.0) * inv;
+    let mut ranges = [0.0f64; CHUNK];
+    let mut t = first_out + 1;
+    while t < n {
+        let m = CHUNK.min(n - t);
+        let (h, l, c) = (&high[t..t + m], &low[t..t + m], &close[t - 1..t - 1 + m]);
+        for (j, r) in ranges[..m].iter_mut().enumerate() {
+            *r = true_range(h[j], l[j], c[j]);
+        }
+        value = linear_recurrence(value, a, inv, &ranges[..m], &mut out[t..t + m]);
+        t += m;
+    }
+    value.is_finite()
+}
+
+/// Streaming ATR, TA-Lib's operations in TA-Lib's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AtrStream {
+    window: usize,
+    started: bool,
+    /// True ranges taken so far (saturates at `window`).
+    count: usize,
+    prev_close: f64,
+    sum: f64,
+    value: f64,
+}
+
+impl AtrStream {
+    pub fn new(window: usize) -> Result<Self> {
+        check_stream_period("window", window)?;
+        Ok(AtrStream {
+            window,
+            started: false,
+            count: 0,
+            prev_close: 0.0,
+            sum: 0.0,
+            value: f64::NAN,
+        })
+    }
+
+    #[inline]
+    pub fn update(&mut self, high: f64, low: f64, close: f64) -> f64 {
+        if !self.started {
+            if high.is_nan() || low.is_nan() || close.is_nan() {
+                return f64::NAN;
+            }
+            self.started = true;
+            self.prev_close = close;
+            return f64::NAN;
+        }
+        let tr = true_range(high, low, self.prev_close);
+        self.prev_close = close;
+        let w = self.window as f64;
+        if self.count < self.window {
+            self.count += 1;
+            self.sum += tr;
+            if self.count < self.window {
+                return f64::NAN;
+            }
+            self.value = self.sum / w;
+        } else {
+            self.value = (self.value * (w - 1.0) + tr) / w;
+        }
+        self.value
+    }
+
+    pub fn update_into(&mut self, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
+        for (i, o) in out
+            .iter_mut()
+            .enumerate()
+            .take(close.len().min(high.len()).min(low.len()))
+        {
+            *o = self.update(high[i], low[i], close[i]);
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        Writer::new(Kind::Atr)
+            .usize(self.window)
+            .flag(self.started)
+            .usize(self.count)
+            .f64(self.prev_close)
+            .f64(self.sum)
+            .f64(self.value)
+            .finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::open(bytes, Kind::Atr)?;
+        let window = r.usize()?;
+        let started = r.flag()?;
+        let count = r.usize()?;
+        let prev_close = r.f64()?;
+        let sum = r.f64()?;
+        let value = r.f64()?;
+        r.finish()?;
+        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
+        ensure(count <= window && (started || count == 0), "count")?;
+        Ok(AtrStream {
+            window,
+            started,
+            count,
+            prev_close,
+            sum,
+            value,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hand_computed_values() {
+        let high = [10.0, 11.0, 12.0, 11.5];
+        let low = [9.0, 10.0, 10.5, 9.0];
+        let close = [9.5, 10.5, 11.0, 10.0];
+        // tr[1] = max(1, 1.5, 0.5) = 1.5; tr[2] = max(1.5, 1.5, 0) = 1.5; tr[3] = max(2.5, .5, 2) = 2.5
+        let mut out = [0.0; 4];
+        atr(&high, &low, &close, 2, &mut out).unwrap();
+        assert!(out[0].is_nan() && out[1].is_nan());
+        assert_eq!(out[2], 1.5);
+        assert_eq!(out[3], 2.0);
+    }
+
+    #[test]
+    fn mismatched_lengths_are_named() {
+        let mut out = [0.0; 3];
+        let e = atr(&[1.0; 3], &[1.0; 2], &[1.0; 3], 1, &mut out).unwrap_err();
+        assert!(e.message.starts_with("low:"), "{}", e.message);
+        let e = atr(&[1.0; 3], &[1.0; 3], &[1.0; 4], 1, &mut out).unwrap_err();
+        assert!(e.message.starts_with("close:"), "{}", e.message);
+    }
+
+    #[test]
+    fn batch_equals_stream() {
+        let close: Vec<f64> = (0..2000)
+            .map(|i| 100.0 + (i as f64 * 0.21).sin() * 6.0)
+            .collect();
+        let high: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c + 0.5 + (i % 5) as f64 * 0.1)
+            .collect();
+        let low: Vec<f64> = close
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c - 0.4 - (i % 3) as f64 * 0.2)
+            .collect();
+        for w in [1, 2, 14, 300] {
+            let mut batch = vec![0.0; close.len()];
+            atr(&high, &low, &close, w, &mut batch).unwrap();
+            let mut s = AtrStream::new(w).unwrap();
+            for i in 0..close.len() {
+                let got = s.update(high[i], low[i], close[i]);
+                assert!((got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-10);
+            }
+        }
+    }
+}

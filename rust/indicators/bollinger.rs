@@ -1,0 +1,546 @@
+//! Bollinger bands (TA-Lib `BBANDS` with an SMA middle band): middle = SMA,
+//! upper/lower = middle ± num_std * population standard deviation of the
+//! window. Lookback `window - 1`.
+//!
+//! Accuracy: TA-Lib 0.8.1 computes the deviation essentially exactly (a flat
+//! window gives exactly 0). Here the sums run over deviations from an anchor
+//! inside the data, re-anchored every block, and any window whose variance is
+//! too small to trust against the rounding of those sums (a flat or nearly
+//! flat window) is recomputed directly, so the same holds.
+
+use super::kernels::{lane_len_cap, staggered};
+
+/// Interleaved lanes of the deviation sums: two chains each, so four lanes
+/// already hide the add latency, and their state fits in registers.
+const BB_LANES: usize = 4;
+use super::state::{ensure, Kind, Reader, Writer};
+use super::{
+    check_output, check_period, check_series, check_stream_period, first_valid,
+    MAX_PERIOD,
+};
+use crate::error::{Error, Result};
+
+/// A variance below `trust_factor * peak` (peak: the largest mean squared
+/// deviation from the anchor the running sums have carried since it was set,
+/// which bounds their rounding) may be mostly rounding; such a window is
+/// recomputed directly.
+fn trust_factor(steps: usize) -> f64 {
+    16.0 * f64::EPSILON * steps as f64
+}
+
+/// Population variance of `xs`, two passes over deviations from its first
+/// value (so a flat window gives exactly 0).
+fn direct_variance(xs: &[f64]) -> f64 {
+    let n = xs.len() as f64;
+    let shift = xs[0];
+    let mut sum = 0.0;
+    for v in xs {
+        sum += v - shift;
+    }
+    let mean = sum / n;
+    let mut acc = [0.0f64; 4];
+    let chunks = xs.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for j in 0..4 {
+            let d = (c[j] - shift) - mean;
+            acc[j] += d * d;
+        }
+    }
+    let mut total = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for v in rest {
+        let d = (v - shift) - mean;
+        total += d * d;
+    }
+    total / n
+}
+
+#[inline]
+fn std_of(variance: f64) -> f64 {
+    if variance > 0.0 {
+        variance.sqrt()
+    } else if variance.is_nan() {
+        f64::NAN
+    } else {
+        0.0
+    }
+}
+
+fn check_num_std(num_std: f64) -> Result<()> {
+    if !num_std.is_finite() {
+        return Err(Error::invalid(
+            "num_std",
+            format!("must be finite, got {num_std}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes upper, middle and lower band of `prices` (each its length).
+pub fn bollinger_bands(
+    prices: &[f64],
+    window: usize,
+    num_std: f64,
+    upper: &mut [f64],
+    middle: &mut [f64],
+    lower: &mut [f64],
+) -> Result<()> {
+    check_series("prices", prices)?;
+    check_period("window", window, prices.len())?;
+    check_num_std(num_std)?;
+    check_output("upper", upper, prices.len())?;
+    check_output("middle", middle, prices.len())?;
+    check_output("lower", lower, prices.len())?;
+    let n = prices.len();
+    let first_out = first_valid(prices) + window - 1;
+    let head = first_out.min(n);
+    upper[..head].fill(f64::NAN);
+    middle[..head].fill(f64::NAN);
+    lower[..head].fill(f64::NAN);
+    if first_out >= n {
+        return Ok(());
+    }
+    let inv = 1.0 / window as f64;
+    let mut pos = first_out;
+    while pos < n {
+        // One block at a time, so its sums are still in cache when the
+        // bands are made from them.
+        let remaining = n - pos;
+        let mut lane = staggered((remaining / BB_LANES).min(lane_len_cap(window)));
+        let lanes = if lane < 16 {
+            lane = remaining;
+            1
+        } else {
+            BB_LANES
+        };
+        let end = pos + lanes * lane;
+        // `middle` receives the sums of deviations, `upper` their squares.
+        let Some(block) = deviation_sums(
+            prices,
+            window,
+            pos,
+            lane,
+            lanes,
+            &mut middle[pos..end],
+            &mut upper[pos..end],
+        ) else {
+            let mut stream = BollingerStream::new(window, num_std)?;
+            stream.update_into(prices, upper, middle, lower);
+            return Ok(());
+        };
+        for (k, lane_sums) in block.iter().enumerate() {
+            let start = pos + k * lane;
+            let range = start..start + lane;
+            let (s1, s2, low) = (
+                &mut middle[range.clone()],
+                &mut upper[range.clone()],
+                &mut lower[range],
+            );
+            // The largest mean square the lane's sums carried bounds their rounding.
+            let peak = lane_sums.peak * inv;
+            let threshold = trust_factor(window + lane) * peak;
+            let mut suspicious = false;
+            for ((m, u), l) in s1.iter_mut().zip(s2.iter()).zip(low.iter_mut()) {
+                let m1 = *m * inv;
+                let variance = *u * inv - m1 * m1;
+                *m = lane_sums.anchor + m1;
+                let trusted = variance > threshold || peak == 0.0;
+                suspicious |= !trusted;
+                // -1 marks a window to recompute directly (flat or nearly so).
+                *l = if trusted { variance.max(0.0) } else { -1.0 };
+            }
+            if suspicious {
+                for (offset, l) in low.iter_mut().enumerate() {
+                    if *l < 0.0 {
+                        let i = start + offset;
+                        *l = direct_variance(&prices[i + 1 - window..=i]);
+                    }
+                }
+            }
+            for ((u, m), l) in s2.iter_mut().zip(s1.iter()).zip(low.iter_mut()) {
+                let dev = l.sqrt() * num_std;
+                *u = m + dev;
+                *l = m - dev;
+            }
+        }
+        pos = end;
+    }
+    Ok(())
+}
+
+/// What one lane of deviation sums was taken around.
+struct LaneSums {
+    anchor: f64,
+    /// Largest sum of squared deviations the lane carried.
+    peak: f64,
+}
+
+/// Sliding sums of `x - anchor` (to `s1`) and of its square (to `s2`) for
+/// the `lanes * lane` outputs from `pos` (`s1`, `s2` cover exactly those), in
+/// interleaved lanes, each anchored at its first output's price and started
+/// with direct sums. None if the data held a non-finite value.
+fn deviation_sums(
+    x: &[f64],
+    w: usize,
+    pos: usize,
+    lane: usize,
+    lanes: usize,
+    s1: &mut [f64],
+    s2: &mut [f64],
+) -> Option<Vec<LaneSums>> {
+    let mut anchor = [0.0f64; BB_LANES];
+    let mut a = [0.0f64; BB_LANES];
+    let mut b = [0.0f64; BB_LANES];
+    let mut peak = [0.0f64; BB_LANES];
+    for k in 0..lanes {
+        let s = pos + k * lane;
+        let c = x[s];
+        anchor[k] = c;
+        for &v in &x[s + 1 - w..=s] {
+            let d = v - c;
+            a[k] += d;
+            b[k] += d * d;
+        }
+        s1[k * lane] = a[k];
+        s2[k * lane] = b[k];
+        peak[k] = b[k];
+    }
+    let steps = lane - 1;
+    if lanes == 1 {
+        let (c, mut sa, mut sb, mut pk) = (anchor[0], a[0], b[0], peak[0]);
+        for t in 0..steps {
+            let i = pos + 1 + t;
+            let (xn, xo) = (x[i], x[i - w]);
+            let delta = xn - xo;
+            sa += delta;
+            sb += delta * ((xn - c) + (xo - c));
+            pk = if sb > pk { sb } else { pk };
+            s1[1 + t] = sa;
+            s2[1 + t] = sb;
+        }
+        (a[0], b[0], peak[0]) = (sa, sb, pk);
+    } else {
+        let mut new: [&[f64]; BB_LANES] = [&[]; BB_LANES];
+        let mut old: [&[f64]; BB_LANES] = [&[]; BB_LANES];
+        let mut out1: [&mut [f64]; BB_LANES] = Default::default();
+        let mut out2: [&mut [f64]; BB_LANES] = Default::default();
+        for (k, (o1, o2)) in s1
+            .chunks_exact_mut(lane)
+            .zip(s2.chunks_exact_mut(lane))
+            .enumerate()
+        {
+            let s = pos + k * lane;
+            out1[k] = &mut o1[1..1 + steps];
+            out2[k] = &mut o2[1..1 + steps];
+            new[k] = &x[s + 1..s + 1 + steps];
+            old[k] = &x[s + 1 - w..s + 1 - w + steps];
+        }
+        macro_rules! step {
+            ($t:ident, $($k:literal)*) => {$(
+                // x_new^2 - x_old^2 around the anchor, as one product.
+                let (xn, xo) = (new[$k][$t], old[$k][$t]);
+                let delta = xn - xo;
+                a[$k] += delta;
+                b[$k] += delta * ((xn - anchor[$k]) + (xo - anchor[$k]));
+                peak[$k] = if b[$k] > peak[$k] { b[$k] } else { peak[$k] };
+                out1[$k][$t] = a[$k];
+                out2[$k][$t] = b[$k];
+            )*};
+        }
+        for t in 0..steps {
+            step!(t, 0 1 2 3);
+        }
+    }
+    let finite = a[..lanes].iter().chain(&b[..lanes]).all(|v| v.is_finite());
+    finite.then(|| {
+        (0..lanes)
+            .map(|k| LaneSums {
+                anchor: anchor[k],
+                peak: peak[k],
+            })
+            .collect()
+    })
+}
+
+/// One Bollinger result, in the batch function's output order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    pub upper: f64,
+    pub middle: f64,
+    pub lower: f64,
+}
+
+const NAN_BANDS: Bands = Bands {
+    upper: f64::NAN,
+    middle: f64::NAN,
+    lower: f64::NAN,
+};
+
+/// Streaming Bollinger bands. Keeps the last `window` values; sums of
+/// deviations from an anchor follow TA-Lib's order of operations, are
+/// re-anchored once per window while finite, and a window whose variance is
+/// too small to trust is recomputed from the kept values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BollingerStream {
+    window: usize,
+    num_std: f64,
+    ring: Vec<f64>,
+    pos: usize,
+    count: usize,
+    started: bool,
+    anchor: f64,
+    /// Sums over the newest `window - 1` values of `x - anchor` and its square.
+    partial1: f64,
+    partial2: f64,
+    /// Largest mean squared deviation carried since the anchor was set.
+    peak: f64,
+    since_anchor: usize,
+}
+
+impl BollingerStream {
+    pub fn new(window: usize, num_std: f64) -> Result<Self> {
+        check_stream_period("window", window)?;
+        check_num_std(num_std)?;
+        Ok(BollingerStream {
+            window,
+            num_std,
+            ring: vec![0.0; window],
+            pos: 0,
+            count: 0,
+            started: false,
+            anchor: 0.0,
+            partial1: 0.0,
+            partial2: 0.0,
+            peak: 0.0,
+            since_anchor: 0,
+        })
+    }
+
+    #[inline]
+    pub fn update(&mut self, x: f64) -> Bands {
+        if !self.started {
+            if x.is_nan() {
+                return NAN_BANDS;
+            }
+            self.started = true;
+            // An infinite first value must still reach the sums as infinite.
+            self.anchor = if x.is_finite() { x } else { 0.0 };
+        }
+        let w = self.window;
+        self.ring[self.pos] = x;
+        self.pos = if self.pos + 1 == w { 0 } else { self.pos + 1 };
+        let d = x - self.anchor;
+        if self.count + 1 < w {
+            self.count += 1;
+            self.partial1 += d;
+            self.partial2 += d * d;
+            return NAN_BANDS;
+        }
+        self.count = w;
+        let inv = 1.0 / w as f64;
+        let t1 = self.partial1 + d;
+        let t2 = self.partial2 + d * d;
+        let (m1, q) = (t1 * inv, t2 * inv);
+        let mut variance = q - m1 * m1;
+        let middle = self.anchor + m1;
+        self.peak = self.peak.max(q);
+        if !(variance > trust_factor(2 * w) * self.peak || self.peak == 0.0)
+            && t1.is_finite()
+            && t2.is_finite()
+        {
+            variance = direct_variance(&self.ring);
+        }
+        let dev = std_of(variance) * self.num_std;
+        let d_old = self.ring[self.pos] - self.anchor;
+        self.partial1 = t1 - d_old;
+        self.partial2 = t2 - d_old * d_old;
+        self.since_anchor += 1;
+        if self.since_anchor >= w && self.partial1.is_finite() && self.partial2.is_finite() {
+            self.reanchor(x);
+        }
+        Bands {
+            upper: middle + dev,
+            middle,
+            lower: middle - dev,
+        }
+    }
+
+    fn reanchor(&mut self, anchor: f64) {
+        let (mut p1, mut p2) = (0.0, 0.0);
+        for (j, v) in self.ring.iter().enumerate() {
+            if j != self.pos {
+                let d = v - anchor;
+                p1 += d;
+                p2 += d * d;
+            }
+        }
+        self.anchor = anchor;
+        self.partial1 = p1;
+        self.partial2 = p2;
+        self.peak = 0.0;
+        self.since_anchor = 0;
+    }
+
+    pub fn update_into(
+        &mut self,
+        prices: &[f64],
+        upper: &mut [f64],
+        middle: &mut [f64],
+        lower: &mut [f64],
+    ) {
+        for (i, &x) in prices
+            .iter()
+            .enumerate()
+            .take(upper.len().min(middle.len()).min(lower.len()))
+        {
+            let b = self.update(x);
+            upper[i] = b.upper;
+            middle[i] = b.middle;
+            lower[i] = b.lower;
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        Writer::new(Kind::Bollinger)
+            .usize(self.window)
+            .f64(self.num_std)
+            .usize(self.pos)
+            .usize(self.count)
+            .flag(self.started)
+            .f64(self.anchor)
+            .f64(self.partial1)
+            .f64(self.partial2)
+            .f64(self.peak)
+            .usize(self.since_anchor)
+            .f64s(&self.ring)
+            .finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::open(bytes, Kind::Bollinger)?;
+        let window = r.usize()?;
+        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
+        let num_std = r.f64()?;
+        ensure(num_std.is_finite(), "num_std")?;
+        let pos = r.usize()?;
+        let count = r.usize()?;
+        let started = r.flag()?;
+        let anchor = r.f64()?;
+        let partial1 = r.f64()?;
+        let partial2 = r.f64()?;
+        let peak = r.f64()?;
+        let since_anchor = r.usize()?;
+        let ring = r.f64s(window)?;
+        r.finish()?;
+        ensure(ring.len() == window && pos < window, "ring")?;
+        ensure(count <= window && (started || count == 0), "count")?;
+        ensure(since_anchor <= window, "since_anchor")?;
+        Ok(BollingerStream {
+            window,
+            num_std,
+            ring,
+            pos,
+            count,
+            started,
+            anchor,
+            partial1,
+            partial2,
+            peak,
+            since_anchor,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bands(x: &[f64], w: usize, k: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let n = x.len();
+        let (mut u, mut m, mut l) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        bollinger_bands(x, w, k, &mut u, &mut m, &mut l).unwrap();
+        (u, m, l)
+    }
+
+    #[test]
+    fn matches_two_pass_population_std() {
+        let x: Vec<f64> = (0..20_000)
+            .map(|i| 100.0 + (i as f64 * 0.013).sin() * 20.0 + (i % 13) as f64 * 0.3)
+            .collect();
+        for w in [1, 2, 20, 700] {
+            let (u, m, l) = bands(&x, w, 2.0);
+            for i in (w - 1..x.len()).step_by(61) {
+                let win = &x[i + 1 - w..=i];
+                let mean = win.iter().sum::<f64>() / w as f64;
+                let sd =
+                    (win.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / w as f64).sqrt();
+                assert!((m[i] - mean).abs() < 1e-10);
+                assert!((u[i] - (mean + 2.0 * sd)).abs() < 1e-9, "w={w} i={i}");
+                assert!((l[i] - (mean - 2.0 * sd)).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn flat_windows_have_zero_width() {
+        let mut x: Vec<f64> = (0..3000)
+            .map(|i| 100.0 + (i as f64 * 0.5).sin() * 30.0)
+            .collect();
+        x.extend(std::iter::repeat(100.1).take(3000));
+        let (u, m, _) = bands(&x, 20, 2.0);
+        for i in 3019..x.len() {
+            assert!((u[i] - m[i]).abs() < 1e-12, "i={i}: {}", u[i] - m[i]);
+        }
+        let mut s = BollingerStream::new(20, 2.0).unwrap();
+        for (i, &v) in x.iter().enumerate() {
+            let b = s.update(v);
+            if i >= 3019 {
+                assert!((b.upper - b.middle).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        let (u, m, l) = bands(&[1.0, 3.0, 5.0], 2, 2.0);
+        assert!(u[0].is_nan() && m[0].is_nan() && l[0].is_nan());
+        assert_eq!((u[1], m[1], l[1]), (4.0, 2.0, 0.0));
+        assert_eq!((u[2], m[2], l[2]), (6.0, 4.0, 2.0));
+    }
+
+    #[test]
+    fn stream_equals_batch_across_save_load() {
+        let x: Vec<f64> = (0..4000)
+            .map(|i| 50.0 + (i as f64 * 0.07).cos() * 3.0)
+            .collect();
+        let (u, m, l) = bands(&x, 15, 1.5);
+        let mut s = BollingerStream::new(15, 1.5).unwrap();
+        for i in 0..x.len() {
+            if i % 333 == 7 {
+                s = BollingerStream::from_bytes(&s.to_bytes()).unwrap();
+            }
+            let b = s.update(x[i]);
+            for (a, e) in [(b.upper, u[i]), (b.middle, m[i]), (b.lower, l[i])] {
+                assert!(
+                    (a.is_nan() && e.is_nan()) || (a - e).abs() < 1e-10,
+                    "i={i}: {a} vs {e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn num_std_must_be_finite() {
+        let mut o = [0.0; 2];
+        let e = bollinger_bands(
+            &[1.0, 2.0],
+            2,
+            f64::NAN,
+            &mut o.clone(),
+            &mut o.clone(),
+            &mut o,
+        )
+        .unwrap_err();
+        assert!(e.message.starts_with("num_std:"));
+    }
+}

@@ -1,0 +1,243 @@
+//! Relative strength index (TA-Lib `RSI`, Wilder smoothing): the first
+//! average gain and loss are simple averages of the first `window` changes,
+//! then `avg = (avg * (window - 1) + change) / window`; RSI = 100 * gain /
+//! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
+//! answers). Lookback `window`.
+
+use super::kernels::paired_recurrence;
+use super::state::{ensure, Kind, Reader, Writer};
+use super::{
+    check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
+};
+use crate::error::Result;
+
+#[inline]
+fn rsi_value(gain: f64, loss: f64) -> f64 {
+    let total = gain + loss;
+    if total > 0.0 && total.is_finite() {
+        100.0 * (gain / total)
+    } else {
+        0.0
+    }
+}
+
+/// Gain and loss of a change, without a branch (exact for finite changes; a
+/// non-finite change makes the fast path fall back, so its split there is moot).
+#[inline]
+fn split_change_fast(d: f64) -> (f64, f64) {
+    let a = d.abs();
+    (0.5 * (d + a), 0.5 * (a - d))
+}
+
+#[inline]
+fn split_change(d: f64) -> (f64, f64) {
+    // TA-Lib's test: a NaN change counts as a gain.
+    if d < 0.0 {
+        (0.0, -d)
+    } else {
+        (d, 0.0)
+    }
+}
+
+/// Writes the `window`-period RSI of `prices` to `out` (same length).
+pub fn rsi(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
+    check_series("prices", prices)?;
+    check_period("window", window, prices.len())?;
+    check_output("out", out, prices.len())?;
+    if !rsi_fast(prices, first_valid(prices), window, out) {
+        let mut stream = RsiStream::new(window)?;
+        stream.update_into(prices, out);
+    }
+    Ok(())
+}
+
+const CHUNK: usize = 256;
+
+fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
+    let n = x.len();
+    let first_out = start + window;
+    out[..first_out.min(n)].fill(f64::NAN);
+    if first_out >= n {
+        return true;
+    }
+    let (mut gain, mut loss) = (0.0, 0.0);
+    for t in start + 1..=first_out {
+        let (g, l) = split_change(x[t] - x[t - 1]);
+        gain += g;
+        loss += l;
+    }
+    let inv = 1.0 / window as f64;
+    gain *= inv;
+    loss *= inv;
+    out[first_out] = rsi_value(gain, loss);
+    let a = (window as f64 - 1.0) * inv;
+    let mut gains = [0.0f64; CHUNK];
+    let mut losses = [0.0f64; CHUNK];
+    let mut losses_avg = [0.0f64; CHUNK];
+    let mut t = first_out + 1;
+    while t < n {
+        let m = CHUNK.min(n - t);
+        let (now, before) = (&x[t..t + m], &x[t - 1..t - 1 + m]);
+        for j in 0..m {
+            let (g, l) = split_change_fast(now[j] - before[j]);
+            gains[j] = g;
+            losses[j] = l;
+        }
+        let dst = &mut out[t..t + m];
+        let avg_loss = &mut losses_avg[..m];
+        let last = paired_recurrence([gain, loss], [a, a], [inv, inv], [&gains[..m], &losses[..m]], |t0, ys| {
+            for (j, pair) in ys.iter().enumerate() {
+                dst[t0 + j] = pair[0];
+                avg_loss[t0 + j] = pair[1];
+            }
+        });
+        (gain, loss) = (last[0], last[1]);
+        for (o, l) in dst.iter_mut().zip(avg_loss.iter()) {
+            // Finite here (else the caller falls back), so only zero needs care.
+            let total = *o + *l;
+            let value = 100.0 * (*o / total);
+            *o = if total > 0.0 { value } else { 0.0 };
+        }
+        t += m;
+    }
+    gain.is_finite() && loss.is_finite()
+}
+
+/// Streaming RSI, TA-Lib's operations in TA-Lib's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RsiStream {
+    window: usize,
+    started: bool,
+    /// Changes taken so far (saturates at `window`).
+    count: usize,
+    prev: f64,
+    gain: f64,
+    loss: f64,
+}
+
+impl RsiStream {
+    pub fn new(window: usize) -> Result<Self> {
+        check_stream_period("window", window)?;
+        Ok(RsiStream {
+            window,
+            started: false,
+            count: 0,
+            prev: 0.0,
+            gain: 0.0,
+            loss: 0.0,
+        })
+    }
+
+    #[inline]
+    pub fn update(&mut self, x: f64) -> f64 {
+        if !self.started {
+            if x.is_nan() {
+                return f64::NAN;
+            }
+            self.started = true;
+            self.prev = x;
+            return f64::NAN;
+        }
+        let (g, l) = split_change(x - self.prev);
+        self.prev = x;
+        let w = self.window as f64;
+        if self.count < self.window {
+            self.count += 1;
+            self.gain += g;
+            self.loss += l;
+            if self.count < self.window {
+                return f64::NAN;
+            }
+            self.gain /= w;
+            self.loss /= w;
+        } else {
+            self.gain = (self.gain * (w - 1.0) + g) / w;
+            self.loss = (self.loss * (w - 1.0) + l) / w;
+        }
+        rsi_value(self.gain, self.loss)
+    }
+
+    pub fn update_into(&mut self, prices: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(prices) {
+            *o = self.update(x);
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        Writer::new(Kind::Rsi)
+            .usize(self.window)
+            .flag(self.started)
+            .usize(self.count)
+            .f64(self.prev)
+            .f64(self.gain)
+            .f64(self.loss)
+            .finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::open(bytes, Kind::Rsi)?;
+        let window = r.usize()?;
+        let started = r.flag()?;
+        let count = r.usize()?;
+        let prev = r.f64()?;
+        let gain = r.f64()?;
+        let loss = r.f64()?;
+        r.finish()?;
+        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
+        ensure(count <= window && (started || count == 0), "count")?;
+        Ok(RsiStream {
+            window,
+            started,
+            count,
+            prev,
+            gain,
+            loss,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_equals_stream() {
+        let x: Vec<f64> = (0..3001)
+            .map(|i| 100.0 + (i as f64 * 0.37).sin() * 4.0 + (i % 7) as f64 * 0.1)
+            .collect();
+        for w in [1, 2, 14, 100] {
+            let mut batch = vec![0.0; x.len()];
+            rsi(&x, w, &mut batch).unwrap();
+            let mut s = RsiStream::new(w).unwrap();
+            for (i, &v) in x.iter().enumerate() {
+                let got = s.update(v);
+                assert!(
+                    (got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-9,
+                    "w={w} i={i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        // changes +1, -1, +2 -> window 2: gain (1+0)/2, loss (0+1)/2 -> 50;
+        // then gain (0.5 + 2)/2 = 1.25, loss 0.5/2 = 0.25 -> 83.33..
+        let mut out = [0.0; 4];
+        rsi(&[1.0, 2.0, 1.0, 3.0], 2, &mut out).unwrap();
+        assert!(out[0].is_nan() && out[1].is_nan());
+        assert_eq!(out[2], 50.0);
+        assert!((out[3] - 100.0 * 1.25 / 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn flat_prices_and_nan_give_zero() {
+        let mut out = [0.0; 6];
+        rsi(&[3.0; 6], 2, &mut out).unwrap();
+        assert_eq!(&out[2..], &[0.0; 4]);
+        let mut out = [0.0; 8];
+        rsi(&[1.0, 2.0, 1.5, 3.0, f64::NAN, 4.0, 5.0, 6.0], 2, &mut out).unwrap();
+        assert!(out[2] > 0.0 && out[3] > 0.0);
+        assert_eq!(&out[4..], &[0.0; 4]);
+    }
+}

@@ -1,0 +1,159 @@
+//! The byte format streaming indicators save their state in:
+//! `b"PYRT"`, format version (u16), kind (u16), then the kind's fields, all
+//! little-endian (integers as u64, floats as f64 bit patterns, flags as u8),
+//! then a 64-bit FNV-1a checksum of everything before it. Decoding checks the
+//! checksum and every length and value, so foreign or damaged bytes are an
+//! `InvalidState` error, never a crash or a state that misbehaves later.
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub const MAGIC: [u8; 4] = *b"PYRT";
+/// Bumped whenever a kind's field list changes.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// Which streaming indicator a byte string belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum Kind {
+    Sma = 1,
+    Ema = 2,
+    Rsi = 3,
+    Macd = 4,
+    Bollinger = 5,
+    Atr = 6,
+}
+
+pub(crate) fn invalid(reason: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::InvalidState, format!("state: {reason}"))
+}
+
+pub(crate) struct Writer(Vec<u8>);
+
+impl Writer {
+    pub(crate) fn new(kind: Kind) -> Self {
+        let mut bytes = Vec::with_capacity(64);
+        bytes.extend_from_slice(&MAGIC);
+        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&(kind as u16).to_le_bytes());
+        Writer(bytes)
+    }
+    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub(crate) fn usize(&mut self, v: usize) -> &mut Self {
+        self.u64(v as u64)
+    }
+    pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
+        self.0.extend_from_slice(&v.to_bits().to_le_bytes());
+        self
+    }
+    pub(crate) fn flag(&mut self, v: bool) -> &mut Self {
+        self.0.push(v as u8);
+        self
+    }
+    pub(crate) fn f64s(&mut self, vs: &[f64]) -> &mut Self {
+        self.usize(vs.len());
+        for v in vs {
+            self.f64(*v);
+        }
+        self
+    }
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        let mut bytes = std::mem::take(&mut self.0);
+        let sum = checksum(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        bytes
+    }
+}
+
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Checks magic, version and kind; the reader then stands on the fields.
+    pub(crate) fn open(bytes: &'a [u8], kind: Kind) -> Result<Self> {
+        if bytes.len() < 16 || bytes[..4] != MAGIC {
+            return Err(invalid("not a pyrt streaming state (bad magic)"));
+        }
+        let (body, sum) = bytes.split_at(bytes.len() - 8);
+        let mut stored = [0u8; 8];
+        stored.copy_from_slice(sum);
+        if u64::from_le_bytes(stored) != checksum(body) {
+            return Err(invalid("checksum mismatch (damaged or truncated)"));
+        }
+        let bytes = body;
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if version != FORMAT_VERSION {
+            return Err(invalid(format!(
+                "format version {version} is not supported (this pyrt reads version {FORMAT_VERSION})"
+            )));
+        }
+        let found = u16::from_le_bytes([bytes[6], bytes[7]]);
+        if found != kind as u16 {
+            return Err(invalid(format!(
+                "holds indicator kind {found}, expected {} ({kind:?})",
+                kind as u16
+            )));
+        }
+        Ok(Reader { bytes, pos: 8 })
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if self.bytes.len() - self.pos < n {
+            return Err(invalid("truncated"));
+        }
+        let s = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+    pub(crate) fn u64(&mut self) -> Result<u64> {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(b))
+    }
+    pub(crate) fn usize(&mut self) -> Result<usize> {
+        usize::try_from(self.u64()?).map_err(|_| invalid("integer out of range"))
+    }
+    pub(crate) fn f64(&mut self) -> Result<f64> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+    pub(crate) fn flag(&mut self) -> Result<bool> {
+        match self.take(1)?[0] {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(invalid(format!("flag byte {other} is neither 0 nor 1"))),
+        }
+    }
+    /// A length-prefixed list of at most `max` floats.
+    pub(crate) fn f64s(&mut self, max: usize) -> Result<Vec<f64>> {
+        let n = self.usize()?;
+        if n > max || n > (self.bytes.len() - self.pos) / 8 {
+            return Err(invalid("value list longer than the state allows"));
+        }
+        (0..n).map(|_| self.f64()).collect()
+    }
+    /// Refuses trailing bytes.
+    pub(crate) fn finish(self) -> Result<()> {
+        if self.pos != self.bytes.len() {
+            return Err(invalid("trailing bytes"));
+        }
+        Ok(())
+    }
+}
+
+/// 64-bit FNV-1a.
+fn checksum(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// `value` must satisfy `ok`, else the state is refused naming `what`.
+pub(crate) fn ensure(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("inconsistent field: {what}")))
+    }
+}

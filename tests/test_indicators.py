@@ -1,0 +1,295 @@
+"""Batch indicators against TA-Lib 0.8 (the `talib` package): values within
+1e-9 of the series' scale and identical NaN positions, on random walks, edge
+lengths, NaNs and infinities inside the data, any input layout; and every bad
+input raises ValueError naming the argument."""
+
+import numpy as np
+import pytest
+import talib
+from hypothesis import given, settings, strategies as st
+
+import pyrt
+
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def assert_same(ours, theirs, scale=1.0, tol=1e-9):
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    assert ours.dtype == np.float64 and ours.shape == theirs.shape
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs), err_msg="NaN positions differ")
+    finite = np.isfinite(theirs)
+    np.testing.assert_array_equal(ours[~finite & ~np.isnan(theirs)], theirs[~finite & ~np.isnan(theirs)])
+    if finite.any():
+        assert np.max(np.abs(ours[finite] - theirs[finite])) <= tol * max(1.0, scale)
+
+
+def random_walk(seed, n, level=100.0, step=2.0):
+    rng = np.random.default_rng(seed)
+    return level + np.cumsum(rng.standard_normal(n) * step)
+
+
+def bars(seed, n):
+    rng = np.random.default_rng(seed)
+    close = random_walk(seed, n)
+    high = close + np.abs(rng.standard_normal(n))
+    low = close - np.abs(rng.standard_normal(n))
+    return high, low, close
+
+
+@st.composite
+def walks(draw, min_len=1, max_len=300):
+    n = draw(st.integers(min_len, max_len))
+    seed = draw(st.integers(0, 2**32 - 1))
+    level = draw(st.sampled_from([0.0, 1.0, 100.0, 1e4, -50.0]))
+    step = draw(st.sampled_from([1e-3, 0.5, 2.0, 100.0]))
+    return random_walk(seed, n, level, step)
+
+
+# ---- values against TA-Lib -------------------------------------------------
+
+@SETTINGS
+@given(walks(), st.data())
+def test_sma_matches_talib(x, data):
+    w = data.draw(st.integers(1, len(x)))
+    assert_same(pyrt.sma(x, w), talib.SMA(x, w), np.abs(x).max())
+
+
+@SETTINGS
+@given(walks(), st.data())
+def test_ema_matches_talib(x, data):
+    w = data.draw(st.integers(1, len(x)))
+    assert_same(pyrt.ema(x, w), talib.EMA(x, w), np.abs(x).max())
+
+
+@SETTINGS
+@given(walks(min_len=2), st.data())
+def test_rsi_matches_talib(x, data):
+    w = data.draw(st.integers(2, len(x)))
+    assert_same(pyrt.rsi(x, w), talib.RSI(x, w), 100.0)
+
+
+@SETTINGS
+@given(walks(min_len=2), st.data())
+def test_macd_matches_talib(x, data):
+    slow = data.draw(st.integers(2, min(len(x), 60)))
+    fast = data.draw(st.integers(2, slow))
+    signal = data.draw(st.integers(1, min(len(x), 30)))
+    for ours, theirs in zip(pyrt.macd(x, fast, slow, signal), talib.MACD(x, fast, slow, signal)):
+        assert_same(ours, theirs, np.abs(x).max())
+
+
+@SETTINGS
+@given(walks(min_len=2), st.data())
+def test_bollinger_matches_talib(x, data):
+    w = data.draw(st.integers(2, len(x)))
+    k = data.draw(st.sampled_from([0.5, 1.0, 2.0, 3.0]))
+    for ours, theirs in zip(pyrt.bollinger_bands(x, w, k), talib.BBANDS(x, w, k, k)):
+        assert_same(ours, theirs, np.abs(x).max())
+
+
+@SETTINGS
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.data())
+def test_atr_matches_talib(seed, n, data):
+    high, low, close = bars(seed, n)
+    w = data.draw(st.integers(1, n))
+    assert_same(pyrt.atr(high, low, close, w), talib.ATR(high, low, close, w), np.abs(high).max())
+
+
+def test_default_parameters_are_talibs():
+    x = random_walk(7, 500)
+    h, l, c = bars(8, 500)
+    assert_same(pyrt.rsi(x), talib.RSI(x), 100)
+    for ours, theirs in zip(pyrt.macd(x), talib.MACD(x)):
+        assert_same(ours, theirs, 500)
+    for ours, theirs in zip(pyrt.bollinger_bands(x), talib.BBANDS(x, 20, 2.0, 2.0)):
+        assert_same(ours, theirs, 500)
+    assert_same(pyrt.atr(h, l, c), talib.ATR(h, l, c), 500)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 26, 34, 35])
+def test_edge_lengths(n):
+    x = random_walk(n, n)
+    assert_same(pyrt.sma(x, n), talib.SMA(x, n), 200)
+    assert_same(pyrt.sma(x, 1), talib.SMA(x, 1), 200)
+    assert_same(pyrt.ema(x, n), talib.EMA(x, n), 200)
+    assert_same(pyrt.ema(x, 1), talib.EMA(x, 1), 200)
+    if n >= 2:
+        assert_same(pyrt.rsi(x, n), talib.RSI(x, n), 100)
+        assert_same(pyrt.rsi(x, 2), talib.RSI(x, 2), 100)
+        for ours, theirs in zip(pyrt.bollinger_bands(x, n), talib.BBANDS(x, n, 2.0, 2.0)):
+            assert_same(ours, theirs, 200)
+        for ours, theirs in zip(pyrt.macd(x, 2, n, 1), talib.MACD(x, 2, n, 1)):
+            assert_same(ours, theirs, 200)
+    h, l, c = bars(n, n)
+    assert_same(pyrt.atr(h, l, c, n), talib.ATR(h, l, c, n), 200)
+
+
+def test_lookbacks_are_the_documented_ones():
+    x = random_walk(1, 100)
+    assert np.isnan(pyrt.sma(x, 10)[:9]).all() and not np.isnan(pyrt.sma(x, 10)[9])
+    assert np.isnan(pyrt.ema(x, 10)[:9]).all() and not np.isnan(pyrt.ema(x, 10)[9])
+    assert np.isnan(pyrt.rsi(x, 14)[:14]).all() and not np.isnan(pyrt.rsi(x, 14)[14])
+    for line in pyrt.macd(x, 12, 26, 9):
+        assert np.isnan(line[:33]).all() and not np.isnan(line[33])
+    for band in pyrt.bollinger_bands(x, 20):
+        assert np.isnan(band[:19]).all() and not np.isnan(band[19])
+    h, l, c = bars(1, 100)
+    atr = pyrt.atr(h, l, c, 14)
+    assert np.isnan(atr[:14]).all() and not np.isnan(atr[14])
+
+
+def test_window_one_where_talib_refuses_it():
+    # TA-Lib rejects period 1 for RSI and BBANDS; pyrt applies the same formulas.
+    x = np.array([1.0, 2.0, 1.5, 1.5, 3.0])
+    np.testing.assert_array_equal(pyrt.rsi(x, 1), [np.nan, 100.0, 0.0, 0.0, 100.0])
+    upper, middle, lower = pyrt.bollinger_bands(x, 1, 2.0)
+    np.testing.assert_array_equal(upper, x)
+    np.testing.assert_array_equal(middle, x)
+    np.testing.assert_array_equal(lower, x)
+
+
+def test_long_series_stay_accurate():
+    x = random_walk(123, 1_000_000)
+    # Exact window means from a long-double cumulative sum over short spans.
+    ours = pyrt.sma(x, 20)
+    idx = np.arange(19, len(x), 9973)
+    exact = np.array([np.sum(x[i - 19:i + 1].astype(np.longdouble)) / 20 for i in idx], dtype=np.float64)
+    assert np.max(np.abs(ours[idx] - exact)) < 1e-11
+    assert_same(ours, talib.SMA(x, 20), np.abs(x).max())
+    for ours_band, theirs in zip(pyrt.bollinger_bands(x, 20), talib.BBANDS(x, 20, 2.0, 2.0)):
+        assert_same(ours_band, theirs, np.abs(x).max())
+    assert_same(pyrt.ema(x, 50), talib.EMA(x, 50), np.abs(x).max())
+
+
+def test_flat_windows_have_exactly_zero_width_like_talib():
+    x = np.r_[random_walk(5, 300), np.full(100, 100.1), random_walk(6, 300)]
+    for w in (2, 20, 50):
+        upper, middle, lower = pyrt.bollinger_bands(x, w)
+        t_upper, t_middle, _ = talib.BBANDS(x, w, 2.0, 2.0)
+        flat = slice(300 + w - 1, 400)
+        np.testing.assert_array_equal(upper[flat] - middle[flat], 0.0)
+        np.testing.assert_array_equal(t_upper[flat] - t_middle[flat], 0.0)
+        assert_same(upper, t_upper, 1000)
+
+
+# ---- NaN and infinity inside the data ---------------------------------------
+
+def _all_indicators(x, h, l):
+    out = {
+        "sma": (pyrt.sma(x, 5), talib.SMA(x, 5)),
+        "ema": (pyrt.ema(x, 5), talib.EMA(x, 5)),
+        "rsi": (pyrt.rsi(x, 5), talib.RSI(x, 5)),
+        "atr": (pyrt.atr(h, l, x, 5), talib.ATR(h, l, x, 5)),
+    }
+    for i, (a, b) in enumerate(zip(pyrt.macd(x, 3, 6, 2), talib.MACD(x, 3, 6, 2))):
+        out[f"macd{i}"] = (a, b)
+    for i, (a, b) in enumerate(zip(pyrt.bollinger_bands(x, 5), talib.BBANDS(x, 5, 2.0, 2.0))):
+        out[f"bbands{i}"] = (a, b)
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.integers(0, 2**32 - 1),
+    st.integers(8, 80),
+    st.lists(st.tuples(st.integers(0, 79), st.sampled_from([np.nan, np.inf, -np.inf]), st.integers(0, 3)), max_size=3),
+    st.integers(0, 10),
+)
+def test_nan_and_infinity_inside_follow_talib(seed, n, holes, leading):
+    h, l, x = bars(seed, n)
+    x, h, l = x.copy(), h.copy(), l.copy()
+    x[:leading] = np.nan
+    for where, value, which in holes:
+        if where < n:
+            (x, h, l, x)[which][where] = value
+    for name, (ours, theirs) in _all_indicators(x, h, l).items():
+        try:
+            assert_same(ours, theirs, 1000)
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from None
+
+
+def test_leading_nans_are_skipped_like_talib():
+    x = random_walk(3, 50)
+    x[:7] = np.nan
+    assert_same(pyrt.sma(x, 5), talib.SMA(x, 5), 200)
+    assert np.isnan(pyrt.sma(x, 5)[:11]).all() and not np.isnan(pyrt.sma(x, 5)[11])
+    all_nan = np.full(10, np.nan)
+    assert np.isnan(pyrt.ema(all_nan, 3)).all()
+    assert np.isnan(pyrt.rsi(all_nan, 3)).all()
+
+
+# ---- input layout -------------------------------------------------------------
+
+def test_any_layout_gives_the_same_result():
+    base = np.round(random_walk(11, 400), 3)
+    expected = pyrt.sma(base, 7)
+    views = {
+        "list": base.tolist(),
+        "tuple": tuple(base.tolist()),
+        "strided": np.repeat(base, 2)[::2],
+        "reversed": base[::-1].copy()[::-1],
+        "fortran_column": np.asfortranarray(base.reshape(-1, 1))[:, 0],
+        "non_contiguous": np.stack([base, base], axis=1)[:, 1],
+    }
+    for name, view in views.items():
+        np.testing.assert_array_equal(pyrt.sma(view, 7), expected, err_msg=name)
+        for a, b in zip(pyrt.macd(view, 3, 8, 4), pyrt.macd(base, 3, 8, 4)):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+    ints = np.arange(100, 160, dtype=np.int32)
+    np.testing.assert_array_equal(pyrt.ema(ints, 5), pyrt.ema(ints.astype(np.float64), 5))
+    f32 = base.astype(np.float32)
+    np.testing.assert_array_equal(pyrt.rsi(f32, 14), pyrt.rsi(f32.astype(np.float64), 14))
+    h, l, c = bars(2, 60)
+    np.testing.assert_array_equal(pyrt.atr(h[::-1][::-1], list(l), c.astype(np.float64), 5), pyrt.atr(h, l, c, 5))
+
+
+def test_outputs_are_fresh_float64_arrays_of_the_input_length():
+    x = random_walk(1, 30)
+    for out in [pyrt.sma(x, 3), pyrt.ema(x, 3), pyrt.rsi(x, 3), *pyrt.macd(x, 2, 4, 2), *pyrt.bollinger_bands(x, 3)]:
+        assert out.dtype == np.float64 and out.shape == (30,) and out.flags.c_contiguous
+        assert not np.shares_memory(out, x)
+
+
+# ---- bad input ------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: pyrt.sma([1.0, 2.0], 0), "window"),
+        (lambda: pyrt.sma([1.0, 2.0], 3), "window"),
+        (lambda: pyrt.sma([], 1), "prices"),
+        (lambda: pyrt.sma([[1.0, 2.0], [3.0, 4.0]], 1), "prices"),
+        (lambda: pyrt.sma(["a", "b"], 1), "prices"),
+        (lambda: pyrt.sma([1.0, 2.0], -1), "window"),
+        (lambda: pyrt.sma([1.0, 2.0], 1.5), "window"),
+        (lambda: pyrt.sma([1.0, 2.0], 2**70), "window"),
+        (lambda: pyrt.macd([1.0] * 30, 12, 2**70, 9), "slow_period"),
+        (lambda: pyrt.ema([1.0, 2.0], 0), "window"),
+        (lambda: pyrt.ema([1.0], 2), "window"),
+        (lambda: pyrt.ema(np.zeros((2, 2)), 1), "prices"),
+        (lambda: pyrt.rsi([1.0, 2.0], 0), "window"),
+        (lambda: pyrt.rsi([1.0, 2.0], 5), "window"),
+        (lambda: pyrt.rsi([], 1), "prices"),
+        (lambda: pyrt.macd([1.0] * 30, 0, 26, 9), "fast_period"),
+        (lambda: pyrt.macd([1.0] * 30, 12, 40, 9), "slow_period"),
+        (lambda: pyrt.macd([1.0] * 30, 12, 26, 0), "signal_period"),
+        (lambda: pyrt.macd([1.0] * 30, 26, 12, 9), "fast_period"),
+        (lambda: pyrt.macd([], 1, 1, 1), "prices"),
+        (lambda: pyrt.bollinger_bands([1.0, 2.0], 0), "window"),
+        (lambda: pyrt.bollinger_bands([1.0, 2.0], 3), "window"),
+        (lambda: pyrt.bollinger_bands([1.0, 2.0], 2, float("nan")), "num_std"),
+        (lambda: pyrt.bollinger_bands([1.0, 2.0], 2, "two"), "num_std"),
+        (lambda: pyrt.bollinger_bands(np.zeros((3, 1)), 1), "prices"),
+        (lambda: pyrt.atr([1.0, 2.0], [1.0], [1.0, 2.0], 1), "low"),
+        (lambda: pyrt.atr([1.0, 2.0], [1.0, 2.0], [1.0], 1), "close"),
+        (lambda: pyrt.atr([1.0, 2.0], [1.0, 2.0], [1.0, 2.0], 0), "window"),
+        (lambda: pyrt.atr([1.0, 2.0], [1.0, 2.0], [1.0, 2.0], 3), "window"),
+        (lambda: pyrt.atr([], [], [], 1), "high"),
+        (lambda: pyrt.atr(np.zeros((2, 2)), [1.0, 2.0], [1.0, 2.0], 1), "high"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, argument):
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value).startswith(argument + ":"), str(info.value)
