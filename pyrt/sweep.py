@@ -205,16 +205,12 @@ def _row_dtype() -> np.dtype:
 _ROW_DTYPE = _row_dtype()
 
 
-def _chunk_task(matrix: np.ndarray, code: int, combos: np.ndarray, start: int, config_args: dict, threads: int) -> np.ndarray:
-    """What a Dask worker runs: one chunk of combinations, indices shifted back."""
-    rows = _run_grid(matrix, code, combos, BacktestConfig(**config_args), threads)
-    rows["combination"] += start
+def _chunk_task(matrix: np.ndarray, code: int, combos: np.ndarray, start: int, config: BacktestConfig) -> np.ndarray:
+    """What a Dask worker runs: one chunk of combinations on all its cores,
+    combination indices shifted back to the whole grid's."""
+    rows = _run_grid(matrix, code, combos, config, 0)
+    rows["combination"] += np.uint64(start)
     return rows
-
-
-def _config_args(config: BacktestConfig) -> dict:
-    return {name: getattr(config, name) for name in
-            ("initial_capital", "commission", "slippage_bps", "position_size", "allow_short", "periods_per_year")}
 
 
 def grid(
@@ -291,7 +287,7 @@ def grid(
         check(lib.pyrt_sweep_check_params(code, f64_ptr(combos.reshape(-1)), combos.shape[1], n_combos, matrix.shape[1]))
         matrix_future = client.scatter(matrix, broadcast=True)
         futures = [
-            client.submit(_chunk_task, matrix_future, code, combos[a:b], int(a), _config_args(config), 0, pure=False)
+            client.submit(_chunk_task, matrix_future, code, combos[a:b], int(a), config, pure=False)
             for a, b in zip(bounds[:-1], bounds[1:])
             if b > a
         ]
@@ -304,7 +300,7 @@ def grid(
             if b == a:
                 continue
             piece = _run_grid(matrix, code, combos[a:b], config, threads)
-            piece["combination"] += a
+            piece["combination"] += np.uint64(a)
             pieces.append(piece)
             if progress is not None:
                 progress(int(b), n_combos)
