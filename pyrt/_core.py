@@ -87,15 +87,22 @@ def check(status: int) -> None:
 
 
 def as_f64_array(values: Any, name: str) -> np.ndarray:
-    """Any 1-D array-like of numbers -> a C-contiguous float64 array (no copy
-    when it already is one). Raises ValueError naming `name` otherwise."""
+    """Any 1-D array-like of numbers -> a C-contiguous, aligned float64 array
+    (no copy when it already is one). Raises ValueError naming `name` otherwise."""
     try:
         array = np.ascontiguousarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise PyrtValueError(f"{name}: expected a 1-D array of numbers ({exc})") from None
     if array.ndim != 1:
         raise PyrtValueError(f"{name}: expected a 1-D array, got {array.ndim}-D with shape {array.shape}")
-    return array
+    return aligned(array)
+
+
+def aligned(array: np.ndarray) -> np.ndarray:
+    """`array`, or an aligned copy of it: a view at an odd byte offset (from a
+    buffer, a packed record, a pickle) is contiguous but not aligned, and the
+    core refuses misaligned pointers rather than read them."""
+    return array if array.flags.aligned else array.copy()
 
 
 def f64_ptr(array: np.ndarray) -> Any:

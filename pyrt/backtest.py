@@ -11,7 +11,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ._core import PyrtValueError, as_f64_array, check, f64_ptr, ffi, lib
+from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib
 
 __all__ = [
     "BacktestConfig",
@@ -228,7 +228,7 @@ def _signals_array(signals: Any, length: int) -> np.ndarray:
     if len(array) != length:
         raise PyrtValueError(f"signals: length {len(array)} differs from the length of prices ({length})")
     if array.dtype == np.int32:
-        return np.ascontiguousarray(array)
+        return aligned(np.ascontiguousarray(array))
     if array.dtype.kind not in "biuf":
         raise PyrtValueError(f"signals: expected integers -1, 0 or 1, got dtype {array.dtype}")
     valid = (array == -1) | (array == 0) | (array == 1)
@@ -298,7 +298,7 @@ def _orders_array(orders: Any) -> np.ndarray:
     if isinstance(orders, np.ndarray) and orders.dtype == ORDER_DTYPE:
         if orders.ndim != 1:
             raise PyrtValueError(f"orders: expected a 1-D array, got shape {orders.shape}")
-        return np.ascontiguousarray(orders)
+        return aligned(np.ascontiguousarray(orders))
     if not isinstance(orders, np.ndarray) or orders.dtype.names is None:
         try:
             return np.ascontiguousarray(np.asarray(orders, dtype=ORDER_DTYPE)).reshape(-1)
@@ -488,9 +488,9 @@ def calculate_slippage(
     except ValueError as exc:
         raise PyrtValueError(f"price: cannot broadcast price, quantity and side together ({exc})") from None
     shape = price_b.shape
-    prices = np.ascontiguousarray(price_b, dtype=np.float64).reshape(-1)
-    quantities = np.ascontiguousarray(quantity_b, dtype=np.float64).reshape(-1)
-    sides = np.ascontiguousarray(side_b, dtype=np.int32).reshape(-1)
+    prices = aligned(np.ascontiguousarray(price_b, dtype=np.float64).reshape(-1))
+    quantities = aligned(np.ascontiguousarray(quantity_b, dtype=np.float64).reshape(-1))
+    sides = aligned(np.ascontiguousarray(side_b, dtype=np.int32).reshape(-1))
     out = np.empty(prices.size, dtype=np.float64)
     check(lib.pyrt_calculate_slippage(f64_ptr(prices), f64_ptr(quantities), ffi.from_buffer("int32_t[]", sides),
                                       prices.size, params, f64_ptr(out)))

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple, Optional, Type
 
 import numpy as np
 
-from ._core import PyrtValueError, check, ffi, lib
+from ._core import PyrtValueError, aligned, check, ffi, lib
 
 __all__ = ["RECORD_DTYPE", "Record", "SharedRing"]
 
@@ -195,8 +195,7 @@ class SharedRing:
             raise PyrtValueError(f"records: expected an ndarray of pyrt.ipc.RECORD_DTYPE, got {dtype}")
         if records.ndim != 1:
             raise PyrtValueError(f"records: expected a 1-D array, got shape {records.shape}")
-        if not records.flags.c_contiguous:
-            records = np.ascontiguousarray(records)
+        records = aligned(np.ascontiguousarray(records))
         pushed = ffi.new("size_t *")
         buffer = ffi.from_buffer("PyrtMarketDataRecord[]", records)
         check(lib.pyrt_ring_push_batch(self._handle(), buffer, len(records), pushed))

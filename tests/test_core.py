@@ -43,3 +43,22 @@ def test_a_c_program_builds_against_the_installed_package(tmp_path):
     )
     out = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
     assert out == f"{pyrt.__version__} {lib.PYRT_ABI_VERSION}"
+
+
+def test_misaligned_inputs_are_accepted_and_give_the_same_results():
+    """A float64 view at an odd byte offset (frombuffer, packed records,
+    unpickled buffers) is contiguous but misaligned: pyrt copies it once."""
+    import numpy as np
+
+    values = 100 + np.cumsum(np.random.default_rng(5).standard_normal(300))
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
+    raw[1:] = values.view(np.uint8)
+    shifted = np.frombuffer(raw.data, dtype=np.float64, count=len(values), offset=1)
+    assert not shifted.flags.aligned
+    np.testing.assert_array_equal(pyrt.sma(shifted, 20), pyrt.sma(values, 20))
+    signals = np.zeros(len(values), dtype=np.int32)
+    signals[10], signals[200] = 1, -1
+    a = pyrt.backtest_strategy(shifted, signals, pyrt.BacktestConfig())
+    b = pyrt.backtest_strategy(values, signals, pyrt.BacktestConfig())
+    assert a.final_equity == b.final_equity and a.num_trades == b.num_trades == 1
+    assert pyrt.calculate_var(np.diff(shifted) / shifted[:-1]) == pyrt.calculate_var(np.diff(values) / values[:-1])
