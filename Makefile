@@ -68,6 +68,7 @@ bench: build
 	$(PY) bench/indicators.py
 	$(PY) bench/ipc.py
 	$(PY) bench/backtest.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf build target $(VENV) .tools

@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ._core import PyrtValueError, as_f64_array, check, f64_ptr, ffi, lib
+from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib
 from .backtest import BacktestConfig
 
 __all__ = [
@@ -143,7 +143,7 @@ def _as_prices_matrix(prices: Any) -> np.ndarray:
     if array.ndim != 2:
         raise PyrtValueError(f"prices: expected a 1-D series or a 2-D series x time array, got {array.ndim}-D")
     try:
-        return np.ascontiguousarray(array, dtype=np.float64)
+        return aligned(np.ascontiguousarray(array, dtype=np.float64))
     except (TypeError, ValueError) as exc:
         raise PyrtValueError(f"prices: expected numbers ({exc})") from None
 
@@ -170,6 +170,8 @@ def _combinations(names: Sequence[str], params: Mapping[str, Any]) -> np.ndarray
 
 def _run_grid(matrix: np.ndarray, code: int, combos: np.ndarray, config: BacktestConfig, threads: int) -> np.ndarray:
     """One call into the core: rows as the C struct PyrtSweepRow."""
+    # Arrays unpickled on a Dask worker may sit at any byte offset.
+    matrix, combos = aligned(matrix), aligned(np.ascontiguousarray(combos))
     n_series, n_bars = matrix.shape
     rows = np.empty(n_series * len(combos), dtype=_ROW_DTYPE)
     check(

@@ -3,6 +3,7 @@
 import csv
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -11,6 +12,9 @@ import pyrt
 
 
 def run_cli(*args, cwd=None):
+    # Run from a scratch folder: the repository root would shadow the
+    # installed package with the source tree.
+    cwd = cwd or tempfile.gettempdir()
     return subprocess.run([sys.executable, "-m", "pyrt", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
