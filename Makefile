@@ -91,6 +91,7 @@ bench: build
 	$(PY) bench/ipc.py
 	$(PY) bench/backtest.py
 	$(PY) bench/messaging.py
+	$(PY) bench/sweep.py
 
 clean:
 	rm -rf build target $(VENV) .tools

@@ -424,6 +424,22 @@ typedef struct {
 // Method of `pyrt_calculate_var`.
 typedef int32_t PyrtVarMethod;
 
+// A built-in strategy of `pyrt_sweep_grid` (an integer, one of the constants below).
+typedef int32_t PyrtStrategy;
+
+// One row of `pyrt_sweep_grid` (64 bytes, C layout): the series and the
+// combination it belongs to, and the statistics of that backtest.
+typedef struct {
+  uint64_t series;
+  uint64_t combination;
+  double total_return;
+  double sharpe_ratio;
+  double max_drawdown;
+  double win_rate;
+  double final_equity;
+  uint64_t num_trades;
+} PyrtSweepRow;
+
 #define PYRT_OK 0
 
 // An argument is out of its domain; the message names it.
@@ -515,6 +531,21 @@ typedef int32_t PyrtVarMethod;
 // As parametric with z replaced by its Cornish-Fisher expansion in the
 // sample skewness and excess kurtosis (biased moments).
 #define PYRT_VAR_CORNISH_FISHER 2
+
+// Fast/slow SMA crossing; parameters (fast, slow).
+#define PYRT_STRATEGY_SMA_CROSS 0
+
+// Fast/slow EMA crossing; parameters (fast, slow).
+#define PYRT_STRATEGY_EMA_CROSS 1
+
+// RSI below/above thresholds; parameters (window, lower, upper).
+#define PYRT_STRATEGY_RSI_THRESHOLD 2
+
+// Price outside the Bollinger bands; parameters (window, num_std).
+#define PYRT_STRATEGY_BOLLINGER_REVERSION 3
+
+// The SMA crossing the price (the specification's demo rule); parameters (window).
+#define PYRT_STRATEGY_PRICE_SMA_CROSS 4
 
 #ifdef __cplusplus
 extern "C" {
@@ -1147,6 +1178,77 @@ PyrtStatus pyrt_calculate_position_size(double capital,
                                         double risk_per_trade,
                                         double max_leverage,
                                         double *out);
+
+// The number of parameters `strategy` takes, written to `*out`.
+PyrtStatus pyrt_strategy_num_params(PyrtStrategy strategy, size_t *out);
+
+// Runs a strategy's signal generator: `params` holds its `n_params`
+// parameters in the documented order; `out` (caller-allocated, `len`
+// values) receives the target signals (1, -1 or 0).
+PyrtStatus pyrt_strategy_signals(PyrtStrategy strategy,
+                                 const double *prices,
+                                 size_t len,
+                                 const double *params,
+                                 size_t n_params,
+                                 int32_t *out);
+
+// Fast/slow SMA crossing signals: 1 where fast crosses above slow, -1 where
+// it crosses below, else 0 (a comparison with a warming-up NaN is false).
+PyrtStatus pyrt_sma_cross(const double *prices, size_t len, size_t fast, size_t slow, int32_t *out);
+
+// Fast/slow EMA crossing signals, with the rule of `pyrt_sma_cross`.
+PyrtStatus pyrt_ema_cross(const double *prices, size_t len, size_t fast, size_t slow, int32_t *out);
+
+// 1 while RSI(window) < lower, -1 while it is > upper, else 0;
+// 0 <= lower < upper <= 100.
+PyrtStatus pyrt_rsi_threshold(const double *prices,
+                              size_t len,
+                              size_t window,
+                              double lower,
+                              double upper,
+                              int32_t *out);
+
+// 1 while the price is below the lower Bollinger band, -1 while it is above
+// the upper band, else 0.
+PyrtStatus pyrt_bollinger_reversion(const double *prices,
+                                    size_t len,
+                                    size_t window,
+                                    double num_std,
+                                    int32_t *out);
+
+// The specification's demo rule: 1 when sma[i-1] < price[i-1] and
+// sma[i] >= price[i], -1 when sma[i-1] > price[i-1] and sma[i] <= price[i].
+PyrtStatus pyrt_price_sma_cross(const double *prices, size_t len, size_t window, int32_t *out);
+
+// Checks `n_combinations` rows of `n_params` parameter values for `strategy`
+// against series of `n_bars` bars, without running anything: the error
+// names the parameter and the combination.
+PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
+                                   const double *params,
+                                   size_t n_params,
+                                   size_t n_combinations,
+                                   size_t n_bars);
+
+// Backtests `strategy` for every parameter combination on every series,
+// on `threads` threads (0: all cores).
+//
+// `prices` holds `n_series` series of `n_bars` each, series after series
+// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+// rows of `n_params` values (the strategy's parameters in order). `out`
+// (caller-allocated, `n_series * n_combinations` rows) receives row
+// `s * n_combinations + k` for series `s` and combination `k`, each equal to
+// what `pyrt_backtest_run` reports for that series and those signals.
+// Every argument is checked first; on failure nothing is written.
+PyrtStatus pyrt_sweep_grid(const double *prices,
+                           size_t n_series,
+                           size_t n_bars,
+                           PyrtStrategy strategy,
+                           const double *params,
+                           size_t n_params,
+                           size_t n_combinations,
+                           const PyrtBacktestConfig *config,
+                           size_t threads,
+                           PyrtSweepRow *out);
 
 #ifdef __cplusplus
 }  // extern "C"

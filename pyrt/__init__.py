@@ -17,6 +17,7 @@ from . import stream
 from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, STOP_LIMIT, TRADE_DTYPE,
                        BacktestConfig, BacktestResults, Position, backtest_strategy, calculate_slippage,
                        simulate_fills)
+from . import sweep
 from .risk import (calculate_cvar, calculate_max_drawdown, calculate_sharpe, calculate_sortino, calculate_var,
                    position_size)
 from . import messaging
@@ -42,3 +43,4 @@ __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_
 __all__ += ["calculate_var", "calculate_cvar", "calculate_sharpe", "calculate_sortino", "calculate_max_drawdown",
             "position_size"]
 __all__ += ["messaging"]
+__all__ += ["sweep"]

@@ -1,0 +1,233 @@
+"""Command line: ``python -m pyrt backtest FILE.csv --strategy sma_cross
+--param fast=5:50:5 --param slow=20:200:10``.
+
+Reads a CSV with a header row and a ``close`` column (``open``/``high``/``low``
+are read when present; column names are case-insensitive), sweeps the
+strategy's parameter grid with `pyrt.sweep.grid`, shows progress on stderr
+and prints the best rows. Any bad input is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from typing import Optional, Sequence
+
+import numpy as np
+
+from . import __version__
+from .backtest import BacktestConfig
+from .sweep import STRATEGIES, grid
+
+EXIT_BAD_INPUT = 2
+
+_SORT_KEYS = ("sharpe_ratio", "total_return", "max_drawdown", "win_rate", "final_equity", "num_trades")
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def parse_param(text: str) -> tuple[str, list[float]]:
+    """``name=start:stop:step`` (stop included), ``name=a,b,c`` or ``name=value``."""
+    name, sep, spec = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not spec.strip():
+        raise CliError(f"--param {text!r}: expected NAME=START:STOP:STEP, NAME=A,B,C or NAME=VALUE")
+    try:
+        if ":" in spec:
+            parts = [float(p) for p in spec.split(":")]
+            if len(parts) != 3:
+                raise ValueError
+            start, stop, step = parts
+            if step <= 0 or stop < start:
+                raise CliError(f"--param {text!r}: the range needs step > 0 and stop >= start")
+            count = int(np.floor((stop - start) / step + 1e-9)) + 1
+            values = [start + i * step for i in range(count)]
+        else:
+            values = [float(v) for v in spec.split(",")]
+    except ValueError:
+        raise CliError(f"--param {text!r}: values must be numbers (NAME=START:STOP:STEP, NAME=A,B,C or NAME=VALUE)") from None
+    return name, values
+
+
+def read_prices(path: str) -> dict[str, np.ndarray]:
+    """The numeric columns of a CSV file with a header row, by lower-case name;
+    ``close`` is required."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header:
+                raise CliError(f"{path}: the file is empty")
+            names = [h.strip().lower() for h in header]
+            if "close" not in names:
+                raise CliError(f"{path}: no 'close' column (columns: {', '.join(names)})")
+            wanted = {n: names.index(n) for n in ("open", "high", "low", "close") if n in names}
+            columns: dict[str, list[float]] = {n: [] for n in wanted}
+            for line_no, row in enumerate(reader, start=2):
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                for n, j in wanted.items():
+                    try:
+                        columns[n].append(float(row[j]))
+                    except (IndexError, ValueError):
+                        cell = row[j] if j < len(row) else ""
+                        raise CliError(f"{path}:{line_no}: column '{n}' is not a number: {cell!r}") from None
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not a UTF-8 text file") from None
+    except csv.Error as exc:
+        raise CliError(f"{path}: not a valid CSV file ({exc})") from None
+    if not columns["close"]:
+        raise CliError(f"{path}: no data rows")
+    return {n: np.array(v, dtype=np.float64) for n, v in columns.items()}
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = int(self.width * done / total) if total else self.width
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {done}/{total} combinations")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pyrt",
+        description="pyrt command line: parameter sweeps of built-in strategies over a CSV price file.",
+    )
+    parser.add_argument("--version", action="version", version=f"pyrt {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    bt = commands.add_parser(
+        "backtest",
+        help="sweep a strategy's parameter grid over a CSV file and print the best rows",
+        description=(
+            "Backtest every combination of the --param values (their cartesian product) on the close prices "
+            "of FILE (a CSV with a header row and a 'close' column), using all cores, and print the best rows. "
+            "Strategies and their parameters: "
+            + "; ".join(f"{name} ({', '.join(p)})" for name, (_, p) in STRATEGIES.items())
+            + ". Example: python -m pyrt backtest prices.csv --strategy sma_cross "
+            "--param fast=5:50:5 --param slow=20:200:10 --commission 1 --slippage-bps 5"
+        ),
+    )
+    bt.add_argument("file", metavar="FILE.csv", help="CSV file with a header row and a 'close' column")
+    bt.add_argument("--strategy", required=True, choices=sorted(STRATEGIES), help="built-in strategy to sweep")
+    bt.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=SPEC",
+        help="parameter values: START:STOP:STEP (stop included), A,B,C or a single value; repeat per parameter",
+    )
+    bt.add_argument("--initial-capital", type=float, default=100_000.0, help="starting cash (default 100000)")
+    bt.add_argument("--commission", type=float, default=0.0, help="fixed cost per fill (default 0)")
+    bt.add_argument("--slippage-bps", type=float, default=0.0, help="slippage in basis points (default 0)")
+    bt.add_argument("--position-size", type=float, default=1.0, help="share of cash per position, (0, 1] (default 1)")
+    bt.add_argument("--allow-short", action="store_true", help="let -1 signals open shorts")
+    bt.add_argument("--periods-per-year", type=float, default=252.0, help="Sharpe annualisation (default 252)")
+    bt.add_argument("--sort-by", choices=_SORT_KEYS, default="sharpe_ratio", help="ranking of the printed rows")
+    bt.add_argument("--top", type=int, default=10, help="how many rows to print (default 10)")
+    bt.add_argument("--threads", type=int, default=0, help="threads (default 0: all cores)")
+    bt.add_argument("--out", metavar="RESULTS.csv", help="also write every row to this CSV file")
+    bt.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def format_table(rows: np.ndarray) -> str:
+    names = rows.dtype.names
+    cells = [list(names)]
+    for row in rows:
+        line = []
+        for n in names:
+            v = row[n]
+            if n in ("total_return", "max_drawdown", "win_rate"):
+                line.append(f"{v * 100:.2f}%")
+            elif n == "final_equity":
+                line.append(f"{v:,.2f}")
+            elif isinstance(v, (np.floating, float)):
+                line.append(f"{v:.4g}")
+            else:
+                line.append(str(v))
+        cells.append(line)
+    widths = [max(len(c[j]) for c in cells) for j in range(len(names))]
+    return "\n".join("  ".join(c[j].rjust(widths[j]) for j in range(len(names))) for c in cells)
+
+
+def write_csv(path: str, rows: np.ndarray) -> None:
+    try:
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(rows.dtype.names)
+            for row in rows:
+                writer.writerow([repr(float(v)) if isinstance(v, np.floating) else int(v) for v in row])
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    _, names = STRATEGIES[args.strategy]
+    params = dict(parse_param(p) for p in args.param)
+    missing = [n for n in names if n not in params]
+    unknown = [n for n in params if n not in names]
+    if missing or unknown:
+        raise CliError(
+            f"--param: {args.strategy} takes {', '.join(names)}"
+            + (f"; missing {', '.join(missing)}" if missing else "")
+            + (f"; unknown {', '.join(unknown)}" if unknown else "")
+        )
+    if args.top < 1:
+        raise CliError("--top: must be at least 1")
+    if args.threads < 0:
+        raise CliError("--threads: must be >= 0")
+    columns = read_prices(args.file)
+    try:
+        config = BacktestConfig(
+            initial_capital=args.initial_capital,
+            commission=args.commission,
+            slippage_bps=args.slippage_bps,
+            position_size=args.position_size,
+            allow_short=args.allow_short,
+            periods_per_year=args.periods_per_year,
+        )
+        n_combos = int(np.prod([len(v) for v in params.values()]))
+        rows = grid(
+            columns["close"],
+            args.strategy,
+            params,
+            config,
+            threads=args.threads,
+            chunks=min(n_combos, 50),
+            progress=None if args.quiet else ProgressBar(),
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    key = rows[args.sort_by]
+    order = np.argsort(key if args.sort_by == "max_drawdown" else -key, kind="stable")
+    print(f"{args.strategy} on {args.file}: {len(columns['close'])} bars, {len(rows)} combinations; "
+          f"best {min(args.top, len(rows))} by {args.sort_by}")
+    print(format_table(np.asarray(rows)[order[: args.top]]))
+    if args.out:
+        write_csv(args.out, np.asarray(rows))
+        print(f"all {len(rows)} rows written to {args.out}")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "backtest":
+            return run_backtest(args)
+    except CliError as exc:
+        print(f"pyrt: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_BAD_INPUT
