@@ -289,19 +289,18 @@ typedef struct {
   double daily_volume;
 } PyrtSlippageModel;
 
-// A position's fields, as `PositionSnapshot` in proto/messages.proto.
+// A PositionSnapshot: what `pyrt_publisher_publish_position` sends, what a
+// received position message holds, and what `pyrt_position_snapshot` reads
+// off a `PyrtPosition` (so a position can be published as it is). `symbol`
+// belongs to whoever filled the struct: the message or position handle, or
+// the caller.
 typedef struct {
-  // > 0 long, < 0 short, 0 flat.
+  const char *symbol;
   double quantity;
-  // Size-weighted average of the opening fill prices; 0 when flat.
   double avg_entry_price;
-  // Last fill or mark price (0 before any).
   double current_price;
-  // quantity * (current_price - avg_entry_price).
   double unrealized_pnl;
-  // P&L of the closed quantity, minus every commission paid.
   double realized_pnl;
-  // Timestamp of the last fill or mark, as given by the caller.
   int64_t last_update_us;
 } PyrtPositionSnapshot;
 
@@ -657,7 +656,8 @@ PyrtStatus pyrt_position_apply_fill(PyrtPosition *position,
 // Sets the current price and the unrealized P&L at it.
 PyrtStatus pyrt_position_mark(PyrtPosition *position, double price, int64_t timestamp_us);
 
-// The position's current fields.
+// The position's current fields; `symbol` points into the handle and stays
+// valid until it is freed.
 PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnapshot *out);
 
 // The position's symbol, valid as long as the handle (NULL for NULL).

@@ -5,6 +5,7 @@
 use std::ffi::{c_char, CString};
 
 use super::boundary::*;
+use super::messaging::PyrtPositionSnapshot;
 use crate::backtest::{self, Config, Fill, Order, OrderType, Position, Side, Summary, Trade};
 use crate::error::{Error, Result};
 
@@ -443,23 +444,6 @@ pub struct PyrtPosition {
     symbol: CString,
 }
 
-/// A position's fields, as `PositionSnapshot` in proto/messages.proto.
-#[repr(C)]
-#[derive(Debug, Clone, Copy)]
-pub struct PyrtPositionSnapshot {
-    /// > 0 long, < 0 short, 0 flat.
-    pub quantity: f64,
-    /// Size-weighted average of the opening fill prices; 0 when flat.
-    pub avg_entry_price: f64,
-    /// Last fill or mark price (0 before any).
-    pub current_price: f64,
-    /// quantity * (current_price - avg_entry_price).
-    pub unrealized_pnl: f64,
-    /// P&L of the closed quantity, minus every commission paid.
-    pub realized_pnl: f64,
-    /// Timestamp of the last fill or mark, as given by the caller.
-    pub last_update_us: i64,
-}
 
 /// A new flat position in `symbol` (a non-empty UTF-8 string).
 #[no_mangle]
@@ -506,15 +490,18 @@ pub unsafe extern "C" fn pyrt_position_mark(position: *mut PyrtPosition, price: 
     }
 }
 
-/// The position's current fields.
+/// The position's current fields; `symbol` points into the handle and stays
+/// valid until it is freed.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_position_snapshot(
     position: *const PyrtPosition,
     out: *mut PyrtPositionSnapshot,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let p = &handle_ref(position, "position")?.inner;
+        let handle = handle_ref(position, "position")?;
+        let p = &handle.inner;
         write_out(out, PyrtPositionSnapshot {
+            symbol: handle.symbol.as_ptr(),
             quantity: p.quantity,
             avg_entry_price: p.avg_entry_price,
             current_price: p.current_price,

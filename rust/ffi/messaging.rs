@@ -104,7 +104,11 @@ pub struct PyrtFillReport {
     pub commission: f64,
 }
 
-/// A PositionSnapshot.
+/// A PositionSnapshot: what `pyrt_publisher_publish_position` sends, what a
+/// received position message holds, and what `pyrt_position_snapshot` reads
+/// off a `PyrtPosition` (so a position can be published as it is). `symbol`
+/// belongs to whoever filled the struct: the message or position handle, or
+/// the caller.
 #[repr(C)]
 pub struct PyrtPositionSnapshot {
     pub symbol: *const c_char,

@@ -117,6 +117,7 @@ static void test_fills_slippage_and_position(void) {
     CHECK_CLOSE(snap.unrealized_pnl, 50.0, 1e-12);
     CHECK(snap.last_update_us == 3);
     CHECK(strcmp(pyrt_position_symbol(position), "BTC/USD") == 0);
+    CHECK(snap.symbol == pyrt_position_symbol(position)); /* ready to publish as it is */
     CHECK_STATUS(pyrt_position_apply_fill(position, 7, 1.0, 1.0, 0.0, 4), PYRT_INVALID_ARGUMENT);
     pyrt_position_free(position);
     pyrt_position_free(NULL);
