@@ -110,16 +110,15 @@ def f64_ptr(array: np.ndarray) -> Any:
     return ffi.from_buffer("double[]", array)
 
 
-def _check_library() -> None:
+def check_abi(found: int, expected: int) -> None:
     """Refuses a libpyrt built for another ABI than this package's header."""
-    found = lib.pyrt_abi_version()
-    if found != lib.PYRT_ABI_VERSION:
+    if found != expected:
         raise ImportError(
             f"pyrt: the shared library has ABI version {found}, but this package was built "
-            f"for ABI version {lib.PYRT_ABI_VERSION}; reinstall pyrt so that both match"
+            f"for ABI version {expected}; reinstall pyrt so that both match"
         )
 
 
-_check_library()
+check_abi(lib.pyrt_abi_version(), lib.PYRT_ABI_VERSION)
 
 LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpyrt.so.0")

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import pyrt
 from pyrt._core import ffi, lib
 
@@ -20,6 +22,14 @@ def test_include_and_library_paths_exist():
 
 def test_abi_versions_agree():
     assert lib.pyrt_abi_version() == lib.PYRT_ABI_VERSION
+
+
+def test_a_library_of_another_abi_is_refused_with_a_clear_error():
+    from pyrt._core import check_abi
+
+    check_abi(3, 3)
+    with pytest.raises(ImportError, match="ABI version 4, but this package was built for ABI version 3"):
+        check_abi(4, 3)
 
 
 def test_installed_header_is_the_committed_one():
