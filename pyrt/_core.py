@@ -21,6 +21,8 @@ __all__ = [
     "PyrtTimeoutError",
     "PyrtPanic",
     "as_f64_array",
+    "aligned",
+    "struct_dtype",
     "f64_ptr",
     "LIBRARY_PATH",
 ]
@@ -103,6 +105,20 @@ def aligned(array: np.ndarray) -> np.ndarray:
     buffer, a packed record, a pickle) is contiguous but not aligned, and the
     core refuses misaligned pointers rather than read them."""
     return array if array.flags.aligned else array.copy()
+
+
+def struct_dtype(ctype: str, fields: list[tuple[str, str, str]]) -> np.dtype:
+    """A NumPy dtype laid out exactly as the C struct `ctype`: offsets and
+    size come from the compiled header, so the two cannot drift apart.
+    `fields` are (NumPy name, C field name, NumPy format)."""
+    return np.dtype(
+        {
+            "names": [name for name, _, _ in fields],
+            "formats": [fmt for _, _, fmt in fields],
+            "offsets": [ffi.offsetof(ctype, c_name) for _, c_name, _ in fields],
+            "itemsize": ffi.sizeof(ctype),
+        }
+    )
 
 
 def f64_ptr(array: np.ndarray) -> Any:

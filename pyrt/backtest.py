@@ -11,7 +11,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib
+from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib, struct_dtype
 
 __all__ = [
     "BacktestConfig",
@@ -41,22 +41,8 @@ STOP: int = lib.PYRT_ORDER_TYPE_STOP
 STOP_LIMIT: int = lib.PYRT_ORDER_TYPE_STOP_LIMIT
 
 
-def _struct_dtype(ctype: str, fields: list[tuple[str, str, str]]) -> np.dtype:
-    """A NumPy dtype laid out exactly as the C struct `ctype`: offsets and
-    size come from the compiled header, so they cannot drift apart.
-    `fields` are (NumPy name, C field name, NumPy format)."""
-    return np.dtype(
-        {
-            "names": [name for name, _, _ in fields],
-            "formats": [fmt for _, _, fmt in fields],
-            "offsets": [ffi.offsetof(ctype, c_name) for _, c_name, _ in fields],
-            "itemsize": ffi.sizeof(ctype),
-        }
-    )
-
-
 #: One row per round trip (C: PyrtTrade, 64 bytes; "return" is C's trade_return).
-TRADE_DTYPE: np.dtype = _struct_dtype(
+TRADE_DTYPE: np.dtype = struct_dtype(
     "PyrtTrade",
     [
         ("entry_index", "entry_index", "<u8"),
@@ -71,7 +57,7 @@ TRADE_DTYPE: np.dtype = _struct_dtype(
 )
 
 #: An order for `simulate_fills` (C: PyrtOrder, 40 bytes).
-ORDER_DTYPE: np.dtype = _struct_dtype(
+ORDER_DTYPE: np.dtype = struct_dtype(
     "PyrtOrder",
     [
         ("submit_index", "submit_index", "<u8"),
@@ -84,7 +70,7 @@ ORDER_DTYPE: np.dtype = _struct_dtype(
 )
 
 #: A fill from `simulate_fills` (C: PyrtFill, 40 bytes).
-FILL_DTYPE: np.dtype = _struct_dtype(
+FILL_DTYPE: np.dtype = struct_dtype(
     "PyrtFill",
     [
         ("order_index", "order_index", "<u8"),

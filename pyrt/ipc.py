@@ -18,36 +18,23 @@ from typing import Any, NamedTuple, Optional, Type
 
 import numpy as np
 
-from ._core import PyrtValueError, aligned, check, ffi, lib
+from ._core import PyrtValueError, aligned, check, ffi, lib, struct_dtype
 
 __all__ = ["RECORD_DTYPE", "Record", "SharedRing"]
 
-RECORD_DTYPE = np.dtype(
-    [("symbol_id", "<u4"), ("_pad", "<u4"), ("price", "<f8"), ("volume", "<f8"), ("timestamp_us", "<u8")]
+RECORD_DTYPE = struct_dtype(
+    "PyrtMarketDataRecord",
+    [(name, name, fmt) for name, fmt in
+     (("symbol_id", "<u4"), ("_pad", "<u4"), ("price", "<f8"), ("volume", "<f8"), ("timestamp_us", "<u8"))],
 )
 """One ring record as a NumPy structured dtype: 32 bytes, the C layout of
 `PyrtMarketDataRecord` (``_pad`` is padding, always 0 on push)."""
 
-
-def _check_record_layout() -> None:
-    """Refuses a library whose record layout differs from RECORD_DTYPE."""
-    expected = {
-        "symbol_id": ffi.offsetof("PyrtMarketDataRecord", "symbol_id"),
-        "_pad": ffi.offsetof("PyrtMarketDataRecord", "_pad"),
-        "price": ffi.offsetof("PyrtMarketDataRecord", "price"),
-        "volume": ffi.offsetof("PyrtMarketDataRecord", "volume"),
-        "timestamp_us": ffi.offsetof("PyrtMarketDataRecord", "timestamp_us"),
-    }
-    size = ffi.sizeof("PyrtMarketDataRecord")
-    found = {name: RECORD_DTYPE.fields[name][1] for name in expected}
-    if size != RECORD_DTYPE.itemsize or size != lib.PYRT_RING_RECORD_SIZE or found != expected:
-        raise ImportError(
-            f"pyrt.ipc: PyrtMarketDataRecord is {size} bytes with offsets {expected}, but RECORD_DTYPE "
-            f"is {RECORD_DTYPE.itemsize} bytes with offsets {found}; reinstall pyrt"
-        )
-
-
-_check_record_layout()
+if RECORD_DTYPE.itemsize != lib.PYRT_RING_RECORD_SIZE:  # pragma: no cover - a build mismatch
+    raise ImportError(
+        f"pyrt.ipc: PyrtMarketDataRecord is {RECORD_DTYPE.itemsize} bytes in the header, but the ring "
+        f"layout says {lib.PYRT_RING_RECORD_SIZE}; reinstall pyrt"
+    )
 
 
 class Record(NamedTuple):

@@ -27,7 +27,7 @@ from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Un
 
 import numpy as np
 
-from ._core import PyrtTimeoutError, PyrtValueError, check, ffi, lib
+from ._core import PyrtTimeoutError, PyrtValueError, check, ffi, lib, struct_dtype
 
 __all__ = [
     "Publisher",
@@ -163,27 +163,16 @@ class Command(NamedTuple):
 
 Message = Union[MarketTick, OrderRequest, FillReport, PositionSnapshot, TradingSignal]
 
-TICK_DTYPE = np.dtype(
-    [
-        ("timestamp_us", "<i8"),
-        ("bid", "<f8"),
-        ("ask", "<f8"),
-        ("last", "<f8"),
-        ("volume", "<f8"),
-        ("symbol", "S32"),
-        ("exchange", "S16"),
-    ]
+TICK_DTYPE = struct_dtype(
+    "PyrtTickRecord",
+    [(name, name, fmt) for name, fmt in
+     (("timestamp_us", "<i8"), ("bid", "<f8"), ("ask", "<f8"), ("last", "<f8"), ("volume", "<f8"),
+      ("symbol", "S32"), ("exchange", "S16"))],
 )
 """One tick of :meth:`Subscriber.receive_batch` and :meth:`Publisher.publish_ticks`:
 the C struct ``PyrtTickRecord``. ``symbol`` and ``exchange`` are UTF-8 bytes,
 NUL-padded (NumPy strips the padding); longer strings are cut to fit and counted
 in :attr:`Subscriber.truncated`."""
-
-if TICK_DTYPE.itemsize != ffi.sizeof("PyrtTickRecord"):  # pragma: no cover - a build mismatch
-    raise ImportError(
-        f"pyrt.messaging: PyrtTickRecord is {ffi.sizeof('PyrtTickRecord')} bytes in the library, "
-        f"{TICK_DTYPE.itemsize} in TICK_DTYPE; reinstall pyrt"
-    )
 
 _KIND_NAMES = {
     lib.PYRT_MESSAGE_MARKET_DATA: "market_data",

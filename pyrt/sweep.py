@@ -30,7 +30,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib
+from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib, struct_dtype
 from .backtest import BacktestConfig
 
 __all__ = [
@@ -191,20 +191,12 @@ def _run_grid(matrix: np.ndarray, code: int, combos: np.ndarray, config: Backtes
     return rows
 
 
-def _row_dtype() -> np.dtype:
-    fields = ["series", "combination"] + list(_STAT_FIELDS)
-    formats = ["<u8", "<u8", "<f8", "<f8", "<f8", "<f8", "<u8", "<f8"]
-    return np.dtype(
-        {
-            "names": fields,
-            "formats": formats,
-            "offsets": [ffi.offsetof("PyrtSweepRow", f) for f in fields],
-            "itemsize": ffi.sizeof("PyrtSweepRow"),
-        }
-    )
-
-
-_ROW_DTYPE = _row_dtype()
+#: One row as the core writes it (C: PyrtSweepRow).
+_ROW_DTYPE = struct_dtype(
+    "PyrtSweepRow",
+    [(f, f, fmt) for f, fmt in zip(("series", "combination") + _STAT_FIELDS,
+                                   ("<u8", "<u8", "<f8", "<f8", "<f8", "<f8", "<u8", "<f8"))],
+)
 
 
 def _chunk_task(matrix: np.ndarray, code: int, combos: np.ndarray, start: int, config: BacktestConfig) -> np.ndarray:
