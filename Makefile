@@ -66,6 +66,7 @@ check-proto: $(PROTO_VENV)/.deps
 
 ## Builds the Rust core and installs the Python package into .venv.
 build: deps
+	@rm -rf build/lib.* build/bdist.*  # no stale extension from an older build into the wheel
 	$(PIP) install --quiet --no-build-isolation --no-deps .
 
 cargo-test:

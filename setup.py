@@ -67,7 +67,11 @@ class BuildRustThenCffi(build_ext):
 def cffi_extension():
     import _build_ffi
 
-    return _build_ffi.ffibuilder.distutils_extension(os.path.join("build", "cffi"))
+    extension = _build_ffi.ffibuilder.distutils_extension(os.path.join("build", "cffi"))
+    # cffi's generated C sticks to the limited C API, so one wheel serves
+    # every CPython from 3.9 on (an abi3 wheel).
+    extension.py_limited_api = True
+    return extension
 
 
 setup(
@@ -86,5 +90,6 @@ setup(
         "build_rust": BuildRustPlainName,
         "build_ext": BuildRustThenCffi,
     },
+    options={"bdist_wheel": {"py_limited_api": "cp39"}},
     zip_safe=False,
 )
