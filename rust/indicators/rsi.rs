@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::kernels::paired_recurrence;
+use super::kernels::unit_recurrence;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
@@ -19,14 +19,6 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// Gain and loss of a change, without a branch (exact for finite changes; a
-/// non-finite change makes the fast path fall back, so its split there is moot).
-#[inline]
-fn split_change_fast(d: f64) -> (f64, f64) {
-    let a = d.abs();
-    (0.5 * (d + a), 0.5 * (a - d))
 }
 
 #[inline]
@@ -67,40 +59,39 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
         loss += l;
     }
     let inv = 1.0 / window as f64;
-    gain *= inv;
-    loss *= inv;
-    out[first_out] = rsi_value(gain, loss);
+    out[first_out] = rsi_value(gain * inv, loss * inv);
+    // The RSI is a ratio, so the averages can be carried unscaled: `gain`
+    // (window times the average gain) and `total` (window times average gain
+    // plus average loss, the same recurrence over |change|) both follow
+    // `y = a*y + input`, and RSI = 100 * gain / total.
     let a = (window as f64 - 1.0) * inv;
+    let mut total = gain + loss;
     let mut gains = [0.0f64; CHUNK];
-    let mut losses = [0.0f64; CHUNK];
-    let mut losses_avg = [0.0f64; CHUNK];
+    let mut moves = [0.0f64; CHUNK];
+    let mut totals = [0.0f64; CHUNK];
     let mut t = first_out + 1;
     while t < n {
         let m = CHUNK.min(n - t);
         let (now, before) = (&x[t..t + m], &x[t - 1..t - 1 + m]);
-        for j in 0..m {
-            let (g, l) = split_change_fast(now[j] - before[j]);
-            gains[j] = g;
-            losses[j] = l;
+        for ((g, mv), (xn, xb)) in gains[..m].iter_mut().zip(&mut moves[..m]).zip(now.iter().zip(before)) {
+            // Branch-free split (exact for finite changes; a non-finite one
+            // makes the caller fall back, so its split here is moot).
+            let d = xn - xb;
+            let size = d.abs();
+            *g = 0.5 * (d + size);
+            *mv = size;
         }
         let dst = &mut out[t..t + m];
-        let avg_loss = &mut losses_avg[..m];
-        let last = paired_recurrence([gain, loss], [a, a], [inv, inv], [&gains[..m], &losses[..m]], |t0, ys| {
-            for (j, pair) in ys.iter().enumerate() {
-                dst[t0 + j] = pair[0];
-                avg_loss[t0 + j] = pair[1];
-            }
-        });
-        (gain, loss) = (last[0], last[1]);
-        for (o, l) in dst.iter_mut().zip(avg_loss.iter()) {
+        gain = unit_recurrence(gain, a, &gains[..m], dst);
+        total = unit_recurrence(total, a, &moves[..m], &mut totals[..m]);
+        for (o, s) in dst.iter_mut().zip(&totals[..m]) {
             // Finite here (else the caller falls back), so only zero needs care.
-            let total = *o + *l;
-            let value = 100.0 * (*o / total);
-            *o = if total > 0.0 { value } else { 0.0 };
+            let value = 100.0 * (*o / *s);
+            *o = if *s > 0.0 { value } else { 0.0 };
         }
         t += m;
     }
-    gain.is_finite() && loss.is_finite()
+    gain.is_finite() && total.is_finite()
 }
 
 /// Streaming RSI, TA-Lib's operations in TA-Lib's order.
