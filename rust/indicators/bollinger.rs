@@ -139,28 +139,32 @@ pub fn bollinger_bands(
             // The largest mean square the lane's sums carried bounds their rounding.
             let peak = lane_sums.peak * inv;
             let threshold = trust_factor(window + lane) * peak;
+            let all_trusted = peak == 0.0;
+            let anchor = lane_sums.anchor;
             let mut suspicious = false;
-            for ((m, u), l) in s1.iter_mut().zip(s2.iter()).zip(low.iter_mut()) {
+            // One pass over the lane. NaN in `lower` marks a window to
+            // recompute directly (flat or nearly so): the data is finite
+            // here, so no band is NaN otherwise.
+            for ((m, u), l) in s1.iter_mut().zip(s2.iter_mut()).zip(low.iter_mut()) {
                 let m1 = *m * inv;
                 let variance = *u * inv - m1 * m1;
-                *m = lane_sums.anchor + m1;
-                let trusted = variance > threshold || peak == 0.0;
+                let mid = anchor + m1;
+                let trusted = (variance > threshold) | all_trusted;
                 suspicious |= !trusted;
-                // -1 marks a window to recompute directly (flat or nearly so).
-                *l = if trusted { variance.max(0.0) } else { -1.0 };
+                let dev = variance.max(0.0).sqrt() * num_std;
+                *m = mid;
+                *u = mid + dev;
+                *l = if trusted { mid - dev } else { f64::NAN };
             }
             if suspicious {
                 for (offset, l) in low.iter_mut().enumerate() {
-                    if *l < 0.0 {
+                    if l.is_nan() {
                         let i = start + offset;
-                        *l = direct_variance(&prices[i + 1 - window..=i]);
+                        let dev = direct_variance(&prices[i + 1 - window..=i]).sqrt() * num_std;
+                        s2[offset] = s1[offset] + dev;
+                        *l = s1[offset] - dev;
                     }
                 }
-            }
-            for ((u, m), l) in s2.iter_mut().zip(s1.iter()).zip(low.iter_mut()) {
-                let dev = l.sqrt() * num_std;
-                *u = m + dev;
-                *l = m - dev;
             }
         }
         pos = end;
