@@ -163,7 +163,7 @@ macro_rules! block8 {
 
 /// Powers `a^1 ..= a^8`.
 #[inline]
-fn powers(a: f64) -> [f64; 8] {
+pub(crate) fn powers(a: f64) -> [f64; 8] {
     let a2 = a * a;
     let a4 = a2 * a2;
     [a, a2, a2 * a, a4, a4 * a, a4 * a2, a4 * a2 * a, a4 * a4]
@@ -183,42 +183,6 @@ pub(crate) fn linear_recurrence(prev: f64, a: f64, k: f64, x: &[f64], out: &mut 
     }
     for (xv, ov) in xs.remainder().iter().zip(os.into_remainder()) {
         y = a * y + k * xv;
-        *ov = y;
-    }
-    y
-}
-
-/// `y[t] = a*y[t-1] + x[t]` from `y[-1] = prev` (`linear_recurrence` with
-/// k = 1, for sums whose scale cancels out), written to `out`; returns the
-/// last `y`.
-#[inline(never)]
-pub(crate) fn unit_recurrence(prev: f64, a: f64, x: &[f64], out: &mut [f64]) -> f64 {
-    debug_assert_eq!(x.len(), out.len());
-    let p = powers(a);
-    let mut y = prev;
-    let mut xs = x.chunks_exact(8);
-    let mut os = out.chunks_exact_mut(8);
-    for (xc, oc) in (&mut xs).zip(&mut os) {
-        let c0 = xc[0];
-        let c1 = a * c0 + xc[1];
-        let c2 = a * c1 + xc[2];
-        let c3 = a * c2 + xc[3];
-        let c4 = a * c3 + xc[4];
-        let c5 = a * c4 + xc[5];
-        let c6 = a * c5 + xc[6];
-        let c7 = a * c6 + xc[7];
-        oc[0] = p[0] * y + c0;
-        oc[1] = p[1] * y + c1;
-        oc[2] = p[2] * y + c2;
-        oc[3] = p[3] * y + c3;
-        oc[4] = p[4] * y + c4;
-        oc[5] = p[5] * y + c5;
-        oc[6] = p[6] * y + c6;
-        y = p[7] * y + c7;
-        oc[7] = y;
-    }
-    for (xv, ov) in xs.remainder().iter().zip(os.into_remainder()) {
-        y = a * y + xv;
         *ov = y;
     }
     y

@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::kernels::unit_recurrence;
+use super::kernels::powers;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
@@ -43,8 +43,6 @@ pub fn rsi(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-const CHUNK: usize = 256;
-
 fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let n = x.len();
     let first_out = start + window;
@@ -63,35 +61,70 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     // The RSI is a ratio, so the averages can be carried unscaled: `gain`
     // (window times the average gain) and `total` (window times average gain
     // plus average loss, the same recurrence over |change|) both follow
-    // `y = a*y + input`, and RSI = 100 * gain / total.
+    // `y = a*y + input`, and RSI = 100 * gain / total. Both advance eight
+    // steps per link of their chains (`kernels::block8`), and each block's
+    // changes, sums and RSI values are made in one pass.
     let a = (window as f64 - 1.0) * inv;
+    let p = powers(a);
     let mut total = gain + loss;
-    let mut gains = [0.0f64; CHUNK];
-    let mut moves = [0.0f64; CHUNK];
-    let mut totals = [0.0f64; CHUNK];
-    let mut t = first_out + 1;
-    while t < n {
-        let m = CHUNK.min(n - t);
-        let (now, before) = (&x[t..t + m], &x[t - 1..t - 1 + m]);
-        for ((g, mv), (xn, xb)) in gains[..m].iter_mut().zip(&mut moves[..m]).zip(now.iter().zip(before)) {
-            // Branch-free split (exact for finite changes; a non-finite one
-            // makes the caller fall back, so its split here is moot).
-            let d = xn - xb;
-            let size = d.abs();
-            *g = 0.5 * (d + size);
-            *mv = size;
+    let from = first_out + 1;
+    let (now, before, dst) = (&x[from..], &x[from - 1..n - 1], &mut out[from..]);
+    let mut now_blocks = now.chunks_exact(8);
+    let mut before_blocks = before.chunks_exact(8);
+    let mut dst_blocks = dst.chunks_exact_mut(8);
+    for ((xn, xb), o) in (&mut now_blocks).zip(&mut before_blocks).zip(&mut dst_blocks) {
+        let (mut up, mut size) = ([0.0f64; 8], [0.0f64; 8]);
+        for j in 0..8 {
+            let (g, m) = split_change_fast(xn[j] - xb[j]);
+            up[j] = g;
+            size[j] = m;
         }
-        let dst = &mut out[t..t + m];
-        gain = unit_recurrence(gain, a, &gains[..m], dst);
-        total = unit_recurrence(total, a, &moves[..m], &mut totals[..m]);
-        for (o, s) in dst.iter_mut().zip(&totals[..m]) {
-            // Finite here (else the caller falls back), so only zero needs care.
-            let value = 100.0 * (*o / *s);
-            *o = if *s > 0.0 { value } else { 0.0 };
+        let (mut cg, mut cs) = ([0.0f64; 8], [0.0f64; 8]);
+        (cg[0], cs[0]) = (up[0], size[0]);
+        for j in 1..8 {
+            cg[j] = a * cg[j - 1] + up[j];
+            cs[j] = a * cs[j - 1] + size[j];
         }
-        t += m;
+        for j in 0..8 {
+            let g = p[j] * gain + cg[j];
+            let s = p[j] * total + cs[j];
+            o[j] = rsi_of_sums(g, s);
+        }
+        gain = p[7] * gain + cg[7];
+        total = p[7] * total + cs[7];
+    }
+    for ((xn, xb), o) in now_blocks
+        .remainder()
+        .iter()
+        .zip(before_blocks.remainder())
+        .zip(dst_blocks.into_remainder())
+    {
+        let (g, m) = split_change_fast(xn - xb);
+        gain = a * gain + g;
+        total = a * total + m;
+        *o = rsi_of_sums(gain, total);
     }
     gain.is_finite() && total.is_finite()
+}
+
+/// Gain and size of a change without a branch (exact for finite changes; a
+/// non-finite one makes the caller fall back, so its split here is moot).
+#[inline(always)]
+fn split_change_fast(d: f64) -> (f64, f64) {
+    let size = d.abs();
+    (0.5 * (d + size), size)
+}
+
+/// RSI from the unscaled sums; they are finite here (else the caller falls
+/// back), so only a zero total needs care.
+#[inline(always)]
+fn rsi_of_sums(gain: f64, total: f64) -> f64 {
+    let value = 100.0 * (gain / total);
+    if total > 0.0 {
+        value
+    } else {
+        0.0
+    }
 }
 
 /// Streaming RSI, TA-Lib's operations in TA-Lib's order.
