@@ -91,7 +91,6 @@ class _Stream:
         return obj
 
 
-
 class _BoundStream(_Stream):
     """A stream whose `update` returns one float: the C function itself,
     bound to the handle (it keeps the handle alive while it exists)."""
