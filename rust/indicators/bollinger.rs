@@ -139,28 +139,32 @@ pub fn bollinger_bands(
             // The largest mean square the lane's sums carried bounds their rounding.
             let peak = lane_sums.peak * inv;
             let threshold = trust_factor(window + lane) * peak;
+            let all_trusted = peak == 0.0;
+            let anchor = lane_sums.anchor;
             let mut suspicious = false;
-            for ((m, u), l) in s1.iter_mut().zip(s2.iter()).zip(low.iter_mut()) {
+            // One pass over the lane. NaN in `lower` marks a window to
+            // recompute directly (flat or nearly so): the data is finite
+            // here, so no band is NaN otherwise.
+            for ((m, u), l) in s1.iter_mut().zip(s2.iter_mut()).zip(low.iter_mut()) {
                 let m1 = *m * inv;
                 let variance = *u * inv - m1 * m1;
-                *m = lane_sums.anchor + m1;
-                let trusted = variance > threshold || peak == 0.0;
+                let mid = anchor + m1;
+                let trusted = (variance > threshold) | all_trusted;
                 suspicious |= !trusted;
-                // -1 marks a window to recompute directly (flat or nearly so).
-                *l = if trusted { variance.max(0.0) } else { -1.0 };
+                let dev = variance.max(0.0).sqrt() * num_std;
+                *m = mid;
+                *u = mid + dev;
+                *l = if trusted { mid - dev } else { f64::NAN };
             }
             if suspicious {
                 for (offset, l) in low.iter_mut().enumerate() {
-                    if *l < 0.0 {
+                    if l.is_nan() {
                         let i = start + offset;
-                        *l = direct_variance(&prices[i + 1 - window..=i]);
+                        let dev = direct_variance(&prices[i + 1 - window..=i]).sqrt() * num_std;
+                        s2[offset] = s1[offset] + dev;
+                        *l = s1[offset] - dev;
                     }
                 }
-            }
-            for ((u, m), l) in s2.iter_mut().zip(s1.iter()).zip(low.iter_mut()) {
-                let dev = l.sqrt() * num_std;
-                *u = m + dev;
-                *l = m - dev;
             }
         }
         pos = end;
@@ -235,21 +239,39 @@ fn deviation_sums(
             new[k] = &x[s + 1..s + 1 + steps];
             old[k] = &x[s + 1 - w..s + 1 - w + steps];
         }
+        // The lanes' state in locals and every slice cut to `steps`, so the
+        // sums stay in registers and the loop carries no bounds checks.
+        let [n0, n1, n2, n3] = new.map(|v| &v[..steps]);
+        let [o0, o1, o2, o3] = old.map(|v| &v[..steps]);
+        let [p0, p1, p2, p3] = out1;
+        let [q0, q1, q2, q3] = out2;
+        let (p0, p1, p2, p3) = (&mut p0[..steps], &mut p1[..steps], &mut p2[..steps], &mut p3[..steps]);
+        let (q0, q1, q2, q3) = (&mut q0[..steps], &mut q1[..steps], &mut q2[..steps], &mut q3[..steps]);
+        let [c0, c1, c2, c3] = anchor;
+        let [mut a0, mut a1, mut a2, mut a3] = a;
+        let [mut b0, mut b1, mut b2, mut b3] = b;
+        let [mut k0, mut k1, mut k2, mut k3] = peak;
         macro_rules! step {
-            ($t:ident, $($k:literal)*) => {$(
+            ($t:ident, $new:ident, $old:ident, $c:ident, $a:ident, $b:ident, $peak:ident, $s1:ident, $s2:ident) => {
                 // x_new^2 - x_old^2 around the anchor, as one product.
-                let (xn, xo) = (new[$k][$t], old[$k][$t]);
+                let (xn, xo) = ($new[$t], $old[$t]);
                 let delta = xn - xo;
-                a[$k] += delta;
-                b[$k] += delta * ((xn - anchor[$k]) + (xo - anchor[$k]));
-                peak[$k] = if b[$k] > peak[$k] { b[$k] } else { peak[$k] };
-                out1[$k][$t] = a[$k];
-                out2[$k][$t] = b[$k];
-            )*};
+                $a += delta;
+                $b += delta * ((xn - $c) + (xo - $c));
+                $peak = if $b > $peak { $b } else { $peak };
+                $s1[$t] = $a;
+                $s2[$t] = $b;
+            };
         }
         for t in 0..steps {
-            step!(t, 0 1 2 3);
+            step!(t, n0, o0, c0, a0, b0, k0, p0, q0);
+            step!(t, n1, o1, c1, a1, b1, k1, p1, q1);
+            step!(t, n2, o2, c2, a2, b2, k2, p2, q2);
+            step!(t, n3, o3, c3, a3, b3, k3, p3, q3);
         }
+        a = [a0, a1, a2, a3];
+        b = [b0, b1, b2, b3];
+        peak = [k0, k1, k2, k3];
     }
     let finite = a[..lanes].iter().chain(&b[..lanes]).all(|v| v.is_finite());
     finite.then(|| {

@@ -163,7 +163,7 @@ macro_rules! block8 {
 
 /// Powers `a^1 ..= a^8`.
 #[inline]
-fn powers(a: f64) -> [f64; 8] {
+pub(crate) fn powers(a: f64) -> [f64; 8] {
     let a2 = a * a;
     let a4 = a2 * a2;
     [a, a2, a2 * a, a4, a4 * a, a4 * a2, a4 * a2 * a, a4 * a4]

@@ -61,6 +61,11 @@ pub fn macd(
     Ok(())
 }
 
+/// Outputs per block of the fused loop: the block's macd values are still in
+/// L1 cache when its signal and histogram are made from them, so the prices
+/// are read once and each output written once (no second pass over memory).
+const BLOCK: usize = 1024;
+
 fn macd_fast(
     x: &[f64],
     start: usize,
@@ -81,32 +86,39 @@ fn macd_fast(
     // Fast and slow EMA together from `lines_at`; only their difference is kept.
     let slow_seed = direct_sum(&x[start..=lines_at]) / slow as f64;
     let fast_seed = direct_sum(&x[lines_at + 1 - fast..=lines_at]) / fast as f64;
-    macd[lines_at] = fast_seed - slow_seed;
     let (kf, ks) = (ema_k(fast), ema_k(slow));
-    let rest = &x[lines_at + 1..];
-    let dst = &mut macd[lines_at + 1..];
-    let [fast_last, slow_last] =
-        paired_recurrence([fast_seed, slow_seed], [1.0 - kf, 1.0 - ks], [kf, ks], [rest, rest], |t0, ys| {
-            for (o, pair) in dst[t0..t0 + ys.len()].iter_mut().zip(ys) {
+    let (a_lines, k_lines) = ([1.0 - kf, 1.0 - ks], [kf, ks]);
+    // The signal line's seed needs the first `signal` macd values; they are
+    // written to `macd` (the NaN head is filled afterwards).
+    macd[lines_at] = fast_seed - slow_seed;
+    let head = &x[lines_at + 1..=first_out];
+    let dst = &mut macd[lines_at + 1..=first_out];
+    let mut lines = paired_recurrence([fast_seed, slow_seed], a_lines, k_lines, [head, head], |t0, ys| {
+        for (o, pair) in dst[t0..t0 + ys.len()].iter_mut().zip(ys) {
+            *o = pair[0] - pair[1];
+        }
+    });
+    let signal_seed = direct_sum(&macd[lines_at..=first_out]) / signal as f64;
+    sig[first_out] = signal_seed;
+    hist[first_out] = macd[first_out] - signal_seed;
+    let kg = ema_k(signal);
+    let mut signal_value = signal_seed;
+    let mut pos = first_out + 1;
+    while pos < n {
+        let end = (pos + BLOCK).min(n);
+        let prices = &x[pos..end];
+        let m = &mut macd[pos..end];
+        lines = paired_recurrence(lines, a_lines, k_lines, [prices, prices], |t0, ys| {
+            for (o, pair) in m[t0..t0 + ys.len()].iter_mut().zip(ys) {
                 *o = pair[0] - pair[1];
             }
         });
-    let signal_seed = direct_sum(&macd[lines_at..=first_out]) / signal as f64;
-    sig[first_out] = signal_seed;
-    let kg = ema_k(signal);
-    let signal_last = linear_recurrence(
-        signal_seed,
-        1.0 - kg,
-        kg,
-        &macd[first_out + 1..],
-        &mut sig[first_out + 1..],
-    );
-    for ((h, m), s) in hist[first_out..]
-        .iter_mut()
-        .zip(&macd[first_out..])
-        .zip(&sig[first_out..])
-    {
-        *h = m - s;
+        let s = &mut sig[pos..end];
+        signal_value = linear_recurrence(signal_value, 1.0 - kg, kg, m, s);
+        for ((h, mv), sv) in hist[pos..end].iter_mut().zip(m.iter()).zip(s.iter()) {
+            *h = mv - sv;
+        }
+        pos = end;
     }
     macd[..first_out].fill(f64::NAN);
     sig[..first_out].fill(f64::NAN);
@@ -114,10 +126,10 @@ fn macd_fast(
     [
         slow_seed,
         fast_seed,
-        slow_last,
-        fast_last,
+        lines[0],
+        lines[1],
         signal_seed,
-        signal_last,
+        signal_value,
     ]
     .iter()
     .all(|v| v.is_finite())

@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::kernels::paired_recurrence;
+use super::kernels::powers;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
@@ -19,14 +19,6 @@ fn rsi_value(gain: f64, loss: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// Gain and loss of a change, without a branch (exact for finite changes; a
-/// non-finite change makes the fast path fall back, so its split there is moot).
-#[inline]
-fn split_change_fast(d: f64) -> (f64, f64) {
-    let a = d.abs();
-    (0.5 * (d + a), 0.5 * (a - d))
 }
 
 #[inline]
@@ -51,8 +43,6 @@ pub fn rsi(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-const CHUNK: usize = 256;
-
 fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let n = x.len();
     let first_out = start + window;
@@ -67,40 +57,74 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
         loss += l;
     }
     let inv = 1.0 / window as f64;
-    gain *= inv;
-    loss *= inv;
-    out[first_out] = rsi_value(gain, loss);
+    out[first_out] = rsi_value(gain * inv, loss * inv);
+    // The RSI is a ratio, so the averages can be carried unscaled: `gain`
+    // (window times the average gain) and `total` (window times average gain
+    // plus average loss, the same recurrence over |change|) both follow
+    // `y = a*y + input`, and RSI = 100 * gain / total. Both advance eight
+    // steps per link of their chains (`kernels::block8`), and each block's
+    // changes, sums and RSI values are made in one pass.
     let a = (window as f64 - 1.0) * inv;
-    let mut gains = [0.0f64; CHUNK];
-    let mut losses = [0.0f64; CHUNK];
-    let mut losses_avg = [0.0f64; CHUNK];
-    let mut t = first_out + 1;
-    while t < n {
-        let m = CHUNK.min(n - t);
-        let (now, before) = (&x[t..t + m], &x[t - 1..t - 1 + m]);
-        for j in 0..m {
-            let (g, l) = split_change_fast(now[j] - before[j]);
-            gains[j] = g;
-            losses[j] = l;
+    let p = powers(a);
+    let mut total = gain + loss;
+    let from = first_out + 1;
+    let (now, before, dst) = (&x[from..], &x[from - 1..n - 1], &mut out[from..]);
+    let mut now_blocks = now.chunks_exact(8);
+    let mut before_blocks = before.chunks_exact(8);
+    let mut dst_blocks = dst.chunks_exact_mut(8);
+    for ((xn, xb), o) in (&mut now_blocks).zip(&mut before_blocks).zip(&mut dst_blocks) {
+        let (mut up, mut size) = ([0.0f64; 8], [0.0f64; 8]);
+        for j in 0..8 {
+            let (g, m) = split_change_fast(xn[j] - xb[j]);
+            up[j] = g;
+            size[j] = m;
         }
-        let dst = &mut out[t..t + m];
-        let avg_loss = &mut losses_avg[..m];
-        let last = paired_recurrence([gain, loss], [a, a], [inv, inv], [&gains[..m], &losses[..m]], |t0, ys| {
-            for (j, pair) in ys.iter().enumerate() {
-                dst[t0 + j] = pair[0];
-                avg_loss[t0 + j] = pair[1];
-            }
-        });
-        (gain, loss) = (last[0], last[1]);
-        for (o, l) in dst.iter_mut().zip(avg_loss.iter()) {
-            // Finite here (else the caller falls back), so only zero needs care.
-            let total = *o + *l;
-            let value = 100.0 * (*o / total);
-            *o = if total > 0.0 { value } else { 0.0 };
+        let (mut cg, mut cs) = ([0.0f64; 8], [0.0f64; 8]);
+        (cg[0], cs[0]) = (up[0], size[0]);
+        for j in 1..8 {
+            cg[j] = a * cg[j - 1] + up[j];
+            cs[j] = a * cs[j - 1] + size[j];
         }
-        t += m;
+        for j in 0..8 {
+            let g = p[j] * gain + cg[j];
+            let s = p[j] * total + cs[j];
+            o[j] = rsi_of_sums(g, s);
+        }
+        gain = p[7] * gain + cg[7];
+        total = p[7] * total + cs[7];
     }
-    gain.is_finite() && loss.is_finite()
+    for ((xn, xb), o) in now_blocks
+        .remainder()
+        .iter()
+        .zip(before_blocks.remainder())
+        .zip(dst_blocks.into_remainder())
+    {
+        let (g, m) = split_change_fast(xn - xb);
+        gain = a * gain + g;
+        total = a * total + m;
+        *o = rsi_of_sums(gain, total);
+    }
+    gain.is_finite() && total.is_finite()
+}
+
+/// Gain and size of a change without a branch (exact for finite changes; a
+/// non-finite one makes the caller fall back, so its split here is moot).
+#[inline(always)]
+fn split_change_fast(d: f64) -> (f64, f64) {
+    let size = d.abs();
+    (0.5 * (d + size), size)
+}
+
+/// RSI from the unscaled sums; they are finite here (else the caller falls
+/// back), so only a zero total needs care.
+#[inline(always)]
+fn rsi_of_sums(gain: f64, total: f64) -> f64 {
+    let value = 100.0 * (gain / total);
+    if total > 0.0 {
+        value
+    } else {
+        0.0
+    }
 }
 
 /// Streaming RSI, TA-Lib's operations in TA-Lib's order.
