@@ -103,13 +103,35 @@ class _BoundStream(_Stream):
         self.update = MethodType(self._update, self._handle)  # type: ignore[misc]
 
 
+class _PriceStream(_BoundStream):
+    """A bound stream fed one price at a time (SMA, EMA, RSI)."""
+
+    __slots__ = ()
+    _update_many: Any = None  # the compiled `pyrt_<name>_update_many`
+
+    def update_many(self, prices: Any) -> np.ndarray:
+        """Takes an array of prices; returns what the batch function
+        (`pyrt.<name>`) returns for them, continuing from the current state.
+
+        Parameters:
+            prices: 1-D array-like of prices.
+
+        Returns:
+            float64 array of the prices' length.
+        """
+        x = as_f64_array(prices, "prices")
+        out = _empty(x.shape[0])
+        check(self._update_many(self._handle, _from_buffer("double[]", x), x.shape[0], _from_buffer("double[]", out)))
+        return out
+
+
 def _new(stream: _Stream, make: Any, *args: Any) -> None:
     out = ffi.new(f"{stream._ctype} **")
     check(make(*args, out))
     stream._adopt(out[0])
 
 
-class SMA(_BoundStream):
+class SMA(_PriceStream):
     """Streaming simple moving average, equal to `pyrt.sma` on the same series."""
 
     __slots__ = {
@@ -123,6 +145,7 @@ class SMA(_BoundStream):
     }
     update: Callable[[float], float]
     _update = _sma_update
+    _update_many = lib.pyrt_sma_update_many
     _name, _ctype = "sma", "PyrtSma"
 
     def __init__(self, window: int) -> None:
@@ -134,16 +157,9 @@ class SMA(_BoundStream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update_many(self, prices: Any) -> np.ndarray:
-        """Takes an array of prices; returns what `pyrt.sma` returns for them
-        (continuing from the current state)."""
-        x = as_f64_array(prices, "prices")
-        out = _empty(x.shape[0])
-        check(lib.pyrt_sma_update_many(self._handle, _from_buffer("double[]", x), x.shape[0], _from_buffer("double[]", out)))
-        return out
 
 
-class EMA(_BoundStream):
+class EMA(_PriceStream):
     """Streaming exponential moving average, equal to `pyrt.ema`."""
 
     __slots__ = {
@@ -157,6 +173,7 @@ class EMA(_BoundStream):
     }
     update: Callable[[float], float]
     _update = _ema_update
+    _update_many = lib.pyrt_ema_update_many
     _name, _ctype = "ema", "PyrtEma"
 
     def __init__(self, window: int) -> None:
@@ -168,15 +185,9 @@ class EMA(_BoundStream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update_many(self, prices: Any) -> np.ndarray:
-        """Takes an array of prices; returns what `pyrt.ema` returns for them."""
-        x = as_f64_array(prices, "prices")
-        out = _empty(x.shape[0])
-        check(lib.pyrt_ema_update_many(self._handle, _from_buffer("double[]", x), x.shape[0], _from_buffer("double[]", out)))
-        return out
 
 
-class RSI(_BoundStream):
+class RSI(_PriceStream):
     """Streaming RSI (Wilder), equal to `pyrt.rsi`."""
 
     __slots__ = {
@@ -190,6 +201,7 @@ class RSI(_BoundStream):
     }
     update: Callable[[float], float]
     _update = _rsi_update
+    _update_many = lib.pyrt_rsi_update_many
     _name, _ctype = "rsi", "PyrtRsi"
 
     def __init__(self, window: int = 14) -> None:
@@ -201,12 +213,6 @@ class RSI(_BoundStream):
         except (OverflowError, TypeError):
             raise _bad_integer(window=window) from None
 
-    def update_many(self, prices: Any) -> np.ndarray:
-        """Takes an array of prices; returns what `pyrt.rsi` returns for them."""
-        x = as_f64_array(prices, "prices")
-        out = _empty(x.shape[0])
-        check(lib.pyrt_rsi_update_many(self._handle, _from_buffer("double[]", x), x.shape[0], _from_buffer("double[]", out)))
-        return out
 
 
 class MACD(_Stream):
