@@ -1,8 +1,11 @@
 """cffi builder for `pyrt._native` (API mode: a compiled extension module).
 
-API mode, not ABI (dlopen) mode, because a compiled call skips libffi's
-argument marshalling: about 0.1 us per call instead of 0.5 us, which is what
-lets a streaming `.update()` from Python cost as little as TA-Lib's.
+API mode, not ABI (dlopen) mode, chosen by measurement: a compiled call
+skips libffi's argument marshalling. On the reference machine a streaming
+`pyrt_sma_update` call from Python costs about 160 ns in API mode and 270 ns
+in ABI mode, and a 1,000-point `pyrt_sma` call with its two buffer
+conversions 1.4 us against 1.85 us; the per-tick cost is what decides, since
+it has to stay level with TA-Lib's own streaming objects.
 
 The declarations are the committed header with its preprocessor lines removed
 (integer #defines kept), so nothing here is written by hand.
