@@ -556,12 +556,32 @@ pub unsafe extern "C" fn pyrt_subscriber_new(
     }
 }
 
+/// Refreshes a handle's C copy of its last decode error when the Rust side
+/// changed it (a received frame may have been refused on the way).
+fn sync_c_string(copy: &mut CString, text: &str) {
+    if copy.as_bytes() != text.as_bytes() {
+        *copy = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
+    }
+}
+
+/// Puts what a receive returned into `message`, or empties it and reports a
+/// timeout naming `what`.
+fn hold_or_timeout(message: &mut PyrtMessage, received: Option<Held>, what: &str, timeout_ms: i32) -> Result<()> {
+    match received {
+        Some(held) => {
+            message.hold(held);
+            Ok(())
+        }
+        None => {
+            message.clear();
+            Err(Error::new(ErrorKind::Timeout, format!("receive: {what} within {timeout_ms} ms")))
+        }
+    }
+}
+
 impl PyrtSubscriber {
     fn sync_last_error(&mut self) {
-        let text = &self.inner.stats().last_error;
-        if self.last_error.as_bytes() != text.as_bytes() {
-            self.last_error = CString::new(text.replace('\0', "\\0")).unwrap_or_default();
-        }
+        sync_c_string(&mut self.last_error, &self.inner.stats().last_error);
     }
 }
 
@@ -581,16 +601,7 @@ pub unsafe extern "C" fn pyrt_subscriber_receive(
         let message = handle_mut(message, "message")?;
         let received = subscriber.inner.receive(timeout_ms);
         subscriber.sync_last_error();
-        match received? {
-            Some(m) => {
-                message.hold(Held::Published(m));
-                Ok(())
-            }
-            None => {
-                message.clear();
-                Err(Error::new(ErrorKind::Timeout, format!("receive: nothing within {timeout_ms} ms")))
-            }
-        }
+        hold_or_timeout(message, received?.map(Held::Published), "nothing", timeout_ms)
     }
 }
 
@@ -891,19 +902,8 @@ pub unsafe extern "C" fn pyrt_command_receiver_receive(
         let receiver = handle_mut(receiver, "receiver")?;
         let message = handle_mut(message, "message")?;
         let received = receiver.inner.receive(timeout_ms);
-        if receiver.last_error.as_bytes() != receiver.inner.last_error().as_bytes() {
-            receiver.last_error = CString::new(receiver.inner.last_error().replace('\0', "\\0")).unwrap_or_default();
-        }
-        match received? {
-            Some(command) => {
-                message.hold(Held::Command(command));
-                Ok(())
-            }
-            None => {
-                message.clear();
-                Err(Error::new(ErrorKind::Timeout, format!("receive: no command within {timeout_ms} ms")))
-            }
-        }
+        sync_c_string(&mut receiver.last_error, receiver.inner.last_error());
+        hold_or_timeout(message, received?.map(Held::Command), "no command", timeout_ms)
     }
 }
 
