@@ -88,9 +88,17 @@ def check(status: int) -> None:
         raise error_for(status)
 
 
+_NDARRAY = np.ndarray
+_F64 = np.dtype(np.float64)
+
+
 def as_f64_array(values: Any, name: str) -> np.ndarray:
     """Any 1-D array-like of numbers -> a C-contiguous, aligned float64 array
     (no copy when it already is one). Raises ValueError naming `name` otherwise."""
+    # The common case first, tested without the general conversion's
+    # machinery: it is most of a short series' wrapper cost.
+    if values.__class__ is _NDARRAY and values.dtype is _F64 and values.ndim == 1 and values.flags.carray:
+        return values
     try:
         array = np.ascontiguousarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -23,11 +23,6 @@ __all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
 
 _from_buffer = ffi.from_buffer
 _empty = np.empty
-# An argument that already is a 1-D, C-contiguous, aligned, writeable float64
-# ndarray is used as it is: testing that inline costs a third of what the
-# general conversion (`as_f64_array`) does, which matters on short series.
-_ndarray = np.ndarray
-_F64 = np.dtype(np.float64)
 _sma = lib.pyrt_sma
 _ema = lib.pyrt_ema
 _rsi = lib.pyrt_rsi
@@ -63,8 +58,7 @@ def sma(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
-    x = (prices if prices.__class__ is _ndarray and prices.dtype is _F64 and prices.ndim == 1 and prices.flags.carray
-         else as_f64_array(prices, "prices"))
+    x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
     try:
@@ -88,8 +82,7 @@ def ema(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
-    x = (prices if prices.__class__ is _ndarray and prices.dtype is _F64 and prices.ndim == 1 and prices.flags.carray
-         else as_f64_array(prices, "prices"))
+    x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
     try:
@@ -112,8 +105,7 @@ def rsi(prices: Any, window: int = 14) -> np.ndarray:
         float64 array of len(prices) with values in [0, 100]; the first
         `window` values (after any leading NaNs) are NaN.
     """
-    x = (prices if prices.__class__ is _ndarray and prices.dtype is _F64 and prices.ndim == 1 and prices.flags.carray
-         else as_f64_array(prices, "prices"))
+    x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
     try:
@@ -142,8 +134,7 @@ def macd(
         `slow_period + signal_period - 2` values of all three (after any
         leading NaNs) are NaN.
     """
-    x = (prices if prices.__class__ is _ndarray and prices.dtype is _F64 and prices.ndim == 1 and prices.flags.carray
-         else as_f64_array(prices, "prices"))
+    x = as_f64_array(prices, "prices")
     n = len(x)
     # One allocation; each row is a C-contiguous array of its own.
     out = _empty((3, n))
@@ -171,8 +162,7 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
         (upper, middle, lower), float64 arrays of len(prices); the first
         `window - 1` values (after any leading NaNs) are NaN.
     """
-    x = (prices if prices.__class__ is _ndarray and prices.dtype is _F64 and prices.ndim == 1 and prices.flags.carray
-         else as_f64_array(prices, "prices"))
+    x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty((3, n))
     p = _from_buffer("double[]", out)
@@ -198,12 +188,9 @@ def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
         float64 array of len(close); the first `window` values (after any
         leading bars where high, low or close is NaN) are NaN.
     """
-    h = (high if high.__class__ is _ndarray and high.dtype is _F64 and high.ndim == 1 and high.flags.carray
-         else as_f64_array(high, "high"))
-    lo = (low if low.__class__ is _ndarray and low.dtype is _F64 and low.ndim == 1 and low.flags.carray
-          else as_f64_array(low, "low"))
-    c = (close if close.__class__ is _ndarray and close.dtype is _F64 and close.ndim == 1 and close.flags.carray
-         else as_f64_array(close, "close"))
+    h = as_f64_array(high, "high")
+    lo = as_f64_array(low, "low")
+    c = as_f64_array(close, "close")
     out = _empty(len(c))
     try:
         status = _atr(
