@@ -125,6 +125,33 @@ class _PriceStream(_BoundStream):
         return out
 
 
+class _TripleStream(_Stream):
+    """A stream fed one price at a time whose results are three series
+    (MACD, BollingerBands), in the batch function's output order."""
+
+    __slots__ = ()
+    _update_many: Any = None  # the compiled `pyrt_<name>_update_many`
+
+    def update_many(self, prices: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Takes an array of prices; returns what the batch function
+        (`pyrt.macd`, `pyrt.bollinger_bands`) returns for them, continuing
+        from the current state.
+
+        Parameters:
+            prices: 1-D array-like of prices.
+
+        Returns:
+            Three float64 arrays of the prices' length.
+        """
+        x = as_f64_array(prices, "prices")
+        n = x.shape[0]
+        first, second, third = _empty(n), _empty(n), _empty(n)
+        check(self._update_many(
+            self._handle, _from_buffer("double[]", x), n,
+            _from_buffer("double[]", first), _from_buffer("double[]", second), _from_buffer("double[]", third)))
+        return first, second, third
+
+
 def _new(stream: _Stream, make: Any, *args: Any) -> None:
     out = ffi.new(f"{stream._ctype} **")
     check(make(*args, out))
@@ -215,11 +242,12 @@ class RSI(_PriceStream):
 
 
 
-class MACD(_Stream):
+class MACD(_TripleStream):
     """Streaming MACD, equal to `pyrt.macd`."""
 
     __slots__ = ()
     _name, _ctype = "macd", "PyrtMacd"
+    _update_many = lib.pyrt_macd_update_many
 
     def __init__(self, fast_period: int = 12, slow_period: int = 26, signal_period: int = 9) -> None:
         """Parameters:
@@ -236,22 +264,13 @@ class MACD(_Stream):
         r = _macd_update(self._handle, price)
         return (r.macd, r.signal, r.histogram)
 
-    def update_many(self, prices: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Takes an array of prices; returns what `pyrt.macd` returns for them."""
-        x = as_f64_array(prices, "prices")
-        n = x.shape[0]
-        line, signal, hist = _empty(n), _empty(n), _empty(n)
-        check(lib.pyrt_macd_update_many(
-            self._handle, _from_buffer("double[]", x), n,
-            _from_buffer("double[]", line), _from_buffer("double[]", signal), _from_buffer("double[]", hist)))
-        return line, signal, hist
 
-
-class BollingerBands(_Stream):
+class BollingerBands(_TripleStream):
     """Streaming Bollinger bands, equal to `pyrt.bollinger_bands`."""
 
     __slots__ = ()
     _name, _ctype = "bollinger", "PyrtBollinger"
+    _update_many = lib.pyrt_bollinger_update_many
 
     def __init__(self, window: int = 20, num_std: float = 2.0) -> None:
         """Parameters:
@@ -269,16 +288,6 @@ class BollingerBands(_Stream):
         """Takes one price; returns (upper, middle, lower), NaNs while warming up."""
         r = _bollinger_update(self._handle, price)
         return (r.upper, r.middle, r.lower)
-
-    def update_many(self, prices: Any) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Takes an array of prices; returns what `pyrt.bollinger_bands` returns for them."""
-        x = as_f64_array(prices, "prices")
-        n = x.shape[0]
-        upper, middle, lower = _empty(n), _empty(n), _empty(n)
-        check(lib.pyrt_bollinger_update_many(
-            self._handle, _from_buffer("double[]", x), n,
-            _from_buffer("double[]", upper), _from_buffer("double[]", middle), _from_buffer("double[]", lower)))
-        return upper, middle, lower
 
 
 class ATR(_BoundStream):
