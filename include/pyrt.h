@@ -453,6 +453,13 @@ typedef struct {
 // Saved state bytes that do not decode (wrong magic, version or kind).
 #define PYRT_INVALID_STATE 103
 
+// The handle was closed (`pyrt_<thing>_close`), or disabled by an earlier
+// panic inside one of its calls; nothing was done.
+#define PYRT_CLOSED 104
+
+// A named thing (a ring, an indicator) does not exist; the message names it.
+#define PYRT_NOT_FOUND 105
+
 // The ring is full: nothing was written. An outcome, not a failure: the
 // last error message is left as it was.
 #define PYRT_FULL 500

@@ -37,7 +37,9 @@ class PyrtError(Exception):
 
 
 class PyrtValueError(PyrtError, ValueError):
-    """A bad argument (PYRT_INVALID_ARGUMENT, PYRT_NULL_POINTER, PYRT_BUFFER_TOO_SMALL)."""
+    """A bad argument (PYRT_INVALID_ARGUMENT, PYRT_NULL_POINTER, PYRT_BUFFER_TOO_SMALL,
+    PYRT_NOT_FOUND), or a call on a closed handle (PYRT_CLOSED), as Python's
+    own closed files raise ValueError."""
 
 
 class PyrtStateError(PyrtError, ValueError):
@@ -65,6 +67,8 @@ _ERROR_CLASS = {
     lib.PYRT_NULL_POINTER: PyrtValueError,
     lib.PYRT_BUFFER_TOO_SMALL: PyrtValueError,
     lib.PYRT_INVALID_STATE: PyrtStateError,
+    lib.PYRT_CLOSED: PyrtValueError,
+    lib.PYRT_NOT_FOUND: PyrtValueError,
     lib.PYRT_BAD_LAYOUT: PyrtStateError,
     lib.PYRT_IO_ERROR: PyrtOSError,
     lib.PYRT_TIMEOUT: PyrtTimeoutError,

@@ -29,6 +29,10 @@ pub enum ErrorKind {
     Messaging,
     /// Bytes that do not decode as the expected protobuf message.
     Decode,
+    /// A handle that was closed (or disabled by an earlier internal panic).
+    Closed,
+    /// A named thing (a ring, an indicator) that does not exist.
+    NotFound,
     /// A bug in pyrt itself.
     Internal,
 }

@@ -21,6 +21,11 @@ pub const PYRT_NULL_POINTER: PyrtStatus = 101;
 pub const PYRT_BUFFER_TOO_SMALL: PyrtStatus = 102;
 /// Saved state bytes that do not decode (wrong magic, version or kind).
 pub const PYRT_INVALID_STATE: PyrtStatus = 103;
+/// The handle was closed (`pyrt_<thing>_close`), or disabled by an earlier
+/// panic inside one of its calls; nothing was done.
+pub const PYRT_CLOSED: PyrtStatus = 104;
+/// A named thing (a ring, an indicator) does not exist; the message names it.
+pub const PYRT_NOT_FOUND: PyrtStatus = 105;
 /// The ring is full: nothing was written. An outcome, not a failure: the
 /// last error message is left as it was.
 pub const PYRT_FULL: PyrtStatus = 500;
@@ -62,6 +67,8 @@ pub fn status_of(kind: ErrorKind) -> PyrtStatus {
         ErrorKind::Timeout => PYRT_TIMEOUT,
         ErrorKind::Messaging => PYRT_MESSAGING_ERROR,
         ErrorKind::Decode => PYRT_DECODE_ERROR,
+        ErrorKind::Closed => PYRT_CLOSED,
+        ErrorKind::NotFound => PYRT_NOT_FOUND,
         ErrorKind::Internal => PYRT_INTERNAL,
     }
 }

@@ -13,6 +13,7 @@
 pub mod boundary;
 
 pub mod backtest;
+pub mod handle;
 pub mod indicators;
 pub mod ipc;
 pub mod messaging;
