@@ -23,6 +23,8 @@
 //! chain. Cost is O(n) and does not depend on the window.
 
 mod atr;
+pub mod indicator;
+pub mod window;
 mod bollinger;
 mod ema;
 mod kernels;

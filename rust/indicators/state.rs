@@ -27,9 +27,17 @@ pub(crate) fn invalid(reason: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidState, format!("state: {reason}"))
 }
 
-pub(crate) struct Writer(Vec<u8>);
+pub struct Writer(Vec<u8>);
 
 impl Writer {
+    /// A writer of bare fields (the catalog framework writes the header).
+    pub fn fields() -> Self {
+        Writer(Vec::with_capacity(64))
+    }
+    /// The bytes written so far.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.0
+    }
     pub(crate) fn new(kind: Kind) -> Self {
         let mut bytes = Vec::with_capacity(64);
         bytes.extend_from_slice(&MAGIC);
@@ -37,29 +45,29 @@ impl Writer {
         bytes.extend_from_slice(&(kind as u16).to_le_bytes());
         Writer(bytes)
     }
-    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
+    pub fn u64(&mut self, v: u64) -> &mut Self {
         self.0.extend_from_slice(&v.to_le_bytes());
         self
     }
-    pub(crate) fn usize(&mut self, v: usize) -> &mut Self {
+    pub fn usize(&mut self, v: usize) -> &mut Self {
         self.u64(v as u64)
     }
-    pub(crate) fn f64(&mut self, v: f64) -> &mut Self {
+    pub fn f64(&mut self, v: f64) -> &mut Self {
         self.0.extend_from_slice(&v.to_bits().to_le_bytes());
         self
     }
-    pub(crate) fn flag(&mut self, v: bool) -> &mut Self {
+    pub fn flag(&mut self, v: bool) -> &mut Self {
         self.0.push(v as u8);
         self
     }
-    pub(crate) fn f64s(&mut self, vs: &[f64]) -> &mut Self {
+    pub fn f64s(&mut self, vs: &[f64]) -> &mut Self {
         self.usize(vs.len());
         for v in vs {
             self.f64(*v);
         }
         self
     }
-    pub(crate) fn finish(&mut self) -> Vec<u8> {
+    pub fn finish(&mut self) -> Vec<u8> {
         let mut bytes = std::mem::take(&mut self.0);
         let sum = checksum(&bytes);
         bytes.extend_from_slice(&sum.to_le_bytes());
@@ -67,12 +75,16 @@ impl Writer {
     }
 }
 
-pub(crate) struct Reader<'a> {
+pub struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of bare fields (the catalog framework has read the header).
+    pub fn fields(bytes: &'a [u8]) -> Self {
+        Reader { bytes, pos: 0 }
+    }
     /// Checks magic, version and kind; the reader then stands on the fields.
     pub(crate) fn open(bytes: &'a [u8], kind: Kind) -> Result<Self> {
         if bytes.len() < 16 || bytes[..4] != MAGIC {
@@ -109,18 +121,18 @@ impl<'a> Reader<'a> {
         self.pos += n;
         Ok(s)
     }
-    pub(crate) fn u64(&mut self) -> Result<u64> {
+    pub fn u64(&mut self) -> Result<u64> {
         let mut b = [0u8; 8];
         b.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(b))
     }
-    pub(crate) fn usize(&mut self) -> Result<usize> {
+    pub fn usize(&mut self) -> Result<usize> {
         usize::try_from(self.u64()?).map_err(|_| invalid("integer out of range"))
     }
-    pub(crate) fn f64(&mut self) -> Result<f64> {
+    pub fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_bits(self.u64()?))
     }
-    pub(crate) fn flag(&mut self) -> Result<bool> {
+    pub fn flag(&mut self) -> Result<bool> {
         match self.take(1)?[0] {
             0 => Ok(false),
             1 => Ok(true),
@@ -128,7 +140,7 @@ impl<'a> Reader<'a> {
         }
     }
     /// A length-prefixed list of at most `max` floats.
-    pub(crate) fn f64s(&mut self, max: usize) -> Result<Vec<f64>> {
+    pub fn f64s(&mut self, max: usize) -> Result<Vec<f64>> {
         let n = self.usize()?;
         if n > max || n > (self.bytes.len() - self.pos) / 8 {
             return Err(invalid("value list longer than the state allows"));
@@ -136,7 +148,7 @@ impl<'a> Reader<'a> {
         (0..n).map(|_| self.f64()).collect()
     }
     /// Refuses trailing bytes.
-    pub(crate) fn finish(self) -> Result<()> {
+    pub fn finish(self) -> Result<()> {
         if self.pos != self.bytes.len() {
             return Err(invalid("trailing bytes"));
         }
@@ -150,7 +162,7 @@ fn checksum(bytes: &[u8]) -> u64 {
 }
 
 /// `value` must satisfy `ok`, else the state is refused naming `what`.
-pub(crate) fn ensure(ok: bool, what: &str) -> Result<()> {
+pub fn ensure(ok: bool, what: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
