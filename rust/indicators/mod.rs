@@ -32,6 +32,15 @@ mod macd;
 mod rsi;
 mod sma;
 pub mod state;
+pub mod cmo;
+pub mod linearreg;
+pub mod mfi;
+pub mod minmax;
+pub mod momentum;
+pub mod obv;
+pub mod stddev;
+pub mod typprice;
+pub mod willr;
 
 pub use atr::{atr, check_bars, AtrStream};
 pub use bollinger::{bollinger_bands, BollingerStream};

@@ -1,0 +1,231 @@
+//! Money flow index (TA-Lib `MFI`): with typical price `tp = (high + low +
+//! close) / 3` and money flow `tp * volume`, each bar's flow counts as
+//! positive when `tp` rose from the previous bar and negative when it fell;
+//! MFI = 100 * positive / (positive + negative) over the last `timeperiod`
+//! flows, 0 for a window that received no flow. Lookback `timeperiod`.
+//!
+//! As in TA-Lib 0.8.1: a change of `tp` within 1e-14 of the two prices'
+//! magnitude is no movement (no flow either way); after `timeperiod` bars
+//! without flow the running sums are reset to exact zeros (they would
+//! otherwise hold add-then-subtract residue); the positive sum is clamped
+//! into `[0, total]` before dividing.
+
+use super::check_stream_period;
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
+use super::window::Window;
+use crate::error::Result;
+use crate::impl_boxed_clone;
+
+const FLAT_TOLERANCE: f64 = 0.00000000000001;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mfi {
+    period: usize,
+    started: bool,
+    prev_tp: f64,
+    /// The last `period` positive and negative flows.
+    positive: Window,
+    negative: Window,
+    pos_sum: f64,
+    neg_sum: f64,
+    /// Consecutive bars without flow (saturates at `period`).
+    null_run: usize,
+}
+
+impl Mfi {
+    /// `MFI(timeperiod)` over high, low, close, volume.
+    pub fn new(params: &[f64]) -> Result<Self> {
+        let period = params[0] as usize;
+        check_stream_period("timeperiod", period)?;
+        Ok(Mfi {
+            period,
+            started: false,
+            prev_tp: 0.0,
+            positive: Window::new(period),
+            negative: Window::new(period),
+            pos_sum: 0.0,
+            neg_sum: 0.0,
+            null_run: 0,
+        })
+    }
+}
+
+impl Indicator for Mfi {
+    fn lookback(&self) -> usize {
+        self.period
+    }
+
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        let tp = (tick[0] + tick[1] + tick[2]) / 3.0;
+        if !self.started {
+            self.started = true;
+            self.prev_tp = tp;
+            out[0] = f64::NAN;
+            return;
+        }
+        let change = tp - self.prev_tp;
+        let scale = tp.abs() + self.prev_tp.abs();
+        self.prev_tp = tp;
+        let flow = if change.abs() <= FLAT_TOLERANCE * scale {
+            0.0
+        } else {
+            tp * tick[3]
+        };
+        let (pos, neg) = if change < 0.0 {
+            (0.0, flow)
+        } else {
+            (flow, 0.0)
+        };
+        // The flows leaving the window come out of the sums first.
+        if let Some(old) = self.positive.push(pos) {
+            self.pos_sum -= old;
+        }
+        if let Some(old) = self.negative.push(neg) {
+            self.neg_sum -= old;
+        }
+        self.pos_sum += pos;
+        self.neg_sum += neg;
+        self.null_run = if flow == 0.0 { self.null_run + 1 } else { 0 };
+        if self.null_run >= self.period {
+            self.null_run = self.period;
+            self.pos_sum = 0.0;
+            self.neg_sum = 0.0;
+        }
+        out[0] = if self.positive.is_full() {
+            let total = self.pos_sum + self.neg_sum;
+            let pos = if self.pos_sum < 0.0 {
+                0.0
+            } else if self.pos_sum > total {
+                total
+            } else {
+                self.pos_sum
+            };
+            if total <= 0.0 {
+                0.0
+            } else {
+                100.0 * (pos / total)
+            }
+        } else {
+            f64::NAN
+        };
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.flag(self.started)
+            .f64(self.prev_tp)
+            .f64(self.pos_sum)
+            .f64(self.neg_sum)
+            .usize(self.null_run);
+        self.positive.save(w);
+        self.negative.save(w);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        self.started = r.flag()?;
+        self.prev_tp = r.f64()?;
+        self.pos_sum = r.f64()?;
+        self.neg_sum = r.f64()?;
+        self.null_run = r.usize()?;
+        self.positive.load(r)?;
+        self.negative.load(r)?;
+        let flows = self.positive.len();
+        ensure(
+            self.negative.len() == flows,
+            "flow windows of different lengths",
+        )?;
+        ensure(self.started || flows == 0, "flows before the first bar")?;
+        ensure(self.null_run <= flows.min(self.period), "bars without flow")?;
+        Ok(())
+    }
+
+    impl_boxed_clone!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(state: &mut Mfi, bars: &[[f64; 4]]) -> Vec<f64> {
+        bars.iter()
+            .map(|b| {
+                let mut o = [0.0];
+                state.update(b, &mut o);
+                o[0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_checked_values() {
+        // Typical prices 2, 3, 1, 4 (h = l = c); volumes 10.
+        // Flows: +30, -10, +40. Window 2: 30/(30+10) = 75%, then 40/50 = 80%.
+        let bars = [
+            [2.0, 2.0, 2.0, 10.0],
+            [3.0, 3.0, 3.0, 10.0],
+            [1.0, 1.0, 1.0, 10.0],
+            [4.0, 4.0, 4.0, 10.0],
+        ];
+        let got = run(&mut Mfi::new(&[2.0]).unwrap(), &bars);
+        assert!(got[0].is_nan() && got[1].is_nan());
+        assert_eq!(&got[2..], &[75.0, 80.0]);
+        assert_eq!(Mfi::new(&[2.0]).unwrap().lookback(), 2);
+    }
+
+    #[test]
+    fn no_flow_gives_zero() {
+        let bars = [[5.0, 5.0, 5.0, 100.0]; 6];
+        let got = run(&mut Mfi::new(&[3.0]).unwrap(), &bars);
+        assert_eq!(&got[3..], &[0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn save_load_continues_identically() {
+        let bars: Vec<[f64; 4]> = (0..80)
+            .map(|i| {
+                let c = 20.0 + ((i * 5 % 13) as f64) * 0.3;
+                [c + 0.2, c - 0.1, c, ((i * 31 % 7) * 100) as f64]
+            })
+            .collect();
+        for cut in [0, 1, 3, 4, 5, 60] {
+            let mut a = Mfi::new(&[4.0]).unwrap();
+            run(&mut a, &bars[..cut]);
+            let mut w = Writer::fields();
+            a.save(&mut w);
+            let bytes = w.into_bytes();
+            let mut b = Mfi::new(&[4.0]).unwrap();
+            b.load(&mut Reader::fields(&bytes)).unwrap();
+            let (x, y) = (run(&mut a, &bars[cut..]), run(&mut b, &bars[cut..]));
+            assert!(
+                x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()),
+                "cut={cut}"
+            );
+        }
+    }
+
+    #[test]
+    fn load_refuses_inconsistent_fields() {
+        let mut w = Writer::fields();
+        w.flag(true).f64(1.0).f64(0.0).f64(0.0).usize(0);
+        Window::new(3).save(&mut w);
+        let mut neg = Window::new(3);
+        neg.push(1.0);
+        neg.save(&mut w);
+        let bytes = w.into_bytes();
+        assert!(Mfi::new(&[3.0])
+            .unwrap()
+            .load(&mut Reader::fields(&bytes))
+            .is_err());
+    }
+
+    #[test]
+    fn peek_leaves_the_state_alone() {
+        let mut a = Mfi::new(&[2.0]).unwrap();
+        run(&mut a, &[[2.0, 2.0, 2.0, 10.0], [3.0, 3.0, 3.0, 10.0]]);
+        let before = a.clone();
+        let mut o = [0.0];
+        a.peek(&[1.0, 1.0, 1.0, 10.0], &mut o);
+        assert_eq!(o[0], 75.0);
+        assert_eq!(a, before);
+    }
+}
