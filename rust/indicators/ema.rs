@@ -2,6 +2,7 @@
 //! with the simple average of the first `window` values; lookback `window - 1`.
 
 use super::kernels::linear_recurrence;
+use super::indicator::Indicator;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
@@ -53,6 +54,11 @@ pub struct EmaStream {
 }
 
 impl EmaStream {
+    /// The catalog's constructor: `[timeperiod]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        Self::new(params[0] as usize)
+    }
+
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
         Ok(EmaStream {
@@ -119,6 +125,33 @@ impl EmaStream {
             value,
         })
     }
+}
+
+impl Indicator for EmaStream {
+    fn lookback(&self) -> usize {
+        self.window - 1
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = EmaStream::update(self, tick[0]);
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.flag(self.started).usize(self.count).f64(self.sum).f64(self.value);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        let started = r.flag()?;
+        let count = r.usize()?;
+        let sum = r.f64()?;
+        let value = r.f64()?;
+        ensure(count <= self.window && (started || count == 0), "count")?;
+        *self = EmaStream { window: self.window, started, count, sum, value };
+        Ok(())
+    }
+
+    crate::impl_boxed_clone!();
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Simple moving average (TA-Lib `SMA`): lookback `window - 1`.
 
 use super::kernels::rolling_mean;
+use super::indicator::Indicator;
 use super::state::{ensure, Kind, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
@@ -53,6 +54,11 @@ impl SmaStream {
             partial: 0.0,
             since_anchor: 0,
         })
+    }
+
+    /// The catalog's constructor: `[timeperiod]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        Self::new(params[0] as usize)
     }
 
     pub fn window(&self) -> usize {
@@ -137,6 +143,43 @@ impl SmaStream {
             since_anchor,
         })
     }
+}
+
+impl Indicator for SmaStream {
+    fn lookback(&self) -> usize {
+        self.window - 1
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = SmaStream::update(self, tick[0]);
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.usize(self.pos)
+            .usize(self.count)
+            .flag(self.started)
+            .f64(self.partial)
+            .usize(self.since_anchor)
+            .f64s(&self.ring);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        let window = self.window;
+        let pos = r.usize()?;
+        let count = r.usize()?;
+        let started = r.flag()?;
+        let partial = r.f64()?;
+        let since_anchor = r.usize()?;
+        let ring = r.f64s(window)?;
+        ensure(ring.len() == window && pos < window, "ring")?;
+        ensure(count <= window && (started || count == 0), "count")?;
+        ensure(since_anchor <= window, "since_anchor")?;
+        *self = SmaStream { window, ring, pos, count, started, partial, since_anchor };
+        Ok(())
+    }
+
+    crate::impl_boxed_clone!();
 }
 
 #[cfg(test)]
