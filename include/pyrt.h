@@ -44,7 +44,7 @@
 
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
-#define PYRT_ABI_VERSION 1
+#define PYRT_ABI_VERSION 2
 
 // The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
 // uint64.

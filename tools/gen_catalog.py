@@ -9,6 +9,8 @@ source, rust/indicators/catalog.toml:
 - pyrt/talib/stream.py             pyrt.talib.stream's classes
 - include/pyrt_catalog.hpp         the C++ wrappers
 - tests/catalog_matrix.py          the test matrix (every function, every parameter case)
+- tests/c/test_catalog.c,
+  tests/cpp/test_catalog.cpp       every function from C and C++
 - README.md                        the function table between its markers
 
 `make catalog` writes them; `make check-catalog` (part of `make test`) fails
@@ -259,7 +261,7 @@ def gen_python_streams(records: list[dict]) -> str:
 def gen_cpp(records: list[dict]) -> str:
     out = ["/* " + BANNER + " */", "/*", " * The catalog's C++ wrappers: pyrt::ta::NAME(inputs..., params...) over the typed C",
            " * functions, returning std::vector<double> (one output) or std::array of them;",
-           " * errors throw pyrt::Error (see pyrt.hpp, which includes this file).", " */",
+           " * errors throw pyrt::Error. Include pyrt.hpp, which includes this file.", " */",
            "#ifndef PYRT_CATALOG_HPP", "#define PYRT_CATALOG_HPP", "", "#include <array>", "#include <cstddef>",
            "#include <cstdint>", "#include <vector>", "", "namespace pyrt {", "namespace ta {", ""]
     for r in records:
@@ -281,7 +283,7 @@ def gen_cpp(records: list[dict]) -> str:
             out.append("    for (auto &o : out) o.resize(n);")
             outs = ", ".join(f"out[{k}].data()" for k in range(n_out))
         call_params = "".join(f", {p['name']}" for p in params)
-        out.append(f"    detail::check(pyrt_ta_{name}({', '.join(f'{x}.data()' for x in inputs)}, n{call_params}, {outs}));")
+        out.append(f"    check(pyrt_ta_{name}({', '.join(f'{x}.data()' for x in inputs)}, n{call_params}, {outs}));")
         out.append("    return out;")
         out.append("}")
         out.append("")
@@ -290,6 +292,62 @@ def gen_cpp(records: list[dict]) -> str:
 
 
 # ---- tests and docs ----
+
+C_INPUT = {"high": "bar_high", "low": "bar_low", "open": "bar_open", "volume": "bar_volume"}
+
+
+def c_literal(p: dict) -> str:
+    return str(int(p["default"])) if p["integer"] else rust_float(p["default"])
+
+
+def c_typed_call(r: dict, out: str) -> list:
+    """The typed batch and lookback calls of `r` with default parameters."""
+    name = lower(r["name"])
+    inputs = ", ".join(C_INPUT.get(x, "bar_close") for x in r["inputs"])
+    params = "".join(f", {c_literal(p)}" for p in r["params"])
+    outs = ", ".join(f"{out}[{k}]" for k in range(len(r["outputs"])))
+    lookback_args = ", ".join([c_literal(p) for p in r["params"]] + ["&lookback"])
+    return [
+        f"    static double {out}[{len(r['outputs'])}][CATALOG_N];",
+        "    size_t lookback = 0;",
+        f"    CHECK_OK(pyrt_ta_{name}({inputs}, CATALOG_N{params}, {outs}));",
+        f"    CHECK_OK(pyrt_ta_{name}_lookback({lookback_args}));",
+    ]
+
+
+def gen_c_test(records: list[dict]) -> str:
+    out = [f"/* {BANNER} */", "/* Every catalog function from C: its typed function against the generic API,",
+           " * its lookback and a bar-by-bar stream (see catalog_check.h). */", '#include "catalog_check.h"', ""]
+    for r in records:
+        out += [f"static void test_{lower(r['name'])}(void) {{", *c_typed_call(r, "typed"),
+                f"    check_catalog_function(\"{r['name']}\", typed, lookback);", "}", ""]
+    out += ["int main(void) {", "    make_bars();"]
+    out += [f"    test_{lower(r['name'])}();" for r in records]
+    out += ['    CHECK_DONE("test_catalog");', "}", ""]
+    return "\n".join(out)
+
+
+def gen_cpp_test(records: list[dict]) -> str:
+    out = [f"// {BANNER}", "// Every catalog function from C++: pyrt::ta::NAME gives the typed C function's bits.",
+           "#include <array>", "#include <cstring>", "#include <vector>", "", '#include "pyrt.hpp"',
+           '#include "../c/catalog_check.h"', "",
+           "static std::vector<double> series(const double *x) { return std::vector<double>(x, x + CATALOG_N); }",
+           "", "static bool same(const std::vector<double> &a, const double *b) {",
+           "    return a.size() == CATALOG_N && std::memcmp(a.data(), b, sizeof(double) * CATALOG_N) == 0;", "}", ""]
+    for r in records:
+        args = ", ".join(f"series({C_INPUT.get(x, 'bar_close')})" for x in r["inputs"])
+        out += [f"static void test_{lower(r['name'])}() {{", *c_typed_call(r, "typed"), "    (void)lookback;",
+                f"    auto got = pyrt::ta::{lower(r['name'])}({args});"]
+        if len(r["outputs"]) == 1:
+            out.append("    CHECK(same(got, typed[0]));")
+        else:
+            out += [f"    for (std::size_t k = 0; k < {len(r['outputs'])}; k++) CHECK(same(got[k], typed[k]));"]
+        out += ["}", ""]
+    out += ["int main() {", "    make_bars();"]
+    out += [f"    test_{lower(r['name'])}();" for r in records]
+    out += ['    CHECK_DONE("test_catalog (C++)");', "}", ""]
+    return "\n".join(out)
+
 
 def gen_test_matrix(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "The test matrix: every catalog function with its defaults and every parameter", 'case its record lists."""', "",
@@ -332,6 +390,8 @@ def outputs(records: list[dict]) -> dict[str, str]:
         "pyrt/talib/stream.py": gen_python_streams(records),
         "include/pyrt_catalog.hpp": gen_cpp(records),
         "tests/catalog_matrix.py": gen_test_matrix(records),
+        "tests/c/test_catalog.c": gen_c_test(records),
+        "tests/cpp/test_catalog.cpp": gen_cpp_test(records),
         "README.md": splice_readme(readme, gen_readme_table(records)),
     }
 
