@@ -39,6 +39,36 @@
 
 #define ATR 5
 
+#define MIN 6
+
+#define MAX 7
+
+#define WILLR 8
+
+#define MOM 9
+
+#define ROC 10
+
+#define ROCP 11
+
+#define ROCR 12
+
+#define ROCR100 13
+
+#define STDDEV 14
+
+#define VAR 15
+
+#define LINEARREG 16
+
+#define MFI 17
+
+#define CMO 18
+
+#define OBV 19
+
+#define TYPPRICE 20
+
 // ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
 #define DEFAULT_HWM 1000
 
@@ -947,6 +977,315 @@ PyrtStatus pyrt_ta_atr_stream_update(const PyrtStream *stream,
                                      double low,
                                      double close,
                                      double *out_real);
+
+// MIN: Lowest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_min(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MIN (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_min_lookback(int32_t timeperiod, size_t *out);
+
+// A new MIN stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_min_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MIN stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_min_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MAX: Highest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_max(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MAX (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_max_lookback(int32_t timeperiod, size_t *out);
+
+// A new MAX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_max_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MAX stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_max_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// WILLR: Williams' %R (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_willr(const double *high,
+                         const double *low,
+                         const double *close,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_real);
+
+// The lookback of WILLR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_willr_lookback(int32_t timeperiod, size_t *out);
+
+// A new WILLR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_willr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a WILLR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_willr_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double close,
+                                       double *out_real);
+
+// MOM: Momentum (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mom(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MOM (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mom_lookback(int32_t timeperiod, size_t *out);
+
+// A new MOM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mom_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MOM stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mom_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROC: Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_roc(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of ROC (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_roc_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_roc_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROC stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_roc_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCP: Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocp(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCP (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocp_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCP stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocp_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCP stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocp_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR: Rate of change ratio: (price/prevPrice) (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR100: Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr100(const double *real,
+                           size_t len,
+                           int32_t timeperiod,
+                           double *out_real);
+
+// The lookback of ROCR100 (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr100_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR100 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr100_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR100 stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr100_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// STDDEV: Standard Deviation (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 2..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stddev(const double *real,
+                          size_t len,
+                          int32_t timeperiod,
+                          double nbdev,
+                          double *out_real);
+
+// The lookback of STDDEV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stddev_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new STDDEV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stddev_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a STDDEV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stddev_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// VAR: Variance (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 1..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_var(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double nbdev,
+                       double *out_real);
+
+// The lookback of VAR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_var_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new VAR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_var_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a VAR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_var_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// LINEARREG: Linear Regression (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_linearreg(const double *real,
+                             size_t len,
+                             int32_t timeperiod,
+                             double *out_real);
+
+// The lookback of LINEARREG (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_linearreg_lookback(int32_t timeperiod, size_t *out);
+
+// A new LINEARREG stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_linearreg_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a LINEARREG stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_linearreg_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MFI: Money Flow Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close, volume (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mfi(const double *high,
+                       const double *low,
+                       const double *close,
+                       const double *volume,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MFI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mfi_lookback(int32_t timeperiod, size_t *out);
+
+// A new MFI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mfi_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MFI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mfi_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double volume,
+                                     double *out_real);
+
+// CMO: Chande Momentum Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_cmo(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of CMO (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_cmo_lookback(int32_t timeperiod, size_t *out);
+
+// A new CMO stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_cmo_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a CMO stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_cmo_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// OBV: On Balance Volume (Volume Indicators), as TA-Lib computes it. Inputs: real, volume (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_obv(const double *real,
+                       const double *volume,
+                       size_t len,
+                       double *out_real);
+
+// The lookback of OBV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_obv_lookback(size_t *out);
+
+// A new OBV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_obv_stream_new(PyrtStream **out);
+
+// One bar into a OBV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_obv_stream_update(const PyrtStream *stream,
+                                     double real,
+                                     double volume,
+                                     double *out_real);
+
+// TYPPRICE: Typical Price (Price Transform), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_typprice(const double *high,
+                            const double *low,
+                            const double *close,
+                            size_t len,
+                            double *out_real);
+
+// The lookback of TYPPRICE (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_typprice_lookback(size_t *out);
+
+// A new TYPPRICE stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_typprice_stream_new(PyrtStream **out);
+
+// One bar into a TYPPRICE stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_typprice_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double close,
+                                          double *out_real);
 
 // Simple moving average of `prices[0..len]` over `window` values, written to
 // `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs

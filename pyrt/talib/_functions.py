@@ -5,7 +5,7 @@ defaults and output order (see `pyrt.talib`)."""
 
 from ._runner import run as _run
 
-__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR"]
+__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE"]
 
 
 def SMA(real, timeperiod=30):
@@ -96,3 +96,215 @@ def ATR(high, low, close, timeperiod=14):
         real: a float64 array
     """
     return _run(5, (high, low, close,), (timeperiod,))
+
+def MIN(real, timeperiod=30):
+    """MIN(real[, timeperiod=30])
+
+    Lowest value over a specified period (Math Operators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(6, (real,), (timeperiod,))
+
+def MAX(real, timeperiod=30):
+    """MAX(real[, timeperiod=30])
+
+    Highest value over a specified period (Math Operators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(7, (real,), (timeperiod,))
+
+def WILLR(high, low, close, timeperiod=14):
+    """WILLR(high, low, close[, timeperiod=14])
+
+    Williams' %R (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(8, (high, low, close,), (timeperiod,))
+
+def MOM(real, timeperiod=10):
+    """MOM(real[, timeperiod=10])
+
+    Momentum (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(9, (real,), (timeperiod,))
+
+def ROC(real, timeperiod=10):
+    """ROC(real[, timeperiod=10])
+
+    Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(10, (real,), (timeperiod,))
+
+def ROCP(real, timeperiod=10):
+    """ROCP(real[, timeperiod=10])
+
+    Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(11, (real,), (timeperiod,))
+
+def ROCR(real, timeperiod=10):
+    """ROCR(real[, timeperiod=10])
+
+    Rate of change ratio: (price/prevPrice) (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(12, (real,), (timeperiod,))
+
+def ROCR100(real, timeperiod=10):
+    """ROCR100(real[, timeperiod=10])
+
+    Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(13, (real,), (timeperiod,))
+
+def STDDEV(real, timeperiod=5, nbdev=1.0):
+    """STDDEV(real[, timeperiod=5, nbdev=1.0])
+
+    Standard Deviation (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 2 to 100000, whole numbers)
+        nbdev: 1.0 (valid -3e+37 to 3e+37)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(14, (real,), (timeperiod, nbdev,))
+
+def VAR(real, timeperiod=5, nbdev=1.0):
+    """VAR(real[, timeperiod=5, nbdev=1.0])
+
+    Variance (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 1 to 100000, whole numbers)
+        nbdev: 1.0 (valid -3e+37 to 3e+37)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(15, (real,), (timeperiod, nbdev,))
+
+def LINEARREG(real, timeperiod=14):
+    """LINEARREG(real[, timeperiod=14])
+
+    Linear Regression (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(16, (real,), (timeperiod,))
+
+def MFI(high, low, close, volume, timeperiod=14):
+    """MFI(high, low, close, volume[, timeperiod=14])
+
+    Money Flow Index (Momentum Indicators)
+
+    Inputs:
+        high, low, close, volume: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(17, (high, low, close, volume,), (timeperiod,))
+
+def CMO(real, timeperiod=14):
+    """CMO(real[, timeperiod=14])
+
+    Chande Momentum Oscillator (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(18, (real,), (timeperiod,))
+
+def OBV(real, volume):
+    """OBV(real, volume)
+
+    On Balance Volume (Volume Indicators)
+
+    Inputs:
+        real, volume: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        none
+    Outputs:
+        real: a float64 array
+    """
+    return _run(19, (real, volume,), ())
+
+def TYPPRICE(high, low, close):
+    """TYPPRICE(high, low, close)
+
+    Typical Price (Price Transform)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        none
+    Outputs:
+        real: a float64 array
+    """
+    return _run(20, (high, low, close,), ())

@@ -16,7 +16,7 @@ function answers with a float, a multi-output one with a tuple in the batch orde
 
 from ._runner import Stream
 
-__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR"]
+__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE"]
 
 
 class SMA(Stream):
@@ -72,3 +72,138 @@ class ATR(Stream):
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
+
+class MIN(Stream):
+    """MIN(real[, timeperiod=30]): Lowest value over a specified period, streaming."""
+
+    __slots__ = ()
+    _index = 6
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class MAX(Stream):
+    """MAX(real[, timeperiod=30]): Highest value over a specified period, streaming."""
+
+    __slots__ = ()
+    _index = 7
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class WILLR(Stream):
+    """WILLR(high, low, close[, timeperiod=14]): Williams' %R, streaming."""
+
+    __slots__ = ()
+    _index = 8
+
+    def __init__(self, high, low, close, timeperiod=14):
+        self._open((high, low, close,), (timeperiod,))
+
+class MOM(Stream):
+    """MOM(real[, timeperiod=10]): Momentum, streaming."""
+
+    __slots__ = ()
+    _index = 9
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROC(Stream):
+    """ROC(real[, timeperiod=10]): Rate of change : ((price/prevPrice)-1)*100, streaming."""
+
+    __slots__ = ()
+    _index = 10
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCP(Stream):
+    """ROCP(real[, timeperiod=10]): Rate of change Percentage: (price-prevPrice)/prevPrice, streaming."""
+
+    __slots__ = ()
+    _index = 11
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCR(Stream):
+    """ROCR(real[, timeperiod=10]): Rate of change ratio: (price/prevPrice), streaming."""
+
+    __slots__ = ()
+    _index = 12
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCR100(Stream):
+    """ROCR100(real[, timeperiod=10]): Rate of change ratio 100 scale: (price/prevPrice)*100, streaming."""
+
+    __slots__ = ()
+    _index = 13
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class STDDEV(Stream):
+    """STDDEV(real[, timeperiod=5, nbdev=1.0]): Standard Deviation, streaming."""
+
+    __slots__ = ()
+    _index = 14
+
+    def __init__(self, real, timeperiod=5, nbdev=1.0):
+        self._open((real,), (timeperiod, nbdev,))
+
+class VAR(Stream):
+    """VAR(real[, timeperiod=5, nbdev=1.0]): Variance, streaming."""
+
+    __slots__ = ()
+    _index = 15
+
+    def __init__(self, real, timeperiod=5, nbdev=1.0):
+        self._open((real,), (timeperiod, nbdev,))
+
+class LINEARREG(Stream):
+    """LINEARREG(real[, timeperiod=14]): Linear Regression, streaming."""
+
+    __slots__ = ()
+    _index = 16
+
+    def __init__(self, real, timeperiod=14):
+        self._open((real,), (timeperiod,))
+
+class MFI(Stream):
+    """MFI(high, low, close, volume[, timeperiod=14]): Money Flow Index, streaming."""
+
+    __slots__ = ()
+    _index = 17
+
+    def __init__(self, high, low, close, volume, timeperiod=14):
+        self._open((high, low, close, volume,), (timeperiod,))
+
+class CMO(Stream):
+    """CMO(real[, timeperiod=14]): Chande Momentum Oscillator, streaming."""
+
+    __slots__ = ()
+    _index = 18
+
+    def __init__(self, real, timeperiod=14):
+        self._open((real,), (timeperiod,))
+
+class OBV(Stream):
+    """OBV(real, volume): On Balance Volume, streaming."""
+
+    __slots__ = ()
+    _index = 19
+
+    def __init__(self, real, volume):
+        self._open((real, volume,), ())
+
+class TYPPRICE(Stream):
+    """TYPPRICE(high, low, close): Typical Price, streaming."""
+
+    __slots__ = ()
+    _index = 20
+
+    def __init__(self, high, low, close):
+        self._open((high, low, close,), ())

@@ -10,6 +10,21 @@ pub const RSI: usize = 2;
 pub const MACD: usize = 3;
 pub const BBANDS: usize = 4;
 pub const ATR: usize = 5;
+pub const MIN: usize = 6;
+pub const MAX: usize = 7;
+pub const WILLR: usize = 8;
+pub const MOM: usize = 9;
+pub const ROC: usize = 10;
+pub const ROCP: usize = 11;
+pub const ROCR: usize = 12;
+pub const ROCR100: usize = 13;
+pub const STDDEV: usize = 14;
+pub const VAR: usize = 15;
+pub const LINEARREG: usize = 16;
+pub const MFI: usize = 17;
+pub const CMO: usize = 18;
+pub const OBV: usize = 19;
+pub const TYPPRICE: usize = 20;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -60,6 +75,126 @@ pub static RECORDS: &[Record] = &[
         outputs: &["real"],
         params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
     },
+    Record {
+        name: "MIN",
+        group: "Math Operators",
+        display: "Lowest value over a specified period",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MAX",
+        group: "Math Operators",
+        display: "Highest value over a specified period",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "WILLR",
+        group: "Momentum Indicators",
+        display: "Williams' %R",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MOM",
+        group: "Momentum Indicators",
+        display: "Momentum",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROC",
+        group: "Momentum Indicators",
+        display: "Rate of change : ((price/prevPrice)-1)*100",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCP",
+        group: "Momentum Indicators",
+        display: "Rate of change Percentage: (price-prevPrice)/prevPrice",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCR",
+        group: "Momentum Indicators",
+        display: "Rate of change ratio: (price/prevPrice)",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCR100",
+        group: "Momentum Indicators",
+        display: "Rate of change ratio 100 scale: (price/prevPrice)*100",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "STDDEV",
+        group: "Statistic Functions",
+        display: "Standard Deviation",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 2.0, max: 100000.0, integer: true }, Param { name: "nbdev", default: 1.0, min: -3.0e+37, max: 3.0e+37, integer: false }],
+    },
+    Record {
+        name: "VAR",
+        group: "Statistic Functions",
+        display: "Variance",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "nbdev", default: 1.0, min: -3.0e+37, max: 3.0e+37, integer: false }],
+    },
+    Record {
+        name: "LINEARREG",
+        group: "Statistic Functions",
+        display: "Linear Regression",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MFI",
+        group: "Momentum Indicators",
+        display: "Money Flow Index",
+        inputs: &["high", "low", "close", "volume"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "CMO",
+        group: "Momentum Indicators",
+        display: "Chande Momentum Oscillator",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "OBV",
+        group: "Volume Indicators",
+        display: "On Balance Volume",
+        inputs: &["real", "volume"],
+        outputs: &["real"],
+        params: &[],
+    },
+    Record {
+        name: "TYPPRICE",
+        group: "Price Transform",
+        display: "Typical Price",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[],
+    },
 ];
 
 /// A fresh streaming state of entry `index`; `p` are its resolved parameters.
@@ -71,6 +206,21 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         MACD => Box::new(super::macd::MacdStream::catalog(p)?),
         BBANDS => Box::new(super::bollinger::BollingerStream::catalog(p)?),
         ATR => Box::new(super::atr::AtrStream::catalog(p)?),
+        MIN => Box::new(super::minmax::MinMax::min(p)?),
+        MAX => Box::new(super::minmax::MinMax::max(p)?),
+        WILLR => Box::new(super::willr::WillR::new(p)?),
+        MOM => Box::new(super::momentum::Momentum::mom(p)?),
+        ROC => Box::new(super::momentum::Momentum::roc(p)?),
+        ROCP => Box::new(super::momentum::Momentum::rocp(p)?),
+        ROCR => Box::new(super::momentum::Momentum::rocr(p)?),
+        ROCR100 => Box::new(super::momentum::Momentum::rocr100(p)?),
+        STDDEV => Box::new(super::stddev::StdDev::stddev(p)?),
+        VAR => Box::new(super::stddev::StdDev::var(p)?),
+        LINEARREG => Box::new(super::linearreg::LinearReg::new(p)?),
+        MFI => Box::new(super::mfi::Mfi::new(p)?),
+        CMO => Box::new(super::cmo::Cmo::new(p)?),
+        OBV => Box::new(super::obv::Obv::new(p)?),
+        TYPPRICE => Box::new(super::typprice::TypPrice::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
 }
