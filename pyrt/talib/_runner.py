@@ -17,6 +17,7 @@ import numpy as np
 
 from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib
 from .._handle import Handle
+from .._tick import updater as _updater
 
 __all__ = ["InsufficientHistory", "Param", "Record", "RECORDS", "run", "Stream"]
 
@@ -130,7 +131,6 @@ def _typed(name: str, suffix: str = "") -> Any:
 
 
 _BATCH = [_typed(r.name) for r in RECORDS]
-_STREAM_UPDATE = [_typed(r.name, "_stream_update") for r in RECORDS]
 _STREAM_NEW = [_typed(r.name, "_stream_new") for r in RECORDS]
 
 
@@ -167,7 +167,13 @@ class Stream(Handle):
     class (and of `pyrt.stream`'s). Safe to share between threads: the core
     serializes calls on one stream."""
 
-    __slots__ = ()
+    __slots__ = {
+        "update": (
+            "update(*bar): takes one bar (one value per input, in the function's input order) and "
+            "returns its outputs: a float, or a tuple in the batch output order. A bar that is not "
+            "finite raises ValueError and leaves the stream as it was."
+        ),
+    }
     _index = -1
     _close_fn = lib.pyrt_stream_close
     _free_fn = lib.pyrt_stream_free
@@ -194,6 +200,13 @@ class Stream(Handle):
         check(status)
         self._adopt(out[0])
 
+    def _adopt(self, raw: Any) -> None:
+        super()._adopt(raw)
+        record = self._record
+        # The compiled per-tick call (pyrt/_tick.c): no Python frame per bar.
+        self.update = _updater(self._ptr, int(ffi.cast("uintptr_t", self._ptr)), len(record.inputs),
+                               len(record.outputs), record.inputs, error_for, PyrtValueError)
+
     def _new(self, params: tuple) -> None:
         """An empty stream (no history), through the typed constructor."""
         out = ffi.new("PyrtStream **")
@@ -203,24 +216,6 @@ class Stream(Handle):
     def _result(self, out: Any) -> Any:
         n = len(self._record.outputs)
         return out[0] if n == 1 else tuple(out[k] for k in range(n))
-
-    def update(self, *tick: float) -> Any:
-        """Takes one bar (one value per input, in the function's input order)
-        and returns its outputs: a float, or a tuple in the batch output
-        order. A bar that is not finite raises ValueError and leaves the
-        stream as it was."""
-        record = self._record
-        out = ffi.new("double[]", len(record.outputs))
-        if len(tick) != len(record.inputs):
-            raise PyrtValueError(f"tick: {record.name} takes {len(record.inputs)} values per bar "
-                                 f"({', '.join(record.inputs)}), got {len(tick)}")
-        try:
-            status = _STREAM_UPDATE[self._index](self._ptr, *tick, *(out + k for k in range(len(record.outputs))))
-        except TypeError:
-            raise PyrtValueError(f"tick: expected numbers ({', '.join(record.inputs)}), got {tick!r}") from None
-        if status:
-            check(status)
-        return self._result(out)
 
     def peek(self, *tick: float) -> Any:
         """What `update` would return for this bar, without consuming it."""
