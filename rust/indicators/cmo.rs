@@ -119,13 +119,10 @@ impl Cmo {
     }
 }
 
-impl Indicator for Cmo {
-    fn lookback(&self) -> usize {
-        self.averages.period
-    }
-
-    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        out[0] = match self.averages.update(tick[0]) {
+impl Cmo {
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        match self.averages.update(x) {
             Some((gain, loss)) => {
                 let total = gain + loss;
                 if total > 0.0 {
@@ -135,7 +132,26 @@ impl Indicator for Cmo {
                 }
             }
             None => f64::NAN,
-        };
+        }
+    }
+}
+
+/// The catalog's batch kernel (the stream's steps, inlined).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut state = Cmo::new(params)?;
+    for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
+        *o = state.step(x);
+    }
+    Ok(())
+}
+
+impl Indicator for Cmo {
+    fn lookback(&self) -> usize {
+        self.averages.period
+    }
+
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = self.step(tick[0]);
     }
 
     fn save(&self, w: &mut Writer) {

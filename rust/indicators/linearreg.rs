@@ -70,6 +70,25 @@ impl LinearReg {
         m.mul_add(self.n - 1.0, b)
     }
 
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        match self.window.push(x) {
+            Some(leaving) => {
+                self.sum_xy = self.sum_xy + self.sum_y - self.n * leaving;
+                self.sum_y = self.sum_y - leaving + x;
+                self.sum_abs = self.sum_abs - leaving.abs() + x.abs();
+                self.until_rebuild -= 1;
+                if self.until_rebuild == 0 || leaving.abs() * self.n > OUTLIER * self.sum_abs {
+                    self.until_rebuild = REBUILD_EVERY * self.window.capacity();
+                    self.sum_window();
+                }
+            }
+            None if self.window.is_full() => self.sum_window(),
+            None => return f64::NAN,
+        }
+        self.value()
+    }
+
     /// The sums of the window, directly: oldest value (weight n - 1) first.
     fn sum_window(&mut self) {
         let (mut sum_y, mut sum_xy, mut sum_abs) = (0.0, 0.0, 0.0);
@@ -85,31 +104,22 @@ impl LinearReg {
     }
 }
 
+/// The catalog's batch kernel (the stream's steps, inlined).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut state = LinearReg::new(params)?;
+    for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
+        *o = state.step(x);
+    }
+    Ok(())
+}
+
 impl Indicator for LinearReg {
     fn lookback(&self) -> usize {
         self.window.capacity() - 1
     }
 
     fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        let x = tick[0];
-        match self.window.push(x) {
-            Some(leaving) => {
-                self.sum_xy = self.sum_xy + self.sum_y - self.n * leaving;
-                self.sum_y = self.sum_y - leaving + x;
-                self.sum_abs = self.sum_abs - leaving.abs() + x.abs();
-                self.until_rebuild -= 1;
-                if self.until_rebuild == 0 || leaving.abs() * self.n > OUTLIER * self.sum_abs {
-                    self.until_rebuild = REBUILD_EVERY * self.window.capacity();
-                    self.sum_window();
-                }
-            }
-            None if self.window.is_full() => self.sum_window(),
-            None => {
-                out[0] = f64::NAN;
-                return;
-            }
-        }
-        out[0] = self.value();
+        out[0] = self.step(tick[0]);
     }
 
     fn save(&self, w: &mut Writer) {

@@ -51,18 +51,14 @@ impl Mfi {
     }
 }
 
-impl Indicator for Mfi {
-    fn lookback(&self) -> usize {
-        self.period
-    }
-
-    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        let tp = (tick[0] + tick[1] + tick[2]) / 3.0;
+impl Mfi {
+    #[inline]
+    fn step(&mut self, high: f64, low: f64, close: f64, volume: f64) -> f64 {
+        let tp = (high + low + close) / 3.0;
         if !self.started {
             self.started = true;
             self.prev_tp = tp;
-            out[0] = f64::NAN;
-            return;
+            return f64::NAN;
         }
         let change = tp - self.prev_tp;
         let scale = tp.abs() + self.prev_tp.abs();
@@ -70,7 +66,7 @@ impl Indicator for Mfi {
         let flow = if change.abs() <= FLAT_TOLERANCE * scale {
             0.0
         } else {
-            tp * tick[3]
+            tp * volume
         };
         let (pos, neg) = if change < 0.0 {
             (0.0, flow)
@@ -92,7 +88,7 @@ impl Indicator for Mfi {
             self.pos_sum = 0.0;
             self.neg_sum = 0.0;
         }
-        out[0] = if self.positive.is_full() {
+        if self.positive.is_full() {
             let total = self.pos_sum + self.neg_sum;
             let pos = if self.pos_sum < 0.0 {
                 0.0
@@ -108,7 +104,27 @@ impl Indicator for Mfi {
             }
         } else {
             f64::NAN
-        };
+        }
+    }
+}
+
+/// The catalog's batch kernel (the stream's steps, inlined).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut state = Mfi::new(params)?;
+    let (high, low, close, volume) = (inputs[0], inputs[1], inputs[2], inputs[3]);
+    for (i, o) in outputs[0].iter_mut().enumerate() {
+        *o = state.step(high[i], low[i], close[i], volume[i]);
+    }
+    Ok(())
+}
+
+impl Indicator for Mfi {
+    fn lookback(&self) -> usize {
+        self.period
+    }
+
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = self.step(tick[0], tick[1], tick[2], tick[3]);
     }
 
     fn save(&self, w: &mut Writer) {

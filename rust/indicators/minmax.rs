@@ -177,6 +177,64 @@ impl Extreme {
     }
 }
 
+/// TA-Lib's batch block scan over a whole series: `out[i]` is the extreme of
+/// `x[i + 1 - period..=i]` for `i >= period - 1`, NaN before. The same
+/// folds as [`Extreme`] (so the same values bit for bit), without its
+/// per-value bookkeeping.
+pub fn block_scan(side: Side, x: &[f64], period: usize, out: &mut [f64]) {
+    match side {
+        Side::Lowest => block_scan_with(x, period, out, |a, b| a < b),
+        Side::Highest => block_scan_with(x, period, out, |a, b| a > b),
+    }
+}
+
+#[inline(always)]
+fn block_scan_with(x: &[f64], p: usize, out: &mut [f64], beats: impl Fn(f64, f64) -> bool) {
+    let n = x.len();
+    out[..(p - 1).min(n)].fill(f64::NAN);
+    let mut suffix = vec![0.0; p];
+    let mut start = 0;
+    // Each pass: the block [start, start + p) is complete; its backward
+    // folds give the window ending on its last value and, combined with
+    // the next block's forward folds, the windows ending inside that one.
+    while start + p <= n {
+        let block = &x[start..start + p];
+        let mut best = block[p - 1];
+        suffix[p - 1] = best;
+        for k in (0..p - 1).rev() {
+            if beats(block[k], best) {
+                best = block[k];
+            }
+            suffix[k] = best;
+        }
+        out[start + p - 1] = suffix[0];
+        let next = start + p;
+        let avail = (n - next).min(p - 1);
+        let mut prefix = 0.0;
+        for m in 0..avail {
+            let v = x[next + m];
+            if m == 0 || beats(v, prefix) {
+                prefix = v;
+            }
+            let older = suffix[m + 1];
+            out[next + m] = if beats(prefix, older) { prefix } else { older };
+        }
+        start = next;
+    }
+}
+
+/// The catalog's batch kernel for `MIN`.
+pub fn batch_min(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    block_scan(Side::Lowest, inputs[0], params[0] as usize, outputs[0]);
+    Ok(())
+}
+
+/// The catalog's batch kernel for `MAX`.
+pub fn batch_max(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    block_scan(Side::Highest, inputs[0], params[0] as usize, outputs[0]);
+    Ok(())
+}
+
 /// `MIN` / `MAX`: one input, one output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MinMax {
@@ -281,6 +339,24 @@ mod tests {
             nan, nan, nan, nan, nan, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 3.0,
         ];
         assert!(same(&got, &want), "{got:?}");
+    }
+
+    #[test]
+    fn block_scan_equals_the_stream_bit_for_bit() {
+        let nan = f64::NAN;
+        let mut xs: Vec<f64> = (0..300).map(|i| ((i * 29 % 31) as f64) - 15.0).collect();
+        for i in [3, 40, 41, 77, 150, 151, 152, 299] {
+            xs[i] = [nan, 0.0, -0.0, f64::INFINITY][i % 4];
+        }
+        for p in [1, 2, 3, 5, 8, 30, 299, 300, 301] {
+            for side in [Side::Lowest, Side::Highest] {
+                let mut e = Extreme::new(side, p).unwrap();
+                let want: Vec<f64> = xs.iter().map(|&x| e.update(x)).collect();
+                let mut got = vec![0.0; xs.len()];
+                block_scan(side, &xs, p, &mut got);
+                assert!(same(&got, &want), "p={p} {side:?}");
+            }
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub enum Change {
 }
 
 impl Change {
-    #[inline]
+    #[inline(always)]
     fn of(self, price: f64, prev: f64) -> f64 {
         if self == Change::Mom {
             return price - prev;
@@ -45,6 +45,44 @@ impl Change {
             Change::Rocr100 => (price / prev) * 100.0,
         }
     }
+}
+
+#[inline(always)]
+fn batch_of(
+    change: Change,
+    params: &[f64],
+    inputs: &[&[f64]],
+    outputs: &mut [&mut [f64]],
+) -> Result<()> {
+    let period = params[0] as usize;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let head = period.min(x.len());
+    out[..head].fill(f64::NAN);
+    for ((o, &price), &prev) in out[head..].iter_mut().zip(&x[head..]).zip(x) {
+        *o = change.of(price, prev);
+    }
+    Ok(())
+}
+
+/// The catalog's batch kernel for `MOM`.
+pub fn batch_mom(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    batch_of(Change::Mom, params, inputs, outputs)
+}
+/// The catalog's batch kernel for `ROC`.
+pub fn batch_roc(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    batch_of(Change::Roc, params, inputs, outputs)
+}
+/// The catalog's batch kernel for `ROCP`.
+pub fn batch_rocp(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    batch_of(Change::Rocp, params, inputs, outputs)
+}
+/// The catalog's batch kernel for `ROCR`.
+pub fn batch_rocr(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    batch_of(Change::Rocr, params, inputs, outputs)
+}
+/// The catalog's batch kernel for `ROCR100`.
+pub fn batch_rocr100(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    batch_of(Change::Rocr100, params, inputs, outputs)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -25,13 +25,9 @@ impl Obv {
     }
 }
 
-impl Indicator for Obv {
-    fn lookback(&self) -> usize {
-        0
-    }
-
-    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        let (price, volume) = (tick[0], tick[1]);
+impl Obv {
+    #[inline]
+    fn step(&mut self, price: f64, volume: f64) -> f64 {
         if !self.started {
             self.started = true;
             self.obv = volume;
@@ -41,7 +37,26 @@ impl Indicator for Obv {
             self.obv -= volume;
         }
         self.prev = price;
-        out[0] = self.obv;
+        self.obv
+    }
+}
+
+/// The catalog's batch kernel (the stream's steps, inlined).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut state = Obv::new(params)?;
+    for ((o, &p), &v) in outputs[0].iter_mut().zip(inputs[0]).zip(inputs[1]) {
+        *o = state.step(p, v);
+    }
+    Ok(())
+}
+
+impl Indicator for Obv {
+    fn lookback(&self) -> usize {
+        0
+    }
+
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = self.step(tick[0], tick[1]);
     }
 
     fn save(&self, w: &mut Writer) {

@@ -181,19 +181,43 @@ impl StdDev {
     }
 }
 
+impl StdDev {
+    #[inline]
+    fn step(&mut self, x: f64) -> f64 {
+        let variance = self.variance.update(x);
+        match self.output {
+            Output::Variance => variance,
+            // TA-Lib skips the multiplication for the default 1.0.
+            Output::Deviation if self.nbdev != 1.0 => variance.sqrt() * self.nbdev,
+            Output::Deviation => variance.sqrt(),
+        }
+    }
+
+    fn run(mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+        for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
+            *o = self.step(x);
+        }
+        Ok(())
+    }
+}
+
+/// The catalog's batch kernel for `STDDEV` (the stream's steps, inlined).
+pub fn batch_stddev(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    StdDev::stddev(params)?.run(inputs, outputs)
+}
+
+/// The catalog's batch kernel for `VAR` (the stream's steps, inlined).
+pub fn batch_var(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    StdDev::var(params)?.run(inputs, outputs)
+}
+
 impl Indicator for StdDev {
     fn lookback(&self) -> usize {
         self.variance.period() - 1
     }
 
     fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        let variance = self.variance.update(tick[0]);
-        out[0] = match self.output {
-            Output::Variance => variance,
-            // TA-Lib skips the multiplication for the default 1.0.
-            Output::Deviation if self.nbdev != 1.0 => variance.sqrt() * self.nbdev,
-            Output::Deviation => variance.sqrt(),
-        };
+        out[0] = self.step(tick[0]);
     }
 
     fn save(&self, w: &mut Writer) {

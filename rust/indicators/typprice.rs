@@ -9,6 +9,15 @@ use crate::impl_boxed_clone;
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypPrice;
 
+/// The catalog's batch kernel.
+pub fn batch(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
+    for (((o, &h), &l), &c) in outputs[0].iter_mut().zip(high).zip(low).zip(close) {
+        *o = (h + l + c) / 3.0;
+    }
+    Ok(())
+}
+
 impl TypPrice {
     /// `TYPPRICE()` over high, low, close.
     pub fn new(_params: &[f64]) -> Result<Self> {

@@ -10,7 +10,7 @@
 //! blocks.
 
 use super::indicator::Indicator;
-use super::minmax::{Extreme, Side};
+use super::minmax::{block_scan, Extreme, Side};
 use super::state::{Reader, Writer};
 use crate::error::Result;
 use crate::impl_boxed_clone;
@@ -26,6 +26,20 @@ fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
     }
     // A close outside the range reads as the nearer end; NaN stays NaN.
     (-100.0 * ((highest - close) / range)).clamp(-100.0, 0.0)
+}
+
+/// The catalog's batch kernel: the two block scans, then the ratio.
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let period = params[0] as usize;
+    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
+    let out = &mut *outputs[0];
+    let mut lowest = vec![0.0; low.len()];
+    block_scan(Side::Highest, high, period, out);
+    block_scan(Side::Lowest, low, period, &mut lowest);
+    for ((o, &l), &c) in out.iter_mut().zip(&lowest).zip(close) {
+        *o = williams_r(*o, l, c);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq)]
