@@ -91,24 +91,53 @@ impl LinearReg {
 
     /// The sums of the window, directly: oldest value (weight n - 1) first.
     fn sum_window(&mut self) {
-        let (mut sum_y, mut sum_xy, mut sum_abs) = (0.0, 0.0, 0.0);
-        let len = self.window.len();
-        for (k, v) in self.window.iter().enumerate() {
-            sum_y += v;
-            sum_xy += (len - 1 - k) as f64 * v;
-            sum_abs += v.abs();
-        }
-        self.sum_y = sum_y;
-        self.sum_xy = sum_xy;
-        self.sum_abs = sum_abs;
+        let window = &self.window;
+        (self.sum_y, self.sum_xy, self.sum_abs) = direct_sums(window.len(), window.iter());
+    }
+
+    /// `sum_window` over a slice holding the window's values, oldest first.
+    fn sum_slice(&mut self, window: &[f64]) {
+        (self.sum_y, self.sum_xy, self.sum_abs) = direct_sums(window.len(), window.iter().copied());
     }
 }
 
-/// The catalog's batch kernel (the stream's steps, inlined).
+/// Sum, x-weighted sum (x = len - 1 for the oldest value down to 0) and sum
+/// of magnitudes of `len` values given oldest first.
+#[inline]
+fn direct_sums(len: usize, values: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let (mut sum_y, mut sum_xy, mut sum_abs) = (0.0, 0.0, 0.0);
+    for (k, v) in values.enumerate() {
+        sum_y += v;
+        sum_xy += (len - 1 - k) as f64 * v;
+        sum_abs += v.abs();
+    }
+    (sum_y, sum_xy, sum_abs)
+}
+
+/// The catalog's batch kernel: the stream's operations in the same order,
+/// indexing the series instead of a ring.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut state = LinearReg::new(params)?;
-    for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
-        *o = state.step(x);
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let p = state.window.capacity();
+    let len = x.len();
+    out[..(p - 1).min(len)].fill(f64::NAN);
+    if len < p {
+        return Ok(());
+    }
+    state.sum_slice(&x[..p]);
+    out[p - 1] = state.value();
+    for i in p..len {
+        let (leaving, entering) = (x[i - p], x[i]);
+        state.sum_xy = state.sum_xy + state.sum_y - state.n * leaving;
+        state.sum_y = state.sum_y - leaving + entering;
+        state.sum_abs = state.sum_abs - leaving.abs() + entering.abs();
+        state.until_rebuild -= 1;
+        if state.until_rebuild == 0 || leaving.abs() * state.n > OUTLIER * state.sum_abs {
+            state.until_rebuild = REBUILD_EVERY * p;
+            state.sum_slice(&x[i + 1 - p..=i]);
+        }
+        out[i] = state.value();
     }
     Ok(())
 }

@@ -193,6 +193,7 @@ fn block_scan_with(x: &[f64], p: usize, out: &mut [f64], beats: impl Fn(f64, f64
     let n = x.len();
     out[..(p - 1).min(n)].fill(f64::NAN);
     let mut suffix = vec![0.0; p];
+    let mut prefix = vec![0.0; p];
     let mut start = 0;
     // Each pass: the block [start, start + p) is complete; its backward
     // folds give the window ending on its last value and, combined with
@@ -201,23 +202,31 @@ fn block_scan_with(x: &[f64], p: usize, out: &mut [f64], beats: impl Fn(f64, f64
         let block = &x[start..start + p];
         let mut best = block[p - 1];
         suffix[p - 1] = best;
-        for k in (0..p - 1).rev() {
-            if beats(block[k], best) {
-                best = block[k];
+        for (s, &v) in suffix[..p - 1].iter_mut().zip(&block[..p - 1]).rev() {
+            if beats(v, best) {
+                best = v;
             }
-            suffix[k] = best;
+            *s = best;
         }
         out[start + p - 1] = suffix[0];
         let next = start + p;
         let avail = (n - next).min(p - 1);
-        let mut prefix = 0.0;
-        for m in 0..avail {
-            let v = x[next + m];
-            if m == 0 || beats(v, prefix) {
-                prefix = v;
+        if avail > 0 {
+            // Forward folds of the next block, then the combination: two
+            // straight loops (the second has no dependency between outputs).
+            let mut best = x[next];
+            for (s, &v) in prefix[..avail].iter_mut().zip(&x[next..next + avail]) {
+                if beats(v, best) {
+                    best = v;
+                }
+                *s = best;
             }
-            let older = suffix[m + 1];
-            out[next + m] = if beats(prefix, older) { prefix } else { older };
+            let dst = &mut out[next..next + avail];
+            for ((o, &newer), &older) in
+                dst.iter_mut().zip(&prefix[..avail]).zip(&suffix[1..=avail])
+            {
+                *o = if beats(newer, older) { newer } else { older };
+            }
         }
         start = next;
     }

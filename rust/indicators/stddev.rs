@@ -148,6 +148,65 @@ impl RollingVariance {
     }
 }
 
+/// [`RollingVariance`] over a whole series, indexing the series instead of
+/// a ring (the same operations in the same order, so the same values bit
+/// for bit): `out[i]` is the variance of `x[i + 1 - period..=i]`, NaN before.
+pub fn variance_into(x: &[f64], period: usize, out: &mut [f64]) {
+    let n = x.len();
+    let p = period;
+    out[..(p - 1).min(n)].fill(f64::NAN);
+    if n < p {
+        return;
+    }
+    let inv = 1.0 / p as f64;
+    let mut shift = x[0];
+    let (mut sum1, mut sum2) = (0.0, 0.0);
+    for &v in &x[..p - 1] {
+        let d = v - shift;
+        sum1 += d;
+        sum2 += d * d;
+    }
+    let mut until_rebuild = REBUILD_EVERY * p;
+    for i in p - 1..n {
+        let d = x[i] - shift;
+        sum1 += d;
+        sum2 += d * d;
+        let mean = sum1 * inv;
+        let mut variance = sum2 * inv - mean * mean;
+        let start = i + 1 - p;
+        let oldest = x[start] - shift;
+        sum1 -= oldest;
+        let oldest_sq = oldest * oldest;
+        sum2 -= oldest_sq;
+        until_rebuild -= 1;
+        if variance < 0.000001 * (sum2 * inv) || oldest_sq > 1000000.0 * sum2 || until_rebuild == 0
+        {
+            until_rebuild = REBUILD_EVERY * p;
+            let window = &x[start..=i];
+            let mut total = 0.0;
+            for &v in window {
+                total += v;
+            }
+            shift = total * inv;
+            let (mut s1, mut s2) = (0.0, 0.0);
+            for &v in window {
+                let d = v - shift;
+                s1 += d;
+                s2 += d * d;
+            }
+            let mean = s1 * inv;
+            variance = s2 * inv - mean * mean;
+            if variance < 0.000000000001 * (s2 * inv) {
+                variance = 0.0;
+            }
+            let oldest = x[start] - shift;
+            sum1 = s1 - oldest;
+            sum2 = s2 - oldest * oldest;
+        }
+        out[i] = variance;
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
     Variance,
@@ -193,9 +252,15 @@ impl StdDev {
         }
     }
 
-    fn run(mut self, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-        for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
-            *o = self.step(x);
+    fn run(self, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+        let out = &mut *outputs[0];
+        variance_into(inputs[0], self.variance.period(), out);
+        if self.output == Output::Deviation {
+            if self.nbdev != 1.0 {
+                out.iter_mut().for_each(|v| *v = v.sqrt() * self.nbdev);
+            } else {
+                out.iter_mut().for_each(|v| *v = v.sqrt());
+            }
         }
         Ok(())
     }
