@@ -50,15 +50,12 @@ impl WilderAverages {
             self.prev = x;
             return None;
         }
-        let change = x - self.prev;
+        let (gain, loss) = split(x - self.prev);
         self.prev = x;
         let n = self.period as f64;
         if self.count < self.period {
-            if change < 0.0 {
-                self.loss -= change;
-            } else {
-                self.gain += change;
-            }
+            self.loss -= loss;
+            self.gain += gain;
             self.count += 1;
             if self.count < self.period {
                 return None;
@@ -66,11 +63,8 @@ impl WilderAverages {
         } else {
             self.loss *= n - 1.0;
             self.gain *= n - 1.0;
-            if change < 0.0 {
-                self.loss -= change;
-            } else {
-                self.gain += change;
-            }
+            self.loss -= loss;
+            self.gain += gain;
         }
         self.loss /= n;
         self.gain /= n;
@@ -119,28 +113,67 @@ impl Cmo {
     }
 }
 
+#[inline(always)]
+fn cmo_value(gain: f64, loss: f64) -> f64 {
+    let total = gain + loss;
+    if total > 0.0 {
+        100.0 * ((gain - loss) / total)
+    } else {
+        0.0
+    }
+}
+
+/// A change's gain and loss parts as TA-Lib adds them (`gain += change` or
+/// `loss -= change`); adding the other side's 0 is exact, so selecting
+/// instead of branching gives the same bits.
+#[inline(always)]
+fn split(change: f64) -> (f64, f64) {
+    if change < 0.0 {
+        (0.0, change)
+    } else {
+        (change, 0.0)
+    }
+}
+
 impl Cmo {
     #[inline]
     fn step(&mut self, x: f64) -> f64 {
         match self.averages.update(x) {
-            Some((gain, loss)) => {
-                let total = gain + loss;
-                if total > 0.0 {
-                    100.0 * ((gain - loss) / total)
-                } else {
-                    0.0
-                }
-            }
+            Some((gain, loss)) => cmo_value(gain, loss),
             None => f64::NAN,
         }
     }
 }
 
-/// The catalog's batch kernel (the stream's steps, inlined).
+/// The catalog's batch kernel: [`WilderAverages`]' operations in the same
+/// order over the series.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let mut state = Cmo::new(params)?;
-    for (o, &x) in outputs[0].iter_mut().zip(inputs[0]) {
-        *o = state.step(x);
+    let p = params[0] as usize;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let len = x.len();
+    out[..p.min(len)].fill(f64::NAN);
+    if len <= p {
+        return Ok(());
+    }
+    let n = p as f64;
+    let (mut gain, mut loss) = (0.0, 0.0);
+    for t in 1..=p {
+        let (g, l) = split(x[t] - x[t - 1]);
+        gain += g;
+        loss -= l;
+    }
+    loss /= n;
+    gain /= n;
+    out[p] = cmo_value(gain, loss);
+    for t in p + 1..len {
+        let (g, l) = split(x[t] - x[t - 1]);
+        loss *= n - 1.0;
+        gain *= n - 1.0;
+        loss -= l;
+        gain += g;
+        loss /= n;
+        gain /= n;
+        out[t] = cmo_value(gain, loss);
     }
     Ok(())
 }

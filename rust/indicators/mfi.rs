@@ -60,19 +60,9 @@ impl Mfi {
             self.prev_tp = tp;
             return f64::NAN;
         }
-        let change = tp - self.prev_tp;
-        let scale = tp.abs() + self.prev_tp.abs();
+        let (pos, neg) = flows(tp, self.prev_tp, volume);
+        let flow = pos + neg;
         self.prev_tp = tp;
-        let flow = if change.abs() <= FLAT_TOLERANCE * scale {
-            0.0
-        } else {
-            tp * volume
-        };
-        let (pos, neg) = if change < 0.0 {
-            (0.0, flow)
-        } else {
-            (flow, 0.0)
-        };
         // The flows leaving the window come out of the sums first.
         if let Some(old) = self.positive.push(pos) {
             self.pos_sum -= old;
@@ -89,31 +79,88 @@ impl Mfi {
             self.neg_sum = 0.0;
         }
         if self.positive.is_full() {
-            let total = self.pos_sum + self.neg_sum;
-            let pos = if self.pos_sum < 0.0 {
-                0.0
-            } else if self.pos_sum > total {
-                total
-            } else {
-                self.pos_sum
-            };
-            if total <= 0.0 {
-                0.0
-            } else {
-                100.0 * (pos / total)
-            }
+            index(self.pos_sum, self.neg_sum)
         } else {
             f64::NAN
         }
     }
 }
 
-/// The catalog's batch kernel (the stream's steps, inlined).
+/// This bar's positive and negative money flow (one of them 0): none when
+/// the typical price moved by no more than the dead zone.
+#[inline(always)]
+fn flows(tp: f64, prev_tp: f64, volume: f64) -> (f64, f64) {
+    let change = tp - prev_tp;
+    let scale = tp.abs() + prev_tp.abs();
+    let flow = if change.abs() <= FLAT_TOLERANCE * scale {
+        0.0
+    } else {
+        tp * volume
+    };
+    if change < 0.0 {
+        (0.0, flow)
+    } else {
+        (flow, 0.0)
+    }
+}
+
+/// The index from the window's sums: 0 for a window without flow, the
+/// positive sum clamped into `[0, total]`.
+#[inline(always)]
+fn index(pos_sum: f64, neg_sum: f64) -> f64 {
+    let total = pos_sum + neg_sum;
+    let pos = if pos_sum < 0.0 {
+        0.0
+    } else if pos_sum > total {
+        total
+    } else {
+        pos_sum
+    };
+    if total <= 0.0 {
+        0.0
+    } else {
+        100.0 * (pos / total)
+    }
+}
+
+/// The catalog's batch kernel: the stream's operations in the same order,
+/// with the flows kept in plain arrays.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let mut state = Mfi::new(params)?;
+    let p = params[0] as usize;
     let (high, low, close, volume) = (inputs[0], inputs[1], inputs[2], inputs[3]);
-    for (i, o) in outputs[0].iter_mut().enumerate() {
-        *o = state.step(high[i], low[i], close[i], volume[i]);
+    let out = &mut *outputs[0];
+    let n = out.len();
+    out[..p.min(n)].fill(f64::NAN);
+    if n <= p {
+        return Ok(());
+    }
+    let (mut positive, mut negative) = (vec![0.0; p], vec![0.0; p]);
+    let (mut pos_sum, mut neg_sum) = (0.0, 0.0);
+    let mut null_run = 0;
+    let mut slot = 0;
+    let mut prev_tp = (high[0] + low[0] + close[0]) / 3.0;
+    for t in 1..n {
+        let tp = (high[t] + low[t] + close[t]) / 3.0;
+        let (pos, neg) = flows(tp, prev_tp, volume[t]);
+        prev_tp = tp;
+        if t > p {
+            pos_sum -= positive[slot];
+            neg_sum -= negative[slot];
+        }
+        positive[slot] = pos;
+        negative[slot] = neg;
+        pos_sum += pos;
+        neg_sum += neg;
+        null_run = if pos + neg == 0.0 { null_run + 1 } else { 0 };
+        if null_run >= p {
+            null_run = p;
+            pos_sum = 0.0;
+            neg_sum = 0.0;
+        }
+        slot = if slot + 1 == p { 0 } else { slot + 1 };
+        if t >= p {
+            out[t] = index(pos_sum, neg_sum);
+        }
     }
     Ok(())
 }
