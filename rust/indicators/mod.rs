@@ -22,7 +22,10 @@
 //! series), and the exponential recurrences advance eight steps per link of the
 //! chain. Cost is O(n) and does not depend on the window.
 
+mod aroon;
 mod atr;
+mod cci;
+mod directional;
 pub mod indicator;
 pub mod window;
 mod bollinger;
@@ -31,7 +34,10 @@ mod kernels;
 mod macd;
 mod rsi;
 mod sma;
+mod sar;
 pub mod state;
+mod trange;
+mod ultosc;
 
 pub use atr::{atr, check_bars, AtrStream};
 pub use bollinger::{bollinger_bands, BollingerStream};
