@@ -24,6 +24,8 @@
 
 mod aroon;
 mod atr;
+pub mod catalog;
+pub mod catalog_gen;
 mod cci;
 mod directional;
 pub mod indicator;
