@@ -284,8 +284,10 @@ impl Indicator for Directional {
         ensure(bars <= self.last_bar_counted(), "bars")?;
         let fields = [r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?];
         let [prev_high, prev_low, prev_close, plus_dm, minus_dm, tr, value] = fields;
-        // Sums of non-negative movements and ranges (NaN once a NaN bar entered).
-        ensure(!(plus_dm < 0.0 || minus_dm < 0.0 || tr < 0.0), "directional sums")?;
+        // Sums of positive movements (NaN once an infinity entered). The range
+        // sum has no sign to check: a bar after a NaN close whose high is below
+        // its low has a negative true range in TA-Lib.
+        ensure(!(plus_dm < 0.0 || minus_dm < 0.0), "directional movement sums")?;
         ensure(bars > 0 || fields.iter().all(|&v| v == 0.0), "fields before the first bar")?;
         *self = Directional {
             bars,

@@ -11,7 +11,8 @@
 //!   then reverses, the output is the extreme point clamped to the previous
 //!   and current bars' range, and the acceleration restarts.
 //! - Otherwise a new extreme raises the acceleration by `acceleration`, up
-//!   to `maximum`. The next SAR is `sar + af * (ep - sar)`, clamped so it
+//!   to `maximum`. The next SAR is `sar + af * (ep - sar)` (the product fused
+//!   into the addition, as TA-Lib 0.8.1's build computes it), clamped so it
 //!   never enters the previous or current bar's range.
 //! - An `acceleration` above `maximum` is lowered to `maximum`.
 //! - On the second bar, the "previous" bar is the second bar itself (TA-Lib's
@@ -91,7 +92,7 @@ impl Sar {
                 out = self.sar;
                 self.af = self.acceleration;
                 self.ep = new_low;
-                self.sar = self.sar + self.af * (self.ep - self.sar);
+                self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
                 if self.sar < prev_high {
                     self.sar = prev_high;
                 }
@@ -107,7 +108,7 @@ impl Sar {
                         self.af = self.maximum;
                     }
                 }
-                self.sar = self.sar + self.af * (self.ep - self.sar);
+                self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
                 if self.sar > prev_low {
                     self.sar = prev_low;
                 }
@@ -127,7 +128,7 @@ impl Sar {
             out = self.sar;
             self.af = self.acceleration;
             self.ep = new_high;
-            self.sar = self.sar + self.af * (self.ep - self.sar);
+            self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
             if self.sar > prev_low {
                 self.sar = prev_low;
             }
@@ -143,7 +144,7 @@ impl Sar {
                     self.af = self.maximum;
                 }
             }
-            self.sar = self.sar + self.af * (self.ep - self.sar);
+            self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
             if self.sar < prev_high {
                 self.sar = prev_high;
             }

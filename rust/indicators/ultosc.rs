@@ -18,10 +18,11 @@ use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
 
-/// 1 for a bar whose true range is not exactly 0 (a NaN range counts).
+/// 1 for a bar that moves either sum: a buying pressure or a true range
+/// that is not exactly 0 (NaN counts as moving).
 #[inline]
-fn moves(range: f64) -> usize {
-    (range != 0.0) as usize
+fn moves(buying: f64, range: f64) -> usize {
+    !(buying == 0.0 && range == 0.0) as usize
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +94,7 @@ impl Indicator for UltOsc {
                 if today + p > longest {
                     self.a[k] += buying;
                     self.b[k] += range;
-                    self.moving[k] += moves(range);
+                    self.moving[k] += moves(buying, range);
                 }
             }
             return;
@@ -102,13 +103,14 @@ impl Indicator for UltOsc {
         for k in 0..3 {
             self.a[k] += buying;
             self.b[k] += range;
-            self.moving[k] += moves(range);
+            self.moving[k] += moves(buying, range);
         }
-        for (k, &p) in self.periods.iter().enumerate() {
+        for k in 0..3 {
             if self.moving[k] == 0 {
-                // A window without any range: its sums are re-anchored, so
-                // neither rounding residue nor an old NaN survives it.
-                self.a[k] = (0..p).rev().fold(0.0, |acc, age| acc + self.buying.ago(age));
+                // A window of bars that moved neither sum: TA-Lib 0.8.1 sets
+                // both sums to their exact value 0, so neither rounding
+                // residue nor an old NaN survives it.
+                self.a[k] = 0.0;
                 self.b[k] = 0.0;
             }
         }
@@ -125,7 +127,7 @@ impl Indicator for UltOsc {
         for (k, &p) in self.periods.iter().enumerate() {
             self.a[k] -= self.buying.ago(p - 1);
             self.b[k] -= self.ranges.ago(p - 1);
-            self.moving[k] -= moves(self.ranges.ago(p - 1));
+            self.moving[k] -= moves(self.buying.ago(p - 1), self.ranges.ago(p - 1));
         }
         out[0] = 100.0 * (sum / 7.0);
     }
@@ -158,13 +160,16 @@ impl Indicator for UltOsc {
         ensure(bars <= longest + 1, "bars")?;
         let kept = bars.saturating_sub(1).min(longest);
         ensure(buying.len() == kept && ranges.len() == kept, "window length")?;
-        // Sums of true ranges (NaN once a NaN bar entered) cannot be far below 0.
-        ensure(b.iter().all(|&x| !(x < -1e-9 * (1.0 + ranges.iter().map(f64::abs).sum::<f64>()))), "range sums")?;
         for (k, &p) in self.periods.iter().enumerate() {
             // The bars of window k kept so far (after the first output, the
             // window's last p - 1 bars; before it, those of the warm-up in it).
             let in_window = if bars > longest { p - 1 } else { kept.saturating_sub(longest - p) };
-            let counted = ranges.iter().skip(kept - in_window).filter(|&r| moves(r) == 1).count();
+            let counted = buying
+                .iter()
+                .zip(ranges.iter())
+                .skip(kept - in_window)
+                .filter(|&(x, r)| moves(x, r) == 1)
+                .count();
             ensure(moving[k] == counted, "moving bar count")?;
         }
         *self = UltOsc { bars, prev_close, buying, ranges, a, b, moving, ..*self };
@@ -258,11 +263,11 @@ mod tests {
         let mut b = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
         assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "bars beyond the longest period");
         let mut bad = a.clone();
-        bad.b[1] = -5.0;
+        bad.moving[1] += 1;
         let mut w = Writer::fields();
         bad.save(&mut w);
         let bytes = w.into_bytes();
-        assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "negative range sum");
+        assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "moving bars miscounted");
         let mut bad = a.clone();
         bad.bars = 3;
         let mut w = Writer::fields();
