@@ -25,6 +25,20 @@ pub const MFI: usize = 17;
 pub const CMO: usize = 18;
 pub const OBV: usize = 19;
 pub const TYPPRICE: usize = 20;
+pub const PLUS_DM: usize = 21;
+pub const MINUS_DM: usize = 22;
+pub const PLUS_DI: usize = 23;
+pub const MINUS_DI: usize = 24;
+pub const DX: usize = 25;
+pub const ADX: usize = 26;
+pub const ADXR: usize = 27;
+pub const TRANGE: usize = 28;
+pub const NATR: usize = 29;
+pub const AROON: usize = 30;
+pub const AROONOSC: usize = 31;
+pub const CCI: usize = 32;
+pub const ULTOSC: usize = 33;
+pub const SAR: usize = 34;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -195,6 +209,118 @@ pub static RECORDS: &[Record] = &[
         outputs: &["real"],
         params: &[],
     },
+    Record {
+        name: "PLUS_DM",
+        group: "Momentum Indicators",
+        display: "Plus Directional Movement",
+        inputs: &["high", "low"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MINUS_DM",
+        group: "Momentum Indicators",
+        display: "Minus Directional Movement",
+        inputs: &["high", "low"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "PLUS_DI",
+        group: "Momentum Indicators",
+        display: "Plus Directional Indicator",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MINUS_DI",
+        group: "Momentum Indicators",
+        display: "Minus Directional Indicator",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "DX",
+        group: "Momentum Indicators",
+        display: "Directional Movement Index",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ADX",
+        group: "Momentum Indicators",
+        display: "Average Directional Movement Index",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ADXR",
+        group: "Momentum Indicators",
+        display: "Average Directional Movement Index Rating",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "TRANGE",
+        group: "Volatility Indicators",
+        display: "True Range",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[],
+    },
+    Record {
+        name: "NATR",
+        group: "Volatility Indicators",
+        display: "Normalized Average True Range",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "AROON",
+        group: "Momentum Indicators",
+        display: "Aroon",
+        inputs: &["high", "low"],
+        outputs: &["aroondown", "aroonup"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "AROONOSC",
+        group: "Momentum Indicators",
+        display: "Aroon Oscillator",
+        inputs: &["high", "low"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "CCI",
+        group: "Momentum Indicators",
+        display: "Commodity Channel Index",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ULTOSC",
+        group: "Momentum Indicators",
+        display: "Ultimate Oscillator",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod1", default: 7.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "timeperiod2", default: 14.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "timeperiod3", default: 28.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "SAR",
+        group: "Overlap Studies",
+        display: "Parabolic SAR",
+        inputs: &["high", "low"],
+        outputs: &["real"],
+        params: &[Param { name: "acceleration", default: 0.02, min: 0.0, max: 3.0e+37, integer: false }, Param { name: "maximum", default: 0.2, min: 0.0, max: 3.0e+37, integer: false }],
+    },
 ];
 
 /// A fresh streaming state of entry `index`; `p` are its resolved parameters.
@@ -221,6 +347,20 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         CMO => Box::new(super::cmo::Cmo::new(p)?),
         OBV => Box::new(super::obv::Obv::new(p)?),
         TYPPRICE => Box::new(super::typprice::TypPrice::new(p)?),
+        PLUS_DM => Box::new(super::directional::Directional::plus_dm(p)?),
+        MINUS_DM => Box::new(super::directional::Directional::minus_dm(p)?),
+        PLUS_DI => Box::new(super::directional::Directional::plus_di(p)?),
+        MINUS_DI => Box::new(super::directional::Directional::minus_di(p)?),
+        DX => Box::new(super::directional::Directional::dx(p)?),
+        ADX => Box::new(super::directional::Directional::adx(p)?),
+        ADXR => Box::new(super::directional::Adxr::new(p)?),
+        TRANGE => Box::new(super::trange::TrueRange::new(p)?),
+        NATR => Box::new(super::trange::Natr::new(p)?),
+        AROON => Box::new(super::aroon::Aroon::aroon(p)?),
+        AROONOSC => Box::new(super::aroon::Aroon::aroonosc(p)?),
+        CCI => Box::new(super::cci::Cci::new(p)?),
+        ULTOSC => Box::new(super::ultosc::UltOsc::new(p)?),
+        SAR => Box::new(super::sar::Sar::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
 }

@@ -22,27 +22,33 @@
 //! series), and the exponential recurrences advance eight steps per link of the
 //! chain. Cost is O(n) and does not depend on the window.
 
+mod aroon;
 mod atr;
+mod bollinger;
 pub mod catalog;
 pub mod catalog_gen;
-pub mod indicator;
-pub mod window;
-mod bollinger;
-mod ema;
-mod kernels;
-mod macd;
-mod rsi;
-mod sma;
-pub mod state;
+mod cci;
 pub mod cmo;
+mod directional;
+mod ema;
+pub mod indicator;
+mod kernels;
 pub mod linearreg;
+mod macd;
 pub mod mfi;
 pub mod minmax;
 pub mod momentum;
 pub mod obv;
+mod rsi;
+mod sar;
+mod sma;
+pub mod state;
 pub mod stddev;
+mod trange;
 pub mod typprice;
+mod ultosc;
 pub mod willr;
+pub mod window;
 
 pub use atr::{atr, check_bars, AtrStream};
 pub use bollinger::{bollinger_bands, BollingerStream};
