@@ -32,6 +32,17 @@ mod macd;
 mod rsi;
 mod sma;
 pub mod state;
+pub(crate) mod dema;
+pub(crate) mod ema_chain;
+pub(crate) mod kama;
+pub mod ma;
+pub(crate) mod stoch;
+pub(crate) mod t3;
+pub(crate) mod tema;
+pub(crate) mod trima;
+pub(crate) mod wma;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use atr::{atr, check_bars, AtrStream};
 pub use bollinger::{bollinger_bands, BollingerStream};

@@ -1,0 +1,211 @@
+//! A chain of EMAs of one period, each smoothing the one before it: the
+//! core of DEMA (two levels), TEMA (three) and T3 (six).
+//!
+//! TA-Lib seeds every level with the simple average of the first `period`
+//! values of its input, the input of level n being level n-1's values from
+//! its own seed on. So level 1 is seeded at tick p-1, level 2 at tick
+//! 2(p-1), level n at n(p-1), and a level is not stepped on the tick that
+//! seeds it. DEMA and TEMA step with `((x - e) * k) + e` and sum their seeds
+//! from 0.0 (ta_DEMA.c, ta_TEMA.c); T3 steps with `k * x + (1 - k) * e` and
+//! starts each seed sum with its first value (ta_T3.c).
+
+use super::state::{ensure, Reader, Writer};
+use crate::error::Result;
+
+/// Deepest chain any indicator uses (T3).
+pub(crate) const MAX_DEPTH: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Form {
+    /// `((x - e) * k) + e`, seed sums from 0.0 (DEMA, TEMA).
+    Ema,
+    /// `k * x + (1 - k) * e`, seed sums from their first value (T3).
+    T3,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EmaChain {
+    period: usize,
+    depth: usize,
+    form: Form,
+    k: f64,
+    one_minus_k: f64,
+    /// Levels seeded so far (0..=depth).
+    seeded: usize,
+    /// The levels' current values; `e[..seeded]` are live.
+    e: [f64; MAX_DEPTH],
+    /// Seed sum of the level being seeded, and how many values it holds.
+    sum: f64,
+    count: usize,
+}
+
+impl EmaChain {
+    /// `period >= 1`, `1 <= depth <= MAX_DEPTH`.
+    pub(crate) fn new(period: usize, depth: usize, form: Form) -> Self {
+        debug_assert!(period >= 1 && (1..=MAX_DEPTH).contains(&depth));
+        let k = match form {
+            Form::Ema => 2.0 / (period + 1) as f64,
+            Form::T3 => 2.0 / (period as f64 + 1.0),
+        };
+        EmaChain {
+            period,
+            depth,
+            form,
+            k,
+            one_minus_k: 1.0 - k,
+            seeded: 0,
+            e: [0.0; MAX_DEPTH],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    /// Ticks before every level has a value: TA-Lib's lookback.
+    pub(crate) fn lookback(&self) -> usize {
+        self.depth * (self.period - 1)
+    }
+
+    /// The level values (`levels()[0]` is the EMA of the input).
+    #[inline]
+    pub(crate) fn levels(&self) -> &[f64; MAX_DEPTH] {
+        &self.e
+    }
+
+    /// Takes one input value; true once every level has a value.
+    #[inline]
+    pub(crate) fn update(&mut self, x: f64) -> bool {
+        if self.seeded == 0 {
+            self.sum = if self.count == 0 && self.form == Form::T3 { x } else { self.sum + x };
+            self.count += 1;
+        } else {
+            self.step(x);
+            if self.seeded == self.depth {
+                return true;
+            }
+            self.sum += self.e[self.seeded - 1];
+            self.count += 1;
+        }
+        // A loop, not an `if`: at period 1 every level is seeded by the same tick.
+        while self.count == self.period && self.seeded < self.depth {
+            self.e[self.seeded] = self.sum / self.period as f64;
+            self.seeded += 1;
+            if self.seeded < self.depth {
+                let first = self.e[self.seeded - 1];
+                self.sum = match self.form {
+                    Form::Ema => 0.0 + first,
+                    Form::T3 => first,
+                };
+                self.count = 1;
+            }
+        }
+        self.seeded == self.depth
+    }
+
+    #[inline]
+    fn step(&mut self, x: f64) {
+        let (k, c) = (self.k, self.one_minus_k);
+        let e = &mut self.e;
+        match self.form {
+            Form::Ema => {
+                e[0] = (x - e[0]) * k + e[0];
+                for j in 1..self.seeded {
+                    e[j] = (e[j - 1] - e[j]) * k + e[j];
+                }
+            }
+            Form::T3 => {
+                e[0] = k * x + c * e[0];
+                for j in 1..self.seeded {
+                    e[j] = k * e[j - 1] + c * e[j];
+                }
+            }
+        }
+    }
+
+    pub(crate) fn save(&self, w: &mut Writer) {
+        w.usize(self.seeded).usize(self.count).f64(self.sum).f64s(&self.e[..self.seeded]);
+    }
+
+    pub(crate) fn load(&mut self, r: &mut Reader) -> Result<()> {
+        let seeded = r.usize()?;
+        let count = r.usize()?;
+        let sum = r.f64()?;
+        let live = r.f64s(self.depth)?;
+        ensure(seeded <= self.depth && live.len() == seeded, "seeded levels")?;
+        let seeding = seeded < self.depth;
+        ensure(
+            if seeding { count < self.period && (seeded == 0 || count >= 1) } else { count <= self.period },
+            "seed count",
+        )?;
+        self.seeded = seeded;
+        self.count = count;
+        self.sum = sum;
+        self.e = [0.0; MAX_DEPTH];
+        self.e[..seeded].copy_from_slice(&live);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// EMA of `x` seeded with the average of its first `p` values, NaN before.
+    fn ema(x: &[f64], p: usize) -> Vec<f64> {
+        let k = 2.0 / (p + 1) as f64;
+        let mut out = vec![f64::NAN; x.len()];
+        let start = x.iter().position(|v| !v.is_nan()).unwrap_or(x.len());
+        if start + p > x.len() {
+            return out;
+        }
+        let mut e = x[start..start + p].iter().fold(0.0, |s, v| s + v) / p as f64;
+        out[start + p - 1] = e;
+        for i in start + p..x.len() {
+            e = (x[i] - e) * k + e;
+            out[i] = e;
+        }
+        out
+    }
+
+    #[test]
+    fn each_level_is_the_ema_of_the_level_before() {
+        let x: Vec<f64> = (0..200).map(|i| 10.0 + (i as f64 * 0.3).sin()).collect();
+        for p in [1, 2, 5] {
+            let l1 = ema(&x, p);
+            let l2 = ema(&l1, p);
+            let l3 = ema(&l2, p);
+            let mut chain = EmaChain::new(p, 3, Form::Ema);
+            assert_eq!(chain.lookback(), 3 * (p - 1));
+            for i in 0..x.len() {
+                let ready = chain.update(x[i]);
+                assert_eq!(ready, i >= 3 * (p - 1), "p {p} i {i}");
+                if ready {
+                    let e = chain.levels();
+                    assert_eq!([e[0], e[1], e[2]], [l1[i], l2[i], l3[i]], "p {p} i {i}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_checked_seeds() {
+        // p = 2, k = 2/3: e1 seeds at tick 1 with (1+3)/2 = 2, steps to
+        // 2 + (5-2)*2/3 = 4 at tick 2; e2 seeds there with (2+4)/2 = 3.
+        let mut chain = EmaChain::new(2, 2, Form::Ema);
+        assert!(!chain.update(1.0));
+        assert!(!chain.update(3.0));
+        assert!(chain.update(5.0));
+        assert_eq!(chain.levels()[0], 4.0);
+        assert_eq!(chain.levels()[1], 3.0);
+    }
+
+    #[test]
+    fn load_refuses_inconsistent_fields() {
+        let chain = EmaChain::new(4, 2, Form::Ema);
+        for (seeded, count, levels) in [(3usize, 1usize, 3usize), (1, 0, 1), (1, 4, 1), (1, 1, 0)] {
+            let mut w = Writer::fields();
+            w.usize(seeded).usize(count).f64(0.0).f64s(&vec![1.0; levels]);
+            let bytes = w.into_bytes();
+            assert!(chain.clone().load(&mut Reader::fields(&bytes)).is_err(), "{seeded} {count} {levels}");
+        }
+    }
+}
