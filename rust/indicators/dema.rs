@@ -1,6 +1,7 @@
 //! Double exponential moving average (TA-Lib `DEMA`): `2 * EMA1 - EMA2`,
 //! EMA2 the EMA of EMA1, both seeded as TA-Lib seeds them (see
-//! `ema_chain`). Lookback `2 * (timeperiod - 1)`.
+//! `ema_chain`, fused where TA-Lib's FMA build fuses them). Period 1 copies the input, as TA-Lib 0.8.1 does. Lookback
+//! `2 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;
@@ -10,12 +11,14 @@ use crate::error::Result;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dema {
     chain: EmaChain,
+    copy: bool,
 }
 
 impl Dema {
     /// The catalog's constructor: `[timeperiod]`.
     pub fn catalog(params: &[f64]) -> Result<Self> {
-        Ok(Dema { chain: EmaChain::new(params[0] as usize, 2, Form::Ema) })
+        let period = params[0] as usize;
+        Ok(Dema { chain: EmaChain::new(period, 2, Form::Ema), copy: period == 1 })
     }
 }
 
@@ -26,6 +29,10 @@ impl Indicator for Dema {
 
     #[inline]
     fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        if self.copy {
+            out[0] = tick[0];
+            return;
+        }
         out[0] = if self.chain.update(tick[0]) {
             let e = self.chain.levels();
             2.0 * e[0] - e[1]
@@ -70,6 +77,16 @@ mod tests {
         let out = &run(&mut d, &[&[4.25; 100]], 1)[0];
         assert!(out[..58].iter().all(|v| v.is_nan()));
         assert!(out[58..].iter().all(|&v| v == 4.25));
+    }
+
+    #[test]
+    fn period_one_copies() {
+        let x = [3.0, f64::NAN, 0.1, 1e300, -7.5];
+        let mut d = Dema::catalog(&[1.0]).unwrap();
+        assert_eq!(d.lookback(), 0);
+        let out = &run(&mut d, &[&x], 1)[0];
+        assert!(out[1].is_nan());
+        assert_eq!([out[0], out[2], out[3], out[4]], [x[0], x[2], x[3], x[4]]);
     }
 
     #[test]

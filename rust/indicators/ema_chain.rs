@@ -8,6 +8,12 @@
 //! seeds it. DEMA and TEMA step with `((x - e) * k) + e` and sum their seeds
 //! from 0.0 (ta_DEMA.c, ta_TEMA.c); T3 steps with `k * x + (1 - k) * e` and
 //! starts each seed sum with its first value (ta_T3.c).
+//!
+//! TA-Lib 0.8.1 is built with a second copy of these functions for CPUs
+//! with fused multiply-add, chosen when the library loads, in which the
+//! compiler fused each step: `fma(x - e, k, e)` and `fma(e, 1 - k, k * x)`.
+//! The two copies differ in the last bit now and then, so the chain does
+//! what TA-Lib does on the CPU it runs on (`talib_fuses`).
 
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
@@ -23,9 +29,25 @@ pub(crate) enum Form {
     T3,
 }
 
+/// Whether TA-Lib 0.8.1 runs its fused multiply-add build on this CPU (its
+/// x86-64 build picks it when the CPU has FMA; other builds have one copy,
+/// compiled without fusing).
+pub(crate) fn talib_fuses() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct EmaChain {
     period: usize,
+    /// Steps fused as in TA-Lib's FMA build.
+    fused: bool,
     depth: usize,
     form: Form,
     k: f64,
@@ -49,6 +71,7 @@ impl EmaChain {
         };
         EmaChain {
             period,
+            fused: talib_fuses(),
             depth,
             form,
             k,
@@ -101,11 +124,33 @@ impl EmaChain {
         self.seeded == self.depth
     }
 
+    /// Whether the steps are fused (TA-Lib's FMA build).
+    pub(crate) fn fused(&self) -> bool {
+        self.fused
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_fused(&mut self, fused: bool) {
+        self.fused = fused;
+    }
+
     #[inline]
     fn step(&mut self, x: f64) {
         let (k, c) = (self.k, self.one_minus_k);
         let e = &mut self.e;
         match self.form {
+            Form::Ema if self.fused => {
+                e[0] = (x - e[0]).mul_add(k, e[0]);
+                for j in 1..self.seeded {
+                    e[j] = (e[j - 1] - e[j]).mul_add(k, e[j]);
+                }
+            }
+            Form::T3 if self.fused => {
+                e[0] = e[0].mul_add(c, k * x);
+                for j in 1..self.seeded {
+                    e[j] = e[j].mul_add(c, k * e[j - 1]);
+                }
+            }
             Form::Ema => {
                 e[0] = (x - e[0]) * k + e[0];
                 for j in 1..self.seeded {
@@ -174,6 +219,7 @@ mod tests {
             let l2 = ema(&l1, p);
             let l3 = ema(&l2, p);
             let mut chain = EmaChain::new(p, 3, Form::Ema);
+            chain.set_fused(false);
             assert_eq!(chain.lookback(), 3 * (p - 1));
             for i in 0..x.len() {
                 let ready = chain.update(x[i]);
@@ -183,6 +229,29 @@ mod tests {
                     assert_eq!([e[0], e[1], e[2]], [l1[i], l2[i], l3[i]], "p {p} i {i}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn fused_steps_stay_within_rounding_of_plain_ones() {
+        let x: Vec<f64> = (0..500).map(|i| 1e6 * (i as f64 * 0.1).sin()).collect();
+        for form in [Form::Ema, Form::T3] {
+            // Period 6: k = 2/7, so products round (a power-of-two k would not).
+            let mut plain = EmaChain::new(6, 6, form);
+            plain.set_fused(false);
+            let mut fused = plain.clone();
+            fused.set_fused(true);
+            let mut differ = false;
+            for &v in &x {
+                if plain.update(v) & fused.update(v) {
+                    for j in 0..6 {
+                        let (a, b) = (plain.levels()[j], fused.levels()[j]);
+                        assert!((a - b).abs() <= 1e-9, "{a} vs {b}");
+                        differ |= a != b;
+                    }
+                }
+            }
+            assert!(differ, "fusing changed no bit: the fused path is not taken");
         }
     }
 

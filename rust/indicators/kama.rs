@@ -1,10 +1,14 @@
 //! Kaufman adaptive moving average (TA-Lib `KAMA`): an EMA whose factor
-//! follows the efficiency ratio ER = |x[t] - x[t-p]| / sum of |one-tick
-//! changes| over the period: `sc = (ER * (2/3 - 2/31) + 2/31)^2`,
-//! `kama += (x - kama) * sc`. The first KAMA starts from the previous
-//! input. As in ta_KAMA.c, the sum of changes is a running sum, ER is 1
-//! when that sum is (nearly) zero or not above the signed change, and
-//! period 1 copies the input. Lookback `timeperiod` (0 for period 1).
+//! follows the efficiency ratio ER = |x[t] - x[t-p]| / (sum of |one-tick
+//! changes| over the period): `sc = (ER * (2/3 - 2/31) + 2/31)^2`,
+//! `kama += (x - kama) * sc`, both with a fused multiply-add as TA-Lib 0.8.1
+//! computes them. The first KAMA starts from the previous input.
+//!
+//! As in TA-Lib 0.8.1, the sum of changes is a running sum, except that
+//! after `p` consecutive zero changes it is exactly 0 (so a flat stretch
+//! leaves no rounding residue); ER is 1 when the sum is not positive or not
+//! above the signed change, and at most 1 otherwise (a NaN passes through).
+//! Period 1 copies the input. Lookback `timeperiod` (0 for period 1).
 
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
@@ -13,9 +17,6 @@ use crate::error::Result;
 
 const CONST_MAX: f64 = 2.0 / (30.0 + 1.0);
 
-/// TA-Lib's `TA_IS_ZERO`: a fixed band around zero.
-const ZERO_BAND: f64 = 0.000_000_01;
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Kama {
     period: usize,
@@ -23,27 +24,39 @@ pub struct Kama {
     window: Window,
     sum_roc1: f64,
     kama: f64,
+    /// Consecutive zero one-tick changes up to now (capped at `period`).
+    zero_run: usize,
 }
 
 impl Kama {
     /// The catalog's constructor: `[timeperiod]`.
     pub fn catalog(params: &[f64]) -> Result<Self> {
         let period = params[0] as usize;
-        Ok(Kama { period, window: Window::new(period + 1), sum_roc1: 0.0, kama: 0.0 })
+        Ok(Kama { period, window: Window::new(period + 1), sum_roc1: 0.0, kama: 0.0, zero_run: 0 })
+    }
+
+    #[inline]
+    fn count_change(&mut self, change: f64) {
+        self.zero_run = if change == 0.0 { (self.zero_run + 1).min(self.period) } else { 0 };
     }
 
     #[inline]
     fn step(&mut self, x: f64, period_roc: f64) -> f64 {
         let const_diff = 2.0 / (2.0 + 1.0) - CONST_MAX;
         let sum = self.sum_roc1;
-        let ratio = if sum <= period_roc || (-ZERO_BAND < sum && sum < ZERO_BAND) {
+        let ratio = if sum <= 0.0 || period_roc >= sum {
             1.0
         } else {
-            (period_roc / sum).abs()
+            let r = (period_roc / sum).abs();
+            if r > 1.0 {
+                1.0
+            } else {
+                r
+            }
         };
-        let mut sc = ratio * const_diff + CONST_MAX;
+        let mut sc = ratio.mul_add(const_diff, CONST_MAX);
         sc *= sc;
-        self.kama = (x - self.kama) * sc + self.kama;
+        self.kama = (x - self.kama).mul_add(sc, self.kama);
         self.kama
     }
 }
@@ -65,22 +78,20 @@ impl Indicator for Kama {
             return;
         }
         let seen = self.window.len();
-        if seen < self.period {
+        if seen <= self.period {
+            // Up to the first output: the sum of the first `period` changes.
             if seen > 0 {
                 let mut change = self.window.ago(0);
                 change -= x;
                 self.sum_roc1 += change.abs();
+                self.count_change(change);
             }
-            self.window.push(x);
-            out[0] = f64::NAN;
-            return;
-        }
-        if seen == self.period {
-            // First output: the last change completes the sum, the KAMA
-            // starts from the previous input.
-            let mut change = self.window.ago(0);
-            change -= x;
-            self.sum_roc1 += change.abs();
+            if seen < self.period {
+                self.window.push(x);
+                out[0] = f64::NAN;
+                return;
+            }
+            // The first KAMA starts from the previous input.
             self.kama = self.window.ago(0);
             let period_roc = x - self.window.get(0);
             self.window.push(x);
@@ -91,23 +102,32 @@ impl Indicator for Kama {
         let trailing = self.window.get(0);
         let oldest_kept = self.window.get(1);
         let period_roc = x - oldest_kept;
-        self.sum_roc1 -= (trailing - oldest_kept).abs();
-        self.sum_roc1 += (x - self.window.ago(0)).abs();
+        let change = x - self.window.ago(0);
+        self.count_change(change);
+        if self.zero_run >= self.period {
+            self.sum_roc1 = 0.0;
+        } else {
+            self.sum_roc1 -= (trailing - oldest_kept).abs();
+            self.sum_roc1 += change.abs();
+        }
         self.window.push(x);
         out[0] = self.step(x, period_roc);
     }
 
     fn save(&self, w: &mut Writer) {
         self.window.save(w);
-        w.f64(self.sum_roc1).f64(self.kama);
+        w.f64(self.sum_roc1).f64(self.kama).usize(self.zero_run);
     }
 
     fn load(&mut self, r: &mut Reader) -> Result<()> {
         self.window.load(r)?;
         self.sum_roc1 = r.f64()?;
         self.kama = r.f64()?;
+        self.zero_run = r.usize()?;
         ensure(self.period > 1 || self.window.is_empty(), "window of a period-1 copy")?;
-        ensure(!(self.sum_roc1 < 0.0 && self.sum_roc1.is_finite() && self.window.len() <= self.period), "negative sum of changes")?;
+        ensure(self.zero_run <= self.period && self.zero_run < self.window.len().max(1), "run of zero changes")?;
+        let warming = self.window.len() <= self.period;
+        ensure(!(warming && self.sum_roc1 < 0.0), "negative sum of changes")?;
         Ok(())
     }
 
@@ -129,11 +149,26 @@ mod tests {
         assert!(out[0].is_nan() && out[1].is_nan());
         let sc_full = (2.0 / 3.0f64) * (2.0 / 3.0);
         let first = (4.0 - 2.0) * sc_full + 2.0;
+        assert_eq!(out[2], (4.0f64 - 2.0).mul_add(1.0f64.mul_add(2.0 / 3.0 - CONST_MAX, CONST_MAX).powi(2), 2.0));
         assert!((out[2] - first).abs() < 1e-15);
         // Next: changes 2 and 1 (sum 3), two-tick change 3 - 2 = 1: ER = 1/3.
         let mut sc = (1.0 / 3.0) * (2.0 / 3.0 - CONST_MAX) + CONST_MAX;
         sc *= sc;
         assert!((out[3] - ((3.0 - first) * sc + first)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_flat_window_zeroes_the_sum_of_changes() {
+        // After a move and `p` zero changes the running sum would keep the
+        // rounding residue of adding and removing the move; TA-Lib sets it to
+        // exactly 0, so ER is 1 and a later tiny move is followed at once.
+        let mut x = vec![1.0, 1.1, 1.3];
+        x.extend([1.3; 4]);
+        x.push(1.3 + 1e-12);
+        let mut k = Kama::catalog(&[3.0]).unwrap();
+        run(&mut k, &[&x[..7]], 1);
+        assert_eq!(k.sum_roc1, 0.0);
+        assert_eq!(k.zero_run, 3);
     }
 
     #[test]
@@ -164,11 +199,15 @@ mod tests {
     #[test]
     fn load_refuses_inconsistent_fields() {
         let mut w = Writer::fields();
-        w.f64s(&[1.0; 7]).f64(3.0).f64(5.0);
+        w.f64s(&[1.0; 7]).f64(3.0).f64(5.0).usize(0);
         let bytes = w.into_bytes();
         assert!(Kama::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
         let mut w = Writer::fields();
-        w.f64s(&[1.0; 3]).f64(-3.0).f64(5.0);
+        w.f64s(&[1.0; 6]).f64(3.0).f64(5.0).usize(6);
+        let bytes = w.into_bytes();
+        assert!(Kama::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
+        let mut w = Writer::fields();
+        w.f64s(&[1.0; 3]).f64(-3.0).f64(5.0).usize(0);
         let bytes = w.into_bytes();
         assert!(Kama::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
     }

@@ -1,7 +1,8 @@
 //! Stochastics (TA-Lib `STOCH`, `STOCHF`, `STOCHRSI`).
 //!
-//! %K = 100 * (close - lowest low) / (highest high - lowest low) over the
-//! last `fastk_period` bars, 0 when the range is 0. STOCHF returns %K and
+//! %K = (close - lowest low) / (highest high - lowest low) * 100 over the
+//! last `fastk_period` bars, 0 when the range is within 1e-14 of the
+//! extremes' magnitude (TA-Lib 0.8.1's scaled zero test). STOCHF returns %K and
 //! its average %D; STOCH returns the average of %K (slow %K) and the
 //! average of that (slow %D); STOCHRSI is STOCHF over the RSI (the RSI
 //! serving as high, low and close). Each average is `ma::moving_average` of
@@ -11,8 +12,8 @@
 //! The extremes are tracked as ta_STOCH.c tracks them: the window is
 //! rescanned (keeping the oldest of equal extremes) only when the current
 //! extreme leaves it, otherwise a new bar that equals or passes it takes
-//! its place; the range is recomputed only when an extreme changes. That
-//! decides how a NaN high or low propagates, so it is replayed exactly.
+//! its place. That decides how a NaN high or low propagates, so it is
+//! replayed exactly.
 
 use super::indicator::Indicator;
 use super::ma::{moving_average_lookback, moving_average_named};
@@ -33,8 +34,6 @@ struct FastK {
     highest_at: Option<u64>,
     lowest: f64,
     highest: f64,
-    /// `(highest - lowest) / 100`, as last recomputed.
-    diff: f64,
 }
 
 impl FastK {
@@ -48,7 +47,6 @@ impl FastK {
             highest_at: None,
             lowest: 0.0,
             highest: 0.0,
-            diff: 0.0,
         }
     }
 
@@ -76,11 +74,9 @@ impl FastK {
             }
             self.lowest_at = Some(at);
             self.lowest = lowest;
-            self.diff = (self.highest - self.lowest) / 100.0;
         } else if low <= self.lowest {
             self.lowest_at = Some(today);
             self.lowest = low;
-            self.diff = (self.highest - self.lowest) / 100.0;
         }
         if self.highest_at.map_or(true, |at| at < trailing) {
             let mut at = trailing;
@@ -94,13 +90,15 @@ impl FastK {
             }
             self.highest_at = Some(at);
             self.highest = highest;
-            self.diff = (self.highest - self.lowest) / 100.0;
         } else if high >= self.highest {
             self.highest_at = Some(today);
             self.highest = high;
-            self.diff = (self.highest - self.lowest) / 100.0;
         }
-        Some(if self.diff != 0.0 { (close - self.lowest) / self.diff } else { 0.0 })
+        let range = self.highest - self.lowest;
+        // TA-Lib 0.8.1's scaled zero test: a range within 1e-14 of the
+        // extremes' magnitude is flat (a NaN range is not).
+        let flat = range.abs() <= (self.highest.abs() + self.lowest.abs()) * 1e-14;
+        Some(if flat { 0.0 } else { (close - self.lowest) / range * 100.0 })
     }
 
     fn save(&self, w: &mut Writer) {
@@ -111,8 +109,7 @@ impl FastK {
             .u64(at(self.lowest_at))
             .u64(at(self.highest_at))
             .f64(self.lowest)
-            .f64(self.highest)
-            .f64(self.diff);
+            .f64(self.highest);
     }
 
     fn load(&mut self, r: &mut Reader) -> Result<()> {
@@ -124,7 +121,6 @@ impl FastK {
         self.highest_at = at(r.u64()?);
         self.lowest = r.f64()?;
         self.highest = r.f64()?;
-        self.diff = r.f64()?;
         let kept = self.bars.min(self.period as u64) as usize;
         ensure(self.highs.len() == kept && self.lows.len() == kept, "bars kept")?;
         let warm = self.bars >= self.period as u64;
@@ -391,7 +387,7 @@ mod tests {
                 if hh == ll {
                     0.0
                 } else {
-                    (close[i] - ll) / ((hh - ll) / 100.0)
+                    (close[i] - ll) / (hh - ll) * 100.0
                 }
             })
             .collect()

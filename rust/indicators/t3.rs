@@ -2,8 +2,9 @@
 //! `k * x + (1 - k) * e`, each seeded with the average of its input's first
 //! `timeperiod` values, see `ema_chain`) combined as
 //! `c1 * e6 + c2 * e5 + c3 * e4 + c4 * e3` with the coefficients of the
-//! volume factor `vfactor` computed as ta_T3.c computes them. Period 1
-//! copies the input, as TA-Lib does. Lookback `6 * (timeperiod - 1)`.
+//! volume factor `vfactor` computed as ta_T3.c computes them (fused where
+//! TA-Lib's FMA build fuses them, see `ema_chain`). Period 1 copies the
+//! input, as TA-Lib does. Lookback `6 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;
@@ -20,15 +21,25 @@ pub struct T3 {
 impl T3 {
     /// The catalog's constructor: `[timeperiod, vfactor]`.
     pub fn catalog(params: &[f64]) -> Result<Self> {
-        let period = params[0] as usize;
-        let v = params[1];
-        let t = v * v;
-        let c1 = 0.0 - t * v;
-        let c2 = 3.0 * (t - c1);
-        let c3 = (0.0 - 6.0) * t - 3.0 * (v - c1);
-        let c4 = 1.0 + 3.0 * v - c1 + 3.0 * t;
-        Ok(T3 { chain: EmaChain::new(period, 6, Form::T3), copy: period == 1, c: [c1, c2, c3, c4] })
+        let chain = EmaChain::new(params[0] as usize, 6, Form::T3);
+        let c = coefficients(params[1], chain.fused());
+        Ok(T3 { copy: params[0] == 1.0, chain, c })
     }
+}
+
+/// ta_T3.c's coefficients of the volume factor `v`; TA-Lib's FMA build
+/// fuses `1 + 3v` and the `+ 3t` of c4.
+fn coefficients(v: f64, fused: bool) -> [f64; 4] {
+    let t = v * v;
+    let c1 = 0.0 - t * v;
+    let c2 = 3.0 * (t - c1);
+    let c3 = (0.0 - 6.0) * t - 3.0 * (v - c1);
+    let c4 = if fused {
+        3.0f64.mul_add(t, v.mul_add(3.0, 1.0) - c1)
+    } else {
+        1.0 + 3.0 * v - c1 + 3.0 * t
+    };
+    [c1, c2, c3, c4]
 }
 
 impl Indicator for T3 {
@@ -45,7 +56,11 @@ impl Indicator for T3 {
         out[0] = if self.chain.update(tick[0]) {
             let e = self.chain.levels();
             let [c1, c2, c3, c4] = self.c;
-            c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]
+            if self.chain.fused() {
+                c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4])))
+            } else {
+                c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]
+            }
         } else {
             f64::NAN
         };
@@ -69,13 +84,15 @@ mod tests {
 
     #[test]
     fn coefficients_sum_to_one() {
-        for v in [0.0, 0.3, 0.7, 1.0] {
-            let t3 = T3::catalog(&[5.0, v]).unwrap();
-            assert!((t3.c.iter().sum::<f64>() - 1.0).abs() < 1e-15, "v {v}");
+        for fused in [false, true] {
+            for v in [0.0, 0.3, 0.7, 1.0] {
+                let c = coefficients(v, fused);
+                assert!((c.iter().sum::<f64>() - 1.0).abs() < 1e-15, "v {v}");
+            }
+            // vfactor 0: plain EMA3 (c4 = 1, the rest 0); vfactor 1: -1, 6, -12, 8.
+            assert_eq!(coefficients(0.0, fused), [0.0, 0.0, 0.0, 1.0]);
+            assert_eq!(coefficients(1.0, fused), [-1.0, 6.0, -12.0, 8.0]);
         }
-        // vfactor 0: plain EMA3 (c4 = 1, the rest 0).
-        let t3 = T3::catalog(&[5.0, 0.0]).unwrap();
-        assert_eq!(t3.c, [0.0, 0.0, 0.0, 1.0]);
     }
 
     #[test]
@@ -87,7 +104,7 @@ mod tests {
         let out = &run(&mut t3, &[&[2.0; 9]], 1)[0];
         assert!(out[..6].iter().all(|v| v.is_nan()));
         let c = t3.c;
-        assert_eq!(out[6], c[0] * 2.0 + c[1] * 2.0 + c[2] * 2.0 + c[3] * 2.0);
+        assert!((out[6] - (c[0] * 2.0 + c[1] * 2.0 + c[2] * 2.0 + c[3] * 2.0)).abs() < 1e-14);
         // vfactor 0 is EMA3: a ramp 0, 1, 2, ... gives e1 = 0.5 at tick 1 ...
         let mut t3 = T3::catalog(&[2.0, 0.0]).unwrap();
         let ramp: Vec<f64> = (0..8).map(|i| i as f64).collect();

@@ -7,9 +7,7 @@
 //! `numeratorAdd` over the newer half) and moves them with four additions
 //! per output, in a different order for odd and even periods (ta_TRIMA.c).
 //! This state replays those operations in that order, so its rounding is
-//! TA-Lib's; the weight sum is computed in C `int` arithmetic, which wraps
-//! for periods above 92680, and that is reproduced too. Lookback
-//! `timeperiod - 1`.
+//! TA-Lib's. Lookback `timeperiod - 1`.
 
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
@@ -33,16 +31,12 @@ impl Trima {
     pub fn catalog(params: &[f64]) -> Result<Self> {
         let period = params[0] as usize;
         let half = period >> 1;
-        let i = half as i32;
-        let weights = if period % 2 == 1 {
-            (i + 1).wrapping_mul(i + 1)
-        } else {
-            i.wrapping_mul(i + 1)
-        };
+        let i = half as f64;
+        let weights = if period % 2 == 1 { (i + 1.0) * (i + 1.0) } else { (i + 1.0) * i };
         Ok(Trima {
             period,
             half,
-            factor: 1.0 / weights as f64,
+            factor: 1.0 / weights,
             window: Window::new(period),
             numerator: 0.0,
             numerator_sub: 0.0,
@@ -168,10 +162,9 @@ mod tests {
     }
 
     #[test]
-    fn weight_sum_wraps_like_c_ints() {
-        // 50000^2 = 2500000000 is negative as a 32-bit int.
+    fn weight_sums() {
         let t = Trima::catalog(&[99999.0]).unwrap();
-        assert_eq!(t.factor, 1.0 / -1_794_967_296.0);
+        assert_eq!(t.factor, 1.0 / 2_500_000_000.0);
         let t = Trima::catalog(&[30.0]).unwrap();
         assert_eq!(t.factor, 1.0 / 240.0);
     }

@@ -1,10 +1,11 @@
 //! Weighted moving average (TA-Lib `WMA`): weights 1..p, newest heaviest,
-//! divided by p(p+1)/2. TA-Lib carries two running sums (ta_WMA.c): the
-//! plain sum of the window (`periodSub`) and the weighted one
-//! (`periodSum`), which loses the plain sum after each output, so every
-//! output costs a few additions whatever the period. The divider is
-//! computed in C `int` arithmetic, which wraps for periods above 46340;
-//! that is reproduced too. Period 1 copies the input. Lookback
+//! divided by p(p+1)/2. TA-Lib 0.8.1 carries two running sums: the plain
+//! sum of the window (`periodSub`) and the weighted one (`periodSum`),
+//! which loses the plain sum after each output, so an output costs a few
+//! additions whatever the period; every `8 * p`-th output it sums the window
+//! afresh instead (so rounding cannot drift, and a NaN or infinity that
+//! has left the window stops counting from there). This state follows that
+//! schedule and those operations. Period 1 copies the input. Lookback
 //! `timeperiod - 1`.
 
 use super::indicator::Indicator;
@@ -22,15 +23,15 @@ pub struct Wma {
     period_sum: f64,
     /// The input leaving the window at the next output (0 before the first).
     trailing: f64,
+    /// Outputs left until the window is summed afresh (1..=8p).
+    until_resum: usize,
 }
 
 impl Wma {
     /// The catalog's constructor: `[timeperiod]`.
     pub fn catalog(params: &[f64]) -> Result<Self> {
         let period = params[0] as usize;
-        // `optInTimePeriod * (optInTimePeriod + 1) >> 1` on C ints.
-        let p = period as i32;
-        let divider = (p.wrapping_mul(p.wrapping_add(1)) >> 1) as f64;
+        let divider = (period as f64 + 1.0) * period as f64 * 0.5;
         Ok(Wma {
             period,
             divider,
@@ -38,8 +39,14 @@ impl Wma {
             period_sub: 0.0,
             period_sum: 0.0,
             trailing: 0.0,
+            until_resum: resum_every(period),
         })
     }
+}
+
+/// Outputs between two fresh sums of the window.
+fn resum_every(period: usize) -> usize {
+    8 * period
 }
 
 impl Indicator for Wma {
@@ -62,18 +69,31 @@ impl Indicator for Wma {
             out[0] = f64::NAN;
             return;
         }
-        self.period_sub += x;
-        self.period_sub -= self.trailing;
-        self.period_sum += x * self.period as f64;
         self.window.push(x);
+        self.until_resum -= 1;
+        if self.until_resum == 0 {
+            self.until_resum = resum_every(self.period);
+            let (mut sub, mut sum) = (0.0, 0.0);
+            for (i, v) in self.window.iter().enumerate() {
+                sub += v;
+                sum += (i + 1) as f64 * v;
+            }
+            self.period_sub = sub;
+            out[0] = sum / self.divider;
+            self.period_sum = sum - sub;
+        } else {
+            self.period_sub += x;
+            self.period_sub -= self.trailing;
+            self.period_sum += x * self.period as f64;
+            out[0] = self.period_sum / self.divider;
+            self.period_sum -= self.period_sub;
+        }
         self.trailing = self.window.get(0);
-        out[0] = self.period_sum / self.divider;
-        self.period_sum -= self.period_sub;
     }
 
     fn save(&self, w: &mut Writer) {
         self.window.save(w);
-        w.f64(self.period_sub).f64(self.period_sum).f64(self.trailing);
+        w.f64(self.period_sub).f64(self.period_sum).f64(self.trailing).usize(self.until_resum);
     }
 
     fn load(&mut self, r: &mut Reader) -> Result<()> {
@@ -81,6 +101,8 @@ impl Indicator for Wma {
         self.period_sub = r.f64()?;
         self.period_sum = r.f64()?;
         self.trailing = r.f64()?;
+        self.until_resum = r.usize()?;
+        ensure((1..=resum_every(self.period)).contains(&self.until_resum), "outputs until the next fresh sum")?;
         ensure(self.window.is_full() || self.trailing == 0.0, "trailing value before the first output")?;
         ensure(self.period > 1 || self.window.is_empty(), "window of a period-1 copy")?;
         Ok(())
@@ -120,10 +142,22 @@ mod tests {
     }
 
     #[test]
-    fn divider_wraps_like_c_ints() {
-        assert_eq!(Wma::catalog(&[46340.0]).unwrap().divider, 1_073_720_970.0);
-        // 100000 * 100001 = 10000100000 wraps to 1410165408 in 32 bits.
-        assert_eq!(Wma::catalog(&[100000.0]).unwrap().divider, 705_082_704.0);
+    fn a_nan_stops_counting_at_the_next_fresh_sum() {
+        // Period 3: outputs 24, 48, ... (ticks 25, 49, ...) sum the window
+        // afresh; a NaN at tick 20 spoils the running sums until tick 25.
+        let mut x: Vec<f64> = (1..=40).map(f64::from).collect();
+        x[20] = f64::NAN;
+        let mut w = Wma::catalog(&[3.0]).unwrap();
+        let out = &run(&mut w, &[&x], 1)[0];
+        assert_eq!(out[19], (18.0 + 38.0 + 60.0) / 6.0);
+        assert!(out[20..25].iter().all(|v| v.is_nan()));
+        assert_eq!(out[25], (24.0 + 50.0 + 78.0) / 6.0);
+        assert_eq!(out[39], (38.0 + 78.0 + 120.0) / 6.0);
+    }
+
+    #[test]
+    fn divider_is_exact_for_the_largest_period() {
+        assert_eq!(Wma::catalog(&[100000.0]).unwrap().divider, 5_000_050_000.0);
     }
 
     #[test]
@@ -145,11 +179,15 @@ mod tests {
     #[test]
     fn load_refuses_inconsistent_fields() {
         let mut w = Writer::fields();
-        w.f64s(&[1.0, 2.0]).f64(3.0).f64(5.0).f64(1.0);
+        w.f64s(&[1.0, 2.0]).f64(3.0).f64(5.0).f64(1.0).usize(40);
         let bytes = w.into_bytes();
         assert!(Wma::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
         let mut w = Writer::fields();
-        w.f64s(&[1.0; 6]).f64(3.0).f64(5.0).f64(0.0);
+        w.f64s(&[1.0; 5]).f64(3.0).f64(5.0).f64(1.0).usize(41);
+        let bytes = w.into_bytes();
+        assert!(Wma::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
+        let mut w = Writer::fields();
+        w.f64s(&[1.0; 6]).f64(3.0).f64(5.0).f64(0.0).usize(40);
         let bytes = w.into_bytes();
         assert!(Wma::catalog(&[5.0]).unwrap().load(&mut Reader::fields(&bytes)).is_err());
     }
