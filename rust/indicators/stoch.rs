@@ -249,14 +249,16 @@ impl Indicator for Stoch {
     crate::impl_boxed_clone!();
 }
 
-/// Wilder's RSI step by step as TA-Lib 0.8.1 computes it (the `RSI` the
-/// stochastic of STOCHRSI is taken over): the first averages are sums of
-/// the first `period` gains and losses divided by `period`, then
-/// `avg = (avg * (period - 1) + change) / period`; RSI = 100 * gain /
-/// (gain + loss), 0 when that sum is not positive and finite.
+/// Wilder's RSI as the TA-Lib 0.8.1 library computes it (the `RSI` the
+/// stochastic of STOCHRSI is taken over): a change `d` splits into a gain
+/// `g = d > 0 ? d : 0` and a loss `g - d` (so a NaN change is a NaN loss);
+/// the first averages are the sums of the first `period` gains and losses
+/// times `1 / period`, then `avg = (avg * (period - 1) + part) * (1 /
+/// period)`; RSI = gain / (gain + loss) * 100, 0 unless that sum is positive.
 #[derive(Debug, Clone, PartialEq)]
 struct Rsi {
     period: usize,
+    inv: f64,
     /// Values taken (saturates at `period + 1`).
     taken: usize,
     prev: f64,
@@ -266,42 +268,34 @@ struct Rsi {
 
 impl Rsi {
     fn new(period: usize) -> Self {
-        Rsi { period, taken: 0, prev: 0.0, gain: 0.0, loss: 0.0 }
+        Rsi { period, inv: 1.0 / period as f64, taken: 0, prev: 0.0, gain: 0.0, loss: 0.0 }
     }
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
         let change = x - self.prev;
         self.prev = x;
-        let p = self.period as f64;
+        let gain = if 0.0 < change { change } else { 0.0 };
+        let loss = gain - change;
         if self.taken <= self.period {
             self.taken += 1;
             if self.taken == 1 {
                 return None;
             }
-            if change < 0.0 {
-                self.loss -= change;
-            } else {
-                self.gain += change;
-            }
+            self.gain += gain;
+            self.loss += loss;
             if self.taken <= self.period {
                 return None;
             }
-            self.loss /= p;
-            self.gain /= p;
         } else {
-            self.loss *= p - 1.0;
-            self.gain *= p - 1.0;
-            if change < 0.0 {
-                self.loss -= change;
-            } else {
-                self.gain += change;
-            }
-            self.loss /= p;
-            self.gain /= p;
+            let keep = (self.period - 1) as f64;
+            self.gain = self.gain * keep + gain;
+            self.loss = loss + self.loss * keep;
         }
-        let total = self.gain + self.loss;
-        Some(if total > 0.0 && total.is_finite() { 100.0 * (self.gain / total) } else { 0.0 })
+        self.gain *= self.inv;
+        self.loss *= self.inv;
+        let total = self.loss + self.gain;
+        Some(if total > 0.0 { self.gain / total * 100.0 } else { 0.0 })
     }
 
     fn save(&self, w: &mut Writer) {
