@@ -5,7 +5,7 @@ defaults and output order (see `pyrt.talib`)."""
 
 from ._runner import run as _run
 
-__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR"]
+__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "WMA", "DEMA", "TEMA", "T3", "TRIMA", "KAMA", "MA", "STOCH", "STOCHF", "STOCHRSI"]
 
 
 def SMA(real, timeperiod=30):
@@ -96,3 +96,154 @@ def ATR(high, low, close, timeperiod=14):
         real: a float64 array
     """
     return _run(5, (high, low, close,), (timeperiod,))
+
+def WMA(real, timeperiod=30):
+    """WMA(real[, timeperiod=30])
+
+    Weighted Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(6, (real,), (timeperiod,))
+
+def DEMA(real, timeperiod=30):
+    """DEMA(real[, timeperiod=30])
+
+    Double Exponential Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(7, (real,), (timeperiod,))
+
+def TEMA(real, timeperiod=30):
+    """TEMA(real[, timeperiod=30])
+
+    Triple Exponential Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(8, (real,), (timeperiod,))
+
+def T3(real, timeperiod=5, vfactor=0.7):
+    """T3(real[, timeperiod=5, vfactor=0.7])
+
+    Triple Exponential Moving Average (T3) (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 1 to 100000, whole numbers)
+        vfactor: 0.7 (valid 0 to 1)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(9, (real,), (timeperiod, vfactor,))
+
+def TRIMA(real, timeperiod=30):
+    """TRIMA(real[, timeperiod=30])
+
+    Triangular Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(10, (real,), (timeperiod,))
+
+def KAMA(real, timeperiod=30):
+    """KAMA(real[, timeperiod=30])
+
+    Kaufman Adaptive Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(11, (real,), (timeperiod,))
+
+def MA(real, timeperiod=30, matype=0):
+    """MA(real[, timeperiod=30, matype=0])
+
+    Moving average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+        matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    return _run(12, (real,), (timeperiod, matype,))
+
+def STOCH(high, low, close, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0):
+    """STOCH(high, low, close[, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0])
+
+    Stochastic (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        slowk_period: 3 (valid 1 to 100000, whole numbers)
+        slowk_matype: 0 (valid 0 to 8, whole numbers)
+        slowd_period: 3 (valid 1 to 100000, whole numbers)
+        slowd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        slowk, slowd: a tuple of 2 float64 arrays (slowk, slowd)
+    """
+    return _run(13, (high, low, close,), (fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype,))
+
+def STOCHF(high, low, close, fastk_period=5, fastd_period=3, fastd_matype=0):
+    """STOCHF(high, low, close[, fastk_period=5, fastd_period=3, fastd_matype=0])
+
+    Stochastic Fast (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        fastd_period: 3 (valid 1 to 100000, whole numbers)
+        fastd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        fastk, fastd: a tuple of 2 float64 arrays (fastk, fastd)
+    """
+    return _run(14, (high, low, close,), (fastk_period, fastd_period, fastd_matype,))
+
+def STOCHRSI(real, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0):
+    """STOCHRSI(real[, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0])
+
+    Stochastic Relative Strength Index (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        fastd_period: 3 (valid 1 to 100000, whole numbers)
+        fastd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        fastk, fastd: a tuple of 2 float64 arrays (fastk, fastd)
+    """
+    return _run(15, (real,), (timeperiod, fastk_period, fastd_period, fastd_matype,))

@@ -10,6 +10,16 @@ pub const RSI: usize = 2;
 pub const MACD: usize = 3;
 pub const BBANDS: usize = 4;
 pub const ATR: usize = 5;
+pub const WMA: usize = 6;
+pub const DEMA: usize = 7;
+pub const TEMA: usize = 8;
+pub const T3: usize = 9;
+pub const TRIMA: usize = 10;
+pub const KAMA: usize = 11;
+pub const MA: usize = 12;
+pub const STOCH: usize = 13;
+pub const STOCHF: usize = 14;
+pub const STOCHRSI: usize = 15;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -60,6 +70,86 @@ pub static RECORDS: &[Record] = &[
         outputs: &["real"],
         params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
     },
+    Record {
+        name: "WMA",
+        group: "Overlap Studies",
+        display: "Weighted Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "DEMA",
+        group: "Overlap Studies",
+        display: "Double Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "TEMA",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "T3",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average (T3)",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "vfactor", default: 0.7, min: 0.0, max: 1.0, integer: false }],
+    },
+    Record {
+        name: "TRIMA",
+        group: "Overlap Studies",
+        display: "Triangular Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "KAMA",
+        group: "Overlap Studies",
+        display: "Kaufman Adaptive Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MA",
+        group: "Overlap Studies",
+        display: "Moving average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCH",
+        group: "Momentum Indicators",
+        display: "Stochastic",
+        inputs: &["high", "low", "close"],
+        outputs: &["slowk", "slowd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }, Param { name: "slowd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHF",
+        group: "Momentum Indicators",
+        display: "Stochastic Fast",
+        inputs: &["high", "low", "close"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHRSI",
+        group: "Momentum Indicators",
+        display: "Stochastic Relative Strength Index",
+        inputs: &["real"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }, Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
 ];
 
 /// A fresh streaming state of entry `index`; `p` are its resolved parameters.
@@ -71,6 +161,16 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         MACD => Box::new(super::macd::MacdStream::catalog(p)?),
         BBANDS => Box::new(super::bollinger::BollingerStream::catalog(p)?),
         ATR => Box::new(super::atr::AtrStream::catalog(p)?),
+        WMA => Box::new(super::wma::Wma::catalog(p)?),
+        DEMA => Box::new(super::dema::Dema::catalog(p)?),
+        TEMA => Box::new(super::tema::Tema::catalog(p)?),
+        T3 => Box::new(super::t3::T3::catalog(p)?),
+        TRIMA => Box::new(super::trima::Trima::catalog(p)?),
+        KAMA => Box::new(super::kama::Kama::catalog(p)?),
+        MA => Box::new(super::ma::MovingAverage::catalog(p)?),
+        STOCH => Box::new(super::stoch::Stoch::slow(p)?),
+        STOCHF => Box::new(super::stoch::Stoch::fast(p)?),
+        STOCHRSI => Box::new(super::stoch::StochRsi::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
 }
