@@ -195,18 +195,37 @@ def signature_doc(r: dict) -> str:
 
 def gen_python_functions(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "pyrt.talib's functions: TA-Lib's names, positional inputs, parameter names,",
-           'defaults and output order (see `pyrt.talib`)."""', "", "from ._runner import run as _run", "",
-           "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
-    for i, r in enumerate(records):
+           "defaults and output order (see `pyrt.talib`). Each converts its arguments and calls its",
+           'typed C function (`pyrt_ta_<name>`); the core checks the values."""', "",
+           "from .._core import lib as _lib",
+           "from ._runner import as_float as _float, as_int as _int, as_series as _series, empty as _empty, "
+           "finish as _finish, pointer as _ptr, same_length as _same_length",
+           "", "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
+    for r in records:
+        name = r["name"]
         args = ", ".join(r["inputs"] + [f"{p['name']}={py_default(p)}" for p in r["params"]])
         outputs = r["outputs"]
         returns = ("a float64 array" if len(outputs) == 1 else
                    f"a tuple of {len(outputs)} float64 arrays ({', '.join(outputs)})")
         params_doc = "".join(f"        {p['name']}: {py_default(p)} (valid {p['min']:g} to {p['max']:g}{', whole numbers' if p['integer'] else ''})\n"
                              for p in r["params"]) or "        none\n"
+        xs = [f"x{k}" for k in range(len(r["inputs"]))]
+        os_ = [f"o{k}" for k in range(len(outputs))]
+        body = [f"    {x} = _series({inp}, \"{inp}\")" for x, inp in zip(xs, r["inputs"])]
+        if len(xs) == 1:
+            body.append("    n = x0.shape[0]")
+        else:
+            body.append(f"    n = _same_length(({', '.join(xs)}), {tuple(r['inputs'])!r})")
+        body += [f"    {o} = _empty(n)" for o in os_]
+        call_args = [f"_ptr({x})" for x in xs] + ["n"]
+        call_args += [f"_int({p['name']}, \"{p['name']}\")" if p["integer"] else f"_float({p['name']}, \"{p['name']}\")"
+                      for p in r["params"]]
+        call_args += [f"_ptr({o})" for o in os_]
+        body.append(f"    status = _lib.pyrt_ta_{lower(name)}({', '.join(call_args)})")
+        body.append(f"    return _finish(status, ({', '.join(r['inputs'])},), {os_[0] if len(os_) == 1 else '(' + ', '.join(os_) + ')'})")
         out += [
             "",
-            f"def {r['name']}({args}):",
+            f"def {name}({args}):",
             f'    """{signature_doc(r)}',
             "",
             f"    {r['display']} ({r['group']})",
@@ -218,7 +237,7 @@ def gen_python_functions(records: list[dict]) -> str:
             "    Outputs:",
             f"        {', '.join(outputs)}: {returns}",
             '    """',
-            f"    return _run({i}, ({', '.join(r['inputs'])},), ({', '.join(p['name'] for p in r['params'])}{',' if r['params'] else ''}))",
+            *body,
         ]
     return "\n".join(out) + "\n"
 
