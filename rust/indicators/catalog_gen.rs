@@ -184,6 +184,16 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         MACD => Some(super::macd::batch(p, inputs, outputs)),
         BBANDS => Some(super::bollinger::batch(p, inputs, outputs)),
         ATR => Some(super::atr::batch(p, inputs, outputs)),
+        WMA => Some(super::wma::batch(p, inputs, outputs)),
+        DEMA => Some(super::dema::batch(p, inputs, outputs)),
+        TEMA => Some(super::tema::batch(p, inputs, outputs)),
+        T3 => Some(super::t3::batch(p, inputs, outputs)),
+        TRIMA => Some(super::trima::batch(p, inputs, outputs)),
+        KAMA => Some(super::kama::batch(p, inputs, outputs)),
+        MA => Some(super::ma::batch(p, inputs, outputs)),
+        STOCH => Some(super::stoch::slow_batch(p, inputs, outputs)),
+        STOCHF => Some(super::stoch::fast_batch_catalog(p, inputs, outputs)),
+        STOCHRSI => Some(super::stoch::rsi_batch(p, inputs, outputs)),
         _ => None,
     }
 }

@@ -5,6 +5,7 @@
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{Reader, Writer};
 use crate::error::Result;
 
@@ -19,6 +20,13 @@ impl Dema {
     pub fn catalog(params: &[f64]) -> Result<Self> {
         let period = params[0] as usize;
         Ok(Dema { chain: EmaChain::new(period, 2, Form::Ema), copy: period == 1 })
+    }
+}
+
+impl Dema {
+    #[cfg(test)]
+    pub(crate) fn set_fused(&mut self, fused: bool) {
+        self.chain.set_fused(fused);
     }
 }
 
@@ -50,6 +58,23 @@ impl Indicator for Dema {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through its warm-up, then the
+/// chain's steady loop (the same operations).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Dema::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    if s.copy {
+        out.copy_from_slice(x);
+        return Ok(());
+    }
+    let warm = (s.lookback() + 1).min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    if warm < x.len() {
+        s.chain.run_seeded::<2>(&x[warm..], &mut out[warm..], |e| 2.0 * e[0] - e[1]);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

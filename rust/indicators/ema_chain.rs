@@ -134,6 +134,11 @@ impl EmaChain {
         self.fused = fused;
     }
 
+    #[cfg(test)]
+    pub(crate) fn is_seeded(&self) -> bool {
+        self.seeded == self.depth
+    }
+
     #[inline]
     fn step(&mut self, x: f64) {
         let (k, c) = (self.k, self.one_minus_k);
@@ -164,6 +169,60 @@ impl EmaChain {
                 }
             }
         }
+    }
+
+    /// The seeded chain over a whole slice: the steps `update` takes once
+    /// every level is seeded (same operations, so the same bits), in a loop
+    /// that decides form and fusing once. Writes `combine(levels)` per value.
+    pub(crate) fn run_seeded<const D: usize>(
+        &mut self,
+        x: &[f64],
+        out: &mut [f64],
+        combine: impl Fn(&[f64; D]) -> f64,
+    ) {
+        assert!(D == self.depth && self.seeded == D);
+        let (k, c) = (self.k, self.one_minus_k);
+        let mut e = [0.0; D];
+        e.copy_from_slice(&self.e[..D]);
+        match (self.form, self.fused) {
+            (Form::Ema, true) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    e[0] = (v - e[0]).mul_add(k, e[0]);
+                    for j in 1..D {
+                        e[j] = (e[j - 1] - e[j]).mul_add(k, e[j]);
+                    }
+                    *o = combine(&e);
+                }
+            }
+            (Form::Ema, false) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    e[0] = (v - e[0]) * k + e[0];
+                    for j in 1..D {
+                        e[j] = (e[j - 1] - e[j]) * k + e[j];
+                    }
+                    *o = combine(&e);
+                }
+            }
+            (Form::T3, true) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    e[0] = e[0].mul_add(c, k * v);
+                    for j in 1..D {
+                        e[j] = e[j].mul_add(c, k * e[j - 1]);
+                    }
+                    *o = combine(&e);
+                }
+            }
+            (Form::T3, false) => {
+                for (o, &v) in out.iter_mut().zip(x) {
+                    e[0] = k * v + c * e[0];
+                    for j in 1..D {
+                        e[j] = k * e[j - 1] + c * e[j];
+                    }
+                    *o = combine(&e);
+                }
+            }
+        }
+        self.e[..D].copy_from_slice(&e);
     }
 
     pub(crate) fn save(&self, w: &mut Writer) {
@@ -252,6 +311,30 @@ mod tests {
                 }
             }
             assert!(differ, "fusing changed no bit: the fused path is not taken");
+        }
+    }
+
+    #[test]
+    fn run_seeded_takes_the_same_steps_as_update() {
+        let x: Vec<f64> = (0..300).map(|i| 1e3 * (i as f64 * 0.13).sin()).collect();
+        for form in [Form::Ema, Form::T3] {
+            for fused in [false, true] {
+                let mut a = EmaChain::new(5, 3, form);
+                a.set_fused(fused);
+                for &v in &x[..13] {
+                    a.update(v);
+                }
+                assert!(a.is_seeded());
+                let mut b = a.clone();
+                let mut out = vec![0.0; x.len() - 13];
+                b.run_seeded::<3>(&x[13..], &mut out, |e| e[0] - e[1] + e[2]);
+                for (i, &v) in x[13..].iter().enumerate() {
+                    a.update(v);
+                    let e = a.levels();
+                    assert_eq!((e[0] - e[1] + e[2]).to_bits(), out[i].to_bits(), "{form:?} {fused} {i}");
+                }
+                assert_eq!(a, b);
+            }
         }
     }
 

@@ -11,6 +11,7 @@
 //! Period 1 copies the input. Lookback `timeperiod` (0 for period 1).
 
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -132,6 +133,35 @@ impl Indicator for Kama {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through the first output, then
+/// the same operations reading the input directly.
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Kama::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let p = s.period;
+    if p == 1 {
+        out.copy_from_slice(x);
+        return Ok(());
+    }
+    let warm = (p + 1).min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    for t in warm..x.len() {
+        let v = x[t];
+        let (trailing, oldest_kept) = (x[t - p - 1], x[t - p]);
+        let period_roc = v - oldest_kept;
+        let change = v - x[t - 1];
+        s.count_change(change);
+        if s.zero_run >= p {
+            s.sum_roc1 = 0.0;
+        } else {
+            s.sum_roc1 -= (trailing - oldest_kept).abs();
+            s.sum_roc1 += change.abs();
+        }
+        out[t] = s.step(v, period_roc);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@
 //! replayed exactly.
 
 use super::indicator::Indicator;
-use super::ma::{moving_average_lookback, moving_average_named};
+use super::ma::{moving_average_batch, moving_average_lookback, moving_average_named};
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -247,6 +247,96 @@ impl Indicator for Stoch {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// %K of every bar from the `period`-th on (entry 0 is bar `period - 1`).
+fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+    let mut k = FastK::new(period);
+    let mut out = Vec::with_capacity(close.len().saturating_sub(period - 1));
+    for ((&h, &l), &c) in high.iter().zip(low).zip(close) {
+        if let Some(v) = k.update(h, l, c) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The average of type `matype` over `x`, from its first value.
+fn smoothed(matype: usize, period: usize, x: &[f64]) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; x.len()];
+    moving_average_batch(matype, period, x, &mut out)?;
+    Ok(out)
+}
+
+/// STOCHF over whole series: %K into a buffer, then its average over the
+/// buffer, as TA-Lib runs `TA_MA` over its %K buffer.
+fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut [&mut [f64]]) -> Result<()> {
+    let [fastk, fastd, matype] = p;
+    let n = close.len();
+    let lookback = fastk - 1 + moving_average_lookback(matype, fastd);
+    for o in out.iter_mut() {
+        o[..lookback.min(n)].fill(f64::NAN);
+    }
+    if n <= lookback {
+        return Ok(());
+    }
+    let k = fast_k_series(fastk, high, low, close);
+    let d = smoothed(matype, fastd, &k)?;
+    let skip = lookback - (fastk - 1);
+    let (out_k, rest) = out.split_at_mut(1);
+    out_k[0][lookback..].copy_from_slice(&k[skip..]);
+    rest[0][lookback..].copy_from_slice(&d[skip..]);
+    Ok(())
+}
+
+/// STOCH's batch kernel (the record's parameters).
+pub fn slow_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let stoch = Stoch::slow(params)?;
+    let p = |i: usize| params[i] as usize;
+    let (fastk, slowk, slowk_type, slowd, slowd_type) = (p(0), p(1), p(2), p(3), p(4));
+    let n = inputs[2].len();
+    let lookback = stoch.lookback();
+    for o in outputs.iter_mut() {
+        o[..lookback.min(n)].fill(f64::NAN);
+    }
+    if n <= lookback {
+        return Ok(());
+    }
+    let k = fast_k_series(fastk, inputs[0], inputs[1], inputs[2]);
+    let slow_k = smoothed(slowk_type, slowk, &k)?;
+    let slow_k = &slow_k[moving_average_lookback(slowk_type, slowk)..];
+    let slow_d = smoothed(slowd_type, slowd, slow_k)?;
+    let skip = moving_average_lookback(slowd_type, slowd);
+    let (out_k, rest) = outputs.split_at_mut(1);
+    out_k[0][lookback..].copy_from_slice(&slow_k[skip..]);
+    rest[0][lookback..].copy_from_slice(&slow_d[skip..]);
+    Ok(())
+}
+
+/// STOCHF's batch kernel (the record's parameters).
+pub fn fast_batch_catalog(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Stoch::fast(params)?;
+    let p = [params[0] as usize, params[1] as usize, params[2] as usize];
+    fast_batch(p, inputs[0], inputs[1], inputs[2], outputs)
+}
+
+/// STOCHRSI's batch kernel: the RSI into a buffer, then STOCHF over it.
+pub fn rsi_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    StochRsi::new(params)?;
+    let period = params[0] as usize;
+    let x = inputs[0];
+    let n = x.len();
+    for o in outputs.iter_mut() {
+        o[..period.min(n)].fill(f64::NAN);
+    }
+    if n <= period {
+        return Ok(());
+    }
+    let mut rsi = Rsi::new(period);
+    let r: Vec<f64> = x.iter().filter_map(|&v| rsi.update(v)).collect();
+    let p = [params[1] as usize, params[2] as usize, params[3] as usize];
+    let mut rest: Vec<&mut [f64]> = outputs.iter_mut().map(|o| &mut o[period..]).collect();
+    fast_batch(p, &r, &r, &r, &mut rest)
 }
 
 /// Wilder's RSI as the TA-Lib 0.8.1 library computes it (the `RSI` the
@@ -505,6 +595,40 @@ mod tests {
             assert_resumes(|| StochRsi::new(&params).unwrap(), &[&c], 2, &[0, 1, 14, 15, 20, 199]);
             assert_peek_is_pure(StochRsi::new(&params).unwrap(), &[&c], 2);
         }
+    }
+
+    #[test]
+    fn batch_kernels_equal_the_streams() {
+        let (h, mut l, c) = bars(300);
+        l[150] = f64::NAN;
+        let check = |state: &mut dyn Indicator, batch: fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>, params: &[f64], inputs: &[&[f64]]| {
+            for len in [0, 1, 5, 9, 10, 40, 300] {
+                let ins: Vec<&[f64]> = inputs.iter().map(|x| &x[..len]).collect();
+                let mut fresh = state.boxed_clone();
+                let want = run(fresh.as_mut(), &ins, 2);
+                let mut got = vec![vec![0.0; len]; 2];
+                {
+                    let mut views: Vec<&mut [f64]> = got.iter_mut().map(|o| o.as_mut_slice()).collect();
+                    batch(params, &ins, &mut views).unwrap();
+                }
+                for o in 0..2 {
+                    for i in 0..len {
+                        let (a, b) = (got[o][i], want[o][i]);
+                        assert!((a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9, "{params:?} len {len} out {o} i {i}: {a} vs {b}");
+                    }
+                }
+            }
+        };
+        for params in [[5.0, 3.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0, 0.0], [11.0, 7.0, 8.0, 7.0, 6.0], [2.0, 4.0, 1.0, 3.0, 3.0]] {
+            check(&mut Stoch::slow(&params).unwrap(), slow_batch, &params, &[&h, &l, &c]);
+        }
+        for params in [[5.0, 3.0, 0.0], [11.0, 7.0, 5.0], [1.0, 2.0, 2.0], [3.0, 6.0, 6.0]] {
+            check(&mut Stoch::fast(&params).unwrap(), fast_batch_catalog, &params, &[&h, &l, &c]);
+        }
+        for params in [[14.0, 5.0, 3.0, 0.0], [2.0, 2.0, 2.0, 4.0], [29.0, 11.0, 7.0, 8.0], [5.0, 4.0, 6.0, 6.0]] {
+            check(&mut StochRsi::new(&params).unwrap(), rsi_batch, &params, &[&l]);
+        }
+        assert!(slow_batch(&[5.0, 3.0, 7.0, 3.0, 0.0], &[&h, &l, &c], &mut [&mut vec![0.0; 300], &mut vec![0.0; 300]]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{Reader, Writer};
 use crate::error::Result;
 
@@ -75,6 +76,29 @@ impl Indicator for T3 {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through its warm-up, then the
+/// chain's steady loop (the same operations).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = T3::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    if s.copy {
+        out.copy_from_slice(x);
+        return Ok(());
+    }
+    let warm = (s.lookback() + 1).min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    if warm < x.len() {
+        let [c1, c2, c3, c4] = s.c;
+        let (x, out) = (&x[warm..], &mut out[warm..]);
+        if s.chain.fused() {
+            s.chain.run_seeded::<6>(x, out, |e| c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4]))));
+        } else {
+            s.chain.run_seeded::<6>(x, out, |e| c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{Reader, Writer};
 use crate::error::Result;
 
@@ -50,6 +51,23 @@ impl Indicator for Tema {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through its warm-up, then the
+/// chain's steady loop (the same operations).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Tema::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    if s.copy {
+        out.copy_from_slice(x);
+        return Ok(());
+    }
+    let warm = (s.lookback() + 1).min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    if warm < x.len() {
+        s.chain.run_seeded::<3>(&x[warm..], &mut out[warm..], |e| e[2] + (3.0 * e[0] - 3.0 * e[1]));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! TA-Lib's. Lookback `timeperiod - 1`.
 
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -123,6 +124,36 @@ impl Indicator for Trima {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through the first output, then
+/// the same operations reading the input directly.
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Trima::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let (p, half, factor, odd) = (s.period, s.half, s.factor, s.period % 2 == 1);
+    let warm = p.min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    let (mut numerator, mut sub, mut add) = (s.numerator, s.numerator_sub, s.numerator_add);
+    for t in warm..x.len() {
+        let v = x[t];
+        let leaving = x[t - p];
+        let crossing = x[t - half];
+        numerator -= sub;
+        sub -= leaving;
+        sub += crossing;
+        if odd {
+            numerator += add;
+            add -= crossing;
+        } else {
+            add -= crossing;
+            numerator += add;
+        }
+        add += v;
+        numerator += v;
+        out[t] = numerator * factor;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

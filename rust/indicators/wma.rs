@@ -9,6 +9,7 @@
 //! `timeperiod - 1`.
 
 use super::indicator::Indicator;
+use super::ma::run_single;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -109,6 +110,45 @@ impl Indicator for Wma {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's batch kernel: the stream through the first output, then
+/// the same operations reading the input directly.
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Wma::catalog(params)?;
+    let (x, out) = (inputs[0], &mut *outputs[0]);
+    let p = s.period;
+    if p == 1 {
+        out.copy_from_slice(x);
+        return Ok(());
+    }
+    let warm = p.min(x.len());
+    run_single(&mut s, &x[..warm], &mut out[..warm]);
+    let (mut sub, mut sum, mut trailing, mut until) = (s.period_sub, s.period_sum, s.trailing, s.until_resum);
+    let (weight, divider) = (p as f64, s.divider);
+    for t in warm..x.len() {
+        let v = x[t];
+        until -= 1;
+        if until == 0 {
+            until = resum_every(p);
+            let (mut fresh_sub, mut fresh_sum) = (0.0, 0.0);
+            for (i, &w) in x[t + 1 - p..=t].iter().enumerate() {
+                fresh_sub += w;
+                fresh_sum += (i + 1) as f64 * w;
+            }
+            sub = fresh_sub;
+            out[t] = fresh_sum / divider;
+            sum = fresh_sum - fresh_sub;
+        } else {
+            sub += v;
+            sub -= trailing;
+            sum += v * weight;
+            out[t] = sum / divider;
+            sum -= sub;
+        }
+        trailing = x[t + 1 - p];
+    }
+    Ok(())
 }
 
 #[cfg(test)]
