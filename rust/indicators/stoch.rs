@@ -94,11 +94,7 @@ impl FastK {
             self.highest_at = Some(today);
             self.highest = high;
         }
-        let range = self.highest - self.lowest;
-        // TA-Lib 0.8.1's scaled zero test: a range within 1e-14 of the
-        // extremes' magnitude is flat (a NaN range is not).
-        let flat = range.abs() <= (self.highest.abs() + self.lowest.abs()) * 1e-14;
-        Some(if flat { 0.0 } else { (close - self.lowest) / range * 100.0 })
+        Some(k_value(close, self.lowest, self.highest))
     }
 
     fn save(&self, w: &mut Writer) {
@@ -249,16 +245,60 @@ impl Indicator for Stoch {
     crate::impl_boxed_clone!();
 }
 
-/// %K of every bar from the `period`-th on (entry 0 is bar `period - 1`).
+/// %K of every bar from the `period`-th on (entry 0 is bar `period - 1`):
+/// `FastK::update`'s comparisons and arithmetic, reading the bars in place.
 fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
-    let mut k = FastK::new(period);
-    let mut out = Vec::with_capacity(close.len().saturating_sub(period - 1));
-    for ((&h, &l), &c) in high.iter().zip(low).zip(close) {
-        if let Some(v) = k.update(h, l, c) {
-            out.push(v);
+    let n = close.len();
+    let mut out = Vec::with_capacity(n.saturating_sub(period - 1));
+    let (mut lowest_at, mut highest_at) = (None::<usize>, None::<usize>);
+    let (mut lowest, mut highest) = (0.0, 0.0);
+    for today in period - 1..n {
+        let trailing = today + 1 - period;
+        if lowest_at.map_or(true, |at| at < trailing) {
+            let mut at = trailing;
+            lowest = low[trailing];
+            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v < lowest {
+                    at = i;
+                    lowest = v;
+                }
+            }
+            lowest_at = Some(at);
+        } else if low[today] <= lowest {
+            lowest_at = Some(today);
+            lowest = low[today];
         }
+        if highest_at.map_or(true, |at| at < trailing) {
+            let mut at = trailing;
+            highest = high[trailing];
+            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v > highest {
+                    at = i;
+                    highest = v;
+                }
+            }
+            highest_at = Some(at);
+        } else if high[today] >= highest {
+            highest_at = Some(today);
+            highest = high[today];
+        }
+        out.push(k_value(close[today], lowest, highest));
     }
     out
+}
+
+/// %K from the close and the extremes, with TA-Lib 0.8.1's scaled zero
+/// test: a range within 1e-14 of the extremes' magnitude is flat (a NaN
+/// range is not).
+#[inline]
+fn k_value(close: f64, lowest: f64, highest: f64) -> f64 {
+    let range = highest - lowest;
+    let flat = range.abs() <= (highest.abs() + lowest.abs()) * 1e-14;
+    if flat {
+        0.0
+    } else {
+        (close - lowest) / range * 100.0
+    }
 }
 
 /// The average of type `matype` over `x`, from its first value.
