@@ -1,7 +1,7 @@
 //! Double exponential moving average (TA-Lib `DEMA`): `2 * EMA1 - EMA2`,
-//! EMA2 the EMA of EMA1, both seeded as TA-Lib seeds them (see
-//! `ema_chain`, fused where TA-Lib's FMA build fuses them). Period 1 copies the input, as TA-Lib 0.8.1 does. Lookback
-//! `2 * (timeperiod - 1)`.
+//! EMA2 the EMA of EMA1, both seeded as TA-Lib seeds them and stepped as
+//! TA-Lib's build for the CPU steps them (see `ema_chain`). Period 1 copies
+//! the input, as TA-Lib 0.8.1 does. Lookback `2 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;

@@ -126,7 +126,10 @@ impl Indicator for Kama {
         self.kama = r.f64()?;
         self.zero_run = r.usize()?;
         ensure(self.period > 1 || self.window.is_empty(), "window of a period-1 copy")?;
-        ensure(self.zero_run <= self.period && self.zero_run < self.window.len().max(1), "run of zero changes")?;
+        ensure(
+            self.zero_run <= self.period && self.zero_run < self.window.len().max(1),
+            "run of zero changes",
+        )?;
         let warming = self.window.len() <= self.period;
         ensure(!(warming && self.sum_roc1 < 0.0), "negative sum of changes")?;
         Ok(())
@@ -179,7 +182,10 @@ mod tests {
         assert!(out[0].is_nan() && out[1].is_nan());
         let sc_full = (2.0 / 3.0f64) * (2.0 / 3.0);
         let first = (4.0 - 2.0) * sc_full + 2.0;
-        assert_eq!(out[2], (4.0f64 - 2.0).mul_add(1.0f64.mul_add(2.0 / 3.0 - CONST_MAX, CONST_MAX).powi(2), 2.0));
+        assert_eq!(
+            out[2],
+            (4.0f64 - 2.0).mul_add(1.0f64.mul_add(2.0 / 3.0 - CONST_MAX, CONST_MAX).powi(2), 2.0)
+        );
         assert!((out[2] - first).abs() < 1e-15);
         // Next: changes 2 and 1 (sum 3), two-tick change 3 - 2 = 1: ER = 1/3.
         let mut sc = (1.0 / 3.0) * (2.0 / 3.0 - CONST_MAX) + CONST_MAX;

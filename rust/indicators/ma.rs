@@ -48,11 +48,7 @@ pub fn moving_average(matype: usize, period: usize) -> Result<Box<dyn Indicator>
 
 /// As `moving_average`, with errors naming the caller's parameter
 /// (`slowk_matype`, ...).
-pub fn moving_average_named(
-    param: &str,
-    matype: usize,
-    period: usize,
-) -> Result<Box<dyn Indicator>> {
+pub fn moving_average_named(param: &str, matype: usize, period: usize) -> Result<Box<dyn Indicator>> {
     check_matype(param, matype)?;
     if period < 1 {
         return Err(Error::invalid("timeperiod", format!("must be at least 1, got {period}")));
@@ -94,10 +90,7 @@ pub fn moving_average_lookback(matype: usize, period: usize) -> usize {
 /// Refuses MA types outside TA-Lib's 0..=8 and MAMA (7), naming `param`.
 pub fn check_matype(param: &str, matype: usize) -> Result<()> {
     if matype == MAMA {
-        return Err(Error::invalid(
-            param,
-            "MA type 7 (MAMA) is not available yet; use 0-6 or 8",
-        ));
+        return Err(Error::invalid(param, "MA type 7 (MAMA) is not available yet; use 0-6 or 8"));
     }
     if matype > MAX_MATYPE {
         return Err(Error::invalid(
@@ -405,7 +398,9 @@ mod tests {
                 batch(&[period as f64, matype as f64], &[&x], &mut [&mut got]).unwrap();
                 for (i, (a, b)) in got.iter().zip(&want).enumerate() {
                     let exact = matype > 1 || period == 1;
-                    let ok = if exact { a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()) } else {
+                    let ok = if exact {
+                        a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+                    } else {
                         (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * 100.0
                     };
                     assert!(ok, "matype {matype} period {period} i {i}: {a} vs {b}");

@@ -101,11 +101,7 @@ impl FastK {
         self.highs.save(w);
         self.lows.save(w);
         let at = |a: Option<u64>| a.map_or(0, |i| i + 1);
-        w.u64(self.bars)
-            .u64(at(self.lowest_at))
-            .u64(at(self.highest_at))
-            .f64(self.lowest)
-            .f64(self.highest);
+        w.u64(self.bars).u64(at(self.lowest_at)).u64(at(self.highest_at)).f64(self.lowest).f64(self.highest);
     }
 
     fn load(&mut self, r: &mut Reader) -> Result<()> {
@@ -464,11 +460,8 @@ impl Indicator for StochRsi {
 
     #[inline]
     fn update(&mut self, tick: &[f64], out: &mut [f64]) {
-        let (k, d) = self
-            .rsi
-            .update(tick[0])
-            .and_then(|r| self.stochf.step(r, r, r))
-            .unwrap_or((f64::NAN, f64::NAN));
+        let (k, d) =
+            self.rsi.update(tick[0]).and_then(|r| self.stochf.step(r, r, r)).unwrap_or((f64::NAN, f64::NAN));
         out[0] = k;
         out[1] = d;
     }
@@ -520,7 +513,15 @@ mod tests {
     fn sma(x: &[f64], p: usize) -> Vec<f64> {
         let start = x.iter().position(|v| !v.is_nan()).unwrap_or(x.len());
         (0..x.len())
-            .map(|i| if i + 1 < start + p { f64::NAN } else { x[i + 1 - p..=i].iter().sum::<f64>() / p as f64 })
+            .map(
+                |i| {
+                    if i + 1 < start + p {
+                        f64::NAN
+                    } else {
+                        x[i + 1 - p..=i].iter().sum::<f64>() / p as f64
+                    }
+                },
+            )
             .collect()
     }
 
@@ -623,7 +624,12 @@ mod tests {
     fn save_load_and_peek() {
         let (h, l, c) = bars(200);
         let inputs: [&[f64]; 3] = [&h, &l, &c];
-        for params in [[5.0, 3.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0, 0.0], [11.0, 7.0, 8.0, 7.0, 6.0], [2.0, 4.0, 1.0, 3.0, 3.0]] {
+        for params in [
+            [5.0, 3.0, 0.0, 3.0, 0.0],
+            [1.0, 1.0, 0.0, 1.0, 0.0],
+            [11.0, 7.0, 8.0, 7.0, 6.0],
+            [2.0, 4.0, 1.0, 3.0, 3.0],
+        ] {
             assert_resumes(|| Stoch::slow(&params).unwrap(), &inputs, 2, &[0, 1, 4, 8, 9, 50, 199]);
             assert_peek_is_pure(Stoch::slow(&params).unwrap(), &inputs, 2);
         }
@@ -641,7 +647,10 @@ mod tests {
     fn batch_kernels_equal_the_streams() {
         let (h, mut l, c) = bars(300);
         l[150] = f64::NAN;
-        let check = |state: &mut dyn Indicator, batch: fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>, params: &[f64], inputs: &[&[f64]]| {
+        let check = |state: &mut dyn Indicator,
+                     batch: fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
+                     params: &[f64],
+                     inputs: &[&[f64]]| {
             for len in [0, 1, 5, 9, 10, 40, 300] {
                 let ins: Vec<&[f64]> = inputs.iter().map(|x| &x[..len]).collect();
                 let mut fresh = state.boxed_clone();
@@ -654,21 +663,36 @@ mod tests {
                 for o in 0..2 {
                     for i in 0..len {
                         let (a, b) = (got[o][i], want[o][i]);
-                        assert!((a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9, "{params:?} len {len} out {o} i {i}: {a} vs {b}");
+                        assert!(
+                            (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9,
+                            "{params:?} len {len} out {o} i {i}: {a} vs {b}"
+                        );
                     }
                 }
             }
         };
-        for params in [[5.0, 3.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0, 0.0], [11.0, 7.0, 8.0, 7.0, 6.0], [2.0, 4.0, 1.0, 3.0, 3.0]] {
+        for params in [
+            [5.0, 3.0, 0.0, 3.0, 0.0],
+            [1.0, 1.0, 0.0, 1.0, 0.0],
+            [11.0, 7.0, 8.0, 7.0, 6.0],
+            [2.0, 4.0, 1.0, 3.0, 3.0],
+        ] {
             check(&mut Stoch::slow(&params).unwrap(), slow_batch, &params, &[&h, &l, &c]);
         }
         for params in [[5.0, 3.0, 0.0], [11.0, 7.0, 5.0], [1.0, 2.0, 2.0], [3.0, 6.0, 6.0]] {
             check(&mut Stoch::fast(&params).unwrap(), fast_batch_catalog, &params, &[&h, &l, &c]);
         }
-        for params in [[14.0, 5.0, 3.0, 0.0], [2.0, 2.0, 2.0, 4.0], [29.0, 11.0, 7.0, 8.0], [5.0, 4.0, 6.0, 6.0]] {
+        for params in
+            [[14.0, 5.0, 3.0, 0.0], [2.0, 2.0, 2.0, 4.0], [29.0, 11.0, 7.0, 8.0], [5.0, 4.0, 6.0, 6.0]]
+        {
             check(&mut StochRsi::new(&params).unwrap(), rsi_batch, &params, &[&l]);
         }
-        assert!(slow_batch(&[5.0, 3.0, 7.0, 3.0, 0.0], &[&h, &l, &c], &mut [&mut vec![0.0; 300], &mut vec![0.0; 300]]).is_err());
+        assert!(slow_batch(
+            &[5.0, 3.0, 7.0, 3.0, 0.0],
+            &[&h, &l, &c],
+            &mut [&mut vec![0.0; 300], &mut vec![0.0; 300]]
+        )
+        .is_err());
     }
 
     #[test]

@@ -35,11 +35,7 @@ fn coefficients(v: f64, fused: bool) -> [f64; 4] {
     let c1 = 0.0 - t * v;
     let c2 = 3.0 * (t - c1);
     let c3 = (0.0 - 6.0) * t - 3.0 * (v - c1);
-    let c4 = if fused {
-        3.0f64.mul_add(t, v.mul_add(3.0, 1.0) - c1)
-    } else {
-        1.0 + 3.0 * v - c1 + 3.0 * t
-    };
+    let c4 = if fused { 3.0f64.mul_add(t, v.mul_add(3.0, 1.0) - c1) } else { 1.0 + 3.0 * v - c1 + 3.0 * t };
     [c1, c2, c3, c4]
 }
 
@@ -93,7 +89,8 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
         let [c1, c2, c3, c4] = s.c;
         let (x, out) = (&x[warm..], &mut out[warm..]);
         if s.chain.fused() {
-            s.chain.run_seeded::<6>(x, out, |e| c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4]))));
+            s.chain
+                .run_seeded::<6>(x, out, |e| c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4]))));
         } else {
             s.chain.run_seeded::<6>(x, out, |e| c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]);
         }

@@ -1,7 +1,8 @@
 //! Triple exponential moving average (TA-Lib `TEMA`):
 //! `EMA3 + (3 * EMA1 - 3 * EMA2)` (TA-Lib's grouping), each EMA smoothing
-//! the one before and seeded as TA-Lib seeds it (see `ema_chain`, fused where TA-Lib's FMA build fuses them). Period 1
-//! copies the input, as TA-Lib does. Lookback `3 * (timeperiod - 1)`.
+//! the one before, seeded as TA-Lib seeds it and stepped as TA-Lib's build
+//! for the CPU steps it (see `ema_chain`). Period 1 copies the input, as
+//! TA-Lib does. Lookback `3 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
 use super::indicator::Indicator;

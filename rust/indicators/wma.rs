@@ -103,7 +103,10 @@ impl Indicator for Wma {
         self.period_sum = r.f64()?;
         self.trailing = r.f64()?;
         self.until_resum = r.usize()?;
-        ensure((1..=resum_every(self.period)).contains(&self.until_resum), "outputs until the next fresh sum")?;
+        ensure(
+            (1..=resum_every(self.period)).contains(&self.until_resum),
+            "outputs until the next fresh sum",
+        )?;
         ensure(self.window.is_full() || self.trailing == 0.0, "trailing value before the first output")?;
         ensure(self.period > 1 || self.window.is_empty(), "window of a period-1 copy")?;
         Ok(())
