@@ -298,6 +298,89 @@ inline std::vector<double> sar(const std::vector<double> &high, const std::vecto
     return out;
 }
 
+/** WMA: Weighted Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> wma(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_wma(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** DEMA: Double Exponential Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> dema(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_dema(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** TEMA: Triple Exponential Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> tema(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_tema(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** T3: Triple Exponential Moving Average (T3) (Overlap Studies). Outputs: real. */
+inline std::vector<double> t3(const std::vector<double> &real, int32_t timeperiod = 5, double vfactor = 0.7) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_t3(real.data(), n, timeperiod, vfactor, out.data()));
+    return out;
+}
+
+/** TRIMA: Triangular Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> trima(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_trima(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** KAMA: Kaufman Adaptive Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> kama(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_kama(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** MA: Moving average (Overlap Studies). Outputs: real. */
+inline std::vector<double> ma(const std::vector<double> &real, int32_t timeperiod = 30, int32_t matype = 0) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_ma(real.data(), n, timeperiod, matype, out.data()));
+    return out;
+}
+
+/** STOCH: Stochastic (Momentum Indicators). Outputs: slowk, slowd. */
+inline std::array<std::vector<double>, 2> stoch(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t fastk_period = 5, int32_t slowk_period = 3, int32_t slowk_matype = 0, int32_t slowd_period = 3, int32_t slowd_matype = 0) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stoch(high.data(), low.data(), close.data(), n, fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype, out[0].data(), out[1].data()));
+    return out;
+}
+
+/** STOCHF: Stochastic Fast (Momentum Indicators). Outputs: fastk, fastd. */
+inline std::array<std::vector<double>, 2> stochf(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t fastk_period = 5, int32_t fastd_period = 3, int32_t fastd_matype = 0) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stochf(high.data(), low.data(), close.data(), n, fastk_period, fastd_period, fastd_matype, out[0].data(), out[1].data()));
+    return out;
+}
+
+/** STOCHRSI: Stochastic Relative Strength Index (Momentum Indicators). Outputs: fastk, fastd. */
+inline std::array<std::vector<double>, 2> stochrsi(const std::vector<double> &real, int32_t timeperiod = 14, int32_t fastk_period = 5, int32_t fastd_period = 3, int32_t fastd_matype = 0) {
+    const std::size_t n = detail::same_length({&real});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stochrsi(real.data(), n, timeperiod, fastk_period, fastd_period, fastd_matype, out[0].data(), out[1].data()));
+    return out;
+}
+
 }  // namespace ta
 }  // namespace pyrt
 

@@ -16,7 +16,7 @@ function answers with a float, a multi-output one with a tuple in the batch orde
 
 from ._runner import Stream
 
-__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR"]
+__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR", "WMA", "DEMA", "TEMA", "T3", "TRIMA", "KAMA", "MA", "STOCH", "STOCHF", "STOCHRSI"]
 
 
 class SMA(Stream):
@@ -333,3 +333,93 @@ class SAR(Stream):
 
     def __init__(self, high, low, acceleration=0.02, maximum=0.2):
         self._open((high, low,), (acceleration, maximum,))
+
+class WMA(Stream):
+    """WMA(real[, timeperiod=30]): Weighted Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 35
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class DEMA(Stream):
+    """DEMA(real[, timeperiod=30]): Double Exponential Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 36
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class TEMA(Stream):
+    """TEMA(real[, timeperiod=30]): Triple Exponential Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 37
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class T3(Stream):
+    """T3(real[, timeperiod=5, vfactor=0.7]): Triple Exponential Moving Average (T3), streaming."""
+
+    __slots__ = ()
+    _index = 38
+
+    def __init__(self, real, timeperiod=5, vfactor=0.7):
+        self._open((real,), (timeperiod, vfactor,))
+
+class TRIMA(Stream):
+    """TRIMA(real[, timeperiod=30]): Triangular Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 39
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class KAMA(Stream):
+    """KAMA(real[, timeperiod=30]): Kaufman Adaptive Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 40
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class MA(Stream):
+    """MA(real[, timeperiod=30, matype=0]): Moving average, streaming."""
+
+    __slots__ = ()
+    _index = 41
+
+    def __init__(self, real, timeperiod=30, matype=0):
+        self._open((real,), (timeperiod, matype,))
+
+class STOCH(Stream):
+    """STOCH(high, low, close[, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0]): Stochastic, streaming."""
+
+    __slots__ = ()
+    _index = 42
+
+    def __init__(self, high, low, close, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0):
+        self._open((high, low, close,), (fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype,))
+
+class STOCHF(Stream):
+    """STOCHF(high, low, close[, fastk_period=5, fastd_period=3, fastd_matype=0]): Stochastic Fast, streaming."""
+
+    __slots__ = ()
+    _index = 43
+
+    def __init__(self, high, low, close, fastk_period=5, fastd_period=3, fastd_matype=0):
+        self._open((high, low, close,), (fastk_period, fastd_period, fastd_matype,))
+
+class STOCHRSI(Stream):
+    """STOCHRSI(real[, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0]): Stochastic Relative Strength Index, streaming."""
+
+    __slots__ = ()
+    _index = 44
+
+    def __init__(self, real, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0):
+        self._open((real,), (timeperiod, fastk_period, fastd_period, fastd_matype,))

@@ -39,6 +39,16 @@ pub const AROONOSC: usize = 31;
 pub const CCI: usize = 32;
 pub const ULTOSC: usize = 33;
 pub const SAR: usize = 34;
+pub const WMA: usize = 35;
+pub const DEMA: usize = 36;
+pub const TEMA: usize = 37;
+pub const T3: usize = 38;
+pub const TRIMA: usize = 39;
+pub const KAMA: usize = 40;
+pub const MA: usize = 41;
+pub const STOCH: usize = 42;
+pub const STOCHF: usize = 43;
+pub const STOCHRSI: usize = 44;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -321,6 +331,86 @@ pub static RECORDS: &[Record] = &[
         outputs: &["real"],
         params: &[Param { name: "acceleration", default: 0.02, min: 0.0, max: 3.0e+37, integer: false }, Param { name: "maximum", default: 0.2, min: 0.0, max: 3.0e+37, integer: false }],
     },
+    Record {
+        name: "WMA",
+        group: "Overlap Studies",
+        display: "Weighted Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "DEMA",
+        group: "Overlap Studies",
+        display: "Double Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "TEMA",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "T3",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average (T3)",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "vfactor", default: 0.7, min: 0.0, max: 1.0, integer: false }],
+    },
+    Record {
+        name: "TRIMA",
+        group: "Overlap Studies",
+        display: "Triangular Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "KAMA",
+        group: "Overlap Studies",
+        display: "Kaufman Adaptive Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MA",
+        group: "Overlap Studies",
+        display: "Moving average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCH",
+        group: "Momentum Indicators",
+        display: "Stochastic",
+        inputs: &["high", "low", "close"],
+        outputs: &["slowk", "slowd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }, Param { name: "slowd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHF",
+        group: "Momentum Indicators",
+        display: "Stochastic Fast",
+        inputs: &["high", "low", "close"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHRSI",
+        group: "Momentum Indicators",
+        display: "Stochastic Relative Strength Index",
+        inputs: &["real"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }, Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
 ];
 
 /// A fresh streaming state of entry `index`; `p` are its resolved parameters.
@@ -361,6 +451,16 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         CCI => Box::new(super::cci::Cci::new(p)?),
         ULTOSC => Box::new(super::ultosc::UltOsc::new(p)?),
         SAR => Box::new(super::sar::Sar::new(p)?),
+        WMA => Box::new(super::wma::Wma::catalog(p)?),
+        DEMA => Box::new(super::dema::Dema::catalog(p)?),
+        TEMA => Box::new(super::tema::Tema::catalog(p)?),
+        T3 => Box::new(super::t3::T3::catalog(p)?),
+        TRIMA => Box::new(super::trima::Trima::catalog(p)?),
+        KAMA => Box::new(super::kama::Kama::catalog(p)?),
+        MA => Box::new(super::ma::MovingAverage::catalog(p)?),
+        STOCH => Box::new(super::stoch::Stoch::slow(p)?),
+        STOCHF => Box::new(super::stoch::Stoch::fast(p)?),
+        STOCHRSI => Box::new(super::stoch::StochRsi::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
 }
@@ -389,6 +489,16 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         CMO => Some(super::cmo::batch(p, inputs, outputs)),
         OBV => Some(super::obv::batch(p, inputs, outputs)),
         TYPPRICE => Some(super::typprice::batch(p, inputs, outputs)),
+        WMA => Some(super::wma::batch(p, inputs, outputs)),
+        DEMA => Some(super::dema::batch(p, inputs, outputs)),
+        TEMA => Some(super::tema::batch(p, inputs, outputs)),
+        T3 => Some(super::t3::batch(p, inputs, outputs)),
+        TRIMA => Some(super::trima::batch(p, inputs, outputs)),
+        KAMA => Some(super::kama::batch(p, inputs, outputs)),
+        MA => Some(super::ma::batch(p, inputs, outputs)),
+        STOCH => Some(super::stoch::slow_batch(p, inputs, outputs)),
+        STOCHF => Some(super::stoch::fast_batch_catalog(p, inputs, outputs)),
+        STOCHRSI => Some(super::stoch::rsi_batch(p, inputs, outputs)),
         _ => None,
     }
 }

@@ -283,6 +283,86 @@ static void test_sar(void) {
     check_catalog_function("SAR", typed, lookback);
 }
 
+static void test_wma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_wma(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_wma_lookback(30, &lookback));
+    check_catalog_function("WMA", typed, lookback);
+}
+
+static void test_dema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_dema_lookback(30, &lookback));
+    check_catalog_function("DEMA", typed, lookback);
+}
+
+static void test_tema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_tema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_tema_lookback(30, &lookback));
+    check_catalog_function("TEMA", typed, lookback);
+}
+
+static void test_t3(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_t3(bar_close, CATALOG_N, 5, 0.7, typed[0]));
+    CHECK_OK(pyrt_ta_t3_lookback(5, 0.7, &lookback));
+    check_catalog_function("T3", typed, lookback);
+}
+
+static void test_trima(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trima(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_trima_lookback(30, &lookback));
+    check_catalog_function("TRIMA", typed, lookback);
+}
+
+static void test_kama(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_kama(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_kama_lookback(30, &lookback));
+    check_catalog_function("KAMA", typed, lookback);
+}
+
+static void test_ma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ma(bar_close, CATALOG_N, 30, 0, typed[0]));
+    CHECK_OK(pyrt_ta_ma_lookback(30, 0, &lookback));
+    check_catalog_function("MA", typed, lookback);
+}
+
+static void test_stoch(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stoch(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stoch_lookback(5, 3, 0, 3, 0, &lookback));
+    check_catalog_function("STOCH", typed, lookback);
+}
+
+static void test_stochf(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochf(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochf_lookback(5, 3, 0, &lookback));
+    check_catalog_function("STOCHF", typed, lookback);
+}
+
+static void test_stochrsi(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochrsi(bar_close, CATALOG_N, 14, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochrsi_lookback(14, 5, 3, 0, &lookback));
+    check_catalog_function("STOCHRSI", typed, lookback);
+}
+
 int main(void) {
     make_bars();
     test_sma();
@@ -320,5 +400,15 @@ int main(void) {
     test_cci();
     test_ultosc();
     test_sar();
+    test_wma();
+    test_dema();
+    test_tema();
+    test_t3();
+    test_trima();
+    test_kama();
+    test_ma();
+    test_stoch();
+    test_stochf();
+    test_stochrsi();
     CHECK_DONE("test_catalog");
 }

@@ -363,6 +363,106 @@ static void test_sar() {
     CHECK(same(got, typed[0]));
 }
 
+static void test_wma() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_wma(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_wma_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::wma(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_dema() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_dema_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::dema(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_tema() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_tema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_tema_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::tema(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_t3() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_t3(bar_close, CATALOG_N, 5, 0.7, typed[0]));
+    CHECK_OK(pyrt_ta_t3_lookback(5, 0.7, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::t3(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_trima() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trima(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_trima_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::trima(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_kama() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_kama(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_kama_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::kama(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_ma() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ma(bar_close, CATALOG_N, 30, 0, typed[0]));
+    CHECK_OK(pyrt_ta_ma_lookback(30, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::ma(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_stoch() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stoch(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stoch_lookback(5, 3, 0, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stoch(series(bar_high), series(bar_low), series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
+static void test_stochf() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochf(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochf_lookback(5, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stochf(series(bar_high), series(bar_low), series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
+static void test_stochrsi() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochrsi(bar_close, CATALOG_N, 14, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochrsi_lookback(14, 5, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stochrsi(series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
 int main() {
     make_bars();
     test_sma();
@@ -400,5 +500,15 @@ int main() {
     test_cci();
     test_ultosc();
     test_sar();
+    test_wma();
+    test_dema();
+    test_tema();
+    test_t3();
+    test_trima();
+    test_kama();
+    test_ma();
+    test_stoch();
+    test_stochf();
+    test_stochrsi();
     CHECK_DONE("test_catalog (C++)");
 }
