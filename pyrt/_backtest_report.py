@@ -135,6 +135,7 @@ def plot(results: Any, filename: Optional[str] = None) -> Any:
     try:
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
+        from matplotlib.ticker import FuncFormatter
     except ImportError:
         raise ImportError("pyrt: results.plot() needs matplotlib (pip install pyrt[plot])") from None
     close = results._close
@@ -162,15 +163,14 @@ def plot(results: Any, filename: Optional[str] = None) -> Any:
     for k in range(len(t)):
         ax_price.plot([x[entry[k]], x[exit_[k]]], [t["entry_price"][k], t["exit_price"][k]],
                       color=green if wins[k] else red, linewidth=1.2, alpha=0.6)
-    size = 60 if len(t) < 200 else 25
-    ax_price.scatter(x[entry[longs]], t["entry_price"][longs], marker="^", s=size, color=green,
-                     edgecolor="black", linewidth=0.5, zorder=3)
-    ax_price.scatter(x[entry[~longs]], t["entry_price"][~longs], marker="v", s=size, color=red,
-                     edgecolor="black", linewidth=0.5, zorder=3)
-    ax_price.scatter(x[exit_[wins]], t["exit_price"][wins], marker="X", s=size, color=green,
-                     edgecolor="black", linewidth=0.5, zorder=3)
-    ax_price.scatter(x[exit_[~wins]], t["exit_price"][~wins], marker="X", s=size, color=red,
-                     edgecolor="black", linewidth=0.5, zorder=3)
+    # Markers shrink as trades crowd; exits go under entries, since a flip
+    # exits and enters on the same bar.
+    size = 70.0 if len(t) < 50 else 40.0 if len(t) < 200 else 20.0
+    edge = dict(edgecolor="black", linewidth=0.5)
+    ax_price.scatter(x[exit_[wins]], t["exit_price"][wins], marker="X", s=size * 0.6, color=green, zorder=3, **edge)
+    ax_price.scatter(x[exit_[~wins]], t["exit_price"][~wins], marker="X", s=size * 0.6, color=red, zorder=3, **edge)
+    ax_price.scatter(x[entry[longs]], t["entry_price"][longs], marker="^", s=size, color=green, zorder=4, **edge)
+    ax_price.scatter(x[entry[~longs]], t["entry_price"][~longs], marker="v", s=size, color=red, zorder=4, **edge)
     legend = [
         Line2D([], [], color="#2b2b2b", linewidth=1.0, label="close"),
         Line2D([], [], marker="^", linestyle="", markersize=8, markerfacecolor=green, markeredgecolor="black",
@@ -193,13 +193,15 @@ def plot(results: Any, filename: Optional[str] = None) -> Any:
     ax_equity.fill_between(x, initial, equity, where=equity >= initial, color="#3366cc", alpha=0.12, interpolate=True)
     ax_equity.fill_between(x, initial, equity, where=equity < initial, color=red, alpha=0.12, interpolate=True)
     ax_equity.set_ylabel("equity")
+    ax_equity.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax_equity.grid(alpha=0.3)
 
     ax_dd.fill_between(x, drawdown, 0.0, color=red, alpha=0.35, linewidth=0)
     ax_dd.plot(x, drawdown, color=red, linewidth=0.8)
     worst = int(np.argmin(drawdown))
-    ax_dd.annotate(f"{drawdown[worst]:.1f}%", (x[worst], drawdown[worst]), textcoords="offset points",
-                   xytext=(6, 2), fontsize=9, color=red)
+    ax_dd.annotate(f"max {drawdown[worst]:.1f}%", (x[worst], drawdown[worst]), textcoords="offset points",
+                   xytext=(8, 8), fontsize=9, color="black",
+                   bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.8))
     ax_dd.set_ylabel("drawdown [%]")
     ax_dd.grid(alpha=0.3)
     for ax in (ax_price, ax_equity):

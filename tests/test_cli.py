@@ -27,7 +27,7 @@ def prices_csv(tmp_path):
         w = csv.writer(f)
         w.writerow(["Date", "Open", "High", "Low", "Close"])
         for i, c in enumerate(close):
-            w.writerow([f"2024-01-{i:04d}", c, c + 1, c - 1, c])
+            w.writerow([(np.datetime64("2022-01-03") + i).item().isoformat(), c, c + 1, c - 1, c])
     return path, close
 
 
