@@ -93,7 +93,12 @@ def stats(results: Any) -> Any:
         return x
 
     s: dict[str, Any] = {"Start": labels[0], "End": labels[-1]}
-    s["Duration"] = labels[-1] - labels[0] if values is not None or isinstance(labels, pd.RangeIndex) else out.duration
+    if datetime:
+        # Wall-clock time, as every other duration here: a timezone-aware
+        # index is measured on its local clock (DST shifts do not count).
+        s["Duration"] = pd.Timedelta(int(out.duration), unit="ns")
+    else:
+        s["Duration"] = labels[-1] - labels[0] if values is not None or isinstance(labels, pd.RangeIndex) else out.duration
     for key, field in STATS_KEYS:
         value = getattr(out, field)
         if field in _DURATIONS:

@@ -256,7 +256,9 @@ class BacktestResults:
         trade's return is its ``return`` field (net of costs), and with a
         DatetimeIndex the annualised figures use calendar days (252 or 365
         a year, or weeks, months, years for data at those steps) and
-        durations are Timedeltas. Without one, durations count bars, Return
+        durations are Timedeltas (of the wall clock: a timezone-aware index
+        is measured in its local time, so DST shifts do not count, unlike
+        backtesting.py on such an index). Without one, durations count bars, Return
         (Ann.) is 0 and Volatility, CAGR, Sharpe and Sortino are NaN, as in
         backtesting.py (which then has no CAGR key at all). Needs pandas.
         """

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import warnings
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -138,7 +139,11 @@ def read_prices(path: str, column: Optional[str] = None, open_column: Optional[s
         except ImportError:
             raise CliError(f"{path}: reading the '{names[date_at]}' column needs pandas (or pass --date none)") from None
         try:
-            index = pd.DatetimeIndex(pd.to_datetime(dates), name=header[date_at].strip())
+            with warnings.catch_warnings():
+                # pandas warns when it parses cell by cell; a cell that does
+                # not parse is the error below, so the warning adds nothing.
+                warnings.simplefilter("ignore", UserWarning)
+                index = pd.DatetimeIndex(pd.to_datetime(dates), name=header[date_at].strip())
         except (ValueError, TypeError) as exc:
             raise CliError(f"{path}: column '{names[date_at]}' does not hold dates ({exc}); "
                            "name the date column with --date, or pass --date none") from None
