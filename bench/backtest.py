@@ -10,7 +10,10 @@ against backtesting.py's `compute_stats` on the same trades. Risk: each pyrt met
 against NumPy's own computation of the same quantity (quantile, mean, std, ...).
 
 Times are the best of several repeats, after a warm-up run (vectorbt's numba
-functions compile on first use). Nothing is asserted: this prints a table.
+functions compile on first use), in CPU time of this process: on a machine
+shared with other work, wall time measures the neighbours more than the code
+(every contender here runs on one thread). Nothing is asserted: this prints
+a table.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ import pyrt
 
 
 def best_time(fn, repeats: int, number: int = 1) -> float:
-    """Best wall time of `number` calls, over `repeats` repeats, per call (seconds)."""
+    """Best CPU time of `number` calls, over `repeats` repeats, per call (seconds)."""
     fn()
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(number):
             fn()
-        best = min(best, (time.perf_counter() - start) / number)
+        best = min(best, (time.process_time() - start) / number)
     return best
 
 

@@ -137,10 +137,41 @@ fn check_positive(values: &[f64], name: &str, n: usize) -> Result<()> {
     if values.len() != n {
         return Err(Error::invalid(name, format!("length {} differs from the length of prices ({n})", values.len())));
     }
-    if let Some((i, x)) = values.iter().enumerate().find(|(_, &x)| !(x > 0.0 && x.is_finite())) {
+    // Branch-free first (it vectorises); the index is searched on failure only.
+    let all_good = values.iter().fold(true, |ok, &x| ok & (x > 0.0) & (x < f64::INFINITY));
+    if !all_good {
+        let (i, x) = values.iter().enumerate().find(|(_, &x)| !(x > 0.0 && x.is_finite())).expect("a bad value");
         return Err(Error::invalid(name, format!("must be finite and > 0, got {x} at index {i}")));
     }
     Ok(())
+}
+
+/// Every check of `validate_bars` on the opens, highs and lows in one
+/// branch-free pass (it vectorises and reads each series once); a missing
+/// series stands in as the closes, which pass every check.
+fn bars_are_valid(bars: &Bars) -> bool {
+    let close = bars.close;
+    let n = close.len();
+    let open = &bars.open.unwrap_or(close)[..n];
+    let high = &bars.high.unwrap_or(close)[..n];
+    let low = &bars.low.unwrap_or(close)[..n];
+    let mut ok = true;
+    for i in 0..n {
+        let (o, h, l, c) = (open[i], high[i], low[i], close[i]);
+        ok &= (o > 0.0) & (o < f64::INFINITY) & (h < f64::INFINITY) & (l > 0.0);
+        ok &= (l <= o) & (l <= c) & (o <= h) & (c <= h);
+    }
+    ok
+}
+
+/// The first i with `below[i] > above[i]`, scanning branch-free first.
+fn first_above(below: &[f64], above: &[f64]) -> Option<usize> {
+    let ordered = below.iter().zip(above).fold(true, |ok, (&b, &a)| ok & (b <= a));
+    if ordered {
+        None
+    } else {
+        below.iter().zip(above).position(|(&b, &a)| b > a)
+    }
 }
 
 /// Checks the bars and signals of a run against the configuration: what the
@@ -162,26 +193,37 @@ pub fn validate_bars(bars: &Bars, signals: &[i32], equity_len: usize, config: &C
     }
     for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
         if let Some(values) = series {
+            if values.len() != n {
+                return Err(Error::invalid(name, format!("length {} differs from the length of prices ({n})", values.len())));
+            }
+        }
+    }
+    if bars_are_valid(bars) {
+        return Ok(());
+    }
+    // Something is wrong: find what, in the documented order.
+    for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+        if let Some(values) = series {
             check_positive(values, name, n)?;
         }
     }
     let close = bars.close;
     if let Some(high) = bars.high {
-        if let Some(i) = (0..n).find(|&i| close[i] > high[i]) {
+        if let Some(i) = first_above(close, high) {
             return Err(Error::invalid("high", format!("below the close at index {i} ({} < {})", high[i], close[i])));
         }
         if let Some(open) = bars.open {
-            if let Some(i) = (0..n).find(|&i| open[i] > high[i]) {
+            if let Some(i) = first_above(open, high) {
                 return Err(Error::invalid("high", format!("below the open at index {i} ({} < {})", high[i], open[i])));
             }
         }
     }
     if let Some(low) = bars.low {
-        if let Some(i) = (0..n).find(|&i| close[i] < low[i]) {
+        if let Some(i) = first_above(low, close) {
             return Err(Error::invalid("low", format!("above the close at index {i} ({} > {})", low[i], close[i])));
         }
         if let Some(open) = bars.open {
-            if let Some(i) = (0..n).find(|&i| open[i] < low[i]) {
+            if let Some(i) = first_above(low, open) {
                 return Err(Error::invalid("low", format!("above the open at index {i} ({} > {})", low[i], open[i])));
             }
         }
@@ -225,7 +267,9 @@ impl<S: TradeSink> Book<'_, S> {
     }
 
     /// Opens `side` at the market `price`; stops are checked from bar `stops_from`.
-    #[inline]
+    // Out of line, as `close_at`: trades are rare next to bars, and a small
+    // bar loop stays in registers.
+    #[inline(never)]
     fn open(&mut self, side: i32, index: usize, price: f64, stops_from: usize) {
         let fill = if side > 0 { price * self.buy_factor } else { price * self.sell_factor };
         let budget = self.cash * self.position_size;
@@ -262,7 +306,7 @@ impl<S: TradeSink> Book<'_, S> {
     }
 
     /// Closes the whole position at exactly `fill`.
-    #[inline]
+    #[inline(never)]
     fn close_at(&mut self, index: usize, fill: f64) {
         let quantity = self.quantity.abs();
         let cost = self.cost(quantity, fill);
@@ -376,7 +420,7 @@ pub fn run_bars<S: TradeSink>(
 ) -> Result<Summary> {
     config.validate()?;
     validate_bars(bars, signals, equity_out.len(), config)?;
-    let mut book = Book {
+    let book = Book {
         cash: config.initial_capital,
         quantity: 0.0,
         side: 0,
@@ -401,12 +445,12 @@ pub fn run_bars<S: TradeSink>(
         trailing_stop: config.trailing_stop.unwrap_or(f64::INFINITY),
         sink: trades,
     };
-    match (config.fill_at, config.has_stops()) {
-        (FillAt::Close, false) => bar_loop::<S, false, false>(bars, signals, config, equity_out, &mut book),
-        (FillAt::Close, true) => bar_loop::<S, false, true>(bars, signals, config, equity_out, &mut book),
-        (FillAt::NextOpen, false) => bar_loop::<S, true, false>(bars, signals, config, equity_out, &mut book),
-        (FillAt::NextOpen, true) => bar_loop::<S, true, true>(bars, signals, config, equity_out, &mut book),
-    }
+    let book = match (config.fill_at, config.has_stops()) {
+        (FillAt::Close, false) => bar_loop::<S, false, false>(bars, signals, config, equity_out, book),
+        (FillAt::Close, true) => bar_loop::<S, false, true>(bars, signals, config, equity_out, book),
+        (FillAt::NextOpen, false) => bar_loop::<S, true, false>(bars, signals, config, equity_out, book),
+        (FillAt::NextOpen, true) => bar_loop::<S, true, true>(bars, signals, config, equity_out, book),
+    };
     let n = bars.close.len();
     let final_equity = equity_out[n - 1];
     Ok(Summary {
@@ -422,34 +466,35 @@ pub fn run_bars<S: TradeSink>(
 /// The bar loop, compiled once per fill mode and with or without stops, so
 /// the plain close-fill run pays nothing for the features it does not use.
 #[inline]
-fn bar_loop<S: TradeSink, const NEXT_OPEN: bool, const STOPS: bool>(
+fn bar_loop<'s, S: TradeSink, const NEXT_OPEN: bool, const STOPS: bool>(
     bars: &Bars,
     signals: &[i32],
     config: &Config,
     equity_out: &mut [f64],
-    book: &mut Book<S>,
-) {
+    mut book: Book<'s, S>,
+) -> Book<'s, S> {
     let short_target = if config.allow_short { -1 } else { 0 };
     let close = bars.close;
     let n = close.len();
-    let open = bars.open.unwrap_or(close);
-    let high = bars.high.unwrap_or(close);
-    let low = bars.low.unwrap_or(close);
+    // Every series re-sliced to n, so the indexing below needs no bounds checks.
+    let signals = &signals[..n];
+    let equity_out = &mut equity_out[..n];
+    let open = &bars.open.unwrap_or(close)[..n];
+    let high = &bars.high.unwrap_or(close)[..n];
+    let low = &bars.low.unwrap_or(close)[..n];
+    let has_open = bars.open.is_some();
     for i in 0..n {
-        if NEXT_OPEN && i > 0 {
+        if NEXT_OPEN && i > 0 && signals[i - 1] != 0 {
             book.act(signals[i - 1], short_target, i, open[i], i);
         }
         if STOPS && book.side != 0 && i >= book.stops_from {
             // Without the opens, a bar opens where the previous one closed,
             // clipped into its range (stops never start on bar 0 then: the
             // first entry is at a close).
-            let o = match bars.open {
-                Some(o) => o[i],
-                None => close[i.saturating_sub(1)].max(low[i]).min(high[i]),
-            };
+            let o = if has_open { open[i] } else { close[i.saturating_sub(1)].max(low[i]).min(high[i]) };
             book.check_stops(i, o, high[i], low[i]);
         }
-        if !NEXT_OPEN {
+        if !NEXT_OPEN && signals[i] != 0 {
             book.act(signals[i], short_target, i, close[i], i + 1);
         }
         equity_out[i] = book.cash + book.quantity * close[i];
@@ -458,6 +503,7 @@ fn bar_loop<S: TradeSink, const NEXT_OPEN: bool, const STOPS: bool>(
         book.close_market(n - 1, close[n - 1]);
         equity_out[n - 1] = book.cash;
     }
+    book
 }
 
 #[cfg(test)]

@@ -88,6 +88,108 @@ fn sample_variance(values: &[f64]) -> f64 {
     values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (values.len() as f64 - 1.0)
 }
 
+/// ln(x) for a positive normal x, as musl's `log` computes it (within one
+/// ulp), written with no branch and no call so that a loop over it
+/// vectorises: the log returns of a long curve are most of the report's work.
+#[inline]
+fn ln_positive(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LG1: f64 = 6.666_666_666_666_735_130e-01;
+    const LG2: f64 = 3.999_999_999_940_941_908e-01;
+    const LG3: f64 = 2.857_142_874_366_239_149e-01;
+    const LG4: f64 = 2.222_219_843_214_978_396e-01;
+    const LG5: f64 = 1.818_357_216_161_805_012e-01;
+    const LG6: f64 = 1.531_383_769_920_937_332e-01;
+    const LG7: f64 = 1.479_819_860_511_658_591e-01;
+    let bits = x.to_bits();
+    // x = 2^k * (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)).
+    let hx = ((bits >> 32) as u32).wrapping_add(0x3ff0_0000 - 0x3fe6_a09e);
+    let k = (hx >> 20) as i32 - 0x3ff;
+    let hx = (hx & 0x000f_ffff) + 0x3fe6_a09e;
+    let f = f64::from_bits((u64::from(hx) << 32) | (bits & 0xffff_ffff)) - 1.0;
+    let hfsq = 0.5 * f * f;
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w * (LG2 + w * (LG4 + w * LG6));
+    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let dk = f64::from(k);
+    s * (hfsq + t2 + t1) + dk * LN2_LO - hfsq + f + dk * LN2_HI
+}
+
+/// np.cov's beta of the equity's log returns on the closes' log returns,
+/// cov(e, m) / var(m), in one pass with no array: sums of the returns
+/// shifted by their first values (log returns have means far below their
+/// spread, so the shifted sums lose nothing that matters), eight lanes at a
+/// time so the logarithms vectorise.
+fn beta(equity: &[f64], close: &[f64]) -> f64 {
+    let m = equity.len() - 1;
+    let ratio = |v: &[f64], i: usize| v[i + 1] / v[i];
+    let ln = |r: f64| if r >= f64::MIN_POSITIVE && r < f64::INFINITY { ln_positive(r) } else { r.ln() };
+    let (x0, y0) = (ln(ratio(equity, 0)), ln(ratio(close, 0)));
+    const L: usize = 8;
+    let (mut sx, mut sy, mut sxy, mut syy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L], [0.0f64; L]);
+    let mut i = 0;
+    while i + L <= m {
+        let mut x = [0.0f64; L];
+        let mut y = [0.0f64; L];
+        let mut normal = true;
+        for k in 0..L {
+            x[k] = equity[i + k + 1] / equity[i + k];
+            y[k] = close[i + k + 1] / close[i + k];
+            normal &= (x[k] >= f64::MIN_POSITIVE) & (x[k] < f64::INFINITY);
+            normal &= (y[k] >= f64::MIN_POSITIVE) & (y[k] < f64::INFINITY);
+        }
+        if normal {
+            for k in 0..L {
+                x[k] = ln_positive(x[k]);
+                y[k] = ln_positive(y[k]);
+            }
+        } else {
+            for k in 0..L {
+                x[k] = ln(x[k]);
+                y[k] = ln(y[k]);
+            }
+        }
+        for k in 0..L {
+            let (dx, dy) = (x[k] - x0, y[k] - y0);
+            sx[k] += dx;
+            sy[k] += dy;
+            sxy[k] += dx * dy;
+            syy[k] += dy * dy;
+        }
+        i += L;
+    }
+    let total = |a: [f64; L]| a.iter().sum::<f64>();
+    let (mut sx, mut sy, mut sxy, mut syy) = (total(sx), total(sy), total(sxy), total(syy));
+    for j in i..m {
+        let (dx, dy) = (ln(ratio(equity, j)) - x0, ln(ratio(close, j)) - y0);
+        sx += dx;
+        sy += dy;
+        sxy += dx * dy;
+        syy += dy * dy;
+    }
+    let n = m as f64;
+    let cov = sxy - sx * sy / n;
+    let var = syy - sy * sy / n;
+    cov / var
+}
+
+/// `ln(values[i+1] / values[i])` for every consecutive pair, as NumPy's
+/// `np.log(v[1:] / v[:-1])` (a ratio that is not a positive normal number,
+/// from an equity at or below zero, goes through the library `ln`).
+fn log_ratios(values: &[f64]) -> Vec<f64> {
+    let mut out: Vec<f64> = values.windows(2).map(|w| w[1] / w[0]).collect();
+    let normal = out.iter().fold(true, |ok, &r| ok & (r >= f64::MIN_POSITIVE) & (r < f64::INFINITY));
+    if normal {
+        out.iter_mut().for_each(|r| *r = ln_positive(*r));
+    } else {
+        out.iter_mut().for_each(|r| *r = if *r >= f64::MIN_POSITIVE && *r < f64::INFINITY { ln_positive(*r) } else { r.ln() });
+    }
+    out
+}
+
 /// (year, month, day) of a day count since 1970-01-01 (H. Hinnant's civil_from_days).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -208,34 +310,45 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     let resolution = if datetime { resolution_ns(data_period(index)) } else { 1 };
     let round = |x: f64| if datetime { ceil_to(x, resolution) } else { x };
 
-    // Drawdown as backtesting.py computes it: 1 - equity / running peak.
-    let mut dd = Vec::with_capacity(n);
-    let mut peak = f64::NEG_INFINITY;
-    for &e in equity {
-        peak = peak.max(e);
-        dd.push(1.0 - e / peak);
-    }
-    // Drawdown periods: from a bar at its peak (dd == 0) to the next one,
-    // or to the last bar; periods of a single bar do not count.
+    // Drawdown as backtesting.py computes it, 1 - equity / running peak, in
+    // one streaming pass (a fresh array per statistic would cost more in
+    // page faults than the arithmetic). Drawdown periods run from a bar at
+    // its peak (drawdown 0) to the next one, or to the last bar; periods of
+    // a single bar do not count.
     let mut durations = Vec::new();
     let mut depths = Vec::new();
     let mut prev: Option<usize> = None;
+    let mut peak = equity[0];
+    let mut max_dd = f64::NEG_INFINITY;
+    let mut depth = f64::NEG_INFINITY;
+    let (mut nonzero_sum, mut nonzero_count) = (0.0, 0usize);
     for i in 0..n {
-        if dd[i] == 0.0 || i == n - 1 {
+        let e = equity[i];
+        if e > peak {
+            peak = e;
+        }
+        let d = 1.0 - e / peak;
+        max_dd = max_dd.max(d);
+        depth = depth.max(d);
+        if d != 0.0 {
+            nonzero_sum += d;
+            nonzero_count += 1;
+        }
+        if d == 0.0 || i == n - 1 {
             if let Some(p) = prev {
                 if i > p + 1 {
                     durations.push((index[i] - index[p]) as f64);
-                    depths.push(dd[p..=i].iter().copied().fold(f64::NEG_INFINITY, f64::max));
+                    depths.push(depth);
                 }
             }
             prev = Some(i);
+            depth = d;
         }
     }
-    let max_dd = dd.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if durations.is_empty() {
         // backtesting.py then averages the non-zero drawdowns (only the last
         // bar can have one) and has no duration.
-        r.avg_drawdown_pct = -mean(dd.iter().copied().filter(|&x| x != 0.0)) * 100.0;
+        r.avg_drawdown_pct = -(nonzero_sum / nonzero_count as f64) * 100.0;
         r.max_drawdown_duration = f64::NAN;
         r.avg_drawdown_duration = f64::NAN;
     } else {
@@ -245,11 +358,19 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     }
     r.max_drawdown_pct = -max_dd * 100.0;
 
-    let mut exposed = vec![false; n];
-    for t in trades {
-        exposed[t.entry_index..=t.exit_index].iter_mut().for_each(|x| *x = true);
+    // Bars with a position: the union of the trades' [entry, exit] ranges.
+    let mut spans: Vec<(usize, usize)> = trades.iter().map(|t| (t.entry_index, t.exit_index)).collect();
+    spans.sort_unstable();
+    let mut exposed = 0usize;
+    let mut covered_to = 0usize; // bars below this are counted
+    for (a, b) in spans {
+        let start = a.max(covered_to);
+        if b + 1 > start {
+            exposed += b + 1 - start;
+            covered_to = b + 1;
+        }
     }
-    r.exposure_time_pct = exposed.iter().filter(|&&x| x).count() as f64 / n as f64 * 100.0;
+    r.exposure_time_pct = exposed as f64 / n as f64 * 100.0;
     r.equity_final = equity[n - 1];
     r.equity_peak = equity.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     r.return_pct = (equity[n - 1] - equity[0]) / equity[0] * 100.0;
@@ -260,11 +381,41 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     let (gmean, annual_periods, period_returns) = if datetime {
         let period = data_period(index);
         let freq_days = (period / NS_PER_DAY as f64).floor();
-        let weekends = index
-            .iter()
-            .filter(|&&ns| (ns.div_euclid(NS_PER_DAY) + 3).rem_euclid(7) >= 5)
-            .count() as f64
-            / n as f64;
+        let unit = if freq_days == 7.0 {
+            Period::Week
+        } else if freq_days == 31.0 {
+            Period::Month
+        } else if freq_days == 365.0 {
+            Period::Year
+        } else {
+            Period::Day
+        };
+        // One pass: the calendar day (and so the weekday and the period) is
+        // worked out again only when a bar starts a new day, since integer
+        // divisions per bar would cost more than everything else here.
+        let mut weekend_bars = 0usize;
+        let mut last: Vec<f64> = Vec::new();
+        let mut day_end = i64::MIN;
+        let mut weekend = false;
+        let mut key = i64::MIN;
+        let mut current_key = None;
+        for i in 0..n {
+            let ns = index[i];
+            if ns >= day_end {
+                let day = ns.div_euclid(NS_PER_DAY);
+                day_end = (day + 1).saturating_mul(NS_PER_DAY);
+                weekend = (day + 3).rem_euclid(7) >= 5;
+                key = period_key(ns, unit);
+            }
+            weekend_bars += weekend as usize;
+            if current_key == Some(key) {
+                *last.last_mut().expect("a period") = equity[i];
+            } else {
+                last.push(equity[i]);
+                current_key = Some(key);
+            }
+        }
+        let weekends = weekend_bars as f64 / n as f64;
         let annual = if freq_days == 7.0 {
             52.0
         } else if freq_days == 31.0 {
@@ -276,26 +427,6 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
         } else {
             252.0
         };
-        let unit = if freq_days == 7.0 {
-            Period::Week
-        } else if freq_days == 31.0 {
-            Period::Month
-        } else if freq_days == 365.0 {
-            Period::Year
-        } else {
-            Period::Day
-        };
-        let mut last = Vec::new();
-        let mut key = None;
-        for i in 0..n {
-            let k = period_key(index[i], unit);
-            if key == Some(k) {
-                *last.last_mut().expect("a period") = equity[i];
-            } else {
-                last.push(equity[i]);
-                key = Some(k);
-            }
-        }
         let returns: Vec<f64> = last.windows(2).map(|w| w[1] / w[0] - 1.0).collect();
         (geometric_mean(&returns), annual, Some(returns))
     } else {
@@ -333,17 +464,7 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     };
     r.calmar_ratio = annualized / or_nan(if max_dd.is_nan() { 0.0 } else { max_dd });
 
-    r.beta = if n > 2 {
-        let eq: Vec<f64> = equity.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
-        let mk: Vec<f64> = close.windows(2).map(|w| (w[1] / w[0]).ln()).collect();
-        let (me, mm) = (mean(eq.iter().copied()), mean(mk.iter().copied()));
-        let cov: f64 = eq.iter().zip(&mk).map(|(a, b)| (a - me) * (b - mm)).sum();
-        let var: f64 = mk.iter().map(|b| (b - mm) * (b - mm)).sum();
-        let m = (eq.len() - 1) as f64;
-        (cov / m) / (var / m)
-    } else {
-        f64::NAN
-    };
+    r.beta = if n > 2 { beta(equity, close) } else { f64::NAN };
     r.alpha_pct = r.return_pct - r.beta * r.buy_hold_return_pct;
 
     let k = trades.len();
@@ -378,6 +499,22 @@ mod tests {
 
     fn trade(entry: usize, exit: usize, pnl: f64, ret: f64) -> Trade {
         Trade { entry_index: entry, exit_index: exit, side: 1, quantity: 1.0, entry_price: 1.0, exit_price: 1.0, pnl, ret }
+    }
+
+    #[test]
+    fn the_vectorised_log_is_within_one_ulp() {
+        let mut x = 1e-300f64;
+        while x < 1e300 {
+            for y in [x, x * 1.000_000_1, x * 0.999_999_9, x * 1.37, x * 1.414_213_56, x * 0.707_1] {
+                let (a, b) = (ln_positive(y), y.ln());
+                assert!((a - b).abs() <= b.abs() * 2.3e-16 || a == b, "{y}: {a} vs {b}");
+            }
+            x *= 1.093;
+        }
+        assert_eq!(ln_positive(1.0), 0.0);
+        let r = log_ratios(&[1.0, 2.0, -1.0, 0.0, 3.0]);
+        assert_eq!(r[0], 2f64.ln());
+        assert!(r[1].is_nan() && r[2] == f64::NEG_INFINITY && r[3].is_nan() || r[3] == f64::INFINITY);
     }
 
     #[test]
