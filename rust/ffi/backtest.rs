@@ -572,15 +572,15 @@ mod tests {
         let config = default_config();
         unsafe {
             assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_run(null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_backtest_run(null(), null(), 0, &config, null_mut(), &mut result), PYRT_INVALID_ARGUMENT);
             assert!(result.is_null());
             assert_eq!(equity, [-1.0; 2]);
             let bad = PyrtBacktestConfig { position_size: 0.0, ..config };
             assert_eq!(pyrt_backtest_config_validate(&bad), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_backtest_result_num_trades(null()), 0);
         }
     }
@@ -629,8 +629,8 @@ mod tests {
             assert_eq!(std::ffi::CStr::from_ptr(pyrt_position_symbol(position)).to_str().unwrap(), "ETH");
             pyrt_position_free(position);
             pyrt_position_free(null_mut());
-            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_NULL_POINTER);
         }
     }
 }

@@ -58,6 +58,7 @@ thread_local! {
 pub fn status_of(kind: ErrorKind) -> PyrtStatus {
     match kind {
         ErrorKind::InvalidArgument => PYRT_INVALID_ARGUMENT,
+        ErrorKind::NullPointer => PYRT_NULL_POINTER,
         ErrorKind::BufferTooSmall => PYRT_BUFFER_TOO_SMALL,
         ErrorKind::InvalidState => PYRT_INVALID_STATE,
         ErrorKind::Full => PYRT_FULL,
@@ -141,7 +142,7 @@ macro_rules! ffi_boundary {
 }
 
 fn null(name: &str) -> Error {
-    Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL"))
+    Error::new(ErrorKind::NullPointer, format!("{name}: must not be NULL"))
 }
 
 /// A caller's input array as a slice. NULL is accepted only with `len == 0`.

@@ -839,7 +839,7 @@ mod tests {
         unsafe {
             assert_eq!(
                 pyrt_sma(ptr::null(), 3, 2, out.as_mut_ptr()),
-                PYRT_INVALID_ARGUMENT
+                PYRT_NULL_POINTER
             );
             assert!(last_error().starts_with("prices:"));
             assert_eq!(
@@ -859,7 +859,7 @@ mod tests {
             assert!(last_error().starts_with("window:"));
             assert_eq!(
                 pyrt_rsi(x.as_ptr(), 3, 2, ptr::null_mut()),
-                PYRT_INVALID_ARGUMENT
+                PYRT_NULL_POINTER
             );
             assert!(last_error().starts_with("out:"));
             let mut inplace = x;

@@ -239,30 +239,30 @@ mod tests {
         let name = unique("null");
         let mut ring: *mut PyrtRing = null_mut();
         unsafe {
-            assert_eq!(pyrt_ring_create(null(), 8, &mut ring), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_create(null(), 8, &mut ring), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("name"));
-            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, null_mut()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("out"));
-            assert_eq!(pyrt_ring_open(null(), &mut ring), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_ring_unlink(null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_open(null(), &mut ring), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_ring_unlink(null()), PYRT_NULL_POINTER);
             let rec = PyrtMarketDataRecord::new(1, 2.0, 3.0, 4);
-            assert_eq!(pyrt_ring_push(null_mut(), &rec), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push(null_mut(), &rec), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("ring"));
 
             assert_eq!(pyrt_ring_create(name.as_ptr(), 8, &mut ring), PYRT_OK);
-            assert_eq!(pyrt_ring_push(ring, null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push(ring, null()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("rec"));
-            assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_NULL_POINTER);
             let mut bytes = [0u64; 8];
             let misaligned = (bytes.as_mut_ptr() as *mut u8).add(1) as *mut PyrtMarketDataRecord;
             assert_eq!(pyrt_ring_push(ring, misaligned), PYRT_INVALID_ARGUMENT);
             assert!(last_error().contains("not aligned"), "{}", last_error());
             assert_eq!(pyrt_ring_len(ring), 0);
             let mut count = 7usize;
-            assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("recs"));
-            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 3, &mut count), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_ring_push_batch(ring, &rec, 1, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 3, &mut count), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_ring_push_batch(ring, &rec, 1, null_mut()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("pushed"));
             assert_eq!(count, 7, "no partial success");
             // Zero lengths with NULL are fine and move nothing.

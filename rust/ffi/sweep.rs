@@ -243,9 +243,9 @@ mod tests {
         let mut out = [7i32; 4];
         unsafe {
             assert_eq!(pyrt_sma_cross(prices.as_ptr(), 4, 1, 2, out.as_mut_ptr()), PYRT_OK);
-            assert_eq!(pyrt_sma_cross(std::ptr::null(), 4, 1, 2, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_sma_cross(std::ptr::null(), 4, 1, 2, out.as_mut_ptr()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("prices:"));
-            assert_eq!(pyrt_sma_cross(prices.as_ptr(), 4, 1, 2, std::ptr::null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_sma_cross(prices.as_ptr(), 4, 1, 2, std::ptr::null_mut()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("out:"));
             assert_eq!(pyrt_strategy_signals(99, prices.as_ptr(), 4, std::ptr::null(), 0, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("strategy:"));
@@ -265,7 +265,7 @@ mod tests {
             assert!(last_error().starts_with("n_params:"));
             assert_eq!(
                 pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, std::ptr::null(), 1, rows.as_mut_ptr()),
-                PYRT_INVALID_ARGUMENT
+                PYRT_NULL_POINTER
             );
             assert!(last_error().starts_with("config:"));
         }
