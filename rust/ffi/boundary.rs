@@ -191,8 +191,10 @@ pub fn ensure_disjoint<A, B>(
     input_len: usize,
     input_name: &str,
 ) -> Result<()> {
-    let (o0, o1) = (out as usize, out as usize + out_len * std::mem::size_of::<A>());
-    let (i0, i1) = (input as usize, input as usize + input_len * std::mem::size_of::<B>());
+    // Saturating: a length too large for the address space still compares.
+    let span = |p: usize, n: usize, size: usize| (p, p.saturating_add(n.saturating_mul(size)));
+    let (o0, o1) = span(out as usize, out_len, std::mem::size_of::<A>());
+    let (i0, i1) = span(input as usize, input_len, std::mem::size_of::<B>());
     if out_len > 0 && input_len > 0 && o0 < i1 && i0 < o1 {
         return Err(Error::invalid(out_name, format!("must not overlap {input_name}")));
     }
