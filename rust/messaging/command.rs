@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 /// The largest request a receiver decodes, in bytes (1 MiB, as a
 /// subscriber's default maximum message size); a larger one is answered with
 /// an error.
-pub const MAX_REQUEST_SIZE: usize = 1 << 20;
+pub(crate) const MAX_REQUEST_SIZE: usize = 1 << 20;
 
 /// The payload of a positive acknowledgement.
 pub const ACK_OK: &str = "{\"status\": \"ok\"}";

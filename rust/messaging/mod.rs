@@ -22,7 +22,7 @@ mod subscriber;
 mod topics;
 
 pub use command::{CommandReceiver, CommandSender, ACK_OK};
-pub use subscriber::DEFAULT_MAX_MESSAGE_SIZE;
+pub(crate) use subscriber::DEFAULT_MAX_MESSAGE_SIZE;
 pub use publisher::{Publisher, DEFAULT_HWM};
 pub use subscriber::{Subscriber, SubscriberStats};
 pub use topics::{kind_of_topic, tick_topic, TopicFilter, FILLS, MARKET_PREFIX, ORDERS, POSITIONS, SIGNALS};
@@ -118,7 +118,7 @@ impl Message {
 /// topics, endpoints. Long enough for any real instrument or address; short
 /// enough that a topic cannot drive libzmq's subscription trie (which
 /// recurses once per byte) off a thread's stack.
-pub const MAX_NAME_LEN: usize = 1024;
+pub(crate) const MAX_NAME_LEN: usize = 1024;
 
 /// Refuses names (symbols, ids, keys) with an interior NUL or longer than
 /// [`MAX_NAME_LEN`] bytes.

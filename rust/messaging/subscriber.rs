@@ -26,7 +26,7 @@ pub struct SubscriberStats {
 
 /// The default largest message (topic and payload together) a subscriber
 /// takes, in bytes: 1 MiB, far above any pyrt message.
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
+pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
 
 /// Receives the messages of the topics it was given, decoded.
 ///

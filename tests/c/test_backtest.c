@@ -71,7 +71,7 @@ static void test_backtest_refuses_bad_input(void) {
     CHECK(strncmp(pyrt_last_error_message(), "position_size:", 14) == 0);
     const int32_t signals[3] = {1, 0, 0};
     CHECK_STATUS(pyrt_backtest_run(prices, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
-    CHECK_STATUS(pyrt_backtest_run(prices, signals, 3, NULL, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_run(prices, signals, 3, NULL, equity, &result), PYRT_NULL_POINTER);
     CHECK(result == NULL);
 }
 

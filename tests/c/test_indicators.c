@@ -186,16 +186,16 @@ static void test_errors(void) {
     CHECK_STATUS(pyrt_bollinger_bands(x, 3, 2, 2.0, out, out, o3), PYRT_INVALID_ARGUMENT);
     CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 2, 1, out), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "close:", 6) == 0);
-    CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 3, 1, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 3, 1, NULL), PYRT_NULL_POINTER);
     CHECK(strncmp(pyrt_last_error_message(), "out:", 4) == 0);
     PyrtMacd *m = NULL;
     CHECK_STATUS(pyrt_macd_new(26, 12, 9, &m), PYRT_INVALID_ARGUMENT);
     CHECK(m == NULL);
-    CHECK_STATUS(pyrt_sma_new(1, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_sma_new(1, NULL), PYRT_NULL_POINTER);
     CHECK(isnan(pyrt_sma_update(NULL, 1.0)));
     PyrtBands nb = pyrt_bollinger_update(NULL, 1.0);
     CHECK(isnan(nb.upper) && isnan(nb.middle) && isnan(nb.lower));
-    CHECK_STATUS(pyrt_sma_update_many(NULL, x, 3, out), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_sma_update_many(NULL, x, 3, out), PYRT_NULL_POINTER);
 }
 
 int main(void) {
