@@ -32,7 +32,7 @@
 
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
-#define PYRT_ABI_VERSION 1
+#define PYRT_ABI_VERSION 2
 
 // The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
 // uint64.
@@ -110,7 +110,7 @@
 #define PYRT_COMMAND_RELOAD_MODEL 4
 
 // The default largest message a subscriber takes, in bytes (1 MiB).
-#define PYRT_DEFAULT_MAX_MESSAGE_SIZE (1 << 20)
+#define PYRT_DEFAULT_MAX_MESSAGE_SIZE 1048576
 
 // The longest name (symbol, id, feature key, topic, endpoint) pyrt takes, in bytes.
 #define PYRT_MAX_NAME_LEN 1024

@@ -63,7 +63,7 @@ pub const PYRT_COMMAND_UPDATE_RISK_LIMITS: i32 = 3;
 pub const PYRT_COMMAND_RELOAD_MODEL: i32 = 4;
 
 /// The default largest message a subscriber takes, in bytes (1 MiB).
-pub const PYRT_DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
+pub const PYRT_DEFAULT_MAX_MESSAGE_SIZE: usize = 1_048_576;
 /// The longest name (symbol, id, feature key, topic, endpoint) pyrt takes, in bytes.
 pub const PYRT_MAX_NAME_LEN: usize = 1024;
 
