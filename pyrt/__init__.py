@@ -6,14 +6,13 @@ NumPy arrays (or any 1-D array-like) and hands their memory straight to the
 Rust core; calls release the GIL.
 """
 
-from __future__ import annotations
-
-import os
+import os as _os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
 from . import ipc
 from .indicators import atr, bollinger_bands, ema, macd, rsi, sma
 from . import stream
+from . import talib
 from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, STOP_LIMIT, TRADE_DTYPE,
                        BacktestConfig, BacktestResults, Position, backtest_strategy, calculate_slippage,
                        simulate_fills)
@@ -27,7 +26,7 @@ __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
 def get_include() -> str:
     """The folder holding `pyrt.h`, for compiling C or C++ against this pyrt."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+    return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "include")
 
 
 def get_library_path() -> str:
@@ -36,7 +35,7 @@ def get_library_path() -> str:
 
 
 __all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "ipc"]
-__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream"]
+__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream", "talib"]
 __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_fills", "calculate_slippage",
             "Position", "TRADE_DTYPE", "ORDER_DTYPE", "FILL_DTYPE", "BUY", "SELL", "MARKET", "LIMIT", "STOP",
             "STOP_LIMIT"]

@@ -99,8 +99,9 @@ def test_outputs_overlapping_inputs_are_refused_by_the_c_layer():
                                            ffi.cast("int32_t *", ffi.from_buffer("double[]", buffer)))
         assert status == lib.PYRT_INVALID_ARGUMENT
         assert ffi.string(lib.pyrt_last_error_message()) == b"out: must not overlap prices"
-        status = lib.pyrt_price_sma_cross(ffi.from_buffer("double[]", buffer), 32, 2,
-                                          ffi.cast("int32_t *", ffi.from_buffer("double[]", buffer[16:])))
+        status = lib.pyrt_strategy_signals(lib.PYRT_STRATEGY_PRICE_SMA_CROSS, ffi.from_buffer("double[]", buffer), 32,
+                                           ffi.from_buffer("double[]", params), 1,
+                                           ffi.cast("int32_t *", ffi.from_buffer("double[]", buffer[16:])))
         assert status == lib.PYRT_INVALID_ARGUMENT
         orders = ffi.new("PyrtOrder[1]")
         count = ffi.new("size_t *")
