@@ -208,6 +208,12 @@ impl CommandReceiver {
     }
 }
 
+/// Decodes a one-frame command request exactly as a receiver does, refusing
+/// what the receiver refuses (for fuzzing and for tests of peers).
+pub fn decode_command(frame: &[u8]) -> Result<proto::Command> {
+    decode_request(&[frame.to_vec()]).map_err(|reason| Error::new(ErrorKind::Decode, reason))
+}
+
 fn decode_request(frames: &[Vec<u8>]) -> std::result::Result<proto::Command, String> {
     let [frame] = frames else {
         return Err(format!("frames: a request of {} frames, expected 1", frames.len()));

@@ -21,7 +21,7 @@ mod publisher;
 mod subscriber;
 mod topics;
 
-pub use command::{CommandReceiver, CommandSender, ACK_OK};
+pub use command::{decode_command, CommandReceiver, CommandSender, ACK_OK};
 pub(crate) use subscriber::DEFAULT_MAX_MESSAGE_SIZE;
 pub use publisher::{Publisher, DEFAULT_HWM};
 pub use subscriber::{Subscriber, SubscriberStats};
