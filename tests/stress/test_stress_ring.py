@@ -271,3 +271,52 @@ def test_absurd_ring_arguments_are_refused_quickly():
         SharedRing.unlink(name, missing_ok=True)
         assert time.time() - start < 10
     ''')
+
+
+def test_truncation_is_caught_with_faulthandler_enabled_before_or_after():
+    # faulthandler also handles SIGBUS: pyrt's handler must come first, and
+    # comes first again when a ring is opened after faulthandler was enabled.
+    run_in_child('''
+        import faulthandler, subprocess
+        faulthandler.enable()
+        name = ring_name()
+        ring = SharedRing.create(name, 1024)
+        faulthandler.disable()
+        faulthandler.enable()          # now in front of pyrt's handler ...
+        other = SharedRing.open(name)  # ... until the next ring is mapped
+        os.truncate(f"/dev/shm/{name}", 0)
+        for handle in (ring, other):
+            try:
+                handle.push(1, 1.0, 1.0, 1)
+                raise AssertionError("a truncated ring answered")
+            except PyrtStateError as exc:
+                assert "truncated" in str(exc), exc
+        ring.close(); other.close()
+        SharedRing.unlink(name)
+    ''')
+
+
+def test_a_fault_outside_any_ring_still_reaches_the_default_action():
+    # pyrt's SIGBUS handler only acts on ring mappings: a program's own
+    # mapping of a shrunk file must still die of SIGBUS, not hang or go on.
+    import signal
+    import subprocess
+    import tempfile
+    code = '''
+import mmap, os, sys, tempfile
+from pyrt.ipc import SharedRing
+name = f"pyrt-stress-{os.getpid()}"
+ring = SharedRing.create(name, 8)   # installs pyrt's handler
+SharedRing.unlink(name)
+with tempfile.TemporaryFile() as f:
+    f.truncate(1 << 16)
+    m = mmap.mmap(f.fileno(), 1 << 16)
+    f.truncate(0)
+    print("reading", flush=True)
+    m[40000]
+print("survived")
+'''
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=folder)
+    assert done.returncode == -signal.SIGBUS, (done.returncode, done.stdout, done.stderr)
+    assert "reading" in done.stdout and "survived" not in done.stdout
