@@ -3,7 +3,8 @@
 use std::ffi::c_char;
 
 use super::boundary::*;
-use super::handle::{close_handle, Handle};
+use super::biased::BiasedHandle;
+use super::handle::close_handle;
 use crate::error::{Error, ErrorKind};
 use crate::ipc::layout;
 pub use crate::ipc::PyrtMarketDataRecord;
@@ -87,14 +88,14 @@ const _: () = {
 /// record published. A ring persists until pyrt_ring_unlink, even when no
 /// process has it open.
 pub struct PyrtRing {
-    handle: Handle<Ring>,
+    handle: BiasedHandle<Ring>,
     /// Fixed at creation; readable after close.
     capacity: u64,
 }
 
 impl PyrtRing {
     fn new(ring: Ring) -> PyrtRing {
-        PyrtRing { capacity: ring.capacity(), handle: Handle::new("ring", ring) }
+        PyrtRing { capacity: ring.capacity(), handle: BiasedHandle::new("ring", ring) }
     }
 }
 
