@@ -102,6 +102,7 @@ fn membarrier() {
 struct Busy<'a, T>(&'a BiasedHandle<T>);
 
 impl<T> Drop for Busy<'_, T> {
+    #[inline(always)]
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.break_slot();
@@ -133,6 +134,7 @@ impl<T> BiasedHandle<T> {
         }
     }
 
+    #[cold]
     fn break_slot(&self) {
         #[allow(unsafe_code)]
         let slot = unsafe { &mut *self.slot.get() };
@@ -140,6 +142,9 @@ impl<T> BiasedHandle<T> {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(broken)));
     }
 
+    // Inlined, as `with` and the busy guard: the ring's push and pop are a
+    // few nanoseconds, and a call here was a measurable part of them.
+    #[inline(always)]
     fn run<R>(&self, f: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
         // Only called with exclusive access (see the Sync comment).
         #[allow(unsafe_code)]
@@ -156,7 +161,7 @@ impl<T> BiasedHandle<T> {
 
     /// Runs `f` on the live object, serialized with every other call on
     /// this handle; a `PYRT_CLOSED` error once the handle is closed.
-    #[inline]
+    #[inline(always)]
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
         let me = thread_token();
         if self.owner.load(Ordering::Relaxed) == me {
