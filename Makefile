@@ -12,7 +12,7 @@ CMAKE_BUILD := build/cmake
 # is compiled once per profile.
 export CARGO_TARGET_DIR := $(CURDIR)/target
 
-.PHONY: all deps tools header catalog check-catalog check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench clean
+.PHONY: all deps tools header catalog check-catalog check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench fuzz clean
 
 all: build
 
@@ -103,6 +103,34 @@ bench: build
 	$(PY) bench/backtest.py
 	$(PY) bench/messaging.py
 	$(PY) bench/sweep.py
+
+# libFuzzer targets for what pyrt parses from outside the process (fuzz/):
+# a ring's shared-memory file, protobuf frames from peers, saved stream
+# state. libfuzzer-sys compiles libFuzzer itself; the coverage
+# instrumentation flags below are stable rustc options (no nightly, no
+# cargo-fuzz). Each target runs FUZZ_SECONDS from fuzz/corpus/<target>;
+# inputs that reach new code are merged back into fuzz/corpus/<target>,
+# which tests/stress/test_stress_fuzz_corpus.py replays on every `make test`.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := ring_open message_decode stream_load
+FUZZ_TRIPLE := $(shell rustc -vV | sed -n 's/^host: //p')
+FUZZ_BIN := $(CARGO_TARGET_DIR)/fuzz/$(FUZZ_TRIPLE)/release
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+    -Cllvm-args=-sanitizer-coverage-trace-compares --cfg fuzzing -Cdebug-assertions -Coverflow-checks
+
+fuzz:
+	cd fuzz && CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/fuzz RUSTFLAGS="$(FUZZ_RUSTFLAGS)" \
+	    cargo build --quiet --release --bins --target $(FUZZ_TRIPLE)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p build/fuzz/$$t fuzz/corpus/$$t || exit 1; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_BIN)/$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	        -artifact_prefix=build/fuzz/$$t- build/fuzz/$$t fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+	        || { tail -40 build/fuzz/$$t.log; echo "fuzz: $$t failed; the input is in build/fuzz/"; exit 1; }; \
+	    grep -E '^stat::number_of_executed_units|DONE' build/fuzz/$$t.log; \
+	    $(FUZZ_BIN)/$$t -merge=1 fuzz/corpus/$$t build/fuzz/$$t > build/fuzz/$$t-merge.log 2>&1 || exit 1; \
+	done
 
 clean:
 	rm -rf build target $(VENV) .tools
