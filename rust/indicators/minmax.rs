@@ -14,6 +14,9 @@
 //! suffix folds of the last complete block are built once per block (O(1)
 //! amortised, O(window) memory), the prefix fold of the current block is one
 //! comparison per tick, so it returns TA-Lib's batch values bit for bit.
+//! (`talib.stream` runs the older rescan per bar and refuses a NaN; on
+//! finite data the values agree.) [`block_scan`] and [`block_scan_pair`] are
+//! the same folds over a whole series, for the batch kernels.
 
 use super::check_stream_period;
 use super::indicator::Indicator;
