@@ -915,6 +915,12 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 // The position's symbol, valid as long as the handle (NULL for NULL).
 const char *pyrt_position_symbol(const PyrtPosition *position);
 
+// The instruction set the indicator kernels run with in this process:
+// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
+// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
+// baseline (read once, at the first indicator call).
+const char *pyrt_cpu_level(void);
+
 // How many indicators the catalog holds (indices 0 .. count-1).
 size_t pyrt_indicator_count(void);
 
