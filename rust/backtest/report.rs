@@ -486,7 +486,8 @@ mod tests {
                 let b = a * ratio;
                 let s = (b - a) / (b + a);
                 let (got, want) = (ln_ratio_near_one(s), (b / a).ln());
-                assert!((got - want).abs() <= 4e-15 * want.abs(), "{a} {ratio}: {got} vs {want}");
+                // (b / a).ln() rounds the ratio first: up to an ulp of 1 in absolute terms.
+                assert!((got - want).abs() <= 3e-16 + 2e-15 * want.abs(), "{a} {ratio}: {got} vs {want}");
             }
             ratio += 0.000_731;
         }
