@@ -283,49 +283,50 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     let resolution = if datetime { resolution_ns(data_period(index)) } else { 1 };
     let round = |x: f64| if datetime { ceil_to(x, resolution) } else { x };
 
-    // Drawdown as backtesting.py computes it, 1 - equity / running peak, in
-    // one streaming pass (a fresh array per statistic would cost more in
-    // page faults than the arithmetic). Drawdown periods run from a bar at
-    // its peak (drawdown 0) to the next one, or to the last bar; periods of
-    // a single bar do not count.
+    // Drawdown as backtesting.py defines it, 1 - equity / running peak, in
+    // one pass with no division per bar: the drawdown is 0 exactly where
+    // equity >= peak (a correctly rounded e / peak < 1 for any e < peak), and
+    // within a drawdown period the peak is fixed, so its deepest point is
+    // the lowest equity. Periods run from a bar at its peak to the next one,
+    // or to the last bar; periods of a single bar do not count (as
+    // backtesting.py's `compute_drawdown_duration_peaks` has it).
     let mut durations = Vec::new();
     let mut depths = Vec::new();
-    let mut prev: Option<usize> = None;
     let mut peak = equity[0];
-    let mut max_dd = f64::NEG_INFINITY;
-    let mut depth = f64::NEG_INFINITY;
-    let (mut nonzero_sum, mut nonzero_count) = (0.0, 0usize);
-    for i in 0..n {
+    let mut prev = 0usize;
+    let mut lowest = f64::INFINITY;
+    let mut max_dd = 0.0f64;
+    for i in 1..n {
         let e = equity[i];
-        if e > peak {
-            peak = e;
-        }
-        let d = 1.0 - e / peak;
-        if d > max_dd {
-            max_dd = d;
-        }
-        if d > depth {
-            depth = d;
-        }
-        if d != 0.0 {
-            nonzero_sum += d;
-            nonzero_count += 1;
-        }
-        if d == 0.0 || i == n - 1 {
-            if let Some(p) = prev {
-                if i > p + 1 {
-                    durations.push((index[i] - index[p]) as f64);
-                    depths.push(depth);
-                }
+        if e >= peak {
+            if i > prev + 1 {
+                let depth = 1.0 - lowest / peak;
+                max_dd = max_dd.max(depth);
+                durations.push((index[i] - index[prev]) as f64);
+                depths.push(depth);
             }
-            prev = Some(i);
-            depth = d;
+            peak = e;
+            prev = i;
+            lowest = f64::INFINITY;
+        } else if e < lowest {
+            lowest = e;
+        }
+    }
+    let mut last_bar_only = f64::NAN;
+    if prev != n - 1 {
+        let depth = 1.0 - lowest / peak;
+        max_dd = max_dd.max(depth);
+        if n - 1 > prev + 1 {
+            durations.push((index[n - 1] - index[prev]) as f64);
+            depths.push(depth);
+        } else {
+            last_bar_only = depth;
         }
     }
     if durations.is_empty() {
         // backtesting.py then averages the non-zero drawdowns (only the last
         // bar can have one) and has no duration.
-        r.avg_drawdown_pct = -(nonzero_sum / nonzero_count as f64) * 100.0;
+        r.avg_drawdown_pct = -last_bar_only * 100.0;
         r.max_drawdown_duration = f64::NAN;
         r.avg_drawdown_duration = f64::NAN;
     } else {
@@ -439,7 +440,7 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
         }
         None => f64::NAN,
     };
-    r.calmar_ratio = annualized / or_nan(if max_dd.is_nan() { 0.0 } else { max_dd });
+    r.calmar_ratio = annualized / or_nan(max_dd);
 
     r.beta = if n > 2 { beta(equity, close) } else { f64::NAN };
     r.alpha_pct = r.return_pct - r.beta * r.buy_hold_return_pct;
@@ -540,6 +541,22 @@ mod tests {
         assert!((r.profit_factor - 2.0).abs() < 1e-12);
         assert!((r.kelly_criterion - (0.5 - 0.5 / 2.0)).abs() < 1e-12);
         assert_eq!((r.max_trade_duration, r.avg_trade_duration), (2.0, 1.5));
+    }
+
+    #[test]
+    fn drawdown_periods_as_backtesting_py_finds_them() {
+        // Only the last bar below its peak: no period, its drawdown averaged.
+        let r = report(&[100.0, 110.0, 99.0], &[1.0; 3], None, IndexKind::Numbers, &[]).unwrap();
+        assert!(r.max_drawdown_duration.is_nan());
+        assert!((r.avg_drawdown_pct + 10.0).abs() < 1e-12 && (r.max_drawdown_pct + 10.0).abs() < 1e-12);
+        // A period running to the last bar, and one recovered: depths 20% and 10%.
+        let r = report(&[100.0, 80.0, 90.0, 100.0, 110.0, 99.0, 105.0], &[1.0; 7], None, IndexKind::Numbers, &[]).unwrap();
+        assert!((r.max_drawdown_pct + 20.0).abs() < 1e-12);
+        assert!((r.avg_drawdown_pct + 15.0).abs() < 1e-12);
+        assert_eq!((r.max_drawdown_duration, r.avg_drawdown_duration), (3.0, 2.5));
+        // No drawdown at all.
+        let r = report(&[1.0, 2.0, 3.0], &[1.0; 3], None, IndexKind::Numbers, &[]).unwrap();
+        assert!(r.avg_drawdown_pct.is_nan() && r.max_drawdown_duration.is_nan() && r.max_drawdown_pct == 0.0);
     }
 
     #[test]
