@@ -1,0 +1,144 @@
+package dev.pyrt;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * pyrt's trading-analytics core from Java: every catalog indicator by its TA-Lib name.
+ *
+ * <p>The library is libpyrt, found through the PYRT_LIBRARY environment variable (an absolute path),
+ * else the system loader. Every failure is a {@link PyrtException} carrying the core's message.
+ */
+public final class Pyrt {
+    private Pyrt() {}
+
+    /** The ABI version this binding was written for (PYRT_ABI_VERSION of pyrt.h). */
+    public static final int ABI_VERSION = 1;
+
+    static {
+        int loaded;
+        try {
+            loaded = (int) Native.ABI_VERSION.invokeExact();
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (loaded != ABI_VERSION) {
+            throw new UnsatisfiedLinkError("pyrt: the loaded libpyrt has ABI version " + loaded
+                    + ", this binding needs " + ABI_VERSION);
+        }
+    }
+
+    /** The library's semantic version, e.g. "0.1.0". */
+    public static String version() {
+        try {
+            return Native.cString((MemorySegment) Native.VERSION.invokeExact());
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** Every indicator run and {@link Stream#create} accept. */
+    public static List<Indicator> indicators() {
+        return Indicator.all();
+    }
+
+    /** The catalog record of the indicator called name. */
+    public static Indicator indicator(String name) {
+        return Indicator.lookup(name);
+    }
+
+    /**
+     * Computes the indicator called name (TA-Lib's, e.g. "ADX") over inputs in the record's order
+     * (e.g. high, low, close) with params by TA-Lib's parameter names (absent ones take their
+     * defaults; params may be null). Returns one series per output in TA-Lib's order, each as long
+     * as the inputs, NaN where not yet defined (a series shorter than the lookback is all NaN).
+     */
+    public static double[][] run(String name, double[][] inputs, Map<String, Double> params) {
+        Indicator indicator = Indicator.lookup(name);
+        int n = indicator.seriesLength("input", inputs);
+        int outputs = indicator.outputs().size();
+        double[][] result = new double[outputs][];
+        // The generic call takes arrays of pointers, which Java arrays cannot provide (the collector
+        // moves them): the series travel through native memory.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment inputPointers = arena.allocate(ADDRESS, Math.max(inputs.length, 1));
+            for (int i = 0; i < inputs.length; i++) {
+                inputPointers.setAtIndex(ADDRESS, i, arena.allocateFrom(JAVA_DOUBLE, inputs[i]));
+            }
+            MemorySegment[] out = new MemorySegment[outputs];
+            MemorySegment outputPointers = arena.allocate(ADDRESS, Math.max(outputs, 1));
+            for (int k = 0; k < outputs; k++) {
+                out[k] = arena.allocate(JAVA_DOUBLE, Math.max(n, 1));
+                outputPointers.setAtIndex(ADDRESS, k, out[k]);
+            }
+            call(indicator, arena, params, inputPointers, inputs.length, n, outputPointers, outputs);
+            for (int k = 0; k < outputs; k++) {
+                result[k] = out[k].asSlice(0, (long) n * Double.BYTES).toArray(JAVA_DOUBLE);
+            }
+        }
+        return result;
+    }
+
+    /**
+     * As {@link #run(String, double[][], Map)} over native memory, without a copy: inputs and
+     * outputs are native segments of doubles (outputs one per indicator output, each as long as the
+     * inputs). For large series, where copying Java arrays would cost as much as the computation.
+     */
+    public static void run(String name, MemorySegment[] inputs, Map<String, Double> params, MemorySegment[] outputs) {
+        Indicator indicator = Indicator.lookup(name);
+        long n = -1;
+        for (MemorySegment s : inputs) {
+            requireNative(indicator, s);
+            long len = s.byteSize() / Double.BYTES;
+            if (n >= 0 && len != n) {
+                throw new PyrtException(PyrtException.INVALID_ARGUMENT,
+                        indicator.name() + ": inputs of different lengths (" + n + " and " + len + ")");
+            }
+            n = len;
+        }
+        n = Math.max(n, 0);
+        for (MemorySegment s : outputs) {
+            requireNative(indicator, s);
+            if (s.byteSize() / Double.BYTES != n) {
+                throw new PyrtException(PyrtException.INVALID_ARGUMENT, indicator.name() + ": an output has room for "
+                        + s.byteSize() / Double.BYTES + " values, the inputs have " + n);
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment inputPointers = arena.allocate(ADDRESS, Math.max(inputs.length, 1));
+            for (int i = 0; i < inputs.length; i++) {
+                inputPointers.setAtIndex(ADDRESS, i, inputs[i]);
+            }
+            MemorySegment outputPointers = arena.allocate(ADDRESS, Math.max(outputs.length, 1));
+            for (int k = 0; k < outputs.length; k++) {
+                outputPointers.setAtIndex(ADDRESS, k, outputs[k]);
+            }
+            call(indicator, arena, params, inputPointers, inputs.length, n, outputPointers, outputs.length);
+        }
+    }
+
+    private static void requireNative(Indicator indicator, MemorySegment s) {
+        if (s == null || !s.isNative()) {
+            throw new PyrtException(PyrtException.INVALID_ARGUMENT,
+                    indicator.name() + ": series must be native memory segments (use the double[][] run for arrays)");
+        }
+    }
+
+    private static void call(Indicator indicator, Arena arena, Map<String, Double> params, MemorySegment inputs,
+            long nInputs, long len, MemorySegment outputs, long nOutputs) {
+        MemorySegment p = indicator.paramArray(arena, params);
+        int status;
+        try {
+            status = (int) Native.INDICATOR_RUN.invokeExact(indicator.cName, p, (long) indicator.paramCount(params),
+                    inputs, nInputs, len, outputs, nOutputs);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        Native.check(status);
+    }
+}
