@@ -12,7 +12,7 @@ CMAKE_BUILD := build/cmake
 # is compiled once per profile.
 export CARGO_TARGET_DIR := $(CURDIR)/target
 
-.PHONY: all deps tools header check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench clean
+.PHONY: all deps tools header catalog check-catalog check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench clean
 
 all: build
 
@@ -40,7 +40,17 @@ check-header: $(CBINDGEN)
 	@diff -u include/pyrt.h build/pyrt.h.fresh || { echo "include/pyrt.h is stale: run 'make header' and commit it"; exit 1; }
 	@echo "include/pyrt.h matches cbindgen $(CBINDGEN_VERSION)"
 
-check-generated: check-header check-proto
+## Regenerates everything the indicator catalog drives (tools/gen_catalog.py
+## reads rust/indicators/catalog.toml), then the header.
+catalog:
+	$(PYTHON) tools/gen_catalog.py
+	$(MAKE) header
+
+## Fails when a file generated from the catalog differs from a fresh run.
+check-catalog:
+	$(PYTHON) tools/gen_catalog.py --check
+
+check-generated: check-catalog check-header check-proto
 
 # The test peers' protobuf classes (tests/proto/messages_pb2.py) come from the
 # protoc bundled in grpcio-tools, kept in its own virtualenv: its gencode

@@ -24,8 +24,20 @@
 // Largest period a streaming object accepts (it keeps up to this many values).
 #define MAX_PERIOD (1 << 24)
 
-// Bumped whenever a kind's field list changes.
-#define FORMAT_VERSION 1
+// Version of the self-describing saved-state format.
+#define STREAM_FORMAT 2
+
+#define SMA 0
+
+#define EMA 1
+
+#define RSI 2
+
+#define MACD 3
+
+#define BBANDS 4
+
+#define ATR 5
 
 // ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
 #define DEFAULT_HWM 1000
@@ -118,31 +130,15 @@
 // Bytes of `PyrtTickRecord.exchange`.
 #define PYRT_TICK_EXCHANGE_SIZE 16
 
-// Streaming ATR: opaque state (see `pyrt_atr_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtAtr PyrtAtr;
-
 // The outcome of `pyrt_backtest_run`: statistics and the trade log.
 // Immutable once made: may be read from several threads at once.
 typedef struct PyrtBacktestResult PyrtBacktestResult;
-
-// Streaming Bollinger bands: opaque state (see `pyrt_bollinger_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtBollinger PyrtBollinger;
 
 // A command receiver (REP, binds). One thread at a time.
 typedef struct PyrtCommandReceiver PyrtCommandReceiver;
 
 // A command sender (REQ, connects). One thread at a time.
 typedef struct PyrtCommandSender PyrtCommandSender;
-
-// Streaming exponential moving average: opaque state (see `pyrt_ema_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtEma PyrtEma;
-
-// Streaming MACD: opaque state (see `pyrt_macd_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtMacd PyrtMacd;
 
 // A received message: reused from one receive to the next, so receiving
 // allocates nothing new once its strings have grown. One thread at a time.
@@ -173,13 +169,8 @@ typedef struct PyrtPublisher PyrtPublisher;
 // process has it open.
 typedef struct PyrtRing PyrtRing;
 
-// Streaming RSI: opaque state (see `pyrt_rsi_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtRsi PyrtRsi;
-
-// Streaming simple moving average: opaque state (see `pyrt_sma_new`). Its results equal the
-// batch function's, value for value, whether fed in one call or in chunks.
-typedef struct PyrtSma PyrtSma;
+// A catalog indicator's streaming state: opaque; see `pyrt_stream_new`.
+typedef struct PyrtStream PyrtStream;
 
 // A subscriber (connects to a publisher). One thread at a time.
 typedef struct PyrtSubscriber PyrtSubscriber;
@@ -304,19 +295,36 @@ typedef struct {
   int64_t last_update_us;
 } PyrtPositionSnapshot;
 
-// One MACD streaming result (NaN in every field while warming up).
+// One parameter of a catalog indicator.
 typedef struct {
-  double macd;
-  double signal;
-  double histogram;
-} PyrtMacdValue;
+  // TA-Lib's parameter name, e.g. "timeperiod".
+  const char *name;
+  double default_value;
+  // Valid range, both ends included.
+  double min;
+  double max;
+  // Whole numbers only.
+  bool integer;
+} PyrtParamInfo;
 
-// One Bollinger streaming result (NaN in every field while warming up).
+// What the catalog knows of one indicator. Every pointer is static: valid
+// for the life of the library.
 typedef struct {
-  double upper;
-  double middle;
-  double lower;
-} PyrtBands;
+  // TA-Lib's function name, e.g. "ADX".
+  const char *name;
+  // TA-Lib's group, e.g. "Momentum Indicators".
+  const char *group;
+  // TA-Lib's display name, e.g. "Average Directional Movement Index".
+  const char *display;
+  // Input series names in TA-Lib's order ("high", "low", "close").
+  const char *const *inputs;
+  size_t n_inputs;
+  const PyrtParamInfo *params;
+  size_t n_params;
+  // Output names in TA-Lib's order ("macd", "macdsignal", "macdhist").
+  const char *const *outputs;
+  size_t n_outputs;
+} PyrtIndicatorInfo;
 
 // One market-data record, exactly as it lies in shared memory (32 bytes).
 //
@@ -459,6 +467,10 @@ typedef struct {
 
 // A named thing (a ring, an indicator) does not exist; the message names it.
 #define PYRT_NOT_FOUND 105
+
+// Too few bars of history to open a stream: at least its lookback + 1 are
+// needed after any leading bars that are NaN in an input.
+#define PYRT_INSUFFICIENT_HISTORY 106
 
 // The ring is full: nothing was written. An outcome, not a failure: the
 // last error message is left as it was.
@@ -670,6 +682,272 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 // The position's symbol, valid as long as the handle (NULL for NULL).
 const char *pyrt_position_symbol(const PyrtPosition *position);
 
+// How many indicators the catalog holds (indices 0 .. count-1).
+size_t pyrt_indicator_count(void);
+
+// Describes catalog entry `index` in `*out` (static strings and arrays).
+PyrtStatus pyrt_indicator_info(size_t index, PyrtIndicatorInfo *out);
+
+// The index of the indicator called `name` (TA-Lib's name, e.g. "ADX").
+// Errors: PYRT_NOT_FOUND for an unknown name.
+PyrtStatus pyrt_indicator_find(const char *name, size_t *out_index);
+
+// The lookback of `name` for `params` (see the module comment): how many
+// leading bars give NaN outputs.
+PyrtStatus pyrt_indicator_lookback(const char *name,
+                                   const double *params,
+                                   size_t n_params,
+                                   size_t *out);
+
+// Runs indicator `name` over whole series, as TA-Lib's function: `inputs`
+// holds `n_inputs` pointers to `len` doubles (TA-Lib's input order),
+// `outputs` `n_outputs` pointers to caller buffers of `len` doubles. Leading
+// bars that are NaN in any input are skipped; the first `lookback` outputs
+// after them are NaN; a series no longer than that is all NaN (no error).
+// Errors: unknown name (PYRT_NOT_FOUND), wrong input or output count, a
+// parameter outside its range (the message names it), NULL or overlapping
+// buffers.
+PyrtStatus pyrt_indicator_run(const char *name,
+                              const double *params,
+                              size_t n_params,
+                              const double *const *inputs,
+                              size_t n_inputs,
+                              size_t len,
+                              double *const *outputs,
+                              size_t n_outputs);
+
+// A new stream of indicator `name` with `params`, in `*out`; free it with
+// `pyrt_stream_free`.
+PyrtStatus pyrt_stream_new(const char *name,
+                           const double *params,
+                           size_t n_params,
+                           PyrtStream **out);
+
+// A new stream of `name` fed with `history` (`n_inputs` pointers to `len`
+// doubles), as `talib.stream.NAME(*history)` opens one: its value is then
+// the batch output at the last bar. Errors as `pyrt_stream_new`, plus
+// PYRT_INSUFFICIENT_HISTORY when fewer than lookback + 1 bars remain after
+// leading bars that are NaN in an input.
+PyrtStatus pyrt_stream_open(const char *name,
+                            const double *params,
+                            size_t n_params,
+                            const double *const *history,
+                            size_t n_inputs,
+                            size_t len,
+                            PyrtStream **out);
+
+// One bar (`n_inputs` values in input order) into the stream; its
+// `n_outputs` outputs written to `out`. A bar with a value that is not
+// finite is refused (PYRT_INVALID_ARGUMENT) and the stream is unchanged,
+// as `talib.stream`'s `update`.
+PyrtStatus pyrt_stream_update(const PyrtStream *stream,
+                              const double *tick,
+                              size_t n_inputs,
+                              double *out,
+                              size_t n_outputs);
+
+// What `pyrt_stream_update` would write for `tick`, without consuming it.
+PyrtStatus pyrt_stream_peek(const PyrtStream *stream,
+                            const double *tick,
+                            size_t n_inputs,
+                            double *out,
+                            size_t n_outputs);
+
+// The outputs at the last bar consumed (NaN before any, or while warming up).
+PyrtStatus pyrt_stream_value(const PyrtStream *stream, double *out, size_t n_outputs);
+
+// Feeds whole series (batch semantics: NaN inside the data propagates as in
+// `pyrt_indicator_run`), writing each bar's outputs.
+PyrtStatus pyrt_stream_update_many(const PyrtStream *stream,
+                                   const double *const *inputs,
+                                   size_t n_inputs,
+                                   size_t len,
+                                   double *const *outputs,
+                                   size_t n_outputs);
+
+// An independent copy of the stream (same state, same bar) in `*out`.
+PyrtStatus pyrt_stream_copy(const PyrtStream *stream, PyrtStream **out);
+
+// Saves the stream as self-describing bytes (`b"PYRT"`, format version 2,
+// the indicator's name and parameters, its fields, an FNV-1a checksum) into
+// `buf[0..capacity]`, the size in `*written`. When `capacity` is too small
+// (call with 0 to ask), returns PYRT_BUFFER_TOO_SMALL with the size in `*written`.
+PyrtStatus pyrt_stream_save(const PyrtStream *stream,
+                            uint8_t *buf,
+                            size_t capacity,
+                            size_t *written);
+
+// Restores a stream saved by `pyrt_stream_save` (in any language) into a
+// new handle in `*out`: the bytes name the indicator and carry its
+// parameters. Bytes that are not such a state (bad magic, checksum or
+// version, unknown indicator, truncated, inconsistent) give PYRT_INVALID_STATE.
+PyrtStatus pyrt_stream_load(const uint8_t *bytes, size_t len, PyrtStream **out);
+
+// Which catalog entry the stream computes (an index for `pyrt_indicator_info`).
+PyrtStatus pyrt_stream_indicator(const PyrtStream *stream, size_t *out_index);
+
+// Closes the stream: waits for a call in flight on another thread, drops
+// the state; later calls fail with PYRT_CLOSED. NULL and a second close are
+// no-ops. The handle itself stays valid until `pyrt_stream_free`.
+void pyrt_stream_close(const PyrtStream *stream);
+
+// Closes and frees a stream from `pyrt_stream_new`, `_open`, `_copy`,
+// `_load` or a typed `pyrt_<name>_stream_new`; NULL is a no-op. No other
+// thread may be inside a call on it, and it must not be used afterwards
+// (undefined behaviour): use `pyrt_stream_close` to stop other threads.
+void pyrt_stream_free(PyrtStream *stream);
+
+// SMA: Simple Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_sma(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of SMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_sma_lookback(int32_t timeperiod, size_t *out);
+
+// A new SMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_sma_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a SMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_sma_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// EMA: Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_ema(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of EMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_ema_lookback(int32_t timeperiod, size_t *out);
+
+// A new EMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_ema_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a EMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_ema_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// RSI: Relative Strength Index (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rsi(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of RSI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rsi_lookback(int32_t timeperiod, size_t *out);
+
+// A new RSI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rsi_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a RSI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rsi_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MACD: Moving Average Convergence/Divergence (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `fastperiod` (default 12, 2..=100000), `slowperiod` (default 26, 2..=100000), `signalperiod` (default 9, 1..=100000); outputs: out_macd, out_macdsignal, out_macdhist (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_macd(const double *real,
+                        size_t len,
+                        int32_t fastperiod,
+                        int32_t slowperiod,
+                        int32_t signalperiod,
+                        double *out_macd,
+                        double *out_macdsignal,
+                        double *out_macdhist);
+
+// The lookback of MACD (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_macd_lookback(int32_t fastperiod,
+                                 int32_t slowperiod,
+                                 int32_t signalperiod,
+                                 size_t *out);
+
+// A new MACD stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_macd_stream_new(int32_t fastperiod,
+                                   int32_t slowperiod,
+                                   int32_t signalperiod,
+                                   PyrtStream **out);
+
+// One bar into a MACD stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_macd_stream_update(const PyrtStream *stream,
+                                      double real,
+                                      double *out_macd,
+                                      double *out_macdsignal,
+                                      double *out_macdhist);
+
+// BBANDS: Bollinger Bands (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 20, 2..=100000), `nbdevup` (default 2.0, -3e+37..=3e+37), `nbdevdn` (default 2.0, -3e+37..=3e+37), `matype` (default 0, 0..=8); outputs: out_upperband, out_middleband, out_lowerband (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_bbands(const double *real,
+                          size_t len,
+                          int32_t timeperiod,
+                          double nbdevup,
+                          double nbdevdn,
+                          int32_t matype,
+                          double *out_upperband,
+                          double *out_middleband,
+                          double *out_lowerband);
+
+// The lookback of BBANDS (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_bbands_lookback(int32_t timeperiod,
+                                   double nbdevup,
+                                   double nbdevdn,
+                                   int32_t matype,
+                                   size_t *out);
+
+// A new BBANDS stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_bbands_stream_new(int32_t timeperiod,
+                                     double nbdevup,
+                                     double nbdevdn,
+                                     int32_t matype,
+                                     PyrtStream **out);
+
+// One bar into a BBANDS stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_bbands_stream_update(const PyrtStream *stream,
+                                        double real,
+                                        double *out_upperband,
+                                        double *out_middleband,
+                                        double *out_lowerband);
+
+// ATR: Average True Range (Volatility Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_atr(const double *high,
+                       const double *low,
+                       const double *close,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of ATR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_atr_lookback(int32_t timeperiod, size_t *out);
+
+// A new ATR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_atr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ATR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_atr_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double *out_real);
+
 // Simple moving average of `prices[0..len]` over `window` values, written to
 // `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs
 // (as TA-Lib 0.8's SMA through the talib package). Errors: `prices` NULL or
@@ -722,201 +1000,6 @@ PyrtStatus pyrt_atr(const double *high,
                     size_t close_len,
                     size_t window,
                     double *out);
-
-// Creates a streaming simple moving average handle in `*out` (free it with
-// `pyrt_sma_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_sma_new(size_t window, PyrtSma **out);
-
-// Frees a handle from `pyrt_sma_new` or `pyrt_sma_load`; NULL is a no-op.
-void pyrt_sma_free(PyrtSma *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_sma_save(const PyrtSma *stream, uint8_t *buf, size_t capacity, size_t *written);
-
-// Restores a state saved by `pyrt_sma_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_sma_load(const uint8_t *bytes, size_t len, PyrtSma **out);
-
-// Creates a streaming exponential moving average handle in `*out` (free it with
-// `pyrt_ema_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_ema_new(size_t window, PyrtEma **out);
-
-// Frees a handle from `pyrt_ema_new` or `pyrt_ema_load`; NULL is a no-op.
-void pyrt_ema_free(PyrtEma *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_ema_save(const PyrtEma *stream, uint8_t *buf, size_t capacity, size_t *written);
-
-// Restores a state saved by `pyrt_ema_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_ema_load(const uint8_t *bytes, size_t len, PyrtEma **out);
-
-// Creates a streaming rsi handle in `*out` (free it with
-// `pyrt_rsi_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_rsi_new(size_t window, PyrtRsi **out);
-
-// Frees a handle from `pyrt_rsi_new` or `pyrt_rsi_load`; NULL is a no-op.
-void pyrt_rsi_free(PyrtRsi *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_rsi_save(const PyrtRsi *stream, uint8_t *buf, size_t capacity, size_t *written);
-
-// Restores a state saved by `pyrt_rsi_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_rsi_load(const uint8_t *bytes, size_t len, PyrtRsi **out);
-
-// Creates a streaming macd handle in `*out` (free it with
-// `pyrt_macd_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_macd_new(size_t fast_period,
-                         size_t slow_period,
-                         size_t signal_period,
-                         PyrtMacd **out);
-
-// Frees a handle from `pyrt_macd_new` or `pyrt_macd_load`; NULL is a no-op.
-void pyrt_macd_free(PyrtMacd *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_macd_save(const PyrtMacd *stream, uint8_t *buf, size_t capacity, size_t *written);
-
-// Restores a state saved by `pyrt_macd_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_macd_load(const uint8_t *bytes, size_t len, PyrtMacd **out);
-
-// Creates a streaming bollinger bands handle in `*out` (free it with
-// `pyrt_bollinger_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_bollinger_new(size_t window, double num_std, PyrtBollinger **out);
-
-// Frees a handle from `pyrt_bollinger_new` or `pyrt_bollinger_load`; NULL is a no-op.
-void pyrt_bollinger_free(PyrtBollinger *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_bollinger_save(const PyrtBollinger *stream,
-                               uint8_t *buf,
-                               size_t capacity,
-                               size_t *written);
-
-// Restores a state saved by `pyrt_bollinger_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_bollinger_load(const uint8_t *bytes, size_t len, PyrtBollinger **out);
-
-// Creates a streaming atr handle in `*out` (free it with
-// `pyrt_atr_free`). Errors: a period < 1 (or too large), and for MACD
-// `fast_period` > `slow_period`.
-PyrtStatus pyrt_atr_new(size_t window, PyrtAtr **out);
-
-// Frees a handle from `pyrt_atr_new` or `pyrt_atr_load`; NULL is a no-op.
-void pyrt_atr_free(PyrtAtr *stream);
-
-// Saves the state as a versioned byte string: `b"PYRT"`, format version
-// (u16), kind (u16), the fields little-endian, then a 64-bit FNV-1a
-// checksum of the bytes before it. Writes it to
-// `buf[0..capacity]` and its size to `*written`. When `capacity` is too
-// small, returns PYRT_BUFFER_TOO_SMALL and writes the needed size to
-// `*written` (call with capacity 0 to ask for the size).
-PyrtStatus pyrt_atr_save(const PyrtAtr *stream, uint8_t *buf, size_t capacity, size_t *written);
-
-// Restores a state saved by `pyrt_atr_save` (by any language) into a new
-// handle in `*out`. Bytes that are not such a state (bad magic, checksum,
-// format version or kind, truncated, inconsistent fields) give
-// PYRT_INVALID_STATE.
-PyrtStatus pyrt_atr_load(const uint8_t *bytes, size_t len, PyrtAtr **out);
-
-// Takes one price and returns the SMA, NaN while warming up (and for leading
-// NaNs). Infallible on a live handle; a NULL handle gives NaN.
-double pyrt_sma_update(PyrtSma *stream, double price);
-
-// Takes one price and returns the EMA, NaN while warming up. Infallible on a
-// live handle; a NULL handle gives NaN.
-double pyrt_ema_update(PyrtEma *stream, double price);
-
-// Takes one price and returns the RSI, NaN while warming up. Infallible on a
-// live handle; a NULL handle gives NaN.
-double pyrt_rsi_update(PyrtRsi *stream, double price);
-
-// Takes one price and returns MACD, signal and histogram (all NaN while
-// warming up). Infallible on a live handle; a NULL handle gives NaNs.
-PyrtMacdValue pyrt_macd_update(PyrtMacd *stream, double price);
-
-// Takes one price and returns upper, middle and lower band (all NaN while
-// warming up). Infallible on a live handle; a NULL handle gives NaNs.
-PyrtBands pyrt_bollinger_update(PyrtBollinger *stream, double price);
-
-// Takes one bar and returns the ATR, NaN while warming up. Infallible on a
-// live handle; a NULL handle gives NaN.
-double pyrt_atr_update(PyrtAtr *stream, double high, double low, double close);
-
-// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
-PyrtStatus pyrt_sma_update_many(PyrtSma *stream, const double *prices, size_t len, double *out);
-
-// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
-PyrtStatus pyrt_ema_update_many(PyrtEma *stream, const double *prices, size_t len, double *out);
-
-// Feeds `prices[0..len]` and writes each result to `out[0..len]`.
-PyrtStatus pyrt_rsi_update_many(PyrtRsi *stream, const double *prices, size_t len, double *out);
-
-// Feeds `prices[0..len]` and writes the three results to the three outputs.
-PyrtStatus pyrt_macd_update_many(PyrtMacd *stream,
-                                 const double *prices,
-                                 size_t len,
-                                 double *out_macd,
-                                 double *out_signal,
-                                 double *out_histogram);
-
-// Feeds `prices[0..len]` and writes the three bands to the three outputs.
-PyrtStatus pyrt_bollinger_update_many(PyrtBollinger *stream,
-                                      const double *prices,
-                                      size_t len,
-                                      double *out_upper,
-                                      double *out_middle,
-                                      double *out_lower);
-
-// Feeds the bars `high/low/close[0..len]` and writes each ATR to `out[0..len]`.
-PyrtStatus pyrt_atr_update_many(PyrtAtr *stream,
-                                const double *high,
-                                const double *low,
-                                const double *close,
-                                size_t len,
-                                double *out);
 
 // Creates the ring `name` with room for `capacity` records (a power of two,
 // at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.

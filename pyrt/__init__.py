@@ -14,6 +14,7 @@ from ._core import PyrtError, ffi, lib, LIBRARY_PATH
 from . import ipc
 from .indicators import atr, bollinger_bands, ema, macd, rsi, sma
 from . import stream
+from . import talib
 from .backtest import (BUY, FILL_DTYPE, LIMIT, MARKET, ORDER_DTYPE, SELL, STOP, STOP_LIMIT, TRADE_DTYPE,
                        BacktestConfig, BacktestResults, Position, backtest_strategy, calculate_slippage,
                        simulate_fills)
@@ -42,7 +43,7 @@ def get_library_dir() -> str:
 
 
 __all__ = ["__version__", "get_include", "get_library_path", "get_library_dir", "PyrtError", "ipc"]
-__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream"]
+__all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream", "talib"]
 __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_fills", "calculate_slippage",
             "Position", "TRADE_DTYPE", "ORDER_DTYPE", "FILL_DTYPE", "BUY", "SELL", "MARKET", "LIMIT", "STOP",
             "STOP_LIMIT"]

@@ -33,6 +33,8 @@ pub enum ErrorKind {
     Closed,
     /// A named thing (a ring, an indicator) that does not exist.
     NotFound,
+    /// Too few bars to open a stream (fewer than its lookback + 1).
+    InsufficientHistory,
     /// A bug in pyrt itself.
     Internal,
 }

@@ -26,6 +26,9 @@ pub const PYRT_INVALID_STATE: PyrtStatus = 103;
 pub const PYRT_CLOSED: PyrtStatus = 104;
 /// A named thing (a ring, an indicator) does not exist; the message names it.
 pub const PYRT_NOT_FOUND: PyrtStatus = 105;
+/// Too few bars of history to open a stream: at least its lookback + 1 are
+/// needed after any leading bars that are NaN in an input.
+pub const PYRT_INSUFFICIENT_HISTORY: PyrtStatus = 106;
 /// The ring is full: nothing was written. An outcome, not a failure: the
 /// last error message is left as it was.
 pub const PYRT_FULL: PyrtStatus = 500;
@@ -69,6 +72,7 @@ pub fn status_of(kind: ErrorKind) -> PyrtStatus {
         ErrorKind::Decode => PYRT_DECODE_ERROR,
         ErrorKind::Closed => PYRT_CLOSED,
         ErrorKind::NotFound => PYRT_NOT_FOUND,
+        ErrorKind::InsufficientHistory => PYRT_INSUFFICIENT_HISTORY,
         ErrorKind::Internal => PYRT_INTERNAL,
     }
 }

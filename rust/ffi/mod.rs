@@ -13,6 +13,8 @@
 pub mod boundary;
 
 pub mod backtest;
+pub mod catalog;
+pub mod catalog_gen;
 pub mod handle;
 pub mod indicators;
 pub mod ipc;

@@ -5,8 +5,9 @@
 //! `atr = (atr * (window - 1) + tr) / window`. Lookback `window`.
 
 use super::kernels::linear_recurrence;
-use super::state::{ensure, Kind, Reader, Writer};
-use super::{check_output, check_period, check_series, check_stream_period, MAX_PERIOD};
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
+use super::{check_output, check_period, check_series, check_stream_period};
 use crate::error::{Error, Result};
 
 #[inline]
@@ -113,6 +114,11 @@ pub struct AtrStream {
 }
 
 impl AtrStream {
+    /// The catalog's constructor: `[timeperiod]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        Self::new(params[0] as usize)
+    }
+
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
         Ok(AtrStream {
@@ -161,37 +167,44 @@ impl AtrStream {
         }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Atr)
-            .usize(self.window)
-            .flag(self.started)
-            .usize(self.count)
-            .f64(self.prev_close)
-            .f64(self.sum)
-            .f64(self.value)
-            .finish()
+}
+
+impl Indicator for AtrStream {
+    fn lookback(&self) -> usize {
+        self.window
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Atr)?;
-        let window = r.usize()?;
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = AtrStream::update(self, tick[0], tick[1], tick[2]);
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.flag(self.started).usize(self.count).f64(self.prev_close).f64(self.sum).f64(self.value);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
         let started = r.flag()?;
         let count = r.usize()?;
-        let prev_close = r.f64()?;
-        let sum = r.f64()?;
-        let value = r.f64()?;
-        r.finish()?;
-        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
-        ensure(count <= window && (started || count == 0), "count")?;
-        Ok(AtrStream {
-            window,
-            started,
-            count,
-            prev_close,
-            sum,
-            value,
-        })
+        let (prev_close, sum, value) = (r.f64()?, r.f64()?, r.f64()?);
+        ensure(count <= self.window && (started || count == 0), "count")?;
+        // True ranges are never negative, nor is their average.
+        ensure(!(sum < 0.0) && !(value < 0.0), "average true range")?;
+        *self = AtrStream { window: self.window, started, count, prev_close, sum, value };
+        Ok(())
     }
+
+    crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaN bars already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let window = params[0] as usize;
+    if inputs[0].len() <= window {
+        outputs[0].fill(f64::NAN);
+        return Ok(());
+    }
+    atr(inputs[0], inputs[1], inputs[2], window, outputs[0])
 }
 
 #[cfg(test)]

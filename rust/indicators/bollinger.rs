@@ -13,10 +13,10 @@ use super::kernels::{lane_len_cap, staggered};
 /// Interleaved lanes of the deviation sums: two chains each, so four lanes
 /// already hide the add latency, and their state fits in registers.
 const BB_LANES: usize = 4;
-use super::state::{ensure, Kind, Reader, Writer};
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid,
-    MAX_PERIOD,
 };
 use crate::error::{Error, Result};
 
@@ -66,10 +66,10 @@ fn std_of(variance: f64) -> f64 {
     }
 }
 
-fn check_num_std(num_std: f64) -> Result<()> {
+fn check_num_std(name: &str, num_std: f64) -> Result<()> {
     if !num_std.is_finite() {
         return Err(Error::invalid(
-            "num_std",
+            name,
             format!("must be finite, got {num_std}"),
         ));
     }
@@ -80,14 +80,16 @@ fn check_num_std(num_std: f64) -> Result<()> {
 pub fn bollinger_bands(
     prices: &[f64],
     window: usize,
-    num_std: f64,
+    dev_up: f64,
+    dev_dn: f64,
     upper: &mut [f64],
     middle: &mut [f64],
     lower: &mut [f64],
 ) -> Result<()> {
     check_series("prices", prices)?;
     check_period("window", window, prices.len())?;
-    check_num_std(num_std)?;
+    check_num_std("nbdevup", dev_up)?;
+    check_num_std("nbdevdn", dev_dn)?;
     check_output("upper", upper, prices.len())?;
     check_output("middle", middle, prices.len())?;
     check_output("lower", lower, prices.len())?;
@@ -124,7 +126,7 @@ pub fn bollinger_bands(
             &mut middle[pos..end],
             &mut upper[pos..end],
         ) else {
-            let mut stream = BollingerStream::new(window, num_std)?;
+            let mut stream = BollingerStream::new(window, dev_up, dev_dn)?;
             stream.update_into(prices, upper, middle, lower);
             return Ok(());
         };
@@ -151,18 +153,18 @@ pub fn bollinger_bands(
                 let mid = anchor + m1;
                 let trusted = (variance > threshold) | all_trusted;
                 suspicious |= !trusted;
-                let dev = variance.max(0.0).sqrt() * num_std;
+                let std = variance.max(0.0).sqrt();
                 *m = mid;
-                *u = mid + dev;
-                *l = if trusted { mid - dev } else { f64::NAN };
+                *u = mid + std * dev_up;
+                *l = if trusted { mid - std * dev_dn } else { f64::NAN };
             }
             if suspicious {
                 for (offset, l) in low.iter_mut().enumerate() {
                     if l.is_nan() {
                         let i = start + offset;
-                        let dev = direct_variance(&prices[i + 1 - window..=i]).sqrt() * num_std;
-                        s2[offset] = s1[offset] + dev;
-                        *l = s1[offset] - dev;
+                        let std = direct_variance(&prices[i + 1 - window..=i]).sqrt();
+                        s2[offset] = s1[offset] + std * dev_up;
+                        *l = s1[offset] - std * dev_dn;
                     }
                 }
             }
@@ -305,7 +307,8 @@ const NAN_BANDS: Bands = Bands {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BollingerStream {
     window: usize,
-    num_std: f64,
+    dev_up: f64,
+    dev_dn: f64,
     ring: Vec<f64>,
     pos: usize,
     count: usize,
@@ -320,12 +323,25 @@ pub struct BollingerStream {
 }
 
 impl BollingerStream {
-    pub fn new(window: usize, num_std: f64) -> Result<Self> {
+    /// The catalog's constructor: `[timeperiod, nbdevup, nbdevdn, matype]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        if params[3] != 0.0 {
+            return Err(crate::error::Error::invalid(
+                "matype",
+                format!("BBANDS is available with matype 0 (SMA) only, got {}", params[3]),
+            ));
+        }
+        Self::new(params[0] as usize, params[1], params[2])
+    }
+
+    pub fn new(window: usize, dev_up: f64, dev_dn: f64) -> Result<Self> {
         check_stream_period("window", window)?;
-        check_num_std(num_std)?;
+        check_num_std("nbdevup", dev_up)?;
+        check_num_std("nbdevdn", dev_dn)?;
         Ok(BollingerStream {
             window,
-            num_std,
+            dev_up,
+            dev_dn,
             ring: vec![0.0; window],
             pos: 0,
             count: 0,
@@ -372,7 +388,7 @@ impl BollingerStream {
         {
             variance = direct_variance(&self.ring);
         }
-        let dev = std_of(variance) * self.num_std;
+        let std = std_of(variance);
         let d_old = self.ring[self.pos] - self.anchor;
         self.partial1 = t1 - d_old;
         self.partial2 = t2 - d_old * d_old;
@@ -381,9 +397,9 @@ impl BollingerStream {
             self.reanchor(x);
         }
         Bands {
-            upper: middle + dev,
+            upper: middle + std * self.dev_up,
             middle,
-            lower: middle - dev,
+            lower: middle - std * self.dev_dn,
         }
     }
 
@@ -421,12 +437,23 @@ impl BollingerStream {
             lower[i] = b.lower;
         }
     }
+}
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Bollinger)
-            .usize(self.window)
-            .f64(self.num_std)
-            .usize(self.pos)
+impl Indicator for BollingerStream {
+    fn lookback(&self) -> usize {
+        self.window - 1
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        let b = BollingerStream::update(self, tick[0]);
+        out[0] = b.upper;
+        out[1] = b.middle;
+        out[2] = b.lower;
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.usize(self.pos)
             .usize(self.count)
             .flag(self.started)
             .f64(self.anchor)
@@ -434,16 +461,11 @@ impl BollingerStream {
             .f64(self.partial2)
             .f64(self.peak)
             .usize(self.since_anchor)
-            .f64s(&self.ring)
-            .finish()
+            .f64s(&self.ring);
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Bollinger)?;
-        let window = r.usize()?;
-        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
-        let num_std = r.f64()?;
-        ensure(num_std.is_finite(), "num_std")?;
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        let window = self.window;
         let pos = r.usize()?;
         let count = r.usize()?;
         let started = r.flag()?;
@@ -453,24 +475,29 @@ impl BollingerStream {
         let peak = r.f64()?;
         let since_anchor = r.usize()?;
         let ring = r.f64s(window)?;
-        r.finish()?;
         ensure(ring.len() == window && pos < window, "ring")?;
         ensure(count <= window && (started || count == 0), "count")?;
         ensure(since_anchor <= window, "since_anchor")?;
-        Ok(BollingerStream {
-            window,
-            num_std,
-            ring,
-            pos,
-            count,
-            started,
-            anchor,
-            partial1,
-            partial2,
-            peak,
-            since_anchor,
-        })
+        // Sums of squares are never negative.
+        ensure(!(partial2 < 0.0) && !(peak < 0.0), "sum of squares")?;
+        *self = BollingerStream { ring, pos, count, started, anchor, partial1, partial2, peak, since_anchor, ..self.clone() };
+        Ok(())
     }
+
+    crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaNs already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let window = params[0] as usize;
+    if inputs[0].len() < window {
+        for o in outputs.iter_mut() {
+            o.fill(f64::NAN);
+        }
+        return Ok(());
+    }
+    let [u, m, l] = outputs else { unreachable!("BBANDS has three outputs") };
+    bollinger_bands(inputs[0], window, params[1], params[2], u, m, l)
 }
 
 #[cfg(test)]
@@ -480,7 +507,7 @@ mod tests {
     fn bands(x: &[f64], w: usize, k: f64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let n = x.len();
         let (mut u, mut m, mut l) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        bollinger_bands(x, w, k, &mut u, &mut m, &mut l).unwrap();
+        bollinger_bands(x, w, k, k, &mut u, &mut m, &mut l).unwrap();
         (u, m, l)
     }
 
@@ -513,7 +540,7 @@ mod tests {
         for i in 3019..x.len() {
             assert!((u[i] - m[i]).abs() < 1e-12, "i={i}: {}", u[i] - m[i]);
         }
-        let mut s = BollingerStream::new(20, 2.0).unwrap();
+        let mut s = BollingerStream::new(20, 2.0, 2.0).unwrap();
         for (i, &v) in x.iter().enumerate() {
             let b = s.update(v);
             if i >= 3019 {
@@ -536,10 +563,10 @@ mod tests {
             .map(|i| 50.0 + (i as f64 * 0.07).cos() * 3.0)
             .collect();
         let (u, m, l) = bands(&x, 15, 1.5);
-        let mut s = BollingerStream::new(15, 1.5).unwrap();
+        let mut s = BollingerStream::new(15, 1.5, 1.5).unwrap();
         for i in 0..x.len() {
             if i % 333 == 7 {
-                s = BollingerStream::from_bytes(&s.to_bytes()).unwrap();
+                s = crate::indicators::indicator::round_trip(&s);
             }
             let b = s.update(x[i]);
             for (a, e) in [(b.upper, u[i]), (b.middle, m[i]), (b.lower, l[i])] {
@@ -558,11 +585,12 @@ mod tests {
             &[1.0, 2.0],
             2,
             f64::NAN,
+            2.0,
             &mut o.clone(),
             &mut o.clone(),
             &mut o,
         )
         .unwrap_err();
-        assert!(e.message.starts_with("num_std:"));
+        assert!(e.message.starts_with("nbdevup:"));
     }
 }

@@ -3,10 +3,9 @@
 
 use super::kernels::linear_recurrence;
 use super::indicator::Indicator;
-use super::state::{ensure, Kind, Reader, Writer};
+use super::state::{ensure, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
-    MAX_PERIOD,
 };
 use crate::error::Result;
 
@@ -97,34 +96,6 @@ impl EmaStream {
         }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Ema)
-            .usize(self.window)
-            .flag(self.started)
-            .usize(self.count)
-            .f64(self.sum)
-            .f64(self.value)
-            .finish()
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Ema)?;
-        let window = r.usize()?;
-        let started = r.flag()?;
-        let count = r.usize()?;
-        let sum = r.f64()?;
-        let value = r.f64()?;
-        r.finish()?;
-        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
-        ensure(count <= window && (started || count == 0), "count")?;
-        Ok(EmaStream {
-            window,
-            started,
-            count,
-            sum,
-            value,
-        })
-    }
 }
 
 impl Indicator for EmaStream {
@@ -152,6 +123,16 @@ impl Indicator for EmaStream {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaNs already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let window = params[0] as usize;
+    if inputs[0].len() < window {
+        outputs[0].fill(f64::NAN);
+        return Ok(());
+    }
+    ema(inputs[0], window, outputs[0])
 }
 
 #[cfg(test)]
@@ -204,7 +185,7 @@ mod tests {
         let mut s = EmaStream::new(10).unwrap();
         for (i, &v) in x.iter().enumerate() {
             if i % 97 == 5 {
-                s = EmaStream::from_bytes(&s.to_bytes()).unwrap();
+                s = crate::indicators::indicator::round_trip(&s);
             }
             let got = s.update(v);
             assert!((got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-11);

@@ -80,3 +80,17 @@ pub fn replay(state: &mut dyn Indicator, inputs: &[&[f64]], outputs: &mut [&mut 
         }
     }
 }
+
+/// Saves `state` and loads the bytes into a copy of it: what a save/restore
+/// cycle through the catalog does, for the states' own tests.
+#[cfg(test)]
+pub fn round_trip<S: Indicator + Clone>(state: &S) -> S {
+    let mut w = Writer::fields();
+    state.save(&mut w);
+    let bytes = w.into_bytes();
+    let mut restored = state.clone();
+    let mut r = Reader::fields(&bytes);
+    restored.load(&mut r).expect("a saved state loads");
+    r.finish().expect("load reads every byte");
+    restored
+}

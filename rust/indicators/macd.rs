@@ -8,7 +8,8 @@
 
 use super::ema::ema_k;
 use super::kernels::{linear_recurrence, paired_recurrence};
-use super::state::{ensure, Kind, Reader, Writer};
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
 };
@@ -167,6 +168,13 @@ pub struct MacdStream {
 }
 
 impl MacdStream {
+    /// The catalog's constructor: `[fastperiod, slowperiod, signalperiod]`;
+    /// as TA-Lib, a slow period shorter than the fast one swaps the two.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        let (fast, slow) = ordered_periods(params);
+        Self::new(fast, slow, params[2] as usize)
+    }
+
     pub fn new(fast_period: usize, slow_period: usize, signal_period: usize) -> Result<Self> {
         check_periods(fast_period, slow_period, signal_period, None)?;
         Ok(MacdStream {
@@ -244,35 +252,43 @@ impl MacdStream {
         }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Macd)
-            .usize(self.fast)
-            .usize(self.slow)
-            .usize(self.signal)
-            .flag(self.started)
+}
+
+fn ordered_periods(params: &[f64]) -> (usize, usize) {
+    let (fast, slow) = (params[0] as usize, params[1] as usize);
+    (fast.min(slow), fast.max(slow))
+}
+
+impl Indicator for MacdStream {
+    fn lookback(&self) -> usize {
+        self.slow + self.signal - 2
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        let v = MacdStream::update(self, tick[0]);
+        out[0] = v.macd;
+        out[1] = v.signal;
+        out[2] = v.histogram;
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.flag(self.started)
             .f64s(&self.warmup)
             .f64(self.fast_ema)
             .f64(self.slow_ema)
             .usize(self.signal_count)
             .f64(self.signal_sum)
-            .f64(self.signal_ema)
-            .finish()
+            .f64(self.signal_ema);
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Macd)?;
-        let fast = r.usize()?;
-        let slow = r.usize()?;
-        let signal = r.usize()?;
-        ensure(check_periods(fast, slow, signal, None).is_ok(), "periods")?;
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
         let started = r.flag()?;
-        let warmup = r.f64s(slow)?;
-        let fast_ema = r.f64()?;
-        let slow_ema = r.f64()?;
+        let warmup = r.f64s(self.slow)?;
+        let (fast_ema, slow_ema) = (r.f64()?, r.f64()?);
         let signal_count = r.usize()?;
-        let signal_sum = r.f64()?;
-        let signal_ema = r.f64()?;
-        r.finish()?;
+        let (signal_sum, signal_ema) = (r.f64()?, r.f64()?);
+        let (slow, signal) = (self.slow, self.signal);
         ensure(signal_count <= signal, "signal_count")?;
         // While warming up the values are kept; once the lines are seeded
         // they are dropped and the signal line has started counting.
@@ -281,19 +297,25 @@ impl MacdStream {
                 || (signal_count > 0 && warmup.is_empty() && started),
             "warmup",
         )?;
-        Ok(MacdStream {
-            fast,
-            slow,
-            signal,
-            started,
-            warmup,
-            fast_ema,
-            slow_ema,
-            signal_count,
-            signal_sum,
-            signal_ema,
-        })
+        *self = MacdStream { started, warmup, fast_ema, slow_ema, signal_count, signal_sum, signal_ema, ..self.clone() };
+        Ok(())
     }
+
+    crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaNs already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let (fast, slow) = ordered_periods(params);
+    let signal = params[2] as usize;
+    if inputs[0].len() < slow + signal - 1 {
+        for o in outputs.iter_mut() {
+            o.fill(f64::NAN);
+        }
+        return Ok(());
+    }
+    let [m, s, h] = outputs else { unreachable!("MACD has three outputs") };
+    macd(inputs[0], fast, slow, signal, m, s, h)
 }
 
 #[cfg(test)]
@@ -315,7 +337,7 @@ mod tests {
             let mut st = MacdStream::new(f, s, g).unwrap();
             for i in 0..n {
                 if i == 20 {
-                    st = MacdStream::from_bytes(&st.to_bytes()).unwrap();
+                    st = crate::indicators::indicator::round_trip(&st);
                 }
                 let v = st.update(x[i]);
                 for (a, b) in [(v.macd, m[i]), (v.signal, sg[i]), (v.histogram, h[i])] {

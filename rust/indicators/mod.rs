@@ -23,6 +23,8 @@
 //! chain. Cost is O(n) and does not depend on the window.
 
 mod atr;
+pub mod catalog;
+pub mod catalog_gen;
 pub mod indicator;
 pub mod window;
 mod bollinger;

@@ -5,9 +5,10 @@
 //! answers). Lookback `window`.
 
 use super::kernels::powers;
-use super::state::{ensure, Kind, Reader, Writer};
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
 use super::{
-    check_output, check_period, check_series, check_stream_period, first_valid, MAX_PERIOD,
+    check_output, check_period, check_series, check_stream_period, first_valid,
 };
 use crate::error::Result;
 
@@ -140,6 +141,11 @@ pub struct RsiStream {
 }
 
 impl RsiStream {
+    /// The catalog's constructor: `[timeperiod]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        Self::new(params[0] as usize)
+    }
+
     pub fn new(window: usize) -> Result<Self> {
         check_stream_period("window", window)?;
         Ok(RsiStream {
@@ -187,37 +193,47 @@ impl RsiStream {
         }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Rsi)
-            .usize(self.window)
-            .flag(self.started)
-            .usize(self.count)
-            .f64(self.prev)
-            .f64(self.gain)
-            .f64(self.loss)
-            .finish()
+}
+
+impl Indicator for RsiStream {
+    fn lookback(&self) -> usize {
+        self.window
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Rsi)?;
-        let window = r.usize()?;
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        out[0] = RsiStream::update(self, tick[0]);
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.flag(self.started).usize(self.count).f64(self.prev).f64(self.gain).f64(self.loss);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
         let started = r.flag()?;
         let count = r.usize()?;
-        let prev = r.f64()?;
-        let gain = r.f64()?;
-        let loss = r.f64()?;
-        r.finish()?;
-        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
-        ensure(count <= window && (started || count == 0), "count")?;
-        Ok(RsiStream {
-            window,
-            started,
-            count,
-            prev,
-            gain,
-            loss,
-        })
+        let (prev, gain, loss) = (r.f64()?, r.f64()?, r.f64()?);
+        ensure(count <= self.window && (started || count == 0), "count")?;
+        // Averages of gains and of losses are never negative (NaN is what a
+        // NaN inside the data leaves, and is carried as TA-Lib carries it).
+        ensure(!(gain < 0.0), "average gain")?;
+        ensure(!(loss < 0.0), "average loss")?;
+        *self = RsiStream { window: self.window, started, count, prev, gain, loss };
+        Ok(())
     }
+
+    crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel: the fast batch path over a series that
+/// starts with a value (leading NaNs already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let window = params[0] as usize;
+    if inputs[0].len() <= window {
+        outputs[0].fill(f64::NAN);
+        return Ok(());
+    }
+    rsi(inputs[0], window, outputs[0])
 }
 
 #[cfg(test)]

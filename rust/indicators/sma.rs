@@ -2,10 +2,9 @@
 
 use super::kernels::rolling_mean;
 use super::indicator::Indicator;
-use super::state::{ensure, Kind, Reader, Writer};
+use super::state::{ensure, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, direct_sum, first_valid,
-    MAX_PERIOD,
 };
 use crate::error::Result;
 
@@ -107,42 +106,6 @@ impl SmaStream {
         }
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        Writer::new(Kind::Sma)
-            .usize(self.window)
-            .usize(self.pos)
-            .usize(self.count)
-            .flag(self.started)
-            .f64(self.partial)
-            .usize(self.since_anchor)
-            .f64s(&self.ring)
-            .finish()
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::open(bytes, Kind::Sma)?;
-        let window = r.usize()?;
-        ensure((1..=MAX_PERIOD).contains(&window), "window")?;
-        let pos = r.usize()?;
-        let count = r.usize()?;
-        let started = r.flag()?;
-        let partial = r.f64()?;
-        let since_anchor = r.usize()?;
-        let ring = r.f64s(window)?;
-        r.finish()?;
-        ensure(ring.len() == window && pos < window, "ring")?;
-        ensure(count <= window && (started || count == 0), "count")?;
-        ensure(since_anchor <= window, "since_anchor")?;
-        Ok(SmaStream {
-            window,
-            ring,
-            pos,
-            count,
-            started,
-            partial,
-            since_anchor,
-        })
-    }
 }
 
 impl Indicator for SmaStream {
@@ -180,6 +143,16 @@ impl Indicator for SmaStream {
     }
 
     crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaNs already skipped).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let window = params[0] as usize;
+    if inputs[0].len() < window {
+        outputs[0].fill(f64::NAN);
+        return Ok(());
+    }
+    sma(inputs[0], window, outputs[0])
 }
 
 #[cfg(test)]
@@ -272,29 +245,10 @@ mod tests {
         let mut s = SmaStream::new(7).unwrap();
         for (i, &v) in x.iter().enumerate() {
             if i == 1234 {
-                s = SmaStream::from_bytes(&s.to_bytes()).unwrap();
+                s = crate::indicators::indicator::round_trip(&s);
             }
             let got = s.update(v);
             assert!((got.is_nan() && batch[i].is_nan()) || (got - batch[i]).abs() < 1e-10);
-        }
-    }
-
-    #[test]
-    fn damaged_state_is_refused() {
-        let bytes = SmaStream::new(5).unwrap().to_bytes();
-        for cut in 0..bytes.len() {
-            assert!(SmaStream::from_bytes(&bytes[..cut]).is_err());
-        }
-        let mut wrong_window = bytes.clone();
-        wrong_window[8] = 9;
-        assert!(SmaStream::from_bytes(&wrong_window).is_err());
-        assert!(EmaLikeKindCheck::check(&bytes));
-    }
-
-    struct EmaLikeKindCheck;
-    impl EmaLikeKindCheck {
-        fn check(bytes: &[u8]) -> bool {
-            crate::indicators::EmaStream::from_bytes(bytes).is_err()
         }
     }
 }

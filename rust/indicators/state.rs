@@ -1,5 +1,6 @@
 //! The byte format streaming indicators save their state in:
-//! `b"PYRT"`, format version (u16), kind (u16), then the kind's fields, all
+//! `b"PYRT"`, format version (u16), the indicator's name (u64 length, UTF-8),
+//! its parameters, then the framework's and the state's fields, all
 //! little-endian (integers as u64, floats as f64 bit patterns, flags as u8),
 //! then a 64-bit FNV-1a checksum of everything before it. Decoding checks the
 //! checksum and every length and value, so foreign or damaged bytes are an
@@ -8,22 +9,8 @@
 use crate::error::{Error, ErrorKind, Result};
 
 pub const MAGIC: [u8; 4] = *b"PYRT";
-/// Bumped whenever a kind's field list changes.
-pub const FORMAT_VERSION: u16 = 1;
 
-/// Which streaming indicator a byte string belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u16)]
-pub enum Kind {
-    Sma = 1,
-    Ema = 2,
-    Rsi = 3,
-    Macd = 4,
-    Bollinger = 5,
-    Atr = 6,
-}
-
-pub(crate) fn invalid(reason: impl std::fmt::Display) -> Error {
+pub fn invalid(reason: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::InvalidState, format!("state: {reason}"))
 }
 
@@ -38,12 +25,15 @@ impl Writer {
     pub fn into_bytes(self) -> Vec<u8> {
         self.0
     }
-    pub(crate) fn new(kind: Kind) -> Self {
-        let mut bytes = Vec::with_capacity(64);
-        bytes.extend_from_slice(&MAGIC);
-        bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        bytes.extend_from_slice(&(kind as u16).to_le_bytes());
-        Writer(bytes)
+    /// A catalog stream's header: magic, format version, then the
+    /// indicator's name (length-prefixed UTF-8), so the bytes describe themselves.
+    pub fn stream_header(version: u16, name: &str) -> Self {
+        let mut w = Writer(Vec::with_capacity(128));
+        w.0.extend_from_slice(&MAGIC);
+        w.0.extend_from_slice(&version.to_le_bytes());
+        w.usize(name.len());
+        w.0.extend_from_slice(name.as_bytes());
+        w
     }
     pub fn u64(&mut self, v: u64) -> &mut Self {
         self.0.extend_from_slice(&v.to_le_bytes());
@@ -85,9 +75,10 @@ impl<'a> Reader<'a> {
     pub fn fields(bytes: &'a [u8]) -> Self {
         Reader { bytes, pos: 0 }
     }
-    /// Checks magic, version and kind; the reader then stands on the fields.
-    pub(crate) fn open(bytes: &'a [u8], kind: Kind) -> Result<Self> {
-        if bytes.len() < 16 || bytes[..4] != MAGIC {
+    /// Checks magic, checksum and format version of a catalog stream's
+    /// bytes; returns the reader standing on the fields, and the name.
+    pub fn open_stream(bytes: &'a [u8], version: u16) -> Result<(Self, String)> {
+        if bytes.len() < 22 || bytes[..4] != MAGIC {
             return Err(invalid("not a pyrt streaming state (bad magic)"));
         }
         let (body, sum) = bytes.split_at(bytes.len() - 8);
@@ -96,21 +87,19 @@ impl<'a> Reader<'a> {
         if u64::from_le_bytes(stored) != checksum(body) {
             return Err(invalid("checksum mismatch (damaged or truncated)"));
         }
-        let bytes = body;
-        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        if version != FORMAT_VERSION {
+        let found = u16::from_le_bytes([body[4], body[5]]);
+        if found != version {
             return Err(invalid(format!(
-                "format version {version} is not supported (this pyrt reads version {FORMAT_VERSION})"
+                "format version {found} is not supported (this pyrt reads version {version})"
             )));
         }
-        let found = u16::from_le_bytes([bytes[6], bytes[7]]);
-        if found != kind as u16 {
-            return Err(invalid(format!(
-                "holds indicator kind {found}, expected {} ({kind:?})",
-                kind as u16
-            )));
+        let mut r = Reader { bytes: body, pos: 6 };
+        let len = r.usize()?;
+        if len > 64 {
+            return Err(invalid("indicator name longer than any in the catalog"));
         }
-        Ok(Reader { bytes, pos: 8 })
+        let name = std::str::from_utf8(r.take(len)?).map_err(|_| invalid("indicator name is not UTF-8"))?;
+        Ok((r, name.to_string()))
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {

@@ -115,7 +115,7 @@ impl Strategy {
                 }
             }
             Strategy::BollingerReversion => {
-                indicators::bollinger_bands(prices, params[0] as usize, params[1], a, b, c)?;
+                indicators::bollinger_bands(prices, params[0] as usize, params[1], params[1], a, b, c)?;
                 for i in 0..prices.len() {
                     let p = prices[i];
                     out[i] = if p < c[i] { 1 } else if p > a[i] { -1 } else { 0 };

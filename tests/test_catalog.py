@@ -1,0 +1,207 @@
+"""Every catalog function against TA-Lib (the `talib` package 0.8.2, TA-Lib C
+0.8.1): batch, `talib.stream` tick by tick, chunked `update_many`, and
+save/restore mid-stream, for the defaults and every parameter case its
+record lists (tests/catalog_matrix.py, generated from catalog.toml)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+import talib
+import talib.abstract
+import talib.stream
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pyrt
+import pyrt.talib as pt
+
+_spec = importlib.util.spec_from_file_location("catalog_matrix", os.path.join(os.path.dirname(__file__), "catalog_matrix.py"))
+matrix = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(matrix)
+
+CASES = [pytest.param(name, params, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in params.items()) or 'defaults'}")
+         for name, params in matrix.CASES]
+NAMES = sorted(matrix.FUNCTIONS)
+
+
+def ohlcv(n: int, seed: int) -> dict:
+    """A random OHLCV walk: high >= max(open, close), low <= min(open, close)."""
+    rng = np.random.default_rng(seed)
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
+    open_ = close + rng.normal(0.0, 0.5, n)
+    high = np.maximum(open_, close) + rng.uniform(0.0, 1.0, n)
+    low = np.minimum(open_, close) - rng.uniform(0.0, 1.0, n)
+    volume = rng.uniform(1e3, 1e5, n).round()
+    return {"open": open_, "high": high, "low": low, "close": close, "volume": volume,
+            "real": close, "real0": close, "real1": open_}
+
+
+def inputs_of(name: str, data: dict) -> list:
+    return [data[x].copy() for x in matrix.FUNCTIONS[name]["inputs"]]
+
+
+def as_tuple(result) -> tuple:
+    return result if isinstance(result, tuple) else (result,)
+
+
+def assert_same(ours, theirs, what="") -> None:
+    """Within 1e-9 of the series' scale, with identical NaN positions."""
+    for a, b in zip(as_tuple(ours), as_tuple(theirs)):
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        assert a.shape == b.shape, what
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=f"NaN positions differ {what}")
+        finite = np.isfinite(b)
+        scale = max(1.0, float(np.max(np.abs(b[finite]))) if finite.any() else 1.0)
+        np.testing.assert_allclose(a[finite], b[finite], rtol=0, atol=1e-9 * scale, err_msg=what)
+        np.testing.assert_array_equal(a[~finite & ~np.isnan(b)], b[~finite & ~np.isnan(b)], err_msg=what)
+
+
+def lookback(name: str, params: dict) -> int:
+    f = talib.abstract.Function(name)
+    f.set_parameters(params)
+    return f.lookback
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_batch_equals_talib_on_every_length(name, params):
+    data = ohlcv(400, 7)
+    lb = lookback(name, params)
+    for n in sorted({1, 2, lb, lb + 1, lb + 2, 400}):
+        if n < 1 or n > 400:
+            continue
+        args = [x[:n] for x in inputs_of(name, data)]
+        assert_same(getattr(pt, name)(*args, **params), getattr(talib, name)(*args, **params), f"{name} n={n}")
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_leading_nans_and_a_nan_inside(name, params):
+    data = ohlcv(300, 11)
+    args = inputs_of(name, data)
+    args[0][:5] = np.nan
+    args[-1][7] = np.nan
+    assert_same(getattr(pt, name)(*args, **params), getattr(talib, name)(*args, **params), "leading NaNs")
+    args = inputs_of(name, data)
+    args[0][150] = np.nan
+    assert_same(getattr(pt, name)(*args, **params), getattr(talib, name)(*args, **params), "NaN inside")
+
+
+@pytest.mark.parametrize("name,params", CASES)
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 260))
+def test_random_walks_equal_talib(name, params, seed, n):
+    args = inputs_of(name, ohlcv(n, seed))
+    assert_same(getattr(pt, name)(*args, **params), getattr(talib, name)(*args, **params), f"seed={seed} n={n}")
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_stream_equals_talib_stream_tick_by_tick(name, params):
+    data = ohlcv(260, 3)
+    args = inputs_of(name, data)
+    history = lookback(name, params) + 40
+    if history >= 200:
+        history = lookback(name, params) + 1
+    ours = getattr(pt.stream, name)(*[x[:history] for x in args], **params)
+    theirs = getattr(talib.stream, name)(*[x[:history] for x in args], **params)
+    assert_same(np.array(ours.value, ndmin=1), np.array(theirs.value, ndmin=1), "value after history")
+    batch = as_tuple(getattr(talib, name)(*args, **params))
+    for i in range(history, min(history + 60, 260)):
+        bar = [x[i] for x in args]
+        peeked = ours.peek(*bar)
+        got = ours.update(*bar)
+        expected = theirs.update(*bar)
+        assert_same(np.array(got, ndmin=1), np.array(expected, ndmin=1), f"update at {i}")
+        assert_same(np.array(peeked, ndmin=1), np.array(got, ndmin=1), f"peek at {i}")
+        assert_same(np.array(got, ndmin=1), np.array([b[i] for b in batch]), f"batch at {i}")
+
+
+@pytest.mark.parametrize("name,params", CASES)
+def test_chunked_update_many_and_save_restore_equal_batch(name, params):
+    data = ohlcv(300, 5)
+    args = inputs_of(name, data)
+    expected = as_tuple(getattr(talib, name)(*args, **params))
+    rng = np.random.default_rng(1)
+    cuts = np.sort(rng.choice(np.arange(1, 300), size=6, replace=False))
+    # A stream built empty (from the record's parameters) fed in chunks,
+    # saved and restored at every cut.
+    record = pt._runner.RECORDS[pt.get_functions().index(name)]
+    s = pt.stream.Stream.__new__(getattr(pt.stream, name))
+    s._new(tuple(params.get(p.name, p.default) for p in record.params))
+    pieces = []
+    start = 0
+    for end in list(cuts) + [300]:
+        pieces.append(as_tuple(s.update_many(*[x[start:end] for x in args])))
+        s = pt.stream.Stream.from_bytes(s.to_bytes())
+        assert type(s) is getattr(pt.stream, name)
+        start = end
+    got = tuple(np.concatenate([p[k] for p in pieces]) for k in range(len(expected)))
+    assert_same(got, expected, "chunks")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_copies_are_independent(name):
+    args = inputs_of(name, ohlcv(200, 9))
+    s = getattr(pt.stream, name)(*[x[:150] for x in args])
+    c = copy.copy(s)
+    d = copy.deepcopy(s)
+    bar = [x[150] for x in args]
+    first = s.update(*bar)
+    assert_same(np.array(c.value, ndmin=1), np.array(d.value, ndmin=1))
+    assert_same(np.array(c.update(*bar), ndmin=1), np.array(first, ndmin=1))
+    s.close()
+    with pytest.raises(ValueError, match="closed"):
+        s.update(*bar)
+    assert_same(np.array(d.update(*bar), ndmin=1), np.array(first, ndmin=1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_input_is_named(name):
+    spec = matrix.FUNCTIONS[name]
+    args = inputs_of(name, ohlcv(50, 1))
+    f = getattr(pt, name)
+    with pytest.raises(TypeError):
+        f(*args[:-1]) if len(args) > 1 else f()
+    if len(args) > 1:
+        with pytest.raises(ValueError, match=f"^{spec['inputs'][1]}: has 49 values"):
+            f(args[0], args[1][:-1], *args[2:])
+    with pytest.raises(ValueError, match=f"^{spec['inputs'][0]}:"):
+        f(np.zeros((3, 3)), *args[1:])
+    for p in pt._runner.RECORDS[pt.get_functions().index(name)].params:
+        with pytest.raises(ValueError, match=f"^{p.name}: must be in"):
+            f(*args, **{p.name: p.max + 1 if p.max < 3e37 else -4e37})
+        with pytest.raises(ValueError, match=f"^{p.name}:"):
+            f(*args, **{p.name: True})
+
+
+def test_groups_and_functions_list_the_catalog():
+    groups = pt.get_function_groups()
+    assert sorted(sum(groups.values(), [])) == sorted(pt.get_functions()) == NAMES
+    for group, names in groups.items():
+        theirs = talib.get_function_groups()[group]
+        assert set(names) <= set(theirs), group
+
+
+def test_pandas_series_in_gives_series_out_on_the_same_index():
+    pd = pytest.importorskip("pandas")
+    data = ohlcv(100, 2)
+    index = pd.date_range("2024-01-01", periods=100, freq="D")
+    close = pd.Series(data["close"], index=index)
+    out = pt.SMA(close, timeperiod=5)
+    assert isinstance(out, pd.Series) and out.index.equals(index)
+    assert_same(out.to_numpy(), talib.SMA(data["close"], 5))
+    upper, middle, lower = pt.BBANDS(close)
+    assert all(isinstance(b, pd.Series) and b.index.equals(index) for b in (upper, middle, lower))
+
+
+def test_unknown_names_and_short_history():
+    with pytest.raises(pt.InsufficientHistory, match="10 bars of history, at least 30 needed"):
+        pt.stream.SMA(np.arange(10.0))
+    with pytest.raises(ValueError, match="holds a SMA stream, not EMA"):
+        pt.stream.EMA.from_bytes(pt.stream.SMA(np.arange(40.0)).to_bytes())
+    with pytest.raises(ValueError, match="is not finite"):
+        pt.stream.SMA(np.arange(40.0)).update(float("nan"))
+    assert pyrt.talib is pt
