@@ -88,12 +88,17 @@ def catalog() -> list[dict]:
     return records
 
 
-def shifted_params(record: dict) -> dict[str, float]:
-    """Every whole-number parameter moved one step off its default (within range)."""
+def shifted_params(record: dict, function, series) -> dict[str, float]:
+    """Every whole-number parameter moved one step off its default (within
+    range), but for values pyrt refuses (an MA type not implemented yet)."""
     out = {}
     for p in record["params"]:
         if p["integer"]:
             value = p["default"] + 1 if p["default"] + 1 <= p["max"] else p["default"] - 1
+            try:
+                function(*series, **{**out, p["name"]: value})
+            except ValueError:
+                continue
             out[p["name"]] = value
     return out
 
@@ -146,7 +151,7 @@ def reference(path: str) -> None:
         series = [walk[k] for k in keys]
         function = getattr(pyrt.talib, name)
         runs = []
-        for params in ({}, shifted_params(record)):
+        for params in ({}, shifted_params(record, function, series)):
             if runs and not params:
                 continue
             runs.append({"params": params, "outputs": [encode(o) for o in as_tuple(function(*series, **params))]})
