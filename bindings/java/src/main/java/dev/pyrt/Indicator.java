@@ -143,7 +143,15 @@ public final class Indicator {
         if (given == null || given.isEmpty()) {
             return MemorySegment.NULL;
         }
-        MemorySegment values = arena.allocate(JAVA_DOUBLE, params.size());
+        return paramArray(arena.allocate(JAVA_DOUBLE, params.size()), given);
+    }
+
+    /** As above, into memory (room for one double per parameter). */
+    MemorySegment paramArray(MemorySegment memory, Map<String, Double> given) {
+        if (given == null || given.isEmpty()) {
+            return MemorySegment.NULL;
+        }
+        MemorySegment values = memory.asSlice(0, (long) params.size() * Double.BYTES);
         for (int i = 0; i < params.size(); i++) {
             values.setAtIndex(JAVA_DOUBLE, i, Double.NaN);
         }

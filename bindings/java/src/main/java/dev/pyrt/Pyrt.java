@@ -61,24 +61,39 @@ public final class Pyrt {
     public static double[][] run(String name, double[][] inputs, Map<String, Double> params) {
         Indicator indicator = Indicator.lookup(name);
         int n = indicator.seriesLength("input", inputs);
-        int outputs = indicator.outputs().size();
-        double[][] result = new double[outputs][];
+        int nIn = inputs.length;
+        int nOut = indicator.outputs().size();
+        double[][] result = new double[nOut][];
         // The generic call takes arrays of pointers, which Java arrays cannot provide (the collector
-        // moves them): the series travel through native memory.
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment inputPointers = arena.allocate(ADDRESS, Math.max(inputs.length, 1));
-            for (int i = 0; i < inputs.length; i++) {
-                inputPointers.setAtIndex(ADDRESS, i, arena.allocateFrom(JAVA_DOUBLE, inputs[i]));
+        // moves them): the series travel through native memory, this thread's scratch when small.
+        long series = (long) (nIn + nOut) * n * Double.BYTES;
+        long header = (long) (nIn + nOut + indicator.params().size()) * Long.BYTES;
+        Arena own = series > Scratch.MAX_REUSED ? Arena.ofConfined() : null;
+        try {
+            MemorySegment memory = own == null ? Scratch.get(header + series)
+                    : own.allocate(header + series, 16);
+            MemorySegment pointers = memory.asSlice(0, (long) (nIn + nOut) * Long.BYTES);
+            MemorySegment p = indicator.paramArray(memory.asSlice((long) (nIn + nOut) * Long.BYTES), params);
+            long at = header;
+            for (int i = 0; i < nIn; i++) {
+                MemorySegment s = memory.asSlice(at, (long) n * Double.BYTES);
+                MemorySegment.copy(inputs[i], 0, s, JAVA_DOUBLE, 0, n);
+                pointers.setAtIndex(ADDRESS, i, s);
+                at += (long) n * Double.BYTES;
             }
-            MemorySegment[] out = new MemorySegment[outputs];
-            MemorySegment outputPointers = arena.allocate(ADDRESS, Math.max(outputs, 1));
-            for (int k = 0; k < outputs; k++) {
-                out[k] = arena.allocate(JAVA_DOUBLE, Math.max(n, 1));
-                outputPointers.setAtIndex(ADDRESS, k, out[k]);
+            long outputsAt = at;
+            for (int k = 0; k < nOut; k++) {
+                pointers.setAtIndex(ADDRESS, nIn + k, memory.asSlice(at, (long) n * Double.BYTES));
+                at += (long) n * Double.BYTES;
             }
-            call(indicator, arena, params, inputPointers, inputs.length, n, outputPointers, outputs);
-            for (int k = 0; k < outputs; k++) {
-                result[k] = out[k].asSlice(0, (long) n * Double.BYTES).toArray(JAVA_DOUBLE);
+            call(indicator, p, params, pointers, nIn, n, pointers.asSlice((long) nIn * Long.BYTES), nOut);
+            for (int k = 0; k < nOut; k++) {
+                result[k] = new double[n];
+                MemorySegment.copy(memory, JAVA_DOUBLE, outputsAt + (long) k * n * Double.BYTES, result[k], 0, n);
+            }
+        } finally {
+            if (own != null) {
+                own.close();
             }
         }
         return result;
@@ -109,17 +124,18 @@ public final class Pyrt {
                         + s.byteSize() / Double.BYTES + " values, the inputs have " + n);
             }
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment inputPointers = arena.allocate(ADDRESS, Math.max(inputs.length, 1));
-            for (int i = 0; i < inputs.length; i++) {
-                inputPointers.setAtIndex(ADDRESS, i, inputs[i]);
-            }
-            MemorySegment outputPointers = arena.allocate(ADDRESS, Math.max(outputs.length, 1));
-            for (int k = 0; k < outputs.length; k++) {
-                outputPointers.setAtIndex(ADDRESS, k, outputs[k]);
-            }
-            call(indicator, arena, params, inputPointers, inputs.length, n, outputPointers, outputs.length);
+        int nIn = inputs.length;
+        int nOut = outputs.length;
+        MemorySegment memory = Scratch.get((long) (nIn + nOut + indicator.params().size()) * Long.BYTES);
+        MemorySegment pointers = memory.asSlice(0, (long) (nIn + nOut) * Long.BYTES);
+        for (int i = 0; i < nIn; i++) {
+            pointers.setAtIndex(ADDRESS, i, inputs[i]);
         }
+        for (int k = 0; k < nOut; k++) {
+            pointers.setAtIndex(ADDRESS, nIn + k, outputs[k]);
+        }
+        MemorySegment p = indicator.paramArray(memory.asSlice((long) (nIn + nOut) * Long.BYTES), params);
+        call(indicator, p, params, pointers, nIn, n, pointers.asSlice((long) nIn * Long.BYTES), nOut);
     }
 
     private static void requireNative(Indicator indicator, MemorySegment s) {
@@ -129,9 +145,8 @@ public final class Pyrt {
         }
     }
 
-    private static void call(Indicator indicator, Arena arena, Map<String, Double> params, MemorySegment inputs,
+    private static void call(Indicator indicator, MemorySegment p, Map<String, Double> params, MemorySegment inputs,
             long nInputs, long len, MemorySegment outputs, long nOutputs) {
-        MemorySegment p = indicator.paramArray(arena, params);
         int status;
         try {
             status = (int) Native.INDICATOR_RUN.invokeExact(indicator.cName, p, (long) indicator.paramCount(params),
