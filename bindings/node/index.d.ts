@@ -46,6 +46,8 @@ export declare function indicators(): Indicator[];
 export declare function indicator(name: string): Indicator;
 /** The indicator over inputs (record order); one Float64Array per output, NaN where not yet defined. */
 export declare function run(name: string, inputs: Series[], params?: Params | null): Float64Array[];
+/** As run(), writing into caller-owned outputs (one Float64Array per output, as long as the inputs). */
+export declare function run(name: string, inputs: Series[], params: Params | null | undefined, outputs: Float64Array[]): Float64Array[];
 
 /** An indicator updated one bar at a time; its state resumes in any pyrt binding. */
 export declare class Stream {

@@ -78,10 +78,12 @@ const c = {
   indicatorCount: lib.func('size_t pyrt_indicator_count(void)'),
   indicatorInfo: lib.func('int32_t pyrt_indicator_info(size_t index, _Out_ PyrtIndicatorInfo *out)'),
   indicatorFind: lib.func('int32_t pyrt_indicator_find(const char *name, _Out_ size_t *out)'),
+  // The series arrays are declared without const: koffi then hands each
+  // Float64Array's own memory to C (no copy), as for the outputs.
   indicatorRun: lib.func('int32_t pyrt_indicator_run(const char *name, const double *params, size_t n_params, ' +
-    'const double **inputs, size_t n_inputs, size_t len, double **outputs, size_t n_outputs)'),
+    'double **inputs, size_t n_inputs, size_t len, double **outputs, size_t n_outputs)'),
   streamOpen: lib.func('pyrt_stream_open', 'int32_t', ['const char *', 'const double *', 'size_t',
-    'const double **', 'size_t', 'size_t', koffi.out(koffi.pointer(PyrtStreamPtr))]),
+    'double **', 'size_t', 'size_t', koffi.out(koffi.pointer(PyrtStreamPtr))]),
   streamUpdate: lib.func('pyrt_stream_update', 'int32_t',
     [PyrtStreamPtr, 'const double *', 'size_t', 'double *', 'size_t']),
   streamSave: lib.func('pyrt_stream_save', 'int32_t', [PyrtStreamPtr, 'uint8_t *', 'size_t', koffi.out(koffi.pointer('size_t'))]),
@@ -198,20 +200,22 @@ function paramArray(record, params) {
 function asSeries(record, what, series) {
   if (!Array.isArray(series)) throw argumentError(`${record.name}: ${what} must be an array of Float64Array`);
   let n = -1;
-  const out = series.map((s, i) => {
-    const name = i < record.inputs.length ? record.inputs[i] : `#${i}`;
-    let a = s;
+  let arrays = series;
+  for (let i = 0; i < series.length; i++) {
+    let a = series[i];
     if (!(a instanceof Float64Array)) {
+      const name = i < record.inputs.length ? record.inputs[i] : `#${i}`;
       if (!Array.isArray(a) && !ArrayBuffer.isView(a)) throw argumentError(`${record.name}: ${what} ${name} is not an array`);
-      a = Float64Array.from(a);
+      if (arrays === series) arrays = series.slice(); // the caller's array stays as it was
+      a = arrays[i] = Float64Array.from(a);
     }
     if (n < 0) n = a.length;
     else if (a.length !== n) {
+      const name = i < record.inputs.length ? record.inputs[i] : `#${i}`;
       throw argumentError(`${record.name}: ${what} ${name} has ${a.length} values but ${what} ${record.inputs[0]} has ${n}`);
     }
-    return a;
-  });
-  return { arrays: out, length: Math.max(n, 0) };
+  }
+  return { arrays, length: Math.max(n, 0) };
 }
 
 /**
@@ -219,10 +223,22 @@ function asSeries(record, what, series) {
  * record's order (Float64Array each, e.g. high, low, close) with params by
  * TA-Lib's names; returns one Float64Array per output, in TA-Lib's order.
  */
-function run(name, inputs, params) {
+function run(name, inputs, params, outputs) {
   const { record } = lookup(name);
   const { arrays, length } = asSeries(record, 'input', inputs);
-  const outputs = record.outputs.map(() => new Float64Array(length));
+  if (outputs === undefined) {
+    outputs = record.outputs.map(() => new Float64Array(length));
+  } else {
+    // Caller-owned outputs: no allocation, for hot loops and large series.
+    if (!Array.isArray(outputs) || outputs.length !== record.outputs.length) {
+      throw argumentError(`${record.name}: outputs must be an array of ${record.outputs.length} Float64Array`);
+    }
+    outputs.forEach((o, k) => {
+      if (!(o instanceof Float64Array) || o.length !== length) {
+        throw argumentError(`${record.name}: output ${record.outputs[k]} must be a Float64Array of ${length} values`);
+      }
+    });
+  }
   runInto(record, arrays, length, params, outputs);
   return outputs;
 }
@@ -247,6 +263,8 @@ class Stream {
   constructor(handle, entry) {
     this._handle = handle;
     this._record = entry.record;
+    // Reused by update(): a call allocates only the array it returns.
+    this._tick = new Float64Array(entry.record.inputs.length);
     this._out = new Float64Array(entry.record.outputs.length);
     streamRegistry.register(this, handle, this);
   }
@@ -288,9 +306,15 @@ class Stream {
 
   /** Feeds one bar (a value per input, in the record's order); returns the outputs after it. */
   update(...tick) {
-    const t = Float64Array.from(tick);
-    check(c.streamUpdate(this._handle, t, t.length, this._out, this._out.length));
-    return Array.from(this._out);
+    let t = this._tick;
+    if (tick.length === t.length) {
+      for (let i = 0; i < t.length; i++) t[i] = tick[i];
+    } else {
+      t = Float64Array.from(tick); // the core says what is wrong with the count
+    }
+    const out = this._out;
+    check(c.streamUpdate(this._handle, t, t.length, out, out.length));
+    return out.length === 1 ? [out[0]] : Array.from(out);
   }
 
   /** update() on the thread pool: the event loop stays free; resolves to the outputs. */

@@ -22,7 +22,7 @@ function tick(series, bar) {
 }
 
 test('version matches Python', () => {
-  const python = execFileSync(peer.python(), ['-c', 'import pyrt; print(pyrt.__version__)'], { encoding: 'utf8' }).trim();
+  const python = execFileSync(peer.python(), ['-c', 'import pyrt; print(pyrt.__version__)'], { encoding: 'utf8', cwd: os.tmpdir() }).trim();
   assert.equal(pyrt.version(), python);
 });
 
