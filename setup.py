@@ -39,15 +39,17 @@ LINKER_SCRIPT = f"/* GNU ld script: -lpyrt links {LIBRARY_FILE}, found beside th
 
 
 class BuildPyWithHeader(build_py):
-    """Ships include/pyrt.h and pyrt.hpp inside the package, for `pyrt.get_include()`,
+    """Ships the headers of include/ (pyrt.h, pyrt.hpp, ...) inside the package, for `pyrt.get_include()`,
     and the linker name `libpyrt.so` beside the library, for `-lpyrt`."""
 
     def run(self):
         super().run()
         target = os.path.join(self.build_lib, "pyrt", "include")
         os.makedirs(target, exist_ok=True)
-        for header in ("pyrt.h", "pyrt.hpp"):
-            shutil.copy2(os.path.join(HERE, "include", header), target)
+        include = os.path.join(HERE, "include")
+        for header in sorted(os.listdir(include)):  # pyrt.h, pyrt.hpp and what pyrt.hpp includes
+            if header.endswith((".h", ".hpp")):
+                shutil.copy2(os.path.join(include, header), target)
         if LIBRARY_FILE != LINKER_NAME and sys.platform.startswith("linux"):
             with open(os.path.join(self.build_lib, "pyrt", LINKER_NAME), "w", encoding="ascii") as f:
                 f.write(LINKER_SCRIPT)
