@@ -10,7 +10,7 @@ import re
 import shutil
 import sys
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 from setuptools_rust import Binding, RustExtension
@@ -74,8 +74,7 @@ class BuildRustThenCffi(build_ext):
         package_dir = HERE if self.inplace else self.build_lib
         library = os.path.join(package_dir, "pyrt", LIBRARY_FILE)
         for ext in self.extensions:
-            if ext.name == "pyrt._native":
-                ext.extra_objects.append(library)
+            ext.extra_objects.append(library)
         super().run()
 
 
@@ -89,6 +88,18 @@ def cffi_extension():
     return extension
 
 
+def tick_extension():
+    """pyrt._tick: the compiled per-tick `update` of streams (see pyrt/_tick.c)."""
+    return Extension(
+        "pyrt._tick",
+        sources=["pyrt/_tick.c"],
+        include_dirs=["include"],
+        extra_link_args=["-Wl,-rpath,$ORIGIN"],
+        define_macros=[("Py_LIMITED_API", "0x03090000")],
+        py_limited_api=True,
+    )
+
+
 setup(
     version=cargo_version(),
     rust_extensions=[
@@ -99,7 +110,7 @@ setup(
             py_limited_api=False,
         )
     ],
-    ext_modules=[cffi_extension()],
+    ext_modules=[cffi_extension(), tick_extension()],
     cmdclass={
         "build_py": BuildPyWithHeader,
         "build_rust": BuildRustPlainName,

@@ -44,7 +44,7 @@
 
 // Bumped whenever a function signature, a struct layout or a status code
 // changes incompatibly. A binding compares it with `pyrt_abi_version()`.
-#define PYRT_ABI_VERSION 1
+#define PYRT_ABI_VERSION 2
 
 // The first 8 bytes of every ring region: "PYRTRING" read as a little-endian
 // uint64.
@@ -1269,9 +1269,6 @@ PyrtStatus pyrt_calculate_position_size(double capital,
                                         double max_leverage,
                                         double *out);
 
-// The number of parameters `strategy` takes, written to `*out`.
-PyrtStatus pyrt_strategy_num_params(PyrtStrategy strategy, size_t *out);
-
 // Runs a strategy's signal generator: `params` holds its `n_params`
 // parameters in the documented order; `out` (caller-allocated, `len`
 // values) receives the target signals (1, -1 or 0).
@@ -1281,34 +1278,6 @@ PyrtStatus pyrt_strategy_signals(PyrtStrategy strategy,
                                  const double *params,
                                  size_t n_params,
                                  int32_t *out);
-
-// Fast/slow SMA crossing signals: 1 where fast crosses above slow, -1 where
-// it crosses below, else 0 (a comparison with a warming-up NaN is false).
-PyrtStatus pyrt_sma_cross(const double *prices, size_t len, size_t fast, size_t slow, int32_t *out);
-
-// Fast/slow EMA crossing signals, with the rule of `pyrt_sma_cross`.
-PyrtStatus pyrt_ema_cross(const double *prices, size_t len, size_t fast, size_t slow, int32_t *out);
-
-// 1 while RSI(window) < lower, -1 while it is > upper, else 0;
-// 0 <= lower < upper <= 100.
-PyrtStatus pyrt_rsi_threshold(const double *prices,
-                              size_t len,
-                              size_t window,
-                              double lower,
-                              double upper,
-                              int32_t *out);
-
-// 1 while the price is below the lower Bollinger band, -1 while it is above
-// the upper band, else 0.
-PyrtStatus pyrt_bollinger_reversion(const double *prices,
-                                    size_t len,
-                                    size_t window,
-                                    double num_std,
-                                    int32_t *out);
-
-// The specification's demo rule: 1 when sma[i-1] < price[i-1] and
-// sma[i] >= price[i], -1 when sma[i-1] > price[i-1] and sma[i] <= price[i].
-PyrtStatus pyrt_price_sma_cross(const double *prices, size_t len, size_t window, int32_t *out);
 
 // Checks `n_combinations` rows of `n_params` parameter values for `strategy`
 // against series of `n_bars` bars, without running anything: the error

@@ -5,6 +5,8 @@
 #define PYRT_HPP
 
 #include <cstddef>
+#include <cstdint>
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -57,10 +59,9 @@ private:
 };
 
 // ---- indicators ----
-// Batch indicators into new vectors (NaN during each lookback), and one RAII
-// class per streaming indicator. Streaming objects are movable, not
-// copyable; save() gives the versioned byte string that load() (or Python's
-// from_bytes) restores.
+// pyrt's six batch indicators into new vectors (NaN during each lookback);
+// every catalog function as pyrt::ta::NAME (pyrt_catalog.hpp, generated) and
+// as a pyrt::Stream.
 
 inline std::vector<double> sma(const std::vector<double> &prices, std::size_t window) {
     std::vector<double> out(prices.size());
@@ -115,134 +116,121 @@ inline std::vector<double> atr(const std::vector<double> &high, const std::vecto
 }
 
 namespace detail {
-// A count call, then a copy call.
-template <typename T, PyrtStatus (*Save)(const T *, uint8_t *, std::size_t, std::size_t *)>
-std::vector<uint8_t> save_state(const T *handle) {
-    std::size_t size = 0;
-    PyrtStatus status = Save(handle, nullptr, 0, &size);
-    if (status != PYRT_BUFFER_TOO_SMALL) {
-        check(status);
+// The one length of several input series (the typed C functions take one).
+inline std::size_t same_length(std::initializer_list<const std::vector<double> *> inputs) {
+    const std::size_t n = (*inputs.begin())->size();
+    for (const std::vector<double> *x : inputs) {
+        if (x->size() != n) {
+            throw Error(PYRT_INVALID_ARGUMENT, "inputs: series of different lengths");
+        }
     }
-    std::vector<uint8_t> bytes(size);
-    check(Save(handle, bytes.data(), bytes.size(), &size));
-    bytes.resize(size);
-    return bytes;
+    return n;
 }
 
-template <typename T, PyrtStatus (*Load)(const uint8_t *, std::size_t, T **)>
-T *load_state(const std::vector<uint8_t> &bytes) {
-    T *raw = nullptr;
-    check(Load(bytes.data(), bytes.size(), &raw));
-    return raw;
+inline std::vector<const double *> pointers(const std::vector<std::vector<double>> &series) {
+    std::vector<const double *> ptrs;
+    for (const auto &x : series) {
+        ptrs.push_back(x.data());
+    }
+    return ptrs;
 }
 }  // namespace detail
 
-// The members every streaming class shares; Derived adds update().
-#define PYRT_STREAM_COMMON(Class, CType, name)                                              \
-public:                                                                                    \
-    std::vector<uint8_t> save() const {                                                    \
-        return detail::save_state<CType, pyrt_##name##_save>(handle_.get());               \
-    }                                                                                      \
-    static Class load(const std::vector<uint8_t> &bytes) {                                 \
-        return Class(detail::load_state<CType, pyrt_##name##_load>(bytes));                \
-    }                                                                                      \
-    CType *get() const noexcept { return handle_.get(); }                                  \
-                                                                                           \
-private:                                                                                   \
-    explicit Class(CType *raw) noexcept : handle_(raw) {}                                  \
-    Handle<CType, pyrt_##name##_free> handle_;
-
-class Sma {
+// A catalog indicator as a stream (pyrt_stream_*), by TA-Lib name. Movable;
+// copy() gives an independent stream at the same bar; save() gives the
+// self-describing bytes that load() (or Python's from_bytes, or any binding)
+// restores. Safe to share between threads: the library serializes calls.
+class Stream {
 public:
-    explicit Sma(std::size_t window) : handle_(create(window)) {}
-    // The SMA, NaN while warming up.
-    double update(double price) noexcept { return pyrt_sma_update(handle_.get(), price); }
+    // An empty stream; params in the record's order, NaN or absent = default.
+    explicit Stream(const std::string &name, const std::vector<double> &params = {}) {
+        PyrtStream *raw = nullptr;
+        check(pyrt_stream_new(name.c_str(), params.data(), params.size(), &raw));
+        handle_ = Handle<PyrtStream, pyrt_stream_free>(raw);
+    }
+
+    // A stream fed with history, as talib.stream.NAME(*history).
+    static Stream open(const std::string &name, const std::vector<std::vector<double>> &history,
+                       const std::vector<double> &params = {}) {
+        std::size_t n = history.empty() ? 0 : history.front().size();
+        for (const auto &x : history) {
+            if (x.size() != n) {
+                throw Error(PYRT_INVALID_ARGUMENT, "history: series of different lengths");
+            }
+        }
+        std::vector<const double *> ptrs = detail::pointers(history);
+        PyrtStream *raw = nullptr;
+        check(pyrt_stream_open(name.c_str(), params.data(), params.size(), ptrs.data(), ptrs.size(), n, &raw));
+        return Stream(raw);
+    }
+
+    static Stream load(const std::vector<uint8_t> &bytes) {
+        PyrtStream *raw = nullptr;
+        check(pyrt_stream_load(bytes.data(), bytes.size(), &raw));
+        return Stream(raw);
+    }
+
+    // One bar in (one value per input); its outputs out.
+    std::vector<double> update(const std::vector<double> &tick) {
+        std::vector<double> out(outputs());
+        check(pyrt_stream_update(get(), tick.data(), tick.size(), out.data(), out.size()));
+        return out;
+    }
+
+    std::vector<double> peek(const std::vector<double> &tick) const {
+        std::vector<double> out(outputs());
+        check(pyrt_stream_peek(get(), tick.data(), tick.size(), out.data(), out.size()));
+        return out;
+    }
+
+    std::vector<double> value() const {
+        std::vector<double> out(outputs());
+        check(pyrt_stream_value(get(), out.data(), out.size()));
+        return out;
+    }
+
+    std::vector<uint8_t> save() const {
+        std::size_t size = 0;
+        PyrtStatus status = pyrt_stream_save(get(), nullptr, 0, &size);
+        if (status != PYRT_BUFFER_TOO_SMALL) {
+            check(status);
+        }
+        std::vector<uint8_t> bytes(size);
+        check(pyrt_stream_save(get(), bytes.data(), bytes.size(), &size));
+        bytes.resize(size);
+        return bytes;
+    }
+
+    Stream copy() const {
+        PyrtStream *raw = nullptr;
+        check(pyrt_stream_copy(get(), &raw));
+        return Stream(raw);
+    }
+
+    // What the catalog says of this stream's indicator.
+    PyrtIndicatorInfo info() const {
+        std::size_t index = 0;
+        check(pyrt_stream_indicator(get(), &index));
+        PyrtIndicatorInfo info;
+        check(pyrt_indicator_info(index, &info));
+        return info;
+    }
+
+    // Stops the stream now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { pyrt_stream_close(get()); }
+    PyrtStream *get() const noexcept { return handle_.get(); }
 
 private:
-    static PyrtSma *create(std::size_t window) {
-        PyrtSma *raw = nullptr;
-        check(pyrt_sma_new(window, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(Sma, PyrtSma, sma)
+    explicit Stream(PyrtStream *raw) noexcept : handle_(raw) {}
+    std::size_t outputs() const { return info().n_outputs; }
+    Handle<PyrtStream, pyrt_stream_free> handle_;
 };
 
-class Ema {
-public:
-    explicit Ema(std::size_t window) : handle_(create(window)) {}
-    double update(double price) noexcept { return pyrt_ema_update(handle_.get(), price); }
+}  // namespace pyrt
 
-private:
-    static PyrtEma *create(std::size_t window) {
-        PyrtEma *raw = nullptr;
-        check(pyrt_ema_new(window, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(Ema, PyrtEma, ema)
-};
+#include "pyrt_catalog.hpp"
 
-class Rsi {
-public:
-    explicit Rsi(std::size_t window = 14) : handle_(create(window)) {}
-    double update(double price) noexcept { return pyrt_rsi_update(handle_.get(), price); }
-
-private:
-    static PyrtRsi *create(std::size_t window) {
-        PyrtRsi *raw = nullptr;
-        check(pyrt_rsi_new(window, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(Rsi, PyrtRsi, rsi)
-};
-
-class Macd {
-public:
-    explicit Macd(std::size_t fast_period = 12, std::size_t slow_period = 26,
-                  std::size_t signal_period = 9)
-        : handle_(create(fast_period, slow_period, signal_period)) {}
-    PyrtMacdValue update(double price) noexcept { return pyrt_macd_update(handle_.get(), price); }
-
-private:
-    static PyrtMacd *create(std::size_t fast, std::size_t slow, std::size_t signal) {
-        PyrtMacd *raw = nullptr;
-        check(pyrt_macd_new(fast, slow, signal, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(Macd, PyrtMacd, macd)
-};
-
-class BollingerBands {
-public:
-    explicit BollingerBands(std::size_t window = 20, double num_std = 2.0)
-        : handle_(create(window, num_std)) {}
-    PyrtBands update(double price) noexcept { return pyrt_bollinger_update(handle_.get(), price); }
-
-private:
-    static PyrtBollinger *create(std::size_t window, double num_std) {
-        PyrtBollinger *raw = nullptr;
-        check(pyrt_bollinger_new(window, num_std, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(BollingerBands, PyrtBollinger, bollinger)
-};
-
-class Atr {
-public:
-    explicit Atr(std::size_t window = 14) : handle_(create(window)) {}
-    double update(double high, double low, double close) noexcept {
-        return pyrt_atr_update(handle_.get(), high, low, close);
-    }
-
-private:
-    static PyrtAtr *create(std::size_t window) {
-        PyrtAtr *raw = nullptr;
-        check(pyrt_atr_new(window, &raw));
-        return raw;
-    }
-    PYRT_STREAM_COMMON(Atr, PyrtAtr, atr)
-};
-
-#undef PYRT_STREAM_COMMON
+namespace pyrt {
 // ---- end indicators ----
 
 // ---- backtest ----

@@ -2,7 +2,7 @@
 /*
  * The catalog's C++ wrappers: pyrt::ta::NAME(inputs..., params...) over the typed C
  * functions, returning std::vector<double> (one output) or std::array of them;
- * errors throw pyrt::Error (see pyrt.hpp, which includes this file).
+ * errors throw pyrt::Error. Include pyrt.hpp, which includes this file.
  */
 #ifndef PYRT_CATALOG_HPP
 #define PYRT_CATALOG_HPP
@@ -19,7 +19,7 @@ namespace ta {
 inline std::vector<double> sma(const std::vector<double> &real, int32_t timeperiod = 30) {
     const std::size_t n = detail::same_length({&real});
     std::vector<double> out(n);
-    detail::check(pyrt_ta_sma(real.data(), n, timeperiod, out.data()));
+    check(pyrt_ta_sma(real.data(), n, timeperiod, out.data()));
     return out;
 }
 
@@ -27,7 +27,7 @@ inline std::vector<double> sma(const std::vector<double> &real, int32_t timeperi
 inline std::vector<double> ema(const std::vector<double> &real, int32_t timeperiod = 30) {
     const std::size_t n = detail::same_length({&real});
     std::vector<double> out(n);
-    detail::check(pyrt_ta_ema(real.data(), n, timeperiod, out.data()));
+    check(pyrt_ta_ema(real.data(), n, timeperiod, out.data()));
     return out;
 }
 
@@ -35,7 +35,7 @@ inline std::vector<double> ema(const std::vector<double> &real, int32_t timeperi
 inline std::vector<double> rsi(const std::vector<double> &real, int32_t timeperiod = 14) {
     const std::size_t n = detail::same_length({&real});
     std::vector<double> out(n);
-    detail::check(pyrt_ta_rsi(real.data(), n, timeperiod, out.data()));
+    check(pyrt_ta_rsi(real.data(), n, timeperiod, out.data()));
     return out;
 }
 
@@ -44,7 +44,7 @@ inline std::array<std::vector<double>, 3> macd(const std::vector<double> &real, 
     const std::size_t n = detail::same_length({&real});
     std::array<std::vector<double>, 3> out;
     for (auto &o : out) o.resize(n);
-    detail::check(pyrt_ta_macd(real.data(), n, fastperiod, slowperiod, signalperiod, out[0].data(), out[1].data(), out[2].data()));
+    check(pyrt_ta_macd(real.data(), n, fastperiod, slowperiod, signalperiod, out[0].data(), out[1].data(), out[2].data()));
     return out;
 }
 
@@ -53,7 +53,7 @@ inline std::array<std::vector<double>, 3> bbands(const std::vector<double> &real
     const std::size_t n = detail::same_length({&real});
     std::array<std::vector<double>, 3> out;
     for (auto &o : out) o.resize(n);
-    detail::check(pyrt_ta_bbands(real.data(), n, timeperiod, nbdevup, nbdevdn, matype, out[0].data(), out[1].data(), out[2].data()));
+    check(pyrt_ta_bbands(real.data(), n, timeperiod, nbdevup, nbdevdn, matype, out[0].data(), out[1].data(), out[2].data()));
     return out;
 }
 
@@ -61,7 +61,7 @@ inline std::array<std::vector<double>, 3> bbands(const std::vector<double> &real
 inline std::vector<double> atr(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t timeperiod = 14) {
     const std::size_t n = detail::same_length({&high, &low, &close});
     std::vector<double> out(n);
-    detail::check(pyrt_ta_atr(high.data(), low.data(), close.data(), n, timeperiod, out.data()));
+    check(pyrt_ta_atr(high.data(), low.data(), close.data(), n, timeperiod, out.data()));
     return out;
 }
 

@@ -6,9 +6,7 @@ NumPy arrays (or any 1-D array-like) and hands their memory straight to the
 Rust core; calls release the GIL.
 """
 
-from __future__ import annotations
-
-import os
+import os as _os
 
 from ._core import PyrtError, ffi, lib, LIBRARY_PATH
 from . import ipc
@@ -28,7 +26,7 @@ __version__: str = ffi.string(lib.pyrt_version()).decode("ascii")
 
 def get_include() -> str:
     """The folder holding `pyrt.h`, for compiling C or C++ against this pyrt."""
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "include")
+    return _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "include")
 
 
 def get_library_path() -> str:

@@ -205,3 +205,29 @@ def test_unknown_names_and_short_history():
     with pytest.raises(ValueError, match="is not finite"):
         pt.stream.SMA(np.arange(40.0)).update(float("nan"))
     assert pyrt.talib is pt
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_real_ohlcv_frames_equal_talib(name):
+    # The OHLCV frames shipped in the `backtesting` package (a test
+    # requirement): real data nobody here wrote.
+    from backtesting import test as test_data
+
+    for frame in (test_data.GOOG, test_data.EURUSD):
+        columns = {"open": "Open", "high": "High", "low": "Low", "close": "Close", "volume": "Volume",
+                   "real": "Close", "real0": "Close", "real1": "Open"}
+        args = [frame[columns[x]].to_numpy(dtype=float) for x in matrix.FUNCTIONS[name]["inputs"]]
+        assert_same(getattr(pt, name)(*args), getattr(talib, name)(*args), name)
+        series = [frame[columns[x]] for x in matrix.FUNCTIONS[name]["inputs"]]
+        out = as_tuple(getattr(pt, name)(*series))
+        assert all(o.index.equals(frame.index) for o in out)
+
+
+def test_the_talib_strategy_example_runs_unchanged():
+    import subprocess
+    import sys
+
+    example = os.path.join(os.path.dirname(__file__), os.pardir, "examples", "talib_strategy.py")
+    done = subprocess.run([sys.executable, example], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "identical with talib and pyrt.talib" in done.stdout

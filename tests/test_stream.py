@@ -50,6 +50,11 @@ def concat(parts):
     return np.concatenate(parts)
 
 
+def one_pass(stream, h, l, c, takes_bars):
+    result = stream.update_many([h], [l], [c]) if takes_bars else stream.update_many([c])
+    return tuple(float(v[0]) for v in result) if isinstance(result, tuple) else float(result[0])
+
+
 @pytest.mark.parametrize("name", CASES)
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 400), cuts=st.lists(st.integers(0, 400), max_size=6),
@@ -75,7 +80,11 @@ def test_chunks_equal_batch(name, seed, n, cuts, nan_at):
             parts.append(stream.update_many(c[a:b]))
     streamed = concat(parts)
     one_by_one = make()
-    ticks = [one_by_one.update(h[i], l[i], c[i]) if takes_bars else one_by_one.update(c[i]) for i in range(n)]
+    # `update` refuses a value that is not finite (as talib.stream does); a
+    # NaN goes through `update_many`, which follows the batch semantics.
+    ticks = [one_by_one.update(h[i], l[i], c[i]) if takes_bars and np.isfinite(c[i])
+             else one_by_one.update(c[i]) if np.isfinite(c[i])
+             else one_pass(one_by_one, h[i], l[i], c[i], takes_bars) for i in range(n)]
     ticks = tuple(np.array(v) for v in zip(*ticks)) if ticks and isinstance(ticks[0], tuple) else np.array(ticks)
     assert_close(ticks, streamed, 1.0)
     if expected is not None:
@@ -142,17 +151,24 @@ def resign(body):
     return body + fnv1a(body)
 
 
+def header_length(body):
+    """magic, format version, name length, name, parameter count."""
+    return 6 + 8 + int.from_bytes(body[6:14], "little") + 8
+
+
 @pytest.mark.parametrize("cls", [SMA, EMA, RSI, MACD, BollingerBands, ATR])
 def test_state_checks_behind_the_checksum(cls):
     good = (cls(3) if cls is not MACD else cls()).to_bytes()
     body = good[:-8]
     assert resign(body) == good
+    params_at = header_length(body)
     cases = {
         "version": body[:4] + b"\x09\x00" + body[6:],
-        "kind": body[:6] + bytes([body[6] % 6 + 1, 0]) + body[8:],
+        "unknown indicator": body[:14] + b"X" + body[15:],
         "truncated field": body[:-1],
         "trailing": body + b"\x00",
-        "zero period": body[:8] + (0).to_bytes(8, "little") + body[16:],
+        "zero period": body[:params_at] + np.float64(0.0).tobytes() + body[params_at + 8:],
+        "fractional period": body[:params_at] + np.float64(3.5).tobytes() + body[params_at + 8:],
     }
     for what, data in cases.items():
         with pytest.raises(ValueError) as info:
@@ -171,7 +187,6 @@ def test_damaged_or_foreign_state_is_refused(cls):
         good + b"\x00",
         b"XXXX" + good[4:],
         good[:4] + b"\x09\x00" + good[6:],  # format version 9
-        good[:6] + bytes([good[6] % 6 + 1, 0]) + good[8:],  # another kind
     ]
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -183,6 +198,27 @@ def test_damaged_or_foreign_state_is_refused(cls):
             cls.from_bytes(data)
         assert str(info.value).startswith("state:"), str(info.value)
         assert isinstance(info.value, pyrt.PyrtError)
+    other = SMA if cls is not SMA else EMA
+    with pytest.raises(ValueError, match="^data: holds a"):
+        other.from_bytes(good)
+
+
+def test_inconsistent_fields_behind_a_valid_checksum_are_refused():
+    # A negative average gain (RSI) or sum of squares (Bollinger) cannot come
+    # from any series; such bytes are refused, not resumed.
+    x = random_walk(3, 40)
+    for stream, field in ((RSI(5), "average gain"), (BollingerBands(5), "sum of squares")):
+        stream.update_many(x)
+        body = bytearray(stream.to_bytes()[:-8])
+        # Every f64 field in turn set to -1.0: one of them is the checked sum.
+        refused = []
+        for at in range(header_length(body), len(body) - 7):
+            trial = bytes(body[:at]) + np.float64(-1.0).tobytes() + bytes(body[at + 8:])
+            try:
+                type(stream).from_bytes(resign(trial))
+            except ValueError as e:
+                refused.append(str(e))
+        assert any(field in m for m in refused), (field, refused[:5])
 
 
 @pytest.mark.parametrize(
@@ -190,7 +226,7 @@ def test_damaged_or_foreign_state_is_refused(cls):
     [
         (lambda: SMA(0), "window"),
         (lambda: EMA(-1), "window"),
-        (lambda: RSI(0), "window"),
+        (lambda: RSI(1), "window"),
         (lambda: MACD(26, 12, 9), "fast_period"),
         (lambda: MACD(0, 12, 9), "fast_period"),
         (lambda: MACD(12, 26, 0), "signal_period"),
@@ -215,7 +251,11 @@ def test_state_moves_between_handles_through_the_c_api():
     s = RSI(14)
     s.update_many(x[:50])
     data = s.to_bytes()
-    out = ffi.new("PyrtRsi **")
-    assert lib.pyrt_rsi_load(data, len(data), out) == lib.PYRT_OK
-    handle = ffi.gc(out[0], lib.pyrt_rsi_free)
-    assert lib.pyrt_rsi_update(handle, x[50]) == s.update(x[50])
+    out = ffi.new("PyrtStream **")
+    assert lib.pyrt_stream_load(data, len(data), out) == lib.PYRT_OK
+    handle = ffi.gc(out[0], lib.pyrt_stream_free)
+    value = ffi.new("double *")
+    assert lib.pyrt_ta_rsi_stream_update(handle, x[50], value) == lib.PYRT_OK
+    assert value[0] == s.update(x[50])
+    # A stream of another indicator is refused by a typed update.
+    assert lib.pyrt_ta_sma_stream_update(handle, x[51], value) == lib.PYRT_INVALID_ARGUMENT

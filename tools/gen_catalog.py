@@ -9,6 +9,8 @@ source, rust/indicators/catalog.toml:
 - pyrt/talib/stream.py             pyrt.talib.stream's classes
 - include/pyrt_catalog.hpp         the C++ wrappers
 - tests/catalog_matrix.py          the test matrix (every function, every parameter case)
+- tests/c/test_catalog.c,
+  tests/cpp/test_catalog.cpp       every function from C and C++
 - README.md                        the function table between its markers
 
 `make catalog` writes them; `make check-catalog` (part of `make test`) fails
@@ -193,18 +195,37 @@ def signature_doc(r: dict) -> str:
 
 def gen_python_functions(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "pyrt.talib's functions: TA-Lib's names, positional inputs, parameter names,",
-           'defaults and output order (see `pyrt.talib`)."""', "", "from ._runner import run as _run", "",
-           "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
-    for i, r in enumerate(records):
+           "defaults and output order (see `pyrt.talib`). Each converts its arguments and calls its",
+           'typed C function (`pyrt_ta_<name>`); the core checks the values."""', "",
+           "from .._core import lib as _lib",
+           "from ._runner import as_float as _float, as_int as _int, as_series as _series, empty as _empty, "
+           "finish as _finish, pointer as _ptr, same_length as _same_length",
+           "", "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
+    for r in records:
+        name = r["name"]
         args = ", ".join(r["inputs"] + [f"{p['name']}={py_default(p)}" for p in r["params"]])
         outputs = r["outputs"]
         returns = ("a float64 array" if len(outputs) == 1 else
                    f"a tuple of {len(outputs)} float64 arrays ({', '.join(outputs)})")
         params_doc = "".join(f"        {p['name']}: {py_default(p)} (valid {p['min']:g} to {p['max']:g}{', whole numbers' if p['integer'] else ''})\n"
                              for p in r["params"]) or "        none\n"
+        xs = [f"x{k}" for k in range(len(r["inputs"]))]
+        os_ = [f"o{k}" for k in range(len(outputs))]
+        body = [f"    {x} = _series({inp}, \"{inp}\")" for x, inp in zip(xs, r["inputs"])]
+        if len(xs) == 1:
+            body.append("    n = x0.shape[0]")
+        else:
+            body.append(f"    n = _same_length(({', '.join(xs)}), {tuple(r['inputs'])!r})")
+        body += [f"    {o} = _empty(n)" for o in os_]
+        call_args = [f"_ptr({x})" for x in xs] + ["n"]
+        call_args += [f"_int({p['name']}, \"{p['name']}\")" if p["integer"] else f"_float({p['name']}, \"{p['name']}\")"
+                      for p in r["params"]]
+        call_args += [f"_ptr({o})" for o in os_]
+        body.append(f"    status = _lib.pyrt_ta_{lower(name)}({', '.join(call_args)})")
+        body.append(f"    return _finish(status, ({', '.join(r['inputs'])},), {os_[0] if len(os_) == 1 else '(' + ', '.join(os_) + ')'})")
         out += [
             "",
-            f"def {r['name']}({args}):",
+            f"def {name}({args}):",
             f'    """{signature_doc(r)}',
             "",
             f"    {r['display']} ({r['group']})",
@@ -216,7 +237,7 @@ def gen_python_functions(records: list[dict]) -> str:
             "    Outputs:",
             f"        {', '.join(outputs)}: {returns}",
             '    """',
-            f"    return _run({i}, ({', '.join(r['inputs'])},), ({', '.join(p['name'] for p in r['params'])}{',' if r['params'] else ''}))",
+            *body,
         ]
     return "\n".join(out) + "\n"
 
@@ -259,7 +280,7 @@ def gen_python_streams(records: list[dict]) -> str:
 def gen_cpp(records: list[dict]) -> str:
     out = ["/* " + BANNER + " */", "/*", " * The catalog's C++ wrappers: pyrt::ta::NAME(inputs..., params...) over the typed C",
            " * functions, returning std::vector<double> (one output) or std::array of them;",
-           " * errors throw pyrt::Error (see pyrt.hpp, which includes this file).", " */",
+           " * errors throw pyrt::Error. Include pyrt.hpp, which includes this file.", " */",
            "#ifndef PYRT_CATALOG_HPP", "#define PYRT_CATALOG_HPP", "", "#include <array>", "#include <cstddef>",
            "#include <cstdint>", "#include <vector>", "", "namespace pyrt {", "namespace ta {", ""]
     for r in records:
@@ -281,7 +302,7 @@ def gen_cpp(records: list[dict]) -> str:
             out.append("    for (auto &o : out) o.resize(n);")
             outs = ", ".join(f"out[{k}].data()" for k in range(n_out))
         call_params = "".join(f", {p['name']}" for p in params)
-        out.append(f"    detail::check(pyrt_ta_{name}({', '.join(f'{x}.data()' for x in inputs)}, n{call_params}, {outs}));")
+        out.append(f"    check(pyrt_ta_{name}({', '.join(f'{x}.data()' for x in inputs)}, n{call_params}, {outs}));")
         out.append("    return out;")
         out.append("}")
         out.append("")
@@ -290,6 +311,62 @@ def gen_cpp(records: list[dict]) -> str:
 
 
 # ---- tests and docs ----
+
+C_INPUT = {"high": "bar_high", "low": "bar_low", "open": "bar_open", "volume": "bar_volume"}
+
+
+def c_literal(p: dict) -> str:
+    return str(int(p["default"])) if p["integer"] else rust_float(p["default"])
+
+
+def c_typed_call(r: dict, out: str) -> list:
+    """The typed batch and lookback calls of `r` with default parameters."""
+    name = lower(r["name"])
+    inputs = ", ".join(C_INPUT.get(x, "bar_close") for x in r["inputs"])
+    params = "".join(f", {c_literal(p)}" for p in r["params"])
+    outs = ", ".join(f"{out}[{k}]" for k in range(len(r["outputs"])))
+    lookback_args = ", ".join([c_literal(p) for p in r["params"]] + ["&lookback"])
+    return [
+        f"    static double {out}[{len(r['outputs'])}][CATALOG_N];",
+        "    size_t lookback = 0;",
+        f"    CHECK_OK(pyrt_ta_{name}({inputs}, CATALOG_N{params}, {outs}));",
+        f"    CHECK_OK(pyrt_ta_{name}_lookback({lookback_args}));",
+    ]
+
+
+def gen_c_test(records: list[dict]) -> str:
+    out = [f"/* {BANNER} */", "/* Every catalog function from C: its typed function against the generic API,",
+           " * its lookback and a bar-by-bar stream (see catalog_check.h). */", '#include "catalog_check.h"', ""]
+    for r in records:
+        out += [f"static void test_{lower(r['name'])}(void) {{", *c_typed_call(r, "typed"),
+                f"    check_catalog_function(\"{r['name']}\", typed, lookback);", "}", ""]
+    out += ["int main(void) {", "    make_bars();"]
+    out += [f"    test_{lower(r['name'])}();" for r in records]
+    out += ['    CHECK_DONE("test_catalog");', "}", ""]
+    return "\n".join(out)
+
+
+def gen_cpp_test(records: list[dict]) -> str:
+    out = [f"// {BANNER}", "// Every catalog function from C++: pyrt::ta::NAME gives the typed C function's bits.",
+           "#include <array>", "#include <cstring>", "#include <vector>", "", '#include "pyrt.hpp"',
+           '#include "../c/catalog_check.h"', "",
+           "static std::vector<double> series(const double *x) { return std::vector<double>(x, x + CATALOG_N); }",
+           "", "static bool same(const std::vector<double> &a, const double *b) {",
+           "    return a.size() == CATALOG_N && std::memcmp(a.data(), b, sizeof(double) * CATALOG_N) == 0;", "}", ""]
+    for r in records:
+        args = ", ".join(f"series({C_INPUT.get(x, 'bar_close')})" for x in r["inputs"])
+        out += [f"static void test_{lower(r['name'])}() {{", *c_typed_call(r, "typed"), "    (void)lookback;",
+                f"    auto got = pyrt::ta::{lower(r['name'])}({args});"]
+        if len(r["outputs"]) == 1:
+            out.append("    CHECK(same(got, typed[0]));")
+        else:
+            out += [f"    for (std::size_t k = 0; k < {len(r['outputs'])}; k++) CHECK(same(got[k], typed[k]));"]
+        out += ["}", ""]
+    out += ["int main() {", "    make_bars();"]
+    out += [f"    test_{lower(r['name'])}();" for r in records]
+    out += ['    CHECK_DONE("test_catalog (C++)");', "}", ""]
+    return "\n".join(out)
+
 
 def gen_test_matrix(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "The test matrix: every catalog function with its defaults and every parameter", 'case its record lists."""', "",
@@ -332,6 +409,8 @@ def outputs(records: list[dict]) -> dict[str, str]:
         "pyrt/talib/stream.py": gen_python_streams(records),
         "include/pyrt_catalog.hpp": gen_cpp(records),
         "tests/catalog_matrix.py": gen_test_matrix(records),
+        "tests/c/test_catalog.c": gen_c_test(records),
+        "tests/cpp/test_catalog.cpp": gen_cpp_test(records),
         "README.md": splice_readme(readme, gen_readme_table(records)),
     }
 

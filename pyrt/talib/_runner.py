@@ -17,8 +17,9 @@ import numpy as np
 
 from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib
 from .._handle import Handle
+from .._tick import updater as _updater
 
-__all__ = ["InsufficientHistory", "Param", "Record", "RECORDS", "run", "Stream"]
+__all__ = ["InsufficientHistory", "Param", "Record", "RECORDS", "Stream"]
 
 _from_buffer = ffi.from_buffer
 _empty = np.empty
@@ -76,8 +77,10 @@ def _bad_param(name: str, value: Any, what: str) -> PyrtValueError:
     return PyrtValueError(f"{name}: must be {what}, got {value!r}")
 
 
-def _as_int(value: Any, name: str) -> int:
+def as_int(value: Any, name: str) -> int:
     """A whole number that fits the C `int32_t` parameter."""
+    if value.__class__ is int and _INT32[0] <= value <= _INT32[1]:
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise _bad_param(name, value, "a whole number, not a boolean")
     try:
@@ -92,7 +95,10 @@ def _as_int(value: Any, name: str) -> int:
     return number
 
 
-def _as_float(value: Any, name: str) -> float:
+def as_float(value: Any, name: str) -> float:
+    """A number for a C `double` parameter (booleans refused)."""
+    if value.__class__ is float:
+        return value
     if isinstance(value, (bool, np.bool_)):
         raise _bad_param(name, value, "a number, not a boolean")
     try:
@@ -102,26 +108,58 @@ def _as_float(value: Any, name: str) -> float:
 
 
 def _convert_params(record: Record, values: tuple) -> list:
-    return [_as_int(v, p.name) if p.integer else _as_float(v, p.name) for v, p in zip(values, record.params)]
+    return [as_int(v, p.name) if p.integer else as_float(v, p.name) for v, p in zip(values, record.params)]
 
 
-def _pandas_index(inputs: tuple) -> Any:
-    """The index of the first pandas Series among the inputs, else None."""
+as_series = as_f64_array
+"""An input as a contiguous float64 array (ValueError naming it otherwise)."""
+
+empty = _empty
+
+
+def pointer(array: np.ndarray) -> Any:
+    """A `double *` into a contiguous float64 array, for the call."""
+    return _from_buffer("double[]", array)
+
+
+def same_length(arrays: tuple, names: tuple) -> int:
+    """The one length of several inputs (ValueError naming the first that differs)."""
+    n = arrays[0].shape[0]
+    for a, name in zip(arrays[1:], names[1:]):
+        if a.shape[0] != n:
+            raise PyrtValueError(f"{name}: has {a.shape[0]} values but {names[0]} has {n}")
+    return n
+
+
+_NDARRAY = np.ndarray
+
+
+def finish(status: int, inputs: tuple, outputs: Any) -> Any:
+    """Raises for a failed call; else the outputs, as pandas Series on the
+    first Series input's index when an input is one (as talib does)."""
+    if status:
+        check(status)
+    for x in inputs:
+        if x.__class__ is not _NDARRAY:
+            return _as_pandas(inputs, outputs)
+    return outputs
+
+
+def _as_pandas(inputs: tuple, outputs: Any) -> Any:
     pandas = sys.modules.get("pandas")
     if pandas is None:
-        return None
+        return outputs
     for x in inputs:
         if isinstance(x, pandas.Series):
-            return x.index
-    return None
+            if isinstance(outputs, tuple):
+                return tuple(pandas.Series(o, index=x.index) for o in outputs)
+            return pandas.Series(outputs, index=x.index)
+    return outputs
 
 
 def _arrays(record: Record, inputs: tuple) -> list:
     arrays = [as_f64_array(x, name) for x, name in zip(inputs, record.inputs)]
-    n = arrays[0].shape[0]
-    for a, name in zip(arrays[1:], record.inputs[1:]):
-        if a.shape[0] != n:
-            raise PyrtValueError(f"{name}: has {a.shape[0]} values but {record.inputs[0]} has {n}")
+    same_length(tuple(arrays), record.inputs)
     return arrays
 
 
@@ -129,29 +167,7 @@ def _typed(name: str, suffix: str = "") -> Any:
     return getattr(lib, f"pyrt_ta_{name.lower()}{suffix}")
 
 
-_BATCH = [_typed(r.name) for r in RECORDS]
-_STREAM_UPDATE = [_typed(r.name, "_stream_update") for r in RECORDS]
 _STREAM_NEW = [_typed(r.name, "_stream_new") for r in RECORDS]
-
-
-def run(index: int, inputs: tuple, params: tuple) -> Any:
-    """Calls catalog function `index` (its typed C function) as `talib` would."""
-    record = RECORDS[index]
-    arrays = _arrays(record, inputs)
-    n = arrays[0].shape[0]
-    outputs = [_empty(n) for _ in record.outputs]
-    args = [_from_buffer("double[]", a) for a in arrays]
-    args.append(n)
-    args += _convert_params(record, params)
-    args += [_from_buffer("double[]", o) for o in outputs]
-    status = _BATCH[index](*args)
-    if status:
-        check(status)
-    index_of = _pandas_index(inputs)
-    if index_of is not None:
-        series = sys.modules["pandas"].Series
-        outputs = [series(o, index=index_of) for o in outputs]
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
 def _pointer_array(arrays: list) -> Any:
@@ -167,7 +183,13 @@ class Stream(Handle):
     class (and of `pyrt.stream`'s). Safe to share between threads: the core
     serializes calls on one stream."""
 
-    __slots__ = ()
+    __slots__ = {
+        "update": (
+            "update(*bar): takes one bar (one value per input, in the function's input order) and "
+            "returns its outputs: a float, or a tuple in the batch output order. A bar that is not "
+            "finite raises ValueError and leaves the stream as it was."
+        ),
+    }
     _index = -1
     _close_fn = lib.pyrt_stream_close
     _free_fn = lib.pyrt_stream_free
@@ -194,6 +216,13 @@ class Stream(Handle):
         check(status)
         self._adopt(out[0])
 
+    def _adopt(self, raw: Any) -> None:
+        super()._adopt(raw)
+        record = self._record
+        # The compiled per-tick call (pyrt/_tick.c): no Python frame per bar.
+        self.update = _updater(self._ptr, int(ffi.cast("uintptr_t", self._ptr)), len(record.inputs),
+                               len(record.outputs), record.inputs, error_for, PyrtValueError)
+
     def _new(self, params: tuple) -> None:
         """An empty stream (no history), through the typed constructor."""
         out = ffi.new("PyrtStream **")
@@ -204,28 +233,10 @@ class Stream(Handle):
         n = len(self._record.outputs)
         return out[0] if n == 1 else tuple(out[k] for k in range(n))
 
-    def update(self, *tick: float) -> Any:
-        """Takes one bar (one value per input, in the function's input order)
-        and returns its outputs: a float, or a tuple in the batch output
-        order. A bar that is not finite raises ValueError and leaves the
-        stream as it was."""
-        record = self._record
-        out = ffi.new("double[]", len(record.outputs))
-        if len(tick) != len(record.inputs):
-            raise PyrtValueError(f"tick: {record.name} takes {len(record.inputs)} values per bar "
-                                 f"({', '.join(record.inputs)}), got {len(tick)}")
-        try:
-            status = _STREAM_UPDATE[self._index](self._ptr, *tick, *(out + k for k in range(len(record.outputs))))
-        except TypeError:
-            raise PyrtValueError(f"tick: expected numbers ({', '.join(record.inputs)}), got {tick!r}") from None
-        if status:
-            check(status)
-        return self._result(out)
-
     def peek(self, *tick: float) -> Any:
         """What `update` would return for this bar, without consuming it."""
         record = self._record
-        values = ffi.new("double[]", [_as_float(v, "tick") for v in tick])
+        values = ffi.new("double[]", [as_float(v, "tick") for v in tick])
         out = ffi.new("double[]", len(record.outputs))
         check(lib.pyrt_stream_peek(self._ptr, values, len(tick), out, len(record.outputs)))
         return self._result(out)

@@ -52,7 +52,7 @@ pub const PYRT_INTERNAL: PyrtStatus = 901;
 
 /// Bumped whenever a function signature, a struct layout or a status code
 /// changes incompatibly. A binding compares it with `pyrt_abi_version()`.
-pub const PYRT_ABI_VERSION: u32 = 1;
+pub const PYRT_ABI_VERSION: u32 = 2;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());

@@ -60,15 +60,6 @@ impl From<&GridRow> for PyrtSweepRow {
     }
 }
 
-/// The number of parameters `strategy` takes, written to `*out`.
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_strategy_num_params(strategy: PyrtStrategy, out: *mut usize) -> PyrtStatus {
-    ffi_boundary! {
-        let n = strategy_from(strategy)?.param_names().len();
-        write_out(out, n, "out")
-    }
-}
-
 /// Runs a strategy's signal generator: `params` holds its `n_params`
 /// parameters in the documented order; `out` (caller-allocated, `len`
 /// values) receives the target signals (1, -1 or 0).
@@ -91,58 +82,6 @@ pub unsafe extern "C" fn pyrt_strategy_signals(
         let out = output_slice(out, len, "out")?;
         strategy.signals(prices, params, &mut sweep::Scratch::default(), out)
     }
-}
-
-/// Fast/slow SMA crossing signals: 1 where fast crosses above slow, -1 where
-/// it crosses below, else 0 (a comparison with a warming-up NaN is false).
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_sma_cross(prices: *const f64, len: usize, fast: usize, slow: usize, out: *mut i32) -> PyrtStatus {
-    let params = [fast as f64, slow as f64];
-    pyrt_strategy_signals(PYRT_STRATEGY_SMA_CROSS, prices, len, params.as_ptr(), 2, out)
-}
-
-/// Fast/slow EMA crossing signals, with the rule of `pyrt_sma_cross`.
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_ema_cross(prices: *const f64, len: usize, fast: usize, slow: usize, out: *mut i32) -> PyrtStatus {
-    let params = [fast as f64, slow as f64];
-    pyrt_strategy_signals(PYRT_STRATEGY_EMA_CROSS, prices, len, params.as_ptr(), 2, out)
-}
-
-/// 1 while RSI(window) < lower, -1 while it is > upper, else 0;
-/// 0 <= lower < upper <= 100.
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_rsi_threshold(
-    prices: *const f64,
-    len: usize,
-    window: usize,
-    lower: f64,
-    upper: f64,
-    out: *mut i32,
-) -> PyrtStatus {
-    let params = [window as f64, lower, upper];
-    pyrt_strategy_signals(PYRT_STRATEGY_RSI_THRESHOLD, prices, len, params.as_ptr(), 3, out)
-}
-
-/// 1 while the price is below the lower Bollinger band, -1 while it is above
-/// the upper band, else 0.
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_bollinger_reversion(
-    prices: *const f64,
-    len: usize,
-    window: usize,
-    num_std: f64,
-    out: *mut i32,
-) -> PyrtStatus {
-    let params = [window as f64, num_std];
-    pyrt_strategy_signals(PYRT_STRATEGY_BOLLINGER_REVERSION, prices, len, params.as_ptr(), 2, out)
-}
-
-/// The specification's demo rule: 1 when sma[i-1] < price[i-1] and
-/// sma[i] >= price[i], -1 when sma[i-1] > price[i-1] and sma[i] <= price[i].
-#[no_mangle]
-pub unsafe extern "C" fn pyrt_price_sma_cross(prices: *const f64, len: usize, window: usize, out: *mut i32) -> PyrtStatus {
-    let params = [window as f64];
-    pyrt_strategy_signals(PYRT_STRATEGY_PRICE_SMA_CROSS, prices, len, params.as_ptr(), 1, out)
 }
 
 /// Checks `n_combinations` rows of `n_params` parameter values for `strategy`

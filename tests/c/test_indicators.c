@@ -1,5 +1,5 @@
-/* Indicators from C: batch values against hand-computed ones, streaming ==
- * batch, save/load across handles, error statuses. */
+/* Indicators from C: batch values against hand-computed ones, catalog
+ * streams == batch, save/load across handles, closed handles, error statuses. */
 #include <stdint.h>
 #include <string.h>
 
@@ -63,114 +63,113 @@ static void test_batch_hand_values(void) {
     CHECK_CLOSE(hist[3], line[3] - sig[3], 1e-15);
 }
 
+/* One bar at a time through the generic stream API equals pyrt's batch
+ * function (the same kernels). */
+static void expect_stream_equals(const char *name, const double *params, size_t n_params,
+                                 const double *const *inputs, size_t n_inputs,
+                                 double *const *batch, size_t n_outputs) {
+    PyrtStream *s = NULL;
+    CHECK_OK(pyrt_stream_new(name, params, n_params, &s));
+    for (int i = 0; i < N; i++) {
+        double tick[3], out[3];
+        for (size_t k = 0; k < n_inputs; k++) tick[k] = inputs[k][i];
+        CHECK_OK(pyrt_stream_update(s, tick, n_inputs, out, n_outputs));
+        for (size_t k = 0; k < n_outputs; k++) {
+            CHECK(isnan(out[k]) == isnan(batch[k][i]));
+            if (!isnan(out[k])) CHECK_CLOSE(out[k], batch[k][i], 1e-10);
+        }
+    }
+    pyrt_stream_free(s);
+}
+
 static void test_streaming_equals_batch(void) {
-    double batch[N], u[N], m[N], l[N], ml[N], ms[N], mh[N], hi[N], lo[N], atr[N];
+    double b0[N], b1[N], b2[N], hi[N], lo[N];
+    double *const one[1] = {b0};
+    double *const three[3] = {b0, b1, b2};
+    const double *const price[1] = {series};
+    const double *const bars[3] = {hi, lo, series};
     for (int i = 0; i < N; i++) {
         hi[i] = series[i] + 0.5;
         lo[i] = series[i] - 0.7;
     }
-    PyrtSma *sma = NULL;
-    PyrtRsi *rsi = NULL;
-    PyrtMacd *macd = NULL;
-    PyrtBollinger *bb = NULL;
-    PyrtAtr *at = NULL;
-    PyrtEma *ema = NULL;
-    CHECK_OK(pyrt_sma_new(5, &sma));
-    CHECK_OK(pyrt_ema_new(5, &ema));
-    CHECK_OK(pyrt_rsi_new(14, &rsi));
-    CHECK_OK(pyrt_macd_new(12, 26, 9, &macd));
-    CHECK_OK(pyrt_bollinger_new(20, 2.0, &bb));
-    CHECK_OK(pyrt_atr_new(14, &at));
+    double p5[1] = {5}, p14[1] = {14}, pm[3] = {12, 26, 9}, pb[4] = {20, 2.0, 2.0, 0};
+    CHECK_OK(pyrt_sma(series, N, 5, b0));
+    expect_stream_equals("SMA", p5, 1, price, 1, one, 1);
+    CHECK_OK(pyrt_ema(series, N, 5, b0));
+    expect_stream_equals("EMA", p5, 1, price, 1, one, 1);
+    CHECK_OK(pyrt_rsi(series, N, 14, b0));
+    expect_stream_equals("RSI", p14, 1, price, 1, one, 1);
+    CHECK_OK(pyrt_macd(series, N, 12, 26, 9, b0, b1, b2));
+    expect_stream_equals("MACD", pm, 3, price, 1, three, 3);
+    CHECK_OK(pyrt_bollinger_bands(series, N, 20, 2.0, b0, b1, b2));
+    expect_stream_equals("BBANDS", pb, 4, price, 1, three, 3);
+    CHECK_OK(pyrt_atr(hi, N, lo, N, series, N, 14, b0));
+    expect_stream_equals("ATR", p14, 1, bars, 3, one, 1);
 
-    CHECK_OK(pyrt_sma(series, N, 5, batch));
+    /* The typed stream functions and the typed batch function agree too. */
+    PyrtStream *typed = NULL;
+    CHECK_OK(pyrt_ta_atr_stream_new(14, &typed));
+    CHECK_OK(pyrt_ta_atr(hi, lo, series, N, 14, b1));
     for (int i = 0; i < N; i++) {
-        double v = pyrt_sma_update(sma, series[i]);
-        CHECK(isnan(v) == isnan(batch[i]));
-        if (!isnan(v)) CHECK_CLOSE(v, batch[i], 1e-10);
+        double v = 0.0;
+        CHECK_OK(pyrt_ta_atr_stream_update(typed, hi[i], lo[i], series[i], &v));
+        CHECK(isnan(v) == isnan(b1[i]));
+        if (!isnan(v)) CHECK(v == b0[i] || fabs(v - b0[i]) < 1e-10);
     }
-    CHECK_OK(pyrt_ema(series, N, 5, batch));
-    for (int i = 0; i < N; i++) {
-        double v = pyrt_ema_update(ema, series[i]);
-        CHECK(isnan(v) == isnan(batch[i]));
-        if (!isnan(v)) CHECK_CLOSE(v, batch[i], 1e-10);
-    }
-    CHECK_OK(pyrt_rsi(series, N, 14, batch));
-    for (int i = 0; i < N; i++) {
-        double v = pyrt_rsi_update(rsi, series[i]);
-        CHECK(isnan(v) == isnan(batch[i]));
-        if (!isnan(v)) CHECK_CLOSE(v, batch[i], 1e-10);
-    }
-    CHECK_OK(pyrt_macd(series, N, 12, 26, 9, ml, ms, mh));
-    for (int i = 0; i < N; i++) {
-        PyrtMacdValue v = pyrt_macd_update(macd, series[i]);
-        CHECK(isnan(v.macd) == isnan(ml[i]));
-        if (!isnan(v.macd)) {
-            CHECK_CLOSE(v.macd, ml[i], 1e-10);
-            CHECK_CLOSE(v.signal, ms[i], 1e-10);
-            CHECK_CLOSE(v.histogram, mh[i], 1e-10);
-        }
-    }
-    CHECK_OK(pyrt_bollinger_bands(series, N, 20, 2.0, u, m, l));
-    for (int i = 0; i < N; i++) {
-        PyrtBands v = pyrt_bollinger_update(bb, series[i]);
-        CHECK(isnan(v.middle) == isnan(m[i]));
-        if (!isnan(v.middle)) {
-            CHECK_CLOSE(v.upper, u[i], 1e-10);
-            CHECK_CLOSE(v.middle, m[i], 1e-10);
-            CHECK_CLOSE(v.lower, l[i], 1e-10);
-        }
-    }
-    CHECK_OK(pyrt_atr(hi, N, lo, N, series, N, 14, atr));
-    for (int i = 0; i < N; i++) {
-        double v = pyrt_atr_update(at, hi[i], lo[i], series[i]);
-        CHECK(isnan(v) == isnan(atr[i]));
-        if (!isnan(v)) CHECK_CLOSE(v, atr[i], 1e-10);
-    }
-    pyrt_sma_free(sma);
-    pyrt_ema_free(ema);
-    pyrt_rsi_free(rsi);
-    pyrt_macd_free(macd);
-    pyrt_bollinger_free(bb);
-    pyrt_atr_free(at);
+    pyrt_stream_free(typed);
 }
 
 static void test_save_load(void) {
-    PyrtRsi *a = NULL, *b = NULL;
-    CHECK_OK(pyrt_rsi_new(14, &a));
+    PyrtStream *a = NULL, *b = NULL;
+    double p14[1] = {14};
+    CHECK_OK(pyrt_stream_new("RSI", p14, 1, &a));
     double out[N];
-    CHECK_OK(pyrt_rsi_update_many(a, series, N / 2, out));
+    const double *const in[1] = {series};
+    double *const outs[1] = {out};
+    CHECK_OK(pyrt_stream_update_many(a, in, 1, N / 2, outs, 1));
 
     size_t size = 0;
-    CHECK_STATUS(pyrt_rsi_save(a, NULL, 0, &size), PYRT_BUFFER_TOO_SMALL);
+    CHECK_STATUS(pyrt_stream_save(a, NULL, 0, &size), PYRT_BUFFER_TOO_SMALL);
     CHECK(size > 8);
     uint8_t buf[256];
     CHECK(size <= sizeof buf);
     size_t written = 0;
-    CHECK_OK(pyrt_rsi_save(a, buf, sizeof buf, &written));
+    CHECK_OK(pyrt_stream_save(a, buf, sizeof buf, &written));
     CHECK(written == size);
     CHECK(memcmp(buf, "PYRT", 4) == 0);
-    CHECK_OK(pyrt_rsi_load(buf, written, &b));
+    CHECK_OK(pyrt_stream_load(buf, written, &b));
+    size_t index = 99, rsi = 0;
+    CHECK_OK(pyrt_stream_indicator(b, &index));
+    CHECK_OK(pyrt_indicator_find("RSI", &rsi));
+    CHECK(index == rsi);
     for (int i = N / 2; i < N; i++) {
-        CHECK(pyrt_rsi_update(a, series[i]) == pyrt_rsi_update(b, series[i]));
+        double va = 0, vb = 1;
+        CHECK_OK(pyrt_stream_update(a, &series[i], 1, &va, 1));
+        CHECK_OK(pyrt_ta_rsi_stream_update(b, series[i], &vb));
+        CHECK(va == vb);
     }
 
-    /* Wrong kind, wrong version, truncated, garbage: refused, handle untouched. */
-    PyrtSma *wrong = NULL;
-    CHECK_STATUS(pyrt_sma_load(buf, written, &wrong), PYRT_INVALID_STATE);
-    CHECK(wrong == NULL);
-    PyrtRsi *c = NULL;
+    /* Wrong version, truncated, garbage: refused, nothing written. */
+    PyrtStream *c = NULL;
     uint8_t bad[256];
     memcpy(bad, buf, written);
     bad[4] = 99;
-    CHECK_STATUS(pyrt_rsi_load(bad, written, &c), PYRT_INVALID_STATE);
-    CHECK_STATUS(pyrt_rsi_load(buf, written - 1, &c), PYRT_INVALID_STATE);
+    CHECK_STATUS(pyrt_stream_load(bad, written, &c), PYRT_INVALID_STATE);
+    CHECK_STATUS(pyrt_stream_load(buf, written - 1, &c), PYRT_INVALID_STATE);
     memset(bad, 0xAB, sizeof bad);
-    CHECK_STATUS(pyrt_rsi_load(bad, sizeof bad, &c), PYRT_INVALID_STATE);
+    CHECK_STATUS(pyrt_stream_load(bad, sizeof bad, &c), PYRT_INVALID_STATE);
     CHECK(strstr(pyrt_last_error_message(), "state") != NULL);
     CHECK(c == NULL);
-    pyrt_rsi_free(a);
-    pyrt_rsi_free(b);
-    pyrt_rsi_free(NULL);
+
+    /* A closed stream refuses every call; the handle stays valid until freed. */
+    pyrt_stream_close(a);
+    pyrt_stream_close(a);
+    double v = 0;
+    CHECK_STATUS(pyrt_stream_update(a, &series[0], 1, &v, 1), PYRT_CLOSED);
+    CHECK(strstr(pyrt_last_error_message(), "closed") != NULL);
+    pyrt_stream_free(a);
+    pyrt_stream_free(b);
+    pyrt_stream_free(NULL);
 }
 
 static void test_errors(void) {
@@ -188,14 +187,18 @@ static void test_errors(void) {
     CHECK(strncmp(pyrt_last_error_message(), "close:", 6) == 0);
     CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 3, 1, NULL), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "out:", 4) == 0);
-    PyrtMacd *m = NULL;
-    CHECK_STATUS(pyrt_macd_new(26, 12, 9, &m), PYRT_INVALID_ARGUMENT);
+    PyrtStream *m = NULL;
+    double bad_macd[3] = {1, 26, 9};
+    CHECK_STATUS(pyrt_stream_new("MACD", bad_macd, 3, &m), PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "fastperiod:", 11) == 0);
     CHECK(m == NULL);
-    CHECK_STATUS(pyrt_sma_new(1, NULL), PYRT_INVALID_ARGUMENT);
-    CHECK(isnan(pyrt_sma_update(NULL, 1.0)));
-    PyrtBands nb = pyrt_bollinger_update(NULL, 1.0);
-    CHECK(isnan(nb.upper) && isnan(nb.middle) && isnan(nb.lower));
-    CHECK_STATUS(pyrt_sma_update_many(NULL, x, 3, out), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_stream_new("NOPE", NULL, 0, &m), PYRT_NOT_FOUND);
+    CHECK_STATUS(pyrt_ta_sma_stream_new(5, NULL), PYRT_INVALID_ARGUMENT);
+    double v = 0;
+    CHECK_STATUS(pyrt_ta_sma_stream_update(NULL, 1.0, &v), PYRT_INVALID_ARGUMENT);
+    const double *const in[1] = {x};
+    double *const outs[1] = {out};
+    CHECK_STATUS(pyrt_stream_update_many(NULL, in, 1, 3, outs, 1), PYRT_INVALID_ARGUMENT);
 }
 
 int main(void) {
