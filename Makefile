@@ -111,7 +111,12 @@ bench: build
 # suite needs itself (Go modules, Maven Central, npm ci).
 PYRT_SO      := $(CARGO_TARGET_DIR)/release/libpyrt.so
 BINDINGS_PC  := $(CURDIR)/build/pkgconfig
-BINDINGS_ENV := PKG_CONFIG_PATH=$(BINDINGS_PC) PYRT_LIBRARY=$(PYRT_SO) PYRT_PYTHON=$(CURDIR)/$(PY)
+# Go's build cache keys a cgo package on its own files and CGO_* flags, not on
+# the headers it includes from elsewhere: the header's hash in CGO_CPPFLAGS
+# makes a changed pyrt.h rebuild the package.
+PYRT_HEADER_ID = $(shell cat include/*.h | sha1sum | cut -c1-16)
+BINDINGS_ENV := PKG_CONFIG_PATH=$(BINDINGS_PC) PYRT_LIBRARY=$(PYRT_SO) PYRT_PYTHON=$(CURDIR)/$(PY) \
+                CGO_CPPFLAGS=-DPYRT_HEADER_ID=$(PYRT_HEADER_ID)
 MVN          := mvn -B -q
 JDK22         = JAVA_HOME="$$(bindings/java/find-jdk.sh)" || exit 1; export JAVA_HOME;
 

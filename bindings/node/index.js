@@ -86,6 +86,8 @@ const c = {
     'double **', 'size_t', 'size_t', koffi.out(koffi.pointer(PyrtStreamPtr))]),
   streamUpdate: lib.func('pyrt_stream_update', 'int32_t',
     [PyrtStreamPtr, 'const double *', 'size_t', 'double *', 'size_t']),
+  streamPeek: lib.func('pyrt_stream_peek', 'int32_t',
+    [PyrtStreamPtr, 'const double *', 'size_t', 'double *', 'size_t']),
   streamSave: lib.func('pyrt_stream_save', 'int32_t', [PyrtStreamPtr, 'uint8_t *', 'size_t', koffi.out(koffi.pointer('size_t'))]),
   streamLoad: lib.func('pyrt_stream_load', 'int32_t', ['const uint8_t *', 'size_t', koffi.out(koffi.pointer(PyrtStreamPtr))]),
   streamIndicator: lib.func('pyrt_stream_indicator', 'int32_t', [PyrtStreamPtr, koffi.out(koffi.pointer('size_t'))]),
@@ -101,7 +103,7 @@ const c = {
   ringUnlink: lib.func('pyrt_ring_unlink', 'int32_t', ['const char *']),
 };
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2; // PYRT_ABI_VERSION of the pyrt.h this package follows
 if (c.abiVersion() !== ABI_VERSION) {
   throw new Error(`pyrt: the loaded libpyrt has ABI version ${c.abiVersion()}, this package needs ${ABI_VERSION}`);
 }
@@ -322,13 +324,22 @@ class Stream {
     const t = Float64Array.from(tick);
     const out = new Float64Array(this._record.outputs.length);
     return new Promise((resolve, reject) => {
-      // The message is read on the pool thread that made the failed call, where the core left it.
       c.streamUpdate.async(this._handle, t, t.length, out, out.length, (err, status) => {
         if (err) reject(err);
-        else if (status !== STATUS.OK) reject(new PyrtError(status, status === STATUS.CLOSED ? 'stream: is closed' : `stream update failed (status ${status})`));
+        else if (status !== STATUS.OK) reject(this._asyncError(status, t));
         else resolve(Array.from(out));
       });
     });
+  }
+
+  // The core left the failed call's message on the pool thread that made it;
+  // the same tick through peek (which changes nothing) on this thread gets it
+  // again, in the core's words.
+  _asyncError(status, tick) {
+    const out = new Float64Array(this._record.outputs.length);
+    const again = c.streamPeek(this._handle, tick, tick.length, out, out.length);
+    if (again === status) return new PyrtError(status, c.lastError());
+    return new PyrtError(status, `stream: update failed with status ${status}`);
   }
 
   /** The state as bytes any pyrt binding resumes. */

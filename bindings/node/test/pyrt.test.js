@@ -141,8 +141,15 @@ test('a stream shared by threads gives a serial order', async () => {
   for (let i = 0; i < 32; i++) racing.push(s.updateAsync(1.0).then(() => 'ok', (e) => e));
   s.close();
   for (const r of await Promise.all(racing)) {
-    if (r !== 'ok') assert.equal(r.status, pyrt.STATUS.CLOSED, String(r));
+    if (r !== 'ok') {
+      assert.equal(r.status, pyrt.STATUS.CLOSED, String(r));
+      assert.match(r.message, /closed/);
+    }
   }
+  await assert.rejects(s.updateAsync(1.0), (e) => e.status === pyrt.STATUS.CLOSED && /closed/.test(e.message));
+  const t = pyrt.Stream.create('SMA', [new Float64Array(10)], { timeperiod: 3 });
+  await assert.rejects(t.updateAsync(NaN), (e) => e.status === pyrt.STATUS.INVALID_ARGUMENT && e.message.length > 0);
+  t.close();
 });
 
 function seq(i) {

@@ -49,6 +49,9 @@ final class Native {
         return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
+    /** PYRT_ABI_VERSION of the pyrt.h this binding follows. */
+    static final int ABI = 2;
+
     // Short calls that read or write Java arrays in place: critical(true) lets them take heap
     // memory without a copy (they never call back into Java and never block for long).
     private static final Linker.Option HEAP = Linker.Option.critical(true);
@@ -56,6 +59,19 @@ final class Native {
     static final MethodHandle VERSION = function("pyrt_version", FunctionDescriptor.of(ADDRESS));
     static final MethodHandle ABI_VERSION = function("pyrt_abi_version", FunctionDescriptor.of(JAVA_INT));
     static final MethodHandle LAST_ERROR = function("pyrt_last_error_message", FunctionDescriptor.of(ADDRESS));
+
+    static {
+        int loaded;
+        try {
+            loaded = (int) ABI_VERSION.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+        if (loaded != ABI) {
+            throw new UnsatisfiedLinkError("pyrt: the loaded libpyrt has ABI version " + loaded
+                    + ", this binding needs " + ABI + " (install the matching pyrt)");
+        }
+    }
 
     static final MethodHandle INDICATOR_COUNT = function("pyrt_indicator_count", FunctionDescriptor.of(JAVA_LONG));
     static final MethodHandle INDICATOR_INFO =

@@ -17,21 +17,8 @@ import java.util.Map;
 public final class Pyrt {
     private Pyrt() {}
 
-    /** The ABI version this binding was written for (PYRT_ABI_VERSION of pyrt.h). */
-    public static final int ABI_VERSION = 1;
-
-    static {
-        int loaded;
-        try {
-            loaded = (int) Native.ABI_VERSION.invokeExact();
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        if (loaded != ABI_VERSION) {
-            throw new UnsatisfiedLinkError("pyrt: the loaded libpyrt has ABI version " + loaded
-                    + ", this binding needs " + ABI_VERSION);
-        }
-    }
+    /** The ABI version this binding was written for (PYRT_ABI_VERSION of pyrt.h); a library of another is refused. */
+    public static final int ABI_VERSION = Native.ABI;
 
     /** The library's semantic version, e.g. "0.1.0". */
     public static String version() {
