@@ -414,10 +414,13 @@ class Ring {
     const n = Number(popped[0]);
     const u32 = new Uint32Array(buffer, 0, n * 8);
     const f64 = new Float64Array(buffer, 0, n * 4);
-    const u64 = new BigUint64Array(buffer, 0, n * 4);
     const out = new Array(n);
     for (let i = 0; i < n; i++) {
-      out[i] = { symbolId: u32[i * 8], price: f64[i * 4 + 1], volume: f64[i * 4 + 2], timestampUs: Number(u64[i * 4 + 3]) };
+      // The timestamp from its two 32-bit halves (little-endian): exact up to 2^53, without a BigInt.
+      out[i] = {
+        symbolId: u32[i * 8], price: f64[i * 4 + 1], volume: f64[i * 4 + 2],
+        timestampUs: u32[i * 8 + 6] + u32[i * 8 + 7] * 4294967296,
+      };
     }
     return out;
   }

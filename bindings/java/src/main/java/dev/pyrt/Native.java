@@ -99,8 +99,8 @@ final class Native {
     static final MethodHandle RING_OPEN = function("pyrt_ring_open", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     static final MethodHandle RING_PUSH_BATCH =
             function("pyrt_ring_push_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-    static final MethodHandle RING_POP_BATCH =
-            function("pyrt_ring_pop_batch", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+    static final MethodHandle RING_POP_BATCH = function("pyrt_ring_pop_batch",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), HEAP);
     static final MethodHandle RING_LEN = function("pyrt_ring_len", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     static final MethodHandle RING_CAPACITY = function("pyrt_ring_capacity", FunctionDescriptor.of(JAVA_LONG, ADDRESS));
     static final MethodHandle RING_FREE = function("pyrt_ring_free", FunctionDescriptor.ofVoid(ADDRESS));

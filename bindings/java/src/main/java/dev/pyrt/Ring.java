@@ -17,6 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * throw (status CLOSED).
  */
 public final class Ring implements AutoCloseable {
+    static {
+        if (java.nio.ByteOrder.nativeOrder() != java.nio.ByteOrder.LITTLE_ENDIAN) {
+            throw new UnsatisfiedLinkError("pyrt: Ring reads records as little-endian words");
+        }
+    }
+
     /** One record: the C layout is symbol id (u32), 4 bytes of padding, price, volume, timestamp (u64). */
     public record Record(int symbolId, double price, double volume, long timestampUs) {}
 
@@ -58,6 +64,8 @@ public final class Ring implements AutoCloseable {
     // Calls are serialized here: they share the scratch buffer, and close must not free the handle
     // under a call (the ring is single-consumer and single-producer anyway).
     private final ReentrantLock lock = new ReentrantLock();
+    private long[] popWords = new long[0];
+    private final long[] popCount = new long[1];
     private final State state;
     private final Cleaner.Cleanable cleanable;
 
@@ -112,15 +120,22 @@ public final class Ring implements AutoCloseable {
         lock.lock();
         try {
             MemorySegment handle = handle();
-            MemorySegment buffer = state.scratch(Math.max(max, 1));
-            int status = (int) Native.RING_POP_BATCH.invokeExact(handle, buffer, (long) max, state.count);
+            // Records land in a Java long[] (4 per record: the C layout read as 64-bit words),
+            // reused from call to call; reading a Java array is cheaper than native memory.
+            if (popWords.length < 4 * max) {
+                popWords = new long[4 * max];
+            }
+            long[] words = popWords;
+            long[] count = popCount;
+            int status = (int) Native.RING_POP_BATCH.invokeExact(handle, MemorySegment.ofArray(words), (long) max,
+                    MemorySegment.ofArray(count));
             Native.check(status);
-            int n = (int) state.count.get(JAVA_LONG, 0);
+            int n = (int) count[0];
             Record[] out = new Record[n];
-            for (int i = 0; i < n; i++) {
-                long at = i * RECORD_SIZE;
-                out[i] = new Record(buffer.get(JAVA_INT, at), buffer.get(JAVA_DOUBLE, at + PRICE),
-                        buffer.get(JAVA_DOUBLE, at + VOLUME), buffer.get(JAVA_LONG, at + TIMESTAMP));
+            for (int i = 0, w = 0; i < n; i++, w += 4) {
+                // Little-endian: the symbol id is the low half of the first word, the padding the high half.
+                out[i] = new Record((int) words[w], Double.longBitsToDouble(words[w + 1]),
+                        Double.longBitsToDouble(words[w + 2]), words[w + 3]);
             }
             return out;
         } catch (Throwable t) {
