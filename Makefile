@@ -142,7 +142,7 @@ java-test: bindings-lib
 	$(JDK22) cd bindings/java && $(BINDINGS_ENV) $(MVN) test
 
 node-test: bindings-lib
-	cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && $(BINDINGS_ENV) node --test test/
+	cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && $(BINDINGS_ENV) npm test --silent
 
 bindings-test: go-test java-test node-test
 
