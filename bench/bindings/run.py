@@ -22,7 +22,7 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TRIALS = 3
+TRIALS = 5
 
 
 def sh(cmd: list[str], cwd: str = ROOT, env: dict | None = None) -> str:

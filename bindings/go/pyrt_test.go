@@ -199,6 +199,15 @@ func TestBadInputIsAnErrorWithTheCoresMessage(t *testing.T) {
 	}{
 		{"unknown name", func() error { _, err := Run("NOPE", [][]float64{close}, nil); return err }, StatusNotFound, "NOPE"},
 		{"wrong input count", func() error { _, err := Run("SMA", [][]float64{close, close}, nil); return err }, StatusInvalidArgument, "input"},
+		// Nine series take the pinned path (past the eight pointer slots of the C helper).
+		{"nine inputs", func() error {
+			nine := make([][]float64, 9)
+			for i := range nine {
+				nine[i] = close
+			}
+			_, err := Run("SMA", nine, nil)
+			return err
+		}, StatusInvalidArgument, "input"},
 		{"mismatched lengths", func() error { _, err := Run("ATR", [][]float64{close, close, close[:9]}, nil); return err }, StatusInvalidArgument, "close"},
 		{"out-of-range parameter", func() error {
 			_, err := Run("SMA", [][]float64{close}, map[string]float64{"timeperiod": 0})
