@@ -12,7 +12,7 @@ CMAKE_BUILD := build/cmake
 # is compiled once per profile.
 export CARGO_TARGET_DIR := $(CURDIR)/target
 
-.PHONY: all deps tools header catalog check-catalog check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench fuzz clean
+.PHONY: all deps tools header catalog check-catalog check-header check-generated proto check-proto build cargo-test pytest ctest test demo bench fuzz clean bindings bindings-lib go-test java-test node-test bindings-test bench-bindings
 
 all: build
 
@@ -91,7 +91,7 @@ ctest: build
 	cmake --build $(CMAKE_BUILD)
 	ctest --test-dir $(CMAKE_BUILD) --output-on-failure
 
-test: deps check-generated cargo-test pytest ctest
+test: deps check-generated cargo-test pytest ctest bindings-test
 
 demo: build
 	$(PY) examples/demo.py
@@ -132,5 +132,51 @@ fuzz:
 	    $(FUZZ_BIN)/$$t -merge=1 fuzz/corpus/$$t build/fuzz/$$t > build/fuzz/$$t-merge.log 2>&1 || exit 1; \
 	done
 
+# ---- Go, Java and Node bindings (bindings/) --------------------------------
+# They use the library `make build` compiled (the one cargo target dir), found
+# through a pkg-config file for this tree (Go), PYRT_LIBRARY (Java, Node);
+# their tests reach Python through PYRT_PYTHON. Each tool fetches what its
+# suite needs itself (Go modules, Maven Central, npm ci).
+PYRT_SO      := $(CARGO_TARGET_DIR)/release/libpyrt.so
+BINDINGS_PC  := $(CURDIR)/build/pkgconfig
+# Go's build cache keys a cgo package on its own files and CGO_* flags, not on
+# the headers it includes from elsewhere: the header's hash in CGO_CPPFLAGS
+# makes a changed pyrt.h rebuild the package.
+PYRT_HEADER_ID = $(shell cat include/*.h | sha1sum | cut -c1-16)
+BINDINGS_ENV := PKG_CONFIG_PATH=$(BINDINGS_PC) PYRT_LIBRARY=$(PYRT_SO) PYRT_PYTHON=$(CURDIR)/$(PY) \
+                CGO_CPPFLAGS=-DPYRT_HEADER_ID=$(PYRT_HEADER_ID)
+MVN          := mvn -B -q
+JDK22         = JAVA_HOME="$$(bindings/java/find-jdk.sh)" || exit 1; export JAVA_HOME;
+
+bindings-lib: build
+	@mkdir -p $(BINDINGS_PC)
+	@# Programs linked in-tree record the soname: give it a file to resolve to.
+	ln -sf libpyrt.so $(CARGO_TARGET_DIR)/release/libpyrt.so.0
+	@printf '%s\n' 'Name: pyrt' 'Description: pyrt built in this tree' \
+	    "Version: $$(sed -n 's/^version = \"\(.*\)\"/\1/p' Cargo.toml | head -1)" \
+	    'Cflags: -I$(CURDIR)/include' \
+	    'Libs: -L$(CARGO_TARGET_DIR)/release -Wl,-rpath,$(CARGO_TARGET_DIR)/release -lpyrt' > $(BINDINGS_PC)/pyrt.pc
+
+## Builds the three bindings (Go package, Java jar, Node package).
+bindings: bindings-lib
+	cd bindings/go && $(BINDINGS_ENV) go build ./...
+	$(JDK22) cd bindings/java && $(MVN) package -DskipTests
+	cd bindings/node && npm ci --no-audit --no-fund --loglevel=error
+
+go-test: bindings-lib
+	cd bindings/go && $(BINDINGS_ENV) go vet ./... && $(BINDINGS_ENV) go test -count=1 ./...
+
+java-test: bindings-lib
+	$(JDK22) cd bindings/java && $(BINDINGS_ENV) $(MVN) test
+
+node-test: bindings-lib
+	cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && $(BINDINGS_ENV) npm test --silent
+
+bindings-test: go-test java-test node-test
+
+## Per-call overhead of each binding against its language's own loop and the C call.
+bench-bindings: bindings
+	$(BINDINGS_ENV) $(PY) bench/bindings/run.py
+
 clean:
-	rm -rf build target $(VENV) .tools
+	rm -rf build target $(VENV) .tools bindings/java/target bindings/node/node_modules
