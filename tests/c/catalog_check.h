@@ -115,7 +115,7 @@ static inline void check_catalog_function(const char *name, double typed[][CATAL
     for (size_t k = 0; k < info.n_inputs; k++) with_null[k] = inputs[k];
     with_null[info.n_inputs - 1] = NULL;
     CHECK_STATUS(pyrt_indicator_run_at(index, NULL, 0, with_null, info.n_inputs, CATALOG_N, outs, info.n_outputs),
-                 PYRT_INVALID_ARGUMENT);
+                 PYRT_NULL_POINTER);
     char null_name[32];
     snprintf(null_name, sizeof null_name, "inputs[%zu]: must not be NULL", info.n_inputs - 1);
     CHECK(strcmp(pyrt_last_error_message(), null_name) == 0);
