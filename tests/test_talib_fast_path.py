@@ -218,9 +218,14 @@ def test_non_1d_and_non_numeric_inputs_are_named_by_the_general_path():
     with pytest.raises(ValueError, match=r"^real: expected a 1-D array, got 2-D"):
         pt.SMA(x.reshape(10, 10))
     assert run(0, b"\x00" * 800, 30) is None  # a byte buffer, not doubles
-    assert run(0, np.float64(1.0), 30) is None  # a 0-d buffer: the general path makes it one value
-    assert_identical(pt.SMA(np.float64(1.0), 1), pt.SMA(np.array([1.0]), 1))
-    with pytest.raises(ValueError, match=r"^real: expected a 1-D array of numbers"):
+    assert run(0, np.float64(1.0), 30) is None  # a 0-d buffer
+    with pytest.raises(ValueError, match=r"^real: expected a 1-D array, got 0-D"):
+        pt.SMA(np.float64(1.0))
+    assert run(0, np.ones(100, dtype=bool), 30) is None  # booleans are not numbers here
+    with pytest.raises(ValueError, match=r"^real: expected numbers, got an array of dtype bool"):
+        pt.SMA(np.ones(100, dtype=bool))
+    assert run(0, ["a", "b"], 30) is None
+    with pytest.raises(ValueError, match=r"^real: expected numbers"):
         pt.SMA(["a", "b"])
 
 
