@@ -39,6 +39,90 @@
 
 #define ATR 5
 
+#define MIN 6
+
+#define MAX 7
+
+#define WILLR 8
+
+#define MOM 9
+
+#define ROC 10
+
+#define ROCP 11
+
+#define ROCR 12
+
+#define ROCR100 13
+
+#define STDDEV 14
+
+#define VAR 15
+
+#define LINEARREG 16
+
+#define MFI 17
+
+#define CMO 18
+
+#define OBV 19
+
+#define TYPPRICE 20
+
+#define PLUS_DM 21
+
+#define MINUS_DM 22
+
+#define PLUS_DI 23
+
+#define MINUS_DI 24
+
+#define DX 25
+
+#define ADX 26
+
+#define ADXR 27
+
+#define TRANGE 28
+
+#define NATR 29
+
+#define AROON 30
+
+#define AROONOSC 31
+
+#define CCI 32
+
+#define ULTOSC 33
+
+#define SAR 34
+
+#define WMA 35
+
+#define DEMA 36
+
+#define TEMA 37
+
+#define T3 38
+
+#define TRIMA 39
+
+#define KAMA 40
+
+#define MA 41
+
+#define STOCH 42
+
+#define STOCHF 43
+
+#define STOCHRSI 44
+
+// The MA type number of MAMA, which pyrt does not implement yet.
+#define MAMA 7
+
+// The largest MA type number TA-Lib defines (T3).
+#define MAX_MATYPE 8
+
 // ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
 #define DEFAULT_HWM 1000
 
@@ -215,8 +299,11 @@ typedef struct PyrtSubscriber PyrtSubscriber;
 // 6xx messaging, 9xx internal.
 typedef int32_t PyrtStatus;
 
-// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
-// (100000, 0, 0, 1, 252, false).
+// When a backtest's signals fill (`PyrtBacktestConfig.fill_at`).
+typedef int32_t PyrtFillAt;
+
+// Settings of a backtest; `pyrt_backtest_config_default` fills in the
+// defaults (100000, 0, 0, 1, 252, 0, no stops, PYRT_FILL_AT_CLOSE, false).
 typedef struct {
   // Starting cash, > 0.
   double initial_capital;
@@ -228,6 +315,16 @@ typedef struct {
   double position_size;
   // Annualisation of the Sharpe ratio, > 0.
   double periods_per_year;
+  // A fraction of each fill's notional paid on top of `commission`, in [0, 1).
+  double commission_rate;
+  // Stop-loss distance from the entry fill, a fraction > 0; 0 = none.
+  double stop_loss;
+  // Take-profit distance from the entry fill, a fraction > 0; 0 = none.
+  double take_profit;
+  // Trailing-stop distance from the best price since the entry, a fraction > 0; 0 = none.
+  double trailing_stop;
+  // PYRT_FILL_AT_CLOSE or PYRT_FILL_AT_NEXT_OPEN.
+  PyrtFillAt fill_at;
   // A -1 signal opens a short when true; otherwise it only closes a long.
   bool allow_short;
 } PyrtBacktestConfig;
@@ -265,6 +362,50 @@ typedef struct {
   // pnl / (quantity * entry_price) (the NumPy field is named "return").
   double trade_return;
 } PyrtTrade;
+
+// What the values of a report's index mean (`pyrt_backtest_stats`).
+typedef int32_t PyrtIndexKind;
+
+// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
+// keys; `_pct` fields are percentages. Durations are in the index's units
+// (with a datetime index rounded up to the resolution of its typical
+// step); NaN where backtesting.py gives NaN or NaT. With a numbers index
+// the annualised figures are as backtesting.py's: return_ann_pct 0,
+// volatility, CAGR, Sharpe and Sortino NaN.
+typedef struct {
+  // The first and last index values, and their difference.
+  int64_t start;
+  int64_t end;
+  int64_t duration;
+  double exposure_time_pct;
+  double equity_final;
+  double equity_peak;
+  double return_pct;
+  double buy_hold_return_pct;
+  double return_ann_pct;
+  double volatility_ann_pct;
+  double cagr_pct;
+  double sharpe_ratio;
+  double sortino_ratio;
+  double calmar_ratio;
+  double alpha_pct;
+  double beta;
+  double max_drawdown_pct;
+  double avg_drawdown_pct;
+  double max_drawdown_duration;
+  double avg_drawdown_duration;
+  uint64_t num_trades;
+  double win_rate_pct;
+  double best_trade_pct;
+  double worst_trade_pct;
+  double avg_trade_pct;
+  double max_trade_duration;
+  double avg_trade_duration;
+  double profit_factor;
+  double expectancy_pct;
+  double sqn;
+  double kelly_criterion;
+} PyrtBacktestStats;
 
 // Order side, the values of `OrderRequest.Side` in proto/messages.proto.
 typedef int32_t PyrtOrderSide;
@@ -554,6 +695,18 @@ typedef struct {
 // `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
 #define PYRT_SLIPPAGE_SQUARE_ROOT 1
 
+// At the close of the signal's bar.
+#define PYRT_FILL_AT_CLOSE 0
+
+// At the open of the next bar (the run needs the opens).
+#define PYRT_FILL_AT_NEXT_OPEN 1
+
+// Plain numbers: bar positions or integer labels.
+#define PYRT_INDEX_NUMBERS 0
+
+// Nanoseconds since 1970-01-01 of wall-clock datetimes, increasing.
+#define PYRT_INDEX_DATETIME_NS 1
+
 // Nothing yet: a new message, or one whose last receive timed out.
 #define PYRT_MESSAGE_NONE 0
 
@@ -623,13 +776,34 @@ PyrtStatus pyrt_backtest_config_validate(const PyrtBacktestConfig *config);
 
 // Runs a signal-driven backtest over `len` bars.
 //
+// `prices` are the closes. `open`, `high` and `low` may be NULL unless the
+// configuration needs them: PYRT_FILL_AT_NEXT_OPEN needs `open`, any stop
+// needs `high` and `low`. Given series must be finite, > 0 and consistent
+// (low <= open, close <= high).
+//
 // `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
 // (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
-// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
-// values) receives the equity after each bar's fills. On success `*out`
-// is a new result handle (free it with `pyrt_backtest_result_free`); on
-// failure nothing is written.
+// Each bar i, in this order: (1) with PYRT_FILL_AT_NEXT_OPEN the target of
+// `signals[i-1]` fills at `open[i]`; (2) the open position's stops: long
+// stop = max(entry*(1-stop_loss), best*(1-trailing_stop)), target =
+// entry*(1+take_profit), best the highest high since the entry (updated
+// after each bar's checks); open <= stop exits at the open, else open >=
+// target at the open, else low <= stop at the stop, else high >= target at
+// the target (shorts mirror it); stop exits pay slippage, target exits do
+// not; stops start on the bar after an entry at a close, on the same bar
+// for an entry at an open; without `open` a bar opens at the previous
+// close clipped into [low, high]; (3) with PYRT_FILL_AT_CLOSE the target
+// of `signals[i]` fills at `prices[i]`; (4) `equity_out[i]` = cash + signed
+// quantity * prices[i]. Every fill pays commission + commission_rate *
+// quantity * fill price.
+//
+// `equity_out` (caller-allocated, `len` values) receives the equity curve.
+// On success `*out` is a new result handle (free it with
+// `pyrt_backtest_result_free`); on failure nothing is written.
 PyrtStatus pyrt_backtest_run(const double *prices,
+                             const double *open,
+                             const double *high,
+                             const double *low,
                              const int32_t *signals,
                              size_t len,
                              const PyrtBacktestConfig *config,
@@ -650,6 +824,20 @@ PyrtStatus pyrt_backtest_result_trades(const PyrtBacktestResult *result,
                                        PyrtTrade *out,
                                        size_t capacity,
                                        size_t *written);
+
+// The report of a run: backtesting.py 0.6.6's statistics of the equity
+// curve `equity` and the closes `close` (`len` values each) and the round
+// trips `trades` (`num_trades` rows, as `pyrt_backtest_result_trades`
+// gives them; NULL when 0). `index` holds one value per bar of the kind
+// `index_kind`, or is NULL for bar positions 0, 1, ...
+PyrtStatus pyrt_backtest_stats(const double *equity,
+                               const double *close,
+                               size_t len,
+                               const int64_t *index,
+                               PyrtIndexKind index_kind,
+                               const PyrtTrade *trades,
+                               size_t num_trades,
+                               PyrtBacktestStats *out);
 
 // Releases the result's memory now, from any thread (a read in progress
 // finishes first); later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
@@ -993,6 +1181,910 @@ PyrtStatus pyrt_ta_atr_stream_update(const PyrtStream *stream,
                                      double close,
                                      double *out_real);
 
+// MIN: Lowest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_min(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MIN (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_min_lookback(int32_t timeperiod, size_t *out);
+
+// A new MIN stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_min_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MIN stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_min_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MAX: Highest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_max(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MAX (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_max_lookback(int32_t timeperiod, size_t *out);
+
+// A new MAX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_max_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MAX stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_max_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// WILLR: Williams' %R (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_willr(const double *high,
+                         const double *low,
+                         const double *close,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_real);
+
+// The lookback of WILLR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_willr_lookback(int32_t timeperiod, size_t *out);
+
+// A new WILLR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_willr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a WILLR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_willr_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double close,
+                                       double *out_real);
+
+// MOM: Momentum (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mom(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MOM (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mom_lookback(int32_t timeperiod, size_t *out);
+
+// A new MOM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mom_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MOM stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mom_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROC: Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_roc(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of ROC (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_roc_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_roc_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROC stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_roc_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCP: Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocp(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCP (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocp_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCP stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocp_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCP stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocp_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR: Rate of change ratio: (price/prevPrice) (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR100: Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr100(const double *real,
+                           size_t len,
+                           int32_t timeperiod,
+                           double *out_real);
+
+// The lookback of ROCR100 (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr100_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR100 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr100_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR100 stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr100_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// STDDEV: Standard Deviation (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 2..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stddev(const double *real,
+                          size_t len,
+                          int32_t timeperiod,
+                          double nbdev,
+                          double *out_real);
+
+// The lookback of STDDEV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stddev_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new STDDEV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stddev_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a STDDEV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stddev_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// VAR: Variance (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 1..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_var(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double nbdev,
+                       double *out_real);
+
+// The lookback of VAR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_var_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new VAR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_var_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a VAR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_var_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// LINEARREG: Linear Regression (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_linearreg(const double *real,
+                             size_t len,
+                             int32_t timeperiod,
+                             double *out_real);
+
+// The lookback of LINEARREG (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_linearreg_lookback(int32_t timeperiod, size_t *out);
+
+// A new LINEARREG stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_linearreg_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a LINEARREG stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_linearreg_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MFI: Money Flow Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close, volume (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mfi(const double *high,
+                       const double *low,
+                       const double *close,
+                       const double *volume,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MFI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mfi_lookback(int32_t timeperiod, size_t *out);
+
+// A new MFI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mfi_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MFI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mfi_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double volume,
+                                     double *out_real);
+
+// CMO: Chande Momentum Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_cmo(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of CMO (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_cmo_lookback(int32_t timeperiod, size_t *out);
+
+// A new CMO stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_cmo_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a CMO stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_cmo_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// OBV: On Balance Volume (Volume Indicators), as TA-Lib computes it. Inputs: real, volume (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_obv(const double *real,
+                       const double *volume,
+                       size_t len,
+                       double *out_real);
+
+// The lookback of OBV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_obv_lookback(size_t *out);
+
+// A new OBV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_obv_stream_new(PyrtStream **out);
+
+// One bar into a OBV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_obv_stream_update(const PyrtStream *stream,
+                                     double real,
+                                     double volume,
+                                     double *out_real);
+
+// TYPPRICE: Typical Price (Price Transform), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_typprice(const double *high,
+                            const double *low,
+                            const double *close,
+                            size_t len,
+                            double *out_real);
+
+// The lookback of TYPPRICE (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_typprice_lookback(size_t *out);
+
+// A new TYPPRICE stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_typprice_stream_new(PyrtStream **out);
+
+// One bar into a TYPPRICE stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_typprice_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double close,
+                                          double *out_real);
+
+// PLUS_DM: Plus Directional Movement (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_plus_dm(const double *high,
+                           const double *low,
+                           size_t len,
+                           int32_t timeperiod,
+                           double *out_real);
+
+// The lookback of PLUS_DM (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_plus_dm_lookback(int32_t timeperiod, size_t *out);
+
+// A new PLUS_DM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_plus_dm_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a PLUS_DM stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_plus_dm_stream_update(const PyrtStream *stream,
+                                         double high,
+                                         double low,
+                                         double *out_real);
+
+// MINUS_DM: Minus Directional Movement (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_minus_dm(const double *high,
+                            const double *low,
+                            size_t len,
+                            int32_t timeperiod,
+                            double *out_real);
+
+// The lookback of MINUS_DM (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_minus_dm_lookback(int32_t timeperiod, size_t *out);
+
+// A new MINUS_DM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_minus_dm_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MINUS_DM stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_minus_dm_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double *out_real);
+
+// PLUS_DI: Plus Directional Indicator (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_plus_di(const double *high,
+                           const double *low,
+                           const double *close,
+                           size_t len,
+                           int32_t timeperiod,
+                           double *out_real);
+
+// The lookback of PLUS_DI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_plus_di_lookback(int32_t timeperiod, size_t *out);
+
+// A new PLUS_DI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_plus_di_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a PLUS_DI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_plus_di_stream_update(const PyrtStream *stream,
+                                         double high,
+                                         double low,
+                                         double close,
+                                         double *out_real);
+
+// MINUS_DI: Minus Directional Indicator (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_minus_di(const double *high,
+                            const double *low,
+                            const double *close,
+                            size_t len,
+                            int32_t timeperiod,
+                            double *out_real);
+
+// The lookback of MINUS_DI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_minus_di_lookback(int32_t timeperiod, size_t *out);
+
+// A new MINUS_DI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_minus_di_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MINUS_DI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_minus_di_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double close,
+                                          double *out_real);
+
+// DX: Directional Movement Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_dx(const double *high,
+                      const double *low,
+                      const double *close,
+                      size_t len,
+                      int32_t timeperiod,
+                      double *out_real);
+
+// The lookback of DX (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_dx_lookback(int32_t timeperiod, size_t *out);
+
+// A new DX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_dx_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a DX stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_dx_stream_update(const PyrtStream *stream,
+                                    double high,
+                                    double low,
+                                    double close,
+                                    double *out_real);
+
+// ADX: Average Directional Movement Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_adx(const double *high,
+                       const double *low,
+                       const double *close,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of ADX (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_adx_lookback(int32_t timeperiod, size_t *out);
+
+// A new ADX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_adx_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ADX stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_adx_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double *out_real);
+
+// ADXR: Average Directional Movement Index Rating (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_adxr(const double *high,
+                        const double *low,
+                        const double *close,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ADXR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_adxr_lookback(int32_t timeperiod, size_t *out);
+
+// A new ADXR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_adxr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ADXR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_adxr_stream_update(const PyrtStream *stream,
+                                      double high,
+                                      double low,
+                                      double close,
+                                      double *out_real);
+
+// TRANGE: True Range (Volatility Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_trange(const double *high,
+                          const double *low,
+                          const double *close,
+                          size_t len,
+                          double *out_real);
+
+// The lookback of TRANGE (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_trange_lookback(size_t *out);
+
+// A new TRANGE stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_trange_stream_new(PyrtStream **out);
+
+// One bar into a TRANGE stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_trange_stream_update(const PyrtStream *stream,
+                                        double high,
+                                        double low,
+                                        double close,
+                                        double *out_real);
+
+// NATR: Normalized Average True Range (Volatility Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_natr(const double *high,
+                        const double *low,
+                        const double *close,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of NATR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_natr_lookback(int32_t timeperiod, size_t *out);
+
+// A new NATR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_natr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a NATR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_natr_stream_update(const PyrtStream *stream,
+                                      double high,
+                                      double low,
+                                      double close,
+                                      double *out_real);
+
+// AROON: Aroon (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_aroondown, out_aroonup (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_aroon(const double *high,
+                         const double *low,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_aroondown,
+                         double *out_aroonup);
+
+// The lookback of AROON (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_aroon_lookback(int32_t timeperiod, size_t *out);
+
+// A new AROON stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_aroon_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a AROON stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_aroon_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double *out_aroondown,
+                                       double *out_aroonup);
+
+// AROONOSC: Aroon Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_aroonosc(const double *high,
+                            const double *low,
+                            size_t len,
+                            int32_t timeperiod,
+                            double *out_real);
+
+// The lookback of AROONOSC (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_aroonosc_lookback(int32_t timeperiod, size_t *out);
+
+// A new AROONOSC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_aroonosc_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a AROONOSC stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_aroonosc_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double *out_real);
+
+// CCI: Commodity Channel Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_cci(const double *high,
+                       const double *low,
+                       const double *close,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of CCI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_cci_lookback(int32_t timeperiod, size_t *out);
+
+// A new CCI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_cci_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a CCI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_cci_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double *out_real);
+
+// ULTOSC: Ultimate Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod1` (default 7, 1..=100000), `timeperiod2` (default 14, 1..=100000), `timeperiod3` (default 28, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_ultosc(const double *high,
+                          const double *low,
+                          const double *close,
+                          size_t len,
+                          int32_t timeperiod1,
+                          int32_t timeperiod2,
+                          int32_t timeperiod3,
+                          double *out_real);
+
+// The lookback of ULTOSC (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_ultosc_lookback(int32_t timeperiod1,
+                                   int32_t timeperiod2,
+                                   int32_t timeperiod3,
+                                   size_t *out);
+
+// A new ULTOSC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_ultosc_stream_new(int32_t timeperiod1,
+                                     int32_t timeperiod2,
+                                     int32_t timeperiod3,
+                                     PyrtStream **out);
+
+// One bar into a ULTOSC stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_ultosc_stream_update(const PyrtStream *stream,
+                                        double high,
+                                        double low,
+                                        double close,
+                                        double *out_real);
+
+// SAR: Parabolic SAR (Overlap Studies), as TA-Lib computes it. Inputs: high, low (len values each);
+// parameters: `acceleration` (default 0.02, 0..=3e+37), `maximum` (default 0.2, 0..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_sar(const double *high,
+                       const double *low,
+                       size_t len,
+                       double acceleration,
+                       double maximum,
+                       double *out_real);
+
+// The lookback of SAR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_sar_lookback(double acceleration, double maximum, size_t *out);
+
+// A new SAR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_sar_stream_new(double acceleration, double maximum, PyrtStream **out);
+
+// One bar into a SAR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_sar_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double *out_real);
+
+// WMA: Weighted Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_wma(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of WMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_wma_lookback(int32_t timeperiod, size_t *out);
+
+// A new WMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_wma_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a WMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_wma_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// DEMA: Double Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_dema(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of DEMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_dema_lookback(int32_t timeperiod, size_t *out);
+
+// A new DEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_dema_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a DEMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_dema_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// TEMA: Triple Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_tema(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of TEMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_tema_lookback(int32_t timeperiod, size_t *out);
+
+// A new TEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_tema_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a TEMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_tema_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// T3: Triple Exponential Moving Average (T3) (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 1..=100000), `vfactor` (default 0.7, 0..=1); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_t3(const double *real,
+                      size_t len,
+                      int32_t timeperiod,
+                      double vfactor,
+                      double *out_real);
+
+// The lookback of T3 (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_t3_lookback(int32_t timeperiod, double vfactor, size_t *out);
+
+// A new T3 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_t3_stream_new(int32_t timeperiod, double vfactor, PyrtStream **out);
+
+// One bar into a T3 stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_t3_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// TRIMA: Triangular Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_trima(const double *real,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_real);
+
+// The lookback of TRIMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_trima_lookback(int32_t timeperiod, size_t *out);
+
+// A new TRIMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_trima_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a TRIMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_trima_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// KAMA: Kaufman Adaptive Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_kama(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of KAMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_kama_lookback(int32_t timeperiod, size_t *out);
+
+// A new KAMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_kama_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a KAMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_kama_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MA: Moving average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000), `matype` (default 0, 0..=8); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_ma(const double *real,
+                      size_t len,
+                      int32_t timeperiod,
+                      int32_t matype,
+                      double *out_real);
+
+// The lookback of MA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_ma_lookback(int32_t timeperiod, int32_t matype, size_t *out);
+
+// A new MA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_ma_stream_new(int32_t timeperiod, int32_t matype, PyrtStream **out);
+
+// One bar into a MA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_ma_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// STOCH: Stochastic (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `fastk_period` (default 5, 1..=100000), `slowk_period` (default 3, 1..=100000), `slowk_matype` (default 0, 0..=8), `slowd_period` (default 3, 1..=100000), `slowd_matype` (default 0, 0..=8); outputs: out_slowk, out_slowd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stoch(const double *high,
+                         const double *low,
+                         const double *close,
+                         size_t len,
+                         int32_t fastk_period,
+                         int32_t slowk_period,
+                         int32_t slowk_matype,
+                         int32_t slowd_period,
+                         int32_t slowd_matype,
+                         double *out_slowk,
+                         double *out_slowd);
+
+// The lookback of STOCH (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stoch_lookback(int32_t fastk_period,
+                                  int32_t slowk_period,
+                                  int32_t slowk_matype,
+                                  int32_t slowd_period,
+                                  int32_t slowd_matype,
+                                  size_t *out);
+
+// A new STOCH stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stoch_stream_new(int32_t fastk_period,
+                                    int32_t slowk_period,
+                                    int32_t slowk_matype,
+                                    int32_t slowd_period,
+                                    int32_t slowd_matype,
+                                    PyrtStream **out);
+
+// One bar into a STOCH stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stoch_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double close,
+                                       double *out_slowk,
+                                       double *out_slowd);
+
+// STOCHF: Stochastic Fast (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stochf(const double *high,
+                          const double *low,
+                          const double *close,
+                          size_t len,
+                          int32_t fastk_period,
+                          int32_t fastd_period,
+                          int32_t fastd_matype,
+                          double *out_fastk,
+                          double *out_fastd);
+
+// The lookback of STOCHF (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stochf_lookback(int32_t fastk_period,
+                                   int32_t fastd_period,
+                                   int32_t fastd_matype,
+                                   size_t *out);
+
+// A new STOCHF stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stochf_stream_new(int32_t fastk_period,
+                                     int32_t fastd_period,
+                                     int32_t fastd_matype,
+                                     PyrtStream **out);
+
+// One bar into a STOCHF stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stochf_stream_update(const PyrtStream *stream,
+                                        double high,
+                                        double low,
+                                        double close,
+                                        double *out_fastk,
+                                        double *out_fastd);
+
+// STOCHRSI: Stochastic Relative Strength Index (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000), `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stochrsi(const double *real,
+                            size_t len,
+                            int32_t timeperiod,
+                            int32_t fastk_period,
+                            int32_t fastd_period,
+                            int32_t fastd_matype,
+                            double *out_fastk,
+                            double *out_fastd);
+
+// The lookback of STOCHRSI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stochrsi_lookback(int32_t timeperiod,
+                                     int32_t fastk_period,
+                                     int32_t fastd_period,
+                                     int32_t fastd_matype,
+                                     size_t *out);
+
+// A new STOCHRSI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stochrsi_stream_new(int32_t timeperiod,
+                                       int32_t fastk_period,
+                                       int32_t fastd_period,
+                                       int32_t fastd_matype,
+                                       PyrtStream **out);
+
+// One bar into a STOCHRSI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stochrsi_stream_update(const PyrtStream *stream,
+                                          double real,
+                                          double *out_fastk,
+                                          double *out_fastd);
+
 // Simple moving average of `prices[0..len]` over `window` values, written to
 // `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs
 // (as TA-Lib 0.8's SMA through the talib package). Errors: `prices` NULL or
@@ -1334,7 +2426,7 @@ void pyrt_command_receiver_close(const PyrtCommandReceiver *receiver);
 void pyrt_command_receiver_free(PyrtCommandReceiver *receiver);
 
 // Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
-// a positive loss. Returns must be finite; the parametric methods need at
+// a positive loss. Returns must not be infinite (NaN values are skipped); the parametric methods need at
 // least 2.
 PyrtStatus pyrt_calculate_var(const double *returns,
                               size_t len,
@@ -1398,16 +2490,21 @@ PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
 
 // Backtests `strategy` for every parameter combination on every series,
 // on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
-// `out` must not overlap `prices`, `params` or `config`.
+// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 //
-// `prices` holds `n_series` series of `n_bars` each, series after series
-// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+// `prices` holds `n_series` series of `n_bars` closes each, series after
+// series (a C-contiguous series x time matrix); `open`, `high` and `low`
+// are matrices of the same shape, or NULL unless the configuration needs
+// them (as in `pyrt_backtest_run`). `params` holds `n_combinations`
 // rows of `n_params` values (the strategy's parameters in order). `out`
 // (caller-allocated, `n_series * n_combinations` rows) receives row
 // `s * n_combinations + k` for series `s` and combination `k`, each equal to
 // what `pyrt_backtest_run` reports for that series and those signals.
 // Every argument is checked first; on failure nothing is written.
 PyrtStatus pyrt_sweep_grid(const double *prices,
+                           const double *open,
+                           const double *high,
+                           const double *low,
                            size_t n_series,
                            size_t n_bars,
                            PyrtStrategy strategy,

@@ -1,6 +1,6 @@
 //! extern "C" layer for `crate::sweep`: signal generators and the grid.
 
-use crate::backtest::Config;
+use crate::backtest::{Bars, Config};
 use crate::error::{Error, Result};
 use crate::ffi::backtest::PyrtBacktestConfig;
 use crate::ffi::boundary::*;
@@ -113,10 +113,12 @@ pub const PYRT_SWEEP_MAX_THREADS: usize = 1024;
 
 /// Backtests `strategy` for every parameter combination on every series,
 /// on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
-/// `out` must not overlap `prices`, `params` or `config`.
+/// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 ///
-/// `prices` holds `n_series` series of `n_bars` each, series after series
-/// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+/// `prices` holds `n_series` series of `n_bars` closes each, series after
+/// series (a C-contiguous series x time matrix); `open`, `high` and `low`
+/// are matrices of the same shape, or NULL unless the configuration needs
+/// them (as in `pyrt_backtest_run`). `params` holds `n_combinations`
 /// rows of `n_params` values (the strategy's parameters in order). `out`
 /// (caller-allocated, `n_series * n_combinations` rows) receives row
 /// `s * n_combinations + k` for series `s` and combination `k`, each equal to
@@ -125,6 +127,9 @@ pub const PYRT_SWEEP_MAX_THREADS: usize = 1024;
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_sweep_grid(
     prices: *const f64,
+    open: *const f64,
+    high: *const f64,
+    low: *const f64,
     n_series: usize,
     n_bars: usize,
     strategy: PyrtStrategy,
@@ -138,11 +143,15 @@ pub unsafe extern "C" fn pyrt_sweep_grid(
     ffi_boundary! {
         let strategy = strategy_from(strategy)?;
         let config_ptr = config;
-        let config = Config::from(handle_ref(config, "config")?);
+        let config = Config::try_from(handle_ref(config, "config")?)?;
         let n_values = n_series
             .checked_mul(n_bars)
             .ok_or_else(|| Error::invalid("n_bars", "n_series * n_bars overflows"))?;
         let prices = input_slice(prices, n_values, "prices")?;
+        let optional = |ptr: *const f64, name: &str| -> Result<Option<&[f64]>> {
+            if ptr.is_null() { Ok(None) } else { input_slice(ptr, n_values, name).map(Some) }
+        };
+        let bars = Bars { close: prices, open: optional(open, "open")?, high: optional(high, "high")?, low: optional(low, "low")? };
         if n_params != strategy.param_names().len() {
             return Err(Error::invalid(
                 "n_params",
@@ -163,11 +172,16 @@ pub unsafe extern "C" fn pyrt_sweep_grid(
             ));
         }
         ensure_disjoint(out, n_rows, "out", prices.as_ptr(), n_values, "prices")?;
+        for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+            if let Some(series) = series {
+                ensure_disjoint(out, n_rows, "out", series.as_ptr(), n_values, name)?;
+            }
+        }
         ensure_disjoint(out, n_rows, "out", params.as_ptr(), n_param_values, "params")?;
         ensure_disjoint(out, n_rows, "out", config_ptr, 1, "config")?;
         let out = output_slice(out, n_rows, "out")?;
         let mut rows = vec![GridRow { series: 0, combination: 0, summary: EMPTY_SUMMARY }; n_rows];
-        sweep::grid(prices, n_series, strategy, params, &config, threads, &mut rows)?;
+        sweep::grid(&bars, n_series, strategy, params, &config, threads, &mut rows)?;
         for (slot, row) in out.iter_mut().zip(&rows) {
             *slot = PyrtSweepRow::from(row);
         }
@@ -213,16 +227,16 @@ mod tests {
             let params = [1.0, 2.0];
             let mut rows = [PyrtSweepRow::default(); 1];
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, &config, 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, &config, 1, rows.as_mut_ptr()),
                 PYRT_OK
             );
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 3, 1, &config, 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 3, 1, &config, 1, rows.as_mut_ptr()),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("n_params:"));
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, std::ptr::null(), 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, std::ptr::null(), 1, rows.as_mut_ptr()),
                 PYRT_NULL_POINTER
             );
             assert!(last_error().starts_with("config:"));
@@ -247,17 +261,17 @@ mod tests {
             let mut rows = [PyrtSweepRow::default(); 1];
             let shared = buffer.as_mut_ptr() as *mut PyrtSweepRow;
             assert_eq!(
-                pyrt_sweep_grid(buffer.as_ptr(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 1, shared),
+                pyrt_sweep_grid(buffer.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 1, shared),
                 PYRT_INVALID_ARGUMENT
             );
             assert_eq!(last_error(), "out: must not overlap prices");
             assert_eq!(
-                pyrt_sweep_grid(buffer.as_ptr(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 1 << 62, rows.as_mut_ptr()),
+                pyrt_sweep_grid(buffer.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 1 << 62, rows.as_mut_ptr()),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("threads: at most 1024"), "{}", last_error());
             assert_eq!(
-                pyrt_sweep_grid(buffer.as_ptr(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 2, rows.as_mut_ptr()),
+                pyrt_sweep_grid(buffer.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 8, PYRT_STRATEGY_SMA_CROSS, grid.as_ptr(), 2, 1, &config, 2, rows.as_mut_ptr()),
                 PYRT_OK
             );
         }

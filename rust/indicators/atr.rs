@@ -11,7 +11,7 @@ use super::{check_output, check_period, check_series, check_stream_period};
 use crate::error::{Error, Result};
 
 #[inline]
-fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
+pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     let mut greatest = high - low;
     let up = (prev_close - high).abs();
     if up > greatest {

@@ -81,6 +81,29 @@ pub fn replay(state: &mut dyn Indicator, inputs: &[&[f64]], outputs: &mut [&mut 
     }
 }
 
+/// `replay` for a concrete state type: the update is inlined into the loop
+/// (no virtual call per bar), which is what whole-array calls use when an
+/// indicator has no block kernel of its own.
+#[inline(never)]
+pub fn replay_typed<S: Indicator>(mut state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    const MAX: usize = 8;
+    let (n_in, n_out) = (inputs.len(), outputs.len());
+    assert!(n_in <= MAX && n_out <= MAX, "catalog records have at most {MAX} inputs and outputs");
+    let n = inputs.first().map_or(0, |x| x.len());
+    let mut tick = [0.0f64; MAX];
+    let mut out = [0.0f64; MAX];
+    for i in 0..n {
+        for k in 0..n_in {
+            tick[k] = inputs[k][i];
+        }
+        state.update(&tick[..n_in], &mut out[..n_out]);
+        for k in 0..n_out {
+            outputs[k][i] = out[k];
+        }
+    }
+    Ok(())
+}
+
 /// Saves `state` and loads the bytes into a copy of it: what a save/restore
 /// cycle through the catalog does, for the states' own tests.
 #[cfg(test)]

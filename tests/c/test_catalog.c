@@ -51,6 +51,318 @@ static void test_atr(void) {
     check_catalog_function("ATR", typed, lookback);
 }
 
+static void test_min(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_min(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_min_lookback(30, &lookback));
+    check_catalog_function("MIN", typed, lookback);
+}
+
+static void test_max(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_max(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_max_lookback(30, &lookback));
+    check_catalog_function("MAX", typed, lookback);
+}
+
+static void test_willr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_willr(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_willr_lookback(14, &lookback));
+    check_catalog_function("WILLR", typed, lookback);
+}
+
+static void test_mom(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mom(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_mom_lookback(10, &lookback));
+    check_catalog_function("MOM", typed, lookback);
+}
+
+static void test_roc(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_roc(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_roc_lookback(10, &lookback));
+    check_catalog_function("ROC", typed, lookback);
+}
+
+static void test_rocp(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocp(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocp_lookback(10, &lookback));
+    check_catalog_function("ROCP", typed, lookback);
+}
+
+static void test_rocr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr_lookback(10, &lookback));
+    check_catalog_function("ROCR", typed, lookback);
+}
+
+static void test_rocr100(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr100(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr100_lookback(10, &lookback));
+    check_catalog_function("ROCR100", typed, lookback);
+}
+
+static void test_stddev(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stddev(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_stddev_lookback(5, 1.0, &lookback));
+    check_catalog_function("STDDEV", typed, lookback);
+}
+
+static void test_var(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_var(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_var_lookback(5, 1.0, &lookback));
+    check_catalog_function("VAR", typed, lookback);
+}
+
+static void test_linearreg(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_linearreg(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_linearreg_lookback(14, &lookback));
+    check_catalog_function("LINEARREG", typed, lookback);
+}
+
+static void test_mfi(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mfi(bar_high, bar_low, bar_close, bar_volume, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_mfi_lookback(14, &lookback));
+    check_catalog_function("MFI", typed, lookback);
+}
+
+static void test_cmo(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_cmo(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_cmo_lookback(14, &lookback));
+    check_catalog_function("CMO", typed, lookback);
+}
+
+static void test_obv(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_obv(bar_close, bar_volume, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_obv_lookback(&lookback));
+    check_catalog_function("OBV", typed, lookback);
+}
+
+static void test_typprice(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_typprice(bar_high, bar_low, bar_close, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_typprice_lookback(&lookback));
+    check_catalog_function("TYPPRICE", typed, lookback);
+}
+
+static void test_plus_dm(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_plus_dm(bar_high, bar_low, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_plus_dm_lookback(14, &lookback));
+    check_catalog_function("PLUS_DM", typed, lookback);
+}
+
+static void test_minus_dm(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_minus_dm(bar_high, bar_low, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_minus_dm_lookback(14, &lookback));
+    check_catalog_function("MINUS_DM", typed, lookback);
+}
+
+static void test_plus_di(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_plus_di(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_plus_di_lookback(14, &lookback));
+    check_catalog_function("PLUS_DI", typed, lookback);
+}
+
+static void test_minus_di(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_minus_di(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_minus_di_lookback(14, &lookback));
+    check_catalog_function("MINUS_DI", typed, lookback);
+}
+
+static void test_dx(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dx(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_dx_lookback(14, &lookback));
+    check_catalog_function("DX", typed, lookback);
+}
+
+static void test_adx(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_adx(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_adx_lookback(14, &lookback));
+    check_catalog_function("ADX", typed, lookback);
+}
+
+static void test_adxr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_adxr(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_adxr_lookback(14, &lookback));
+    check_catalog_function("ADXR", typed, lookback);
+}
+
+static void test_trange(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trange(bar_high, bar_low, bar_close, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_trange_lookback(&lookback));
+    check_catalog_function("TRANGE", typed, lookback);
+}
+
+static void test_natr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_natr(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_natr_lookback(14, &lookback));
+    check_catalog_function("NATR", typed, lookback);
+}
+
+static void test_aroon(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_aroon(bar_high, bar_low, CATALOG_N, 14, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_aroon_lookback(14, &lookback));
+    check_catalog_function("AROON", typed, lookback);
+}
+
+static void test_aroonosc(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_aroonosc(bar_high, bar_low, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_aroonosc_lookback(14, &lookback));
+    check_catalog_function("AROONOSC", typed, lookback);
+}
+
+static void test_cci(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_cci(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_cci_lookback(14, &lookback));
+    check_catalog_function("CCI", typed, lookback);
+}
+
+static void test_ultosc(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ultosc(bar_high, bar_low, bar_close, CATALOG_N, 7, 14, 28, typed[0]));
+    CHECK_OK(pyrt_ta_ultosc_lookback(7, 14, 28, &lookback));
+    check_catalog_function("ULTOSC", typed, lookback);
+}
+
+static void test_sar(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_sar(bar_high, bar_low, CATALOG_N, 0.02, 0.2, typed[0]));
+    CHECK_OK(pyrt_ta_sar_lookback(0.02, 0.2, &lookback));
+    check_catalog_function("SAR", typed, lookback);
+}
+
+static void test_wma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_wma(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_wma_lookback(30, &lookback));
+    check_catalog_function("WMA", typed, lookback);
+}
+
+static void test_dema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_dema_lookback(30, &lookback));
+    check_catalog_function("DEMA", typed, lookback);
+}
+
+static void test_tema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_tema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_tema_lookback(30, &lookback));
+    check_catalog_function("TEMA", typed, lookback);
+}
+
+static void test_t3(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_t3(bar_close, CATALOG_N, 5, 0.7, typed[0]));
+    CHECK_OK(pyrt_ta_t3_lookback(5, 0.7, &lookback));
+    check_catalog_function("T3", typed, lookback);
+}
+
+static void test_trima(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trima(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_trima_lookback(30, &lookback));
+    check_catalog_function("TRIMA", typed, lookback);
+}
+
+static void test_kama(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_kama(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_kama_lookback(30, &lookback));
+    check_catalog_function("KAMA", typed, lookback);
+}
+
+static void test_ma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ma(bar_close, CATALOG_N, 30, 0, typed[0]));
+    CHECK_OK(pyrt_ta_ma_lookback(30, 0, &lookback));
+    check_catalog_function("MA", typed, lookback);
+}
+
+static void test_stoch(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stoch(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stoch_lookback(5, 3, 0, 3, 0, &lookback));
+    check_catalog_function("STOCH", typed, lookback);
+}
+
+static void test_stochf(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochf(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochf_lookback(5, 3, 0, &lookback));
+    check_catalog_function("STOCHF", typed, lookback);
+}
+
+static void test_stochrsi(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochrsi(bar_close, CATALOG_N, 14, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochrsi_lookback(14, 5, 3, 0, &lookback));
+    check_catalog_function("STOCHRSI", typed, lookback);
+}
+
 int main(void) {
     make_bars();
     test_sma();
@@ -59,5 +371,44 @@ int main(void) {
     test_macd();
     test_bbands();
     test_atr();
+    test_min();
+    test_max();
+    test_willr();
+    test_mom();
+    test_roc();
+    test_rocp();
+    test_rocr();
+    test_rocr100();
+    test_stddev();
+    test_var();
+    test_linearreg();
+    test_mfi();
+    test_cmo();
+    test_obv();
+    test_typprice();
+    test_plus_dm();
+    test_minus_dm();
+    test_plus_di();
+    test_minus_di();
+    test_dx();
+    test_adx();
+    test_adxr();
+    test_trange();
+    test_natr();
+    test_aroon();
+    test_aroonosc();
+    test_cci();
+    test_ultosc();
+    test_sar();
+    test_wma();
+    test_dema();
+    test_tema();
+    test_t3();
+    test_trima();
+    test_kama();
+    test_ma();
+    test_stoch();
+    test_stochf();
+    test_stochrsi();
     CHECK_DONE("test_catalog");
 }

@@ -1,0 +1,290 @@
+//! Ultimate oscillator (TA-Lib `ULTOSC`).
+//!
+//! Per bar, with the previous close: `true_low = min(low, prev_close)`,
+//! `buying = close - true_low` and the true range. Over three windows
+//! (TA-Lib sorts the three periods, so the shortest gets weight 4 whatever
+//! order they are given in), the running sums `A` of buying pressure and `B`
+//! of true range give
+//! `100 * ((4 * A1/B1 + 2 * A2/B2 + A3/B3) / 7)`, each term left out while
+//! its `B` is not above 0. Lookback: the longest period.
+//!
+//! The sums are running sums as in TA-Lib: seeded with the bars of the
+//! warm-up that fall in each window, then today's terms added, the value
+//! taken, and the terms of the bar leaving each window subtracted.
+
+use super::atr::true_range;
+use super::indicator::Indicator;
+use super::state::{ensure, Reader, Writer};
+use super::window::Window;
+use crate::error::Result;
+
+/// 1 for a bar that moves either sum: a buying pressure or a true range
+/// that is not exactly 0 (NaN counts as moving).
+#[inline]
+fn moves(buying: f64, range: f64) -> usize {
+    !(buying == 0.0 && range == 0.0) as usize
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UltOsc {
+    /// Shortest, middle, longest.
+    periods: [usize; 3],
+    /// Bars consumed, up to `longest + 1` (then every bar is alike).
+    bars: usize,
+    prev_close: f64,
+    /// Buying pressure and true range of the last `longest` bars.
+    buying: Window,
+    ranges: Window,
+    /// Running sums `A` and `B` per window, shortest first.
+    a: [f64; 3],
+    b: [f64; 3],
+    /// Bars with a non-zero true range in each window.
+    moving: [usize; 3],
+}
+
+impl UltOsc {
+    /// ULTOSC: `[timeperiod1, timeperiod2, timeperiod3]`, inputs high, low, close.
+    pub fn new(params: &[f64]) -> Result<Self> {
+        let mut periods = [params[0] as usize, params[1] as usize, params[2] as usize];
+        periods.sort_unstable();
+        let longest = periods[2];
+        Ok(UltOsc {
+            periods,
+            bars: 0,
+            prev_close: 0.0,
+            buying: Window::new(longest),
+            ranges: Window::new(longest),
+            a: [0.0; 3],
+            b: [0.0; 3],
+            moving: [0; 3],
+        })
+    }
+
+    fn longest(&self) -> usize {
+        self.periods[2]
+    }
+}
+
+impl Indicator for UltOsc {
+    fn lookback(&self) -> usize {
+        self.longest()
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        let (high, low, close) = (tick[0], tick[1], tick[2]);
+        let today = self.bars;
+        let prev_close = std::mem::replace(&mut self.prev_close, close);
+        out[0] = f64::NAN;
+        if today == 0 {
+            self.bars = 1;
+            return;
+        }
+        let true_low = if low < prev_close { low } else { prev_close };
+        let buying = close - true_low;
+        let range = true_range(high, low, prev_close);
+        self.buying.push(buying);
+        self.ranges.push(range);
+        let longest = self.longest();
+        if today < longest {
+            // Warm-up: a bar enters the sums of the windows it falls in at
+            // the first output (bar `longest`).
+            self.bars += 1;
+            for (k, &p) in self.periods.iter().enumerate() {
+                if today + p > longest {
+                    self.a[k] += buying;
+                    self.b[k] += range;
+                    self.moving[k] += moves(buying, range);
+                }
+            }
+            return;
+        }
+        self.bars = longest + 1;
+        for k in 0..3 {
+            self.a[k] += buying;
+            self.b[k] += range;
+            self.moving[k] += moves(buying, range);
+        }
+        for k in 0..3 {
+            if self.moving[k] == 0 {
+                // A window of bars that moved neither sum: TA-Lib 0.8.1 sets
+                // both sums to their exact value 0, so neither rounding
+                // residue nor an old NaN survives it.
+                self.a[k] = 0.0;
+                self.b[k] = 0.0;
+            }
+        }
+        let mut sum = 0.0;
+        if self.b[0] > 0.0 {
+            sum += 4.0 * (self.a[0] / self.b[0]);
+        }
+        if self.b[1] > 0.0 {
+            sum += 2.0 * (self.a[1] / self.b[1]);
+        }
+        if self.b[2] > 0.0 {
+            sum += self.a[2] / self.b[2];
+        }
+        for (k, &p) in self.periods.iter().enumerate() {
+            self.a[k] -= self.buying.ago(p - 1);
+            self.b[k] -= self.ranges.ago(p - 1);
+            self.moving[k] -= moves(self.buying.ago(p - 1), self.ranges.ago(p - 1));
+        }
+        out[0] = 100.0 * (sum / 7.0);
+    }
+
+    fn save(&self, w: &mut Writer) {
+        w.usize(self.bars).f64(self.prev_close);
+        self.buying.save(w);
+        self.ranges.save(w);
+        for k in 0..3 {
+            w.f64(self.a[k]).f64(self.b[k]).usize(self.moving[k]);
+        }
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        let longest = self.longest();
+        let bars = r.usize()?;
+        let prev_close = r.f64()?;
+        let mut buying = Window::new(longest);
+        let mut ranges = Window::new(longest);
+        buying.load(r)?;
+        ranges.load(r)?;
+        let mut a = [0.0; 3];
+        let mut b = [0.0; 3];
+        let mut moving = [0; 3];
+        for k in 0..3 {
+            a[k] = r.f64()?;
+            b[k] = r.f64()?;
+            moving[k] = r.usize()?;
+        }
+        ensure(bars <= longest + 1, "bars")?;
+        let kept = bars.saturating_sub(1).min(longest);
+        ensure(buying.len() == kept && ranges.len() == kept, "window length")?;
+        for (k, &p) in self.periods.iter().enumerate() {
+            // The bars of window k kept so far (after the first output, the
+            // window's last p - 1 bars; before it, those of the warm-up in it).
+            let in_window = if bars > longest { p - 1 } else { kept.saturating_sub(longest - p) };
+            let counted = buying
+                .iter()
+                .zip(ranges.iter())
+                .skip(kept - in_window)
+                .filter(|&(x, r)| moves(x, r) == 1)
+                .count();
+            ensure(moving[k] == counted, "moving bar count")?;
+        }
+        *self = UltOsc { bars, prev_close, buying, ranges, a, b, moving, ..*self };
+        Ok(())
+    }
+
+    crate::impl_boxed_clone!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(s: &mut UltOsc, bars: &[[f64; 3]]) -> Vec<f64> {
+        let mut out = [0.0];
+        bars.iter()
+            .map(|b| {
+                s.update(b, &mut out);
+                out[0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        // Periods 1, 2, 2 (given in any order). Bars 1..: buying, range:
+        // bar 1: true low min(9, 10) = 9, buying 11 - 9 = 2, range max(3, 2, 1) = 3
+        // bar 2: true low min(10, 11) = 10, buying 1, range max(2, 1, 1) = 2
+        let bars = [[11.0, 9.0, 10.0], [12.0, 9.0, 11.0], [12.0, 10.0, 11.0]];
+        let mut s = UltOsc::new(&[2.0, 1.0, 2.0]).unwrap();
+        assert_eq!(s.lookback(), 2);
+        let out = run(&mut s, &bars);
+        assert!(out[0].is_nan() && out[1].is_nan());
+        let want = 100.0 * ((4.0 * (1.0 / 2.0) + 2.0 * (3.0 / 5.0) + 3.0 / 5.0) / 7.0);
+        assert_eq!(out[2], want);
+    }
+
+    #[test]
+    fn flat_bars_leave_the_terms_out() {
+        let bars = [[5.0, 5.0, 5.0]; 6];
+        let out = run(&mut UltOsc::new(&[1.0, 2.0, 3.0]).unwrap(), &bars);
+        assert_eq!(out[3..], [0.0; 3]);
+    }
+
+    fn walk() -> Vec<[f64; 3]> {
+        (0..60)
+            .map(|i| {
+                let c = 40.0 + (i as f64 * 0.29).sin() * 5.0;
+                [c + 0.8 + (i % 3) as f64 * 0.1, c - 0.7, c]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn periods_are_sorted() {
+        let bars = walk();
+        let a = run(&mut UltOsc::new(&[3.0, 5.0, 9.0]).unwrap(), &bars);
+        let b = run(&mut UltOsc::new(&[9.0, 3.0, 5.0]).unwrap(), &bars);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[test]
+    fn save_load_continues_identically() {
+        let bars = walk();
+        for cut in [0, 1, 4, 7, 30] {
+            let mut a = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
+            run(&mut a, &bars[..cut]);
+            let mut w = Writer::fields();
+            a.save(&mut w);
+            let bytes = w.into_bytes();
+            let mut b = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
+            let mut r = Reader::fields(&bytes);
+            b.load(&mut r).unwrap();
+            r.finish().unwrap();
+            let x = run(&mut a, &bars[cut..]);
+            let y = run(&mut b, &bars[cut..]);
+            assert_eq!(format!("{x:?}"), format!("{y:?}"));
+        }
+    }
+
+    #[test]
+    fn load_refuses_inconsistent_fields() {
+        let bars = walk();
+        let mut a = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
+        run(&mut a, &bars[..5]);
+        let mut bad = a.clone();
+        bad.bars = 9;
+        let mut w = Writer::fields();
+        bad.save(&mut w);
+        let bytes = w.into_bytes();
+        let mut b = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
+        assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "bars beyond the longest period");
+        let mut bad = a.clone();
+        bad.moving[1] += 1;
+        let mut w = Writer::fields();
+        bad.save(&mut w);
+        let bytes = w.into_bytes();
+        assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "moving bars miscounted");
+        let mut bad = a.clone();
+        bad.bars = 3;
+        let mut w = Writer::fields();
+        bad.save(&mut w);
+        let bytes = w.into_bytes();
+        assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "window longer than the bars");
+    }
+
+    #[test]
+    fn peek_does_not_change_the_state() {
+        let bars = walk();
+        let mut s = UltOsc::new(&[2.0, 4.0, 7.0]).unwrap();
+        run(&mut s, &bars[..12]);
+        let before = s.clone();
+        let mut peeked = [0.0];
+        s.peek(&bars[12], &mut peeked);
+        assert_eq!(s, before);
+        assert_eq!(run(&mut s, &bars[12..13])[0], peeked[0]);
+    }
+}
