@@ -369,7 +369,9 @@ typedef int32_t PyrtIndexKind;
 // backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
 // keys; `_pct` fields are percentages. Durations are in the index's units
 // (with a datetime index rounded up to the resolution of its typical
-// step); NaN where backtesting.py gives NaN or NaT. With a numbers index
+// step); NaN where backtesting.py gives NaN or NaT, and for both drawdown
+// durations when only the last bar is below its peak (backtesting.py puts
+// that drawdown's fraction there). With a numbers index
 // the annualised figures are as backtesting.py's: return_ann_pct 0,
 // volatility, CAGR, Sharpe and Sortino NaN.
 typedef struct {
@@ -914,6 +916,12 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 
 // The position's symbol, valid as long as the handle (NULL for NULL).
 const char *pyrt_position_symbol(const PyrtPosition *position);
+
+// The instruction set the indicator kernels run with in this process:
+// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
+// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
+// baseline (read once, at the first indicator call).
+const char *pyrt_cpu_level(void);
 
 // How many indicators the catalog holds (indices 0 .. count-1).
 size_t pyrt_indicator_count(void);

@@ -261,7 +261,10 @@ class BacktestResults:
         is measured in its local time, so DST shifts do not count, unlike
         backtesting.py on such an index). Without one, durations count bars, Return
         (Ann.) is 0 and Volatility, CAGR, Sharpe and Sortino are NaN, as in
-        backtesting.py (which then has no CAGR key at all). Needs pandas.
+        backtesting.py (which then has no CAGR key at all). One deliberate
+        difference: when only the last bar is below its peak, backtesting.py
+        reports that drawdown (a fraction) as the drawdown durations; pyrt
+        reports NaN (NaT), as there is no drawdown period. Needs pandas.
         """
         from ._backtest_report import stats
 

@@ -351,7 +351,9 @@ pub const PYRT_INDEX_DATETIME_NS: PyrtIndexKind = 1;
 /// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
 /// keys; `_pct` fields are percentages. Durations are in the index's units
 /// (with a datetime index rounded up to the resolution of its typical
-/// step); NaN where backtesting.py gives NaN or NaT. With a numbers index
+/// step); NaN where backtesting.py gives NaN or NaT, and for both drawdown
+/// durations when only the last bar is below its peak (backtesting.py puts
+/// that drawdown's fraction there). With a numbers index
 /// the annualised figures are as backtesting.py's: return_ann_pct 0,
 /// volatility, CAGR, Sharpe and Sortino NaN.
 #[repr(C)]

@@ -113,7 +113,7 @@ def test_outputs_overlapping_inputs_are_refused_by_the_c_layer():
         config = ffi.new("PyrtBacktestConfig *")
         assert lib.pyrt_backtest_config_default(config) == 0
         grid = np.array([2.0, 5.0])
-        status = lib.pyrt_sweep_grid(bars, 1, 64, lib.PYRT_STRATEGY_SMA_CROSS, ffi.from_buffer("double[]", grid), 2, 1,
+        status = lib.pyrt_sweep_grid(bars, ffi.NULL, ffi.NULL, ffi.NULL, 1, 64, lib.PYRT_STRATEGY_SMA_CROSS, ffi.from_buffer("double[]", grid), 2, 1,
                                      config, 1, ffi.cast("PyrtSweepRow *", bars))
         assert status == lib.PYRT_INVALID_ARGUMENT
         assert ffi.string(lib.pyrt_last_error_message()) == b"out: must not overlap prices"
