@@ -2512,7 +2512,7 @@ PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
 
 // Backtests `strategy` for every parameter combination on every series,
 // on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
-// `out` must not overlap `prices`, `params` or `config`.
+// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 //
 // `prices` holds `n_series` series of `n_bars` closes each, series after
 // series (a C-contiguous series x time matrix); `open`, `high` and `low`
