@@ -171,20 +171,6 @@
 // The largest capacity a ring may have (2^30 records).
 #define PYRT_RING_MAX_CAPACITY 1073741824
 
-// OrderRequest.Side (proto/messages.proto).
-#define PYRT_ORDER_REQUEST_BUY 0
-
-#define PYRT_ORDER_REQUEST_SELL 1
-
-// OrderRequest.OrderType.
-#define PYRT_ORDER_REQUEST_MARKET 0
-
-#define PYRT_ORDER_REQUEST_LIMIT 1
-
-#define PYRT_ORDER_REQUEST_STOP 2
-
-#define PYRT_ORDER_REQUEST_STOP_LIMIT 3
-
 // TradingSignal.Action.
 #define PYRT_TRADING_SIGNAL_NONE 0
 
@@ -583,15 +569,16 @@ typedef struct {
   size_t features_len;
 } PyrtTradingSignal;
 
-// An OrderRequest; `side` is a PYRT_ORDER_REQUEST_BUY/SELL, `order_type` a
-// PYRT_ORDER_REQUEST_MARKET..STOP_LIMIT (other values are refused when publishing).
+// An OrderRequest; `side` is a PYRT_ORDER_SIDE_BUY/SELL and `order_type` a
+// PYRT_ORDER_TYPE_MARKET..STOP_LIMIT, the constants the backtest's orders use
+// (the values of proto/messages.proto); other values are refused when publishing.
 typedef struct {
   const char *order_id;
   const char *symbol;
-  int32_t side;
+  PyrtOrderSide side;
   double quantity;
   double price;
-  int32_t order_type;
+  PyrtOrderType order_type;
   const char *strategy_id;
 } PyrtOrderRequest;
 

@@ -43,6 +43,17 @@ def _bad_integer(**named: Any) -> PyrtValueError:
     return PyrtValueError(f"{name}: must be an integer of at least 1, got {named[name]!r}")
 
 
+_BOOLS = (bool, np.bool_)
+
+
+def _refuse_bool(**named: Any) -> None:
+    """A boolean is an integer to cffi; as a period it is a mistake."""
+    for name, value in named.items():
+        if value.__class__ in _BOOLS:
+            what = "a finite number" if name == "num_std" else "an integer of at least 1"
+            raise PyrtValueError(f"{name}: must be {what}, not a boolean, got {value!r}")
+
+
 def _bad_float(name: str, value: Any) -> PyrtValueError:
     return PyrtValueError(f"{name}: must be a finite number, got {value!r}")
 
@@ -58,6 +69,8 @@ def sma(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
+    if window.__class__ in _BOOLS:
+        _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
@@ -82,6 +95,8 @@ def ema(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
+    if window.__class__ in _BOOLS:
+        _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
@@ -105,6 +120,8 @@ def rsi(prices: Any, window: int = 14) -> np.ndarray:
         float64 array of len(prices) with values in [0, 100]; the first
         `window` values (after any leading NaNs) are NaN.
     """
+    if window.__class__ in _BOOLS:
+        _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty(n)
@@ -134,6 +151,8 @@ def macd(
         `slow_period + signal_period - 2` values of all three (after any
         leading NaNs) are NaN.
     """
+    if fast_period.__class__ in _BOOLS or slow_period.__class__ in _BOOLS or signal_period.__class__ in _BOOLS:
+        _refuse_bool(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period)
     x = as_f64_array(prices, "prices")
     n = len(x)
     # One allocation; each row is a C-contiguous array of its own.
@@ -162,6 +181,8 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
         (upper, middle, lower), float64 arrays of len(prices); the first
         `window - 1` values (after any leading NaNs) are NaN.
     """
+    if window.__class__ in _BOOLS or num_std.__class__ in _BOOLS:
+        _refuse_bool(window=window, num_std=num_std)
     x = as_f64_array(prices, "prices")
     n = len(x)
     out = _empty((3, n))
@@ -188,6 +209,8 @@ def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
         float64 array of len(close); the first `window` values (after any
         leading bars where high, low or close is NaN) are NaN.
     """
+    if window.__class__ in _BOOLS:
+        _refuse_bool(window=window)
     h = as_f64_array(high, "high")
     lo = as_f64_array(low, "low")
     c = as_f64_array(close, "close")

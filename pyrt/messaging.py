@@ -73,39 +73,43 @@ MAX_NAME_LEN: int = lib.PYRT_MAX_NAME_LEN
 """The longest symbol, id, feature key, topic or endpoint, in UTF-8 bytes."""
 
 
-class Side(enum.IntEnum):
-    """OrderRequest.Side."""
+# The enums' values come from the library's constants (one definition, in
+# the C layer, of the .proto's values).
 
-    BUY = 0
-    SELL = 1
+
+class Side(enum.IntEnum):
+    """OrderRequest.Side (the values of `pyrt.BUY`/`pyrt.SELL`)."""
+
+    BUY = lib.PYRT_ORDER_SIDE_BUY
+    SELL = lib.PYRT_ORDER_SIDE_SELL
 
 
 class OrderType(enum.IntEnum):
     """OrderRequest.OrderType."""
 
-    MARKET = 0
-    LIMIT = 1
-    STOP = 2
-    STOP_LIMIT = 3
+    MARKET = lib.PYRT_ORDER_TYPE_MARKET
+    LIMIT = lib.PYRT_ORDER_TYPE_LIMIT
+    STOP = lib.PYRT_ORDER_TYPE_STOP
+    STOP_LIMIT = lib.PYRT_ORDER_TYPE_STOP_LIMIT
 
 
 class Action(enum.IntEnum):
     """TradingSignal.Action."""
 
-    NONE = 0
-    BUY = 1
-    SELL = 2
-    CLOSE = 3
+    NONE = lib.PYRT_TRADING_SIGNAL_NONE
+    BUY = lib.PYRT_TRADING_SIGNAL_BUY
+    SELL = lib.PYRT_TRADING_SIGNAL_SELL
+    CLOSE = lib.PYRT_TRADING_SIGNAL_CLOSE
 
 
 class CommandType(enum.IntEnum):
     """Command.Type."""
 
-    START_TRADING = 0
-    STOP_TRADING = 1
-    UPDATE_STRATEGY = 2
-    UPDATE_RISK_LIMITS = 3
-    RELOAD_MODEL = 4
+    START_TRADING = lib.PYRT_COMMAND_START_TRADING
+    STOP_TRADING = lib.PYRT_COMMAND_STOP_TRADING
+    UPDATE_STRATEGY = lib.PYRT_COMMAND_UPDATE_STRATEGY
+    UPDATE_RISK_LIMITS = lib.PYRT_COMMAND_UPDATE_RISK_LIMITS
+    RELOAD_MODEL = lib.PYRT_COMMAND_RELOAD_MODEL
 
 
 class MarketTick(NamedTuple):

@@ -293,3 +293,28 @@ def test_bad_input_raises_value_error_naming_the_argument(call, argument):
     with pytest.raises(ValueError) as info:
         call()
     assert str(info.value).startswith(argument + ":"), str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda x: pyrt.sma(x, True), "window"),
+        (lambda x: pyrt.ema(x, np.bool_(True)), "window"),
+        (lambda x: pyrt.rsi(x, True), "window"),
+        (lambda x: pyrt.macd(x, 2, True, 3), "slow_period"),
+        (lambda x: pyrt.bollinger_bands(x, 5, True), "num_std"),
+        (lambda x: pyrt.atr(x + 1, x - 1, x, True), "window"),
+        (lambda x: pyrt.stream.SMA(True), "window"),
+        (lambda x: pyrt.talib.SMA(x, timeperiod=True), "timeperiod"),
+    ],
+)
+def test_booleans_are_not_periods(call, argument):
+    x = np.linspace(1.0, 2.0, 30)
+    with pytest.raises(ValueError, match=f"^{argument}: .*boolean"):
+        call(x)
+
+
+@pytest.mark.parametrize("bad", [None, 3.0, np.float64(2.0), np.array(4.0), np.array([True, False])])
+def test_non_arrays_are_refused_naming_prices(bad):
+    with pytest.raises(ValueError, match="^prices:"):
+        pyrt.sma(bad, 1)

@@ -19,6 +19,7 @@ use std::ffi::{c_char, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use super::backtest::{PyrtOrderSide, PyrtOrderType};
 use super::boundary::*;
 use super::handle::{close_handle, Handle};
 use crate::error::{Error, ErrorKind, Result};
@@ -42,14 +43,6 @@ pub const PYRT_MESSAGE_ORDER: PyrtMessageKind = 5;
 /// A Command (from `pyrt_command_receiver_receive`), read with `pyrt_message_command`.
 pub const PYRT_MESSAGE_COMMAND: PyrtMessageKind = 6;
 
-/// OrderRequest.Side (proto/messages.proto).
-pub const PYRT_ORDER_REQUEST_BUY: i32 = 0;
-pub const PYRT_ORDER_REQUEST_SELL: i32 = 1;
-/// OrderRequest.OrderType.
-pub const PYRT_ORDER_REQUEST_MARKET: i32 = 0;
-pub const PYRT_ORDER_REQUEST_LIMIT: i32 = 1;
-pub const PYRT_ORDER_REQUEST_STOP: i32 = 2;
-pub const PYRT_ORDER_REQUEST_STOP_LIMIT: i32 = 3;
 /// TradingSignal.Action.
 pub const PYRT_TRADING_SIGNAL_NONE: i32 = 0;
 pub const PYRT_TRADING_SIGNAL_BUY: i32 = 1;
@@ -95,16 +88,17 @@ pub struct PyrtMarketTick {
     pub exchange: *const c_char,
 }
 
-/// An OrderRequest; `side` is a PYRT_ORDER_REQUEST_BUY/SELL, `order_type` a
-/// PYRT_ORDER_REQUEST_MARKET..STOP_LIMIT (other values are refused when publishing).
+/// An OrderRequest; `side` is a PYRT_ORDER_SIDE_BUY/SELL and `order_type` a
+/// PYRT_ORDER_TYPE_MARKET..STOP_LIMIT, the constants the backtest's orders use
+/// (the values of proto/messages.proto); other values are refused when publishing.
 #[repr(C)]
 pub struct PyrtOrderRequest {
     pub order_id: *const c_char,
     pub symbol: *const c_char,
-    pub side: i32,
+    pub side: PyrtOrderSide,
     pub quantity: f64,
     pub price: f64,
-    pub order_type: i32,
+    pub order_type: PyrtOrderType,
     pub strategy_id: *const c_char,
 }
 

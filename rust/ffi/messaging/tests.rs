@@ -70,7 +70,7 @@ fn bad_values_are_refused_before_anything_is_sent() {
             side: 5,
             quantity: 1.0,
             price: 0.0,
-            order_type: PYRT_ORDER_REQUEST_MARKET,
+            order_type: crate::ffi::backtest::PYRT_ORDER_TYPE_MARKET,
             strategy_id: null(),
         };
         assert_eq!(pyrt_publisher_publish_order(publisher, &order), PYRT_INVALID_ARGUMENT);
