@@ -50,7 +50,7 @@ int main(void) {
     PyrtTradingSignal signal = {"c-strategy", "BTC/USD", PYRT_TRADING_SIGNAL_BUY, 0.9, 2.0, 1700000000000003,
                                 keys, values, 3};
     PyrtOrderRequest order = {"order-8", "BTC/USD", PYRT_ORDER_SIDE_BUY, 0.1, 0.0,
-                              PYRT_ORDER_REQUEST_MARKET, "c-strategy"};
+                              PYRT_ORDER_TYPE_MARKET, "c-strategy"};
     if (pyrt_publisher_publish_tick(pub, &tick) != PYRT_OK) { status = fail("publish_tick"); goto done; }
     if (pyrt_publisher_publish_fill(pub, &fill) != PYRT_OK) { status = fail("publish_fill"); goto done; }
     if (pyrt_publisher_publish_position(pub, &position) != PYRT_OK) { status = fail("publish_position"); goto done; }

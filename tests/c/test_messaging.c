@@ -83,7 +83,7 @@ static void test_publish_and_receive_every_kind(void) {
     double values[2] = {-1.0, 0.5};
     PyrtTradingSignal signal = {"strat", "BTC/USD", PYRT_TRADING_SIGNAL_SELL, 0.75, 1.5, 11, keys, values, 2};
     CHECK_OK(pyrt_publisher_publish_signal(pub, &signal));
-    PyrtOrderRequest order = {"o2", "AAPL", PYRT_ORDER_REQUEST_SELL, 100.0, 187.5, PYRT_ORDER_REQUEST_LIMIT, NULL};
+    PyrtOrderRequest order = {"o2", "AAPL", PYRT_ORDER_SIDE_SELL, 100.0, 187.5, PYRT_ORDER_TYPE_LIMIT, NULL};
     CHECK_OK(pyrt_publisher_publish_order(pub, &order));
 
     /* Refused before anything is sent. */
@@ -135,7 +135,7 @@ static void test_publish_and_receive_every_kind(void) {
     CHECK_OK(pyrt_subscriber_receive(sub, WAIT_MS, msg));
     CHECK_OK(pyrt_message_order_request(msg, &o));
     CHECK(strcmp(o.order_id, "o2") == 0 && strcmp(o.symbol, "AAPL") == 0 && strcmp(o.strategy_id, "") == 0);
-    CHECK(o.side == PYRT_ORDER_REQUEST_SELL && o.order_type == PYRT_ORDER_REQUEST_LIMIT);
+    CHECK(o.side == PYRT_ORDER_SIDE_SELL && o.order_type == PYRT_ORDER_TYPE_LIMIT);
     CHECK(o.quantity == 100.0 && o.price == 187.5);
 
     CHECK_STATUS(pyrt_subscriber_receive(sub, 50, msg), PYRT_TIMEOUT);
