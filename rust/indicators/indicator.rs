@@ -94,3 +94,25 @@ pub fn round_trip<S: Indicator + Clone>(state: &S) -> S {
     r.finish().expect("load reads every byte");
     restored
 }
+
+/// `replay` for a concrete state with `I` inputs and `O` outputs: the state's
+/// `update` is called statically (and inlined) with ticks on the stack, which
+/// is the whole cost of a batch run for the cheap states. The batch function
+/// of a state without a block kernel: `replay_static::<_, 3, 1>(&mut s, ...)`.
+#[inline]
+pub fn replay_static<S: Indicator, const I: usize, const O: usize>(
+    state: &mut S,
+    inputs: &[&[f64]],
+    outputs: &mut [&mut [f64]],
+) {
+    let n = inputs.first().map_or(0, |x| x.len());
+    let ins: [&[f64]; I] = std::array::from_fn(|k| &inputs[k][..n]);
+    let mut out = [0.0; O];
+    for i in 0..n {
+        let tick: [f64; I] = std::array::from_fn(|k| ins[k][i]);
+        state.update(&tick, &mut out);
+        for (o, y) in outputs.iter_mut().zip(out) {
+            o[i] = y;
+        }
+    }
+}
