@@ -39,33 +39,89 @@
 
 #define ATR 5
 
-#define PLUS_DM 6
+#define MIN 6
 
-#define MINUS_DM 7
+#define MAX 7
 
-#define PLUS_DI 8
+#define WILLR 8
 
-#define MINUS_DI 9
+#define MOM 9
 
-#define DX 10
+#define ROC 10
 
-#define ADX 11
+#define ROCP 11
 
-#define ADXR 12
+#define ROCR 12
 
-#define TRANGE 13
+#define ROCR100 13
 
-#define NATR 14
+#define STDDEV 14
 
-#define AROON 15
+#define VAR 15
 
-#define AROONOSC 16
+#define LINEARREG 16
 
-#define CCI 17
+#define MFI 17
 
-#define ULTOSC 18
+#define CMO 18
 
-#define SAR 19
+#define OBV 19
+
+#define TYPPRICE 20
+
+#define PLUS_DM 21
+
+#define MINUS_DM 22
+
+#define PLUS_DI 23
+
+#define MINUS_DI 24
+
+#define DX 25
+
+#define ADX 26
+
+#define ADXR 27
+
+#define TRANGE 28
+
+#define NATR 29
+
+#define AROON 30
+
+#define AROONOSC 31
+
+#define CCI 32
+
+#define ULTOSC 33
+
+#define SAR 34
+
+#define WMA 35
+
+#define DEMA 36
+
+#define TEMA 37
+
+#define T3 38
+
+#define TRIMA 39
+
+#define KAMA 40
+
+#define MA 41
+
+#define STOCH 42
+
+#define STOCHF 43
+
+#define STOCHRSI 44
+
+// The MA type number of MAMA, which pyrt does not implement yet.
+#define MAMA 7
+
+// The largest MA type number TA-Lib defines (T3).
+#define MAX_MATYPE 8
 
 // ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
 #define DEFAULT_HWM 1000
@@ -976,6 +1032,315 @@ PyrtStatus pyrt_ta_atr_stream_update(const PyrtStream *stream,
                                      double close,
                                      double *out_real);
 
+// MIN: Lowest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_min(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MIN (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_min_lookback(int32_t timeperiod, size_t *out);
+
+// A new MIN stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_min_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MIN stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_min_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MAX: Highest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_max(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MAX (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_max_lookback(int32_t timeperiod, size_t *out);
+
+// A new MAX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_max_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MAX stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_max_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// WILLR: Williams' %R (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_willr(const double *high,
+                         const double *low,
+                         const double *close,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_real);
+
+// The lookback of WILLR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_willr_lookback(int32_t timeperiod, size_t *out);
+
+// A new WILLR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_willr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a WILLR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_willr_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double close,
+                                       double *out_real);
+
+// MOM: Momentum (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mom(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MOM (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mom_lookback(int32_t timeperiod, size_t *out);
+
+// A new MOM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mom_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MOM stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mom_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROC: Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_roc(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of ROC (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_roc_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_roc_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROC stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_roc_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCP: Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocp(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCP (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocp_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCP stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocp_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCP stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocp_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR: Rate of change ratio: (price/prevPrice) (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of ROCR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// ROCR100: Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_rocr100(const double *real,
+                           size_t len,
+                           int32_t timeperiod,
+                           double *out_real);
+
+// The lookback of ROCR100 (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_rocr100_lookback(int32_t timeperiod, size_t *out);
+
+// A new ROCR100 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_rocr100_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a ROCR100 stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_rocr100_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// STDDEV: Standard Deviation (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 2..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stddev(const double *real,
+                          size_t len,
+                          int32_t timeperiod,
+                          double nbdev,
+                          double *out_real);
+
+// The lookback of STDDEV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stddev_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new STDDEV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stddev_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a STDDEV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stddev_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// VAR: Variance (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 1..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_var(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double nbdev,
+                       double *out_real);
+
+// The lookback of VAR (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_var_lookback(int32_t timeperiod, double nbdev, size_t *out);
+
+// A new VAR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_var_stream_new(int32_t timeperiod, double nbdev, PyrtStream **out);
+
+// One bar into a VAR stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_var_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// LINEARREG: Linear Regression (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_linearreg(const double *real,
+                             size_t len,
+                             int32_t timeperiod,
+                             double *out_real);
+
+// The lookback of LINEARREG (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_linearreg_lookback(int32_t timeperiod, size_t *out);
+
+// A new LINEARREG stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_linearreg_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a LINEARREG stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_linearreg_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MFI: Money Flow Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close, volume (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_mfi(const double *high,
+                       const double *low,
+                       const double *close,
+                       const double *volume,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of MFI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_mfi_lookback(int32_t timeperiod, size_t *out);
+
+// A new MFI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_mfi_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a MFI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_mfi_stream_update(const PyrtStream *stream,
+                                     double high,
+                                     double low,
+                                     double close,
+                                     double volume,
+                                     double *out_real);
+
+// CMO: Chande Momentum Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_cmo(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of CMO (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_cmo_lookback(int32_t timeperiod, size_t *out);
+
+// A new CMO stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_cmo_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a CMO stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_cmo_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// OBV: On Balance Volume (Volume Indicators), as TA-Lib computes it. Inputs: real, volume (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_obv(const double *real,
+                       const double *volume,
+                       size_t len,
+                       double *out_real);
+
+// The lookback of OBV (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_obv_lookback(size_t *out);
+
+// A new OBV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_obv_stream_new(PyrtStream **out);
+
+// One bar into a OBV stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_obv_stream_update(const PyrtStream *stream,
+                                     double real,
+                                     double volume,
+                                     double *out_real);
+
+// TYPPRICE: Typical Price (Price Transform), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: none; outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_typprice(const double *high,
+                            const double *low,
+                            const double *close,
+                            size_t len,
+                            double *out_real);
+
+// The lookback of TYPPRICE (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_typprice_lookback(size_t *out);
+
+// A new TYPPRICE stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_typprice_stream_new(PyrtStream **out);
+
+// One bar into a TYPPRICE stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_typprice_stream_update(const PyrtStream *stream,
+                                          double high,
+                                          double low,
+                                          double close,
+                                          double *out_real);
+
 // PLUS_DM: Plus Directional Movement (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
 // parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
 // defined). Leading bars NaN in any input are skipped; a series no longer than the
@@ -1325,6 +1690,251 @@ PyrtStatus pyrt_ta_sar_stream_update(const PyrtStream *stream,
                                      double high,
                                      double low,
                                      double *out_real);
+
+// WMA: Weighted Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_wma(const double *real,
+                       size_t len,
+                       int32_t timeperiod,
+                       double *out_real);
+
+// The lookback of WMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_wma_lookback(int32_t timeperiod, size_t *out);
+
+// A new WMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_wma_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a WMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_wma_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// DEMA: Double Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_dema(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of DEMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_dema_lookback(int32_t timeperiod, size_t *out);
+
+// A new DEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_dema_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a DEMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_dema_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// TEMA: Triple Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_tema(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of TEMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_tema_lookback(int32_t timeperiod, size_t *out);
+
+// A new TEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_tema_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a TEMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_tema_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// T3: Triple Exponential Moving Average (T3) (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 5, 1..=100000), `vfactor` (default 0.7, 0..=1); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_t3(const double *real,
+                      size_t len,
+                      int32_t timeperiod,
+                      double vfactor,
+                      double *out_real);
+
+// The lookback of T3 (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_t3_lookback(int32_t timeperiod, double vfactor, size_t *out);
+
+// A new T3 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_t3_stream_new(int32_t timeperiod, double vfactor, PyrtStream **out);
+
+// One bar into a T3 stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_t3_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// TRIMA: Triangular Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_trima(const double *real,
+                         size_t len,
+                         int32_t timeperiod,
+                         double *out_real);
+
+// The lookback of TRIMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_trima_lookback(int32_t timeperiod, size_t *out);
+
+// A new TRIMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_trima_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a TRIMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_trima_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// KAMA: Kaufman Adaptive Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_kama(const double *real,
+                        size_t len,
+                        int32_t timeperiod,
+                        double *out_real);
+
+// The lookback of KAMA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_kama_lookback(int32_t timeperiod, size_t *out);
+
+// A new KAMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_kama_stream_new(int32_t timeperiod, PyrtStream **out);
+
+// One bar into a KAMA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_kama_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// MA: Moving average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 30, 1..=100000), `matype` (default 0, 0..=8); outputs: out_real (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_ma(const double *real,
+                      size_t len,
+                      int32_t timeperiod,
+                      int32_t matype,
+                      double *out_real);
+
+// The lookback of MA (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_ma_lookback(int32_t timeperiod, int32_t matype, size_t *out);
+
+// A new MA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_ma_stream_new(int32_t timeperiod, int32_t matype, PyrtStream **out);
+
+// One bar into a MA stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_ma_stream_update(const PyrtStream *stream, double real, double *out_real);
+
+// STOCH: Stochastic (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `fastk_period` (default 5, 1..=100000), `slowk_period` (default 3, 1..=100000), `slowk_matype` (default 0, 0..=8), `slowd_period` (default 3, 1..=100000), `slowd_matype` (default 0, 0..=8); outputs: out_slowk, out_slowd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stoch(const double *high,
+                         const double *low,
+                         const double *close,
+                         size_t len,
+                         int32_t fastk_period,
+                         int32_t slowk_period,
+                         int32_t slowk_matype,
+                         int32_t slowd_period,
+                         int32_t slowd_matype,
+                         double *out_slowk,
+                         double *out_slowd);
+
+// The lookback of STOCH (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stoch_lookback(int32_t fastk_period,
+                                  int32_t slowk_period,
+                                  int32_t slowk_matype,
+                                  int32_t slowd_period,
+                                  int32_t slowd_matype,
+                                  size_t *out);
+
+// A new STOCH stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stoch_stream_new(int32_t fastk_period,
+                                    int32_t slowk_period,
+                                    int32_t slowk_matype,
+                                    int32_t slowd_period,
+                                    int32_t slowd_matype,
+                                    PyrtStream **out);
+
+// One bar into a STOCH stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stoch_stream_update(const PyrtStream *stream,
+                                       double high,
+                                       double low,
+                                       double close,
+                                       double *out_slowk,
+                                       double *out_slowd);
+
+// STOCHF: Stochastic Fast (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+// parameters: `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stochf(const double *high,
+                          const double *low,
+                          const double *close,
+                          size_t len,
+                          int32_t fastk_period,
+                          int32_t fastd_period,
+                          int32_t fastd_matype,
+                          double *out_fastk,
+                          double *out_fastd);
+
+// The lookback of STOCHF (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stochf_lookback(int32_t fastk_period,
+                                   int32_t fastd_period,
+                                   int32_t fastd_matype,
+                                   size_t *out);
+
+// A new STOCHF stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stochf_stream_new(int32_t fastk_period,
+                                     int32_t fastd_period,
+                                     int32_t fastd_matype,
+                                     PyrtStream **out);
+
+// One bar into a STOCHF stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stochf_stream_update(const PyrtStream *stream,
+                                        double high,
+                                        double low,
+                                        double close,
+                                        double *out_fastk,
+                                        double *out_fastd);
+
+// STOCHRSI: Stochastic Relative Strength Index (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+// parameters: `timeperiod` (default 14, 2..=100000), `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+// defined). Leading bars NaN in any input are skipped; a series no longer than the
+// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+PyrtStatus pyrt_ta_stochrsi(const double *real,
+                            size_t len,
+                            int32_t timeperiod,
+                            int32_t fastk_period,
+                            int32_t fastd_period,
+                            int32_t fastd_matype,
+                            double *out_fastk,
+                            double *out_fastd);
+
+// The lookback of STOCHRSI (leading bars whose outputs are NaN) for these parameters.
+PyrtStatus pyrt_ta_stochrsi_lookback(int32_t timeperiod,
+                                     int32_t fastk_period,
+                                     int32_t fastd_period,
+                                     int32_t fastd_matype,
+                                     size_t *out);
+
+// A new STOCHRSI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+PyrtStatus pyrt_ta_stochrsi_stream_new(int32_t timeperiod,
+                                       int32_t fastk_period,
+                                       int32_t fastd_period,
+                                       int32_t fastd_matype,
+                                       PyrtStream **out);
+
+// One bar into a STOCHRSI stream (see `pyrt_stream_update`); the outputs for it
+// are written through the out-pointers. A stream of another indicator is refused.
+PyrtStatus pyrt_ta_stochrsi_stream_update(const PyrtStream *stream,
+                                          double real,
+                                          double *out_fastk,
+                                          double *out_fastd);
 
 // Simple moving average of `prices[0..len]` over `window` values, written to
 // `out[0..len]`. NaN for the first `window - 1` values after any leading NaNs

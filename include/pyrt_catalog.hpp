@@ -65,6 +65,126 @@ inline std::vector<double> atr(const std::vector<double> &high, const std::vecto
     return out;
 }
 
+/** MIN: Lowest value over a specified period (Math Operators). Outputs: real. */
+inline std::vector<double> min(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_min(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** MAX: Highest value over a specified period (Math Operators). Outputs: real. */
+inline std::vector<double> max(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_max(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** WILLR: Williams' %R (Momentum Indicators). Outputs: real. */
+inline std::vector<double> willr(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t timeperiod = 14) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::vector<double> out(n);
+    check(pyrt_ta_willr(high.data(), low.data(), close.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** MOM: Momentum (Momentum Indicators). Outputs: real. */
+inline std::vector<double> mom(const std::vector<double> &real, int32_t timeperiod = 10) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_mom(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** ROC: Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators). Outputs: real. */
+inline std::vector<double> roc(const std::vector<double> &real, int32_t timeperiod = 10) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_roc(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** ROCP: Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators). Outputs: real. */
+inline std::vector<double> rocp(const std::vector<double> &real, int32_t timeperiod = 10) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_rocp(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** ROCR: Rate of change ratio: (price/prevPrice) (Momentum Indicators). Outputs: real. */
+inline std::vector<double> rocr(const std::vector<double> &real, int32_t timeperiod = 10) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_rocr(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** ROCR100: Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators). Outputs: real. */
+inline std::vector<double> rocr100(const std::vector<double> &real, int32_t timeperiod = 10) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_rocr100(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** STDDEV: Standard Deviation (Statistic Functions). Outputs: real. */
+inline std::vector<double> stddev(const std::vector<double> &real, int32_t timeperiod = 5, double nbdev = 1.0) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_stddev(real.data(), n, timeperiod, nbdev, out.data()));
+    return out;
+}
+
+/** VAR: Variance (Statistic Functions). Outputs: real. */
+inline std::vector<double> var(const std::vector<double> &real, int32_t timeperiod = 5, double nbdev = 1.0) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_var(real.data(), n, timeperiod, nbdev, out.data()));
+    return out;
+}
+
+/** LINEARREG: Linear Regression (Statistic Functions). Outputs: real. */
+inline std::vector<double> linearreg(const std::vector<double> &real, int32_t timeperiod = 14) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_linearreg(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** MFI: Money Flow Index (Momentum Indicators). Outputs: real. */
+inline std::vector<double> mfi(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, const std::vector<double> &volume, int32_t timeperiod = 14) {
+    const std::size_t n = detail::same_length({&high, &low, &close, &volume});
+    std::vector<double> out(n);
+    check(pyrt_ta_mfi(high.data(), low.data(), close.data(), volume.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** CMO: Chande Momentum Oscillator (Momentum Indicators). Outputs: real. */
+inline std::vector<double> cmo(const std::vector<double> &real, int32_t timeperiod = 14) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_cmo(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** OBV: On Balance Volume (Volume Indicators). Outputs: real. */
+inline std::vector<double> obv(const std::vector<double> &real, const std::vector<double> &volume) {
+    const std::size_t n = detail::same_length({&real, &volume});
+    std::vector<double> out(n);
+    check(pyrt_ta_obv(real.data(), volume.data(), n, out.data()));
+    return out;
+}
+
+/** TYPPRICE: Typical Price (Price Transform). Outputs: real. */
+inline std::vector<double> typprice(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::vector<double> out(n);
+    check(pyrt_ta_typprice(high.data(), low.data(), close.data(), n, out.data()));
+    return out;
+}
+
 /** PLUS_DM: Plus Directional Movement (Momentum Indicators). Outputs: real. */
 inline std::vector<double> plus_dm(const std::vector<double> &high, const std::vector<double> &low, int32_t timeperiod = 14) {
     const std::size_t n = detail::same_length({&high, &low});
@@ -175,6 +295,89 @@ inline std::vector<double> sar(const std::vector<double> &high, const std::vecto
     const std::size_t n = detail::same_length({&high, &low});
     std::vector<double> out(n);
     check(pyrt_ta_sar(high.data(), low.data(), n, acceleration, maximum, out.data()));
+    return out;
+}
+
+/** WMA: Weighted Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> wma(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_wma(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** DEMA: Double Exponential Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> dema(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_dema(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** TEMA: Triple Exponential Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> tema(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_tema(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** T3: Triple Exponential Moving Average (T3) (Overlap Studies). Outputs: real. */
+inline std::vector<double> t3(const std::vector<double> &real, int32_t timeperiod = 5, double vfactor = 0.7) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_t3(real.data(), n, timeperiod, vfactor, out.data()));
+    return out;
+}
+
+/** TRIMA: Triangular Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> trima(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_trima(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** KAMA: Kaufman Adaptive Moving Average (Overlap Studies). Outputs: real. */
+inline std::vector<double> kama(const std::vector<double> &real, int32_t timeperiod = 30) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_kama(real.data(), n, timeperiod, out.data()));
+    return out;
+}
+
+/** MA: Moving average (Overlap Studies). Outputs: real. */
+inline std::vector<double> ma(const std::vector<double> &real, int32_t timeperiod = 30, int32_t matype = 0) {
+    const std::size_t n = detail::same_length({&real});
+    std::vector<double> out(n);
+    check(pyrt_ta_ma(real.data(), n, timeperiod, matype, out.data()));
+    return out;
+}
+
+/** STOCH: Stochastic (Momentum Indicators). Outputs: slowk, slowd. */
+inline std::array<std::vector<double>, 2> stoch(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t fastk_period = 5, int32_t slowk_period = 3, int32_t slowk_matype = 0, int32_t slowd_period = 3, int32_t slowd_matype = 0) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stoch(high.data(), low.data(), close.data(), n, fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype, out[0].data(), out[1].data()));
+    return out;
+}
+
+/** STOCHF: Stochastic Fast (Momentum Indicators). Outputs: fastk, fastd. */
+inline std::array<std::vector<double>, 2> stochf(const std::vector<double> &high, const std::vector<double> &low, const std::vector<double> &close, int32_t fastk_period = 5, int32_t fastd_period = 3, int32_t fastd_matype = 0) {
+    const std::size_t n = detail::same_length({&high, &low, &close});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stochf(high.data(), low.data(), close.data(), n, fastk_period, fastd_period, fastd_matype, out[0].data(), out[1].data()));
+    return out;
+}
+
+/** STOCHRSI: Stochastic Relative Strength Index (Momentum Indicators). Outputs: fastk, fastd. */
+inline std::array<std::vector<double>, 2> stochrsi(const std::vector<double> &real, int32_t timeperiod = 14, int32_t fastk_period = 5, int32_t fastd_period = 3, int32_t fastd_matype = 0) {
+    const std::size_t n = detail::same_length({&real});
+    std::array<std::vector<double>, 2> out;
+    for (auto &o : out) o.resize(n);
+    check(pyrt_ta_stochrsi(real.data(), n, timeperiod, fastk_period, fastd_period, fastd_matype, out[0].data(), out[1].data()));
     return out;
 }
 

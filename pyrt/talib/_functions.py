@@ -7,7 +7,7 @@ typed C function (`pyrt_ta_<name>`); the core checks the values."""
 from .._core import lib as _lib
 from ._runner import as_float as _float, as_int as _int, as_series as _series, empty as _empty, finish as _finish, pointer as _ptr, same_length as _same_length
 
-__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR"]
+__all__ = ["SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR", "WMA", "DEMA", "TEMA", "T3", "TRIMA", "KAMA", "MA", "STOCH", "STOCHF", "STOCHRSI"]
 
 
 def SMA(real, timeperiod=30):
@@ -127,6 +127,286 @@ def ATR(high, low, close, timeperiod=14):
     n = _same_length((x0, x1, x2), ('high', 'low', 'close'))
     o0 = _empty(n)
     status = _lib.pyrt_ta_atr(_ptr(x0), _ptr(x1), _ptr(x2), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (high, low, close,), o0)
+
+def MIN(real, timeperiod=30):
+    """MIN(real[, timeperiod=30])
+
+    Lowest value over a specified period (Math Operators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_min(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def MAX(real, timeperiod=30):
+    """MAX(real[, timeperiod=30])
+
+    Highest value over a specified period (Math Operators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_max(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def WILLR(high, low, close, timeperiod=14):
+    """WILLR(high, low, close[, timeperiod=14])
+
+    Williams' %R (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(high, "high")
+    x1 = _series(low, "low")
+    x2 = _series(close, "close")
+    n = _same_length((x0, x1, x2), ('high', 'low', 'close'))
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_willr(_ptr(x0), _ptr(x1), _ptr(x2), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (high, low, close,), o0)
+
+def MOM(real, timeperiod=10):
+    """MOM(real[, timeperiod=10])
+
+    Momentum (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_mom(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def ROC(real, timeperiod=10):
+    """ROC(real[, timeperiod=10])
+
+    Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_roc(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def ROCP(real, timeperiod=10):
+    """ROCP(real[, timeperiod=10])
+
+    Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_rocp(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def ROCR(real, timeperiod=10):
+    """ROCR(real[, timeperiod=10])
+
+    Rate of change ratio: (price/prevPrice) (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_rocr(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def ROCR100(real, timeperiod=10):
+    """ROCR100(real[, timeperiod=10])
+
+    Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 10 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_rocr100(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def STDDEV(real, timeperiod=5, nbdev=1.0):
+    """STDDEV(real[, timeperiod=5, nbdev=1.0])
+
+    Standard Deviation (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 2 to 100000, whole numbers)
+        nbdev: 1.0 (valid -3e+37 to 3e+37)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_stddev(_ptr(x0), n, _int(timeperiod, "timeperiod"), _float(nbdev, "nbdev"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def VAR(real, timeperiod=5, nbdev=1.0):
+    """VAR(real[, timeperiod=5, nbdev=1.0])
+
+    Variance (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 1 to 100000, whole numbers)
+        nbdev: 1.0 (valid -3e+37 to 3e+37)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_var(_ptr(x0), n, _int(timeperiod, "timeperiod"), _float(nbdev, "nbdev"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def LINEARREG(real, timeperiod=14):
+    """LINEARREG(real[, timeperiod=14])
+
+    Linear Regression (Statistic Functions)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_linearreg(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def MFI(high, low, close, volume, timeperiod=14):
+    """MFI(high, low, close, volume[, timeperiod=14])
+
+    Money Flow Index (Momentum Indicators)
+
+    Inputs:
+        high, low, close, volume: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(high, "high")
+    x1 = _series(low, "low")
+    x2 = _series(close, "close")
+    x3 = _series(volume, "volume")
+    n = _same_length((x0, x1, x2, x3), ('high', 'low', 'close', 'volume'))
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_mfi(_ptr(x0), _ptr(x1), _ptr(x2), _ptr(x3), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (high, low, close, volume,), o0)
+
+def CMO(real, timeperiod=14):
+    """CMO(real[, timeperiod=14])
+
+    Chande Momentum Oscillator (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_cmo(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def OBV(real, volume):
+    """OBV(real, volume)
+
+    On Balance Volume (Volume Indicators)
+
+    Inputs:
+        real, volume: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        none
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    x1 = _series(volume, "volume")
+    n = _same_length((x0, x1), ('real', 'volume'))
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_obv(_ptr(x0), _ptr(x1), n, _ptr(o0))
+    return _finish(status, (real, volume,), o0)
+
+def TYPPRICE(high, low, close):
+    """TYPPRICE(high, low, close)
+
+    Typical Price (Price Transform)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        none
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(high, "high")
+    x1 = _series(low, "low")
+    x2 = _series(close, "close")
+    n = _same_length((x0, x1, x2), ('high', 'low', 'close'))
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_typprice(_ptr(x0), _ptr(x1), _ptr(x2), n, _ptr(o0))
     return _finish(status, (high, low, close,), o0)
 
 def PLUS_DM(high, low, timeperiod=14):
@@ -407,3 +687,201 @@ def SAR(high, low, acceleration=0.02, maximum=0.2):
     o0 = _empty(n)
     status = _lib.pyrt_ta_sar(_ptr(x0), _ptr(x1), n, _float(acceleration, "acceleration"), _float(maximum, "maximum"), _ptr(o0))
     return _finish(status, (high, low,), o0)
+
+def WMA(real, timeperiod=30):
+    """WMA(real[, timeperiod=30])
+
+    Weighted Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_wma(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def DEMA(real, timeperiod=30):
+    """DEMA(real[, timeperiod=30])
+
+    Double Exponential Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_dema(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def TEMA(real, timeperiod=30):
+    """TEMA(real[, timeperiod=30])
+
+    Triple Exponential Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_tema(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def T3(real, timeperiod=5, vfactor=0.7):
+    """T3(real[, timeperiod=5, vfactor=0.7])
+
+    Triple Exponential Moving Average (T3) (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 5 (valid 1 to 100000, whole numbers)
+        vfactor: 0.7 (valid 0 to 1)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_t3(_ptr(x0), n, _int(timeperiod, "timeperiod"), _float(vfactor, "vfactor"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def TRIMA(real, timeperiod=30):
+    """TRIMA(real[, timeperiod=30])
+
+    Triangular Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_trima(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def KAMA(real, timeperiod=30):
+    """KAMA(real[, timeperiod=30])
+
+    Kaufman Adaptive Moving Average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_kama(_ptr(x0), n, _int(timeperiod, "timeperiod"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def MA(real, timeperiod=30, matype=0):
+    """MA(real[, timeperiod=30, matype=0])
+
+    Moving average (Overlap Studies)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 30 (valid 1 to 100000, whole numbers)
+        matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        real: a float64 array
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    status = _lib.pyrt_ta_ma(_ptr(x0), n, _int(timeperiod, "timeperiod"), _int(matype, "matype"), _ptr(o0))
+    return _finish(status, (real,), o0)
+
+def STOCH(high, low, close, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0):
+    """STOCH(high, low, close[, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0])
+
+    Stochastic (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        slowk_period: 3 (valid 1 to 100000, whole numbers)
+        slowk_matype: 0 (valid 0 to 8, whole numbers)
+        slowd_period: 3 (valid 1 to 100000, whole numbers)
+        slowd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        slowk, slowd: a tuple of 2 float64 arrays (slowk, slowd)
+    """
+    x0 = _series(high, "high")
+    x1 = _series(low, "low")
+    x2 = _series(close, "close")
+    n = _same_length((x0, x1, x2), ('high', 'low', 'close'))
+    o0 = _empty(n)
+    o1 = _empty(n)
+    status = _lib.pyrt_ta_stoch(_ptr(x0), _ptr(x1), _ptr(x2), n, _int(fastk_period, "fastk_period"), _int(slowk_period, "slowk_period"), _int(slowk_matype, "slowk_matype"), _int(slowd_period, "slowd_period"), _int(slowd_matype, "slowd_matype"), _ptr(o0), _ptr(o1))
+    return _finish(status, (high, low, close,), (o0, o1))
+
+def STOCHF(high, low, close, fastk_period=5, fastd_period=3, fastd_matype=0):
+    """STOCHF(high, low, close[, fastk_period=5, fastd_period=3, fastd_matype=0])
+
+    Stochastic Fast (Momentum Indicators)
+
+    Inputs:
+        high, low, close: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        fastd_period: 3 (valid 1 to 100000, whole numbers)
+        fastd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        fastk, fastd: a tuple of 2 float64 arrays (fastk, fastd)
+    """
+    x0 = _series(high, "high")
+    x1 = _series(low, "low")
+    x2 = _series(close, "close")
+    n = _same_length((x0, x1, x2), ('high', 'low', 'close'))
+    o0 = _empty(n)
+    o1 = _empty(n)
+    status = _lib.pyrt_ta_stochf(_ptr(x0), _ptr(x1), _ptr(x2), n, _int(fastk_period, "fastk_period"), _int(fastd_period, "fastd_period"), _int(fastd_matype, "fastd_matype"), _ptr(o0), _ptr(o1))
+    return _finish(status, (high, low, close,), (o0, o1))
+
+def STOCHRSI(real, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0):
+    """STOCHRSI(real[, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0])
+
+    Stochastic Relative Strength Index (Momentum Indicators)
+
+    Inputs:
+        real: 1-D array-likes of one length (pandas Series in: Series out)
+    Parameters:
+        timeperiod: 14 (valid 2 to 100000, whole numbers)
+        fastk_period: 5 (valid 1 to 100000, whole numbers)
+        fastd_period: 3 (valid 1 to 100000, whole numbers)
+        fastd_matype: 0 (valid 0 to 8, whole numbers)
+    Outputs:
+        fastk, fastd: a tuple of 2 float64 arrays (fastk, fastd)
+    """
+    x0 = _series(real, "real")
+    n = x0.shape[0]
+    o0 = _empty(n)
+    o1 = _empty(n)
+    status = _lib.pyrt_ta_stochrsi(_ptr(x0), n, _int(timeperiod, "timeperiod"), _int(fastk_period, "fastk_period"), _int(fastd_period, "fastd_period"), _int(fastd_matype, "fastd_matype"), _ptr(o0), _ptr(o1))
+    return _finish(status, (real,), (o0, o1))

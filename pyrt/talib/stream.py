@@ -16,7 +16,7 @@ function answers with a float, a multi-output one with a tuple in the batch orde
 
 from ._runner import Stream
 
-__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR"]
+__all__ = ["Stream", "SMA", "EMA", "RSI", "MACD", "BBANDS", "ATR", "MIN", "MAX", "WILLR", "MOM", "ROC", "ROCP", "ROCR", "ROCR100", "STDDEV", "VAR", "LINEARREG", "MFI", "CMO", "OBV", "TYPPRICE", "PLUS_DM", "MINUS_DM", "PLUS_DI", "MINUS_DI", "DX", "ADX", "ADXR", "TRANGE", "NATR", "AROON", "AROONOSC", "CCI", "ULTOSC", "SAR", "WMA", "DEMA", "TEMA", "T3", "TRIMA", "KAMA", "MA", "STOCH", "STOCHF", "STOCHRSI"]
 
 
 class SMA(Stream):
@@ -73,11 +73,146 @@ class ATR(Stream):
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
 
+class MIN(Stream):
+    """MIN(real[, timeperiod=30]): Lowest value over a specified period, streaming."""
+
+    __slots__ = ()
+    _index = 6
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class MAX(Stream):
+    """MAX(real[, timeperiod=30]): Highest value over a specified period, streaming."""
+
+    __slots__ = ()
+    _index = 7
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class WILLR(Stream):
+    """WILLR(high, low, close[, timeperiod=14]): Williams' %R, streaming."""
+
+    __slots__ = ()
+    _index = 8
+
+    def __init__(self, high, low, close, timeperiod=14):
+        self._open((high, low, close,), (timeperiod,))
+
+class MOM(Stream):
+    """MOM(real[, timeperiod=10]): Momentum, streaming."""
+
+    __slots__ = ()
+    _index = 9
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROC(Stream):
+    """ROC(real[, timeperiod=10]): Rate of change : ((price/prevPrice)-1)*100, streaming."""
+
+    __slots__ = ()
+    _index = 10
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCP(Stream):
+    """ROCP(real[, timeperiod=10]): Rate of change Percentage: (price-prevPrice)/prevPrice, streaming."""
+
+    __slots__ = ()
+    _index = 11
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCR(Stream):
+    """ROCR(real[, timeperiod=10]): Rate of change ratio: (price/prevPrice), streaming."""
+
+    __slots__ = ()
+    _index = 12
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class ROCR100(Stream):
+    """ROCR100(real[, timeperiod=10]): Rate of change ratio 100 scale: (price/prevPrice)*100, streaming."""
+
+    __slots__ = ()
+    _index = 13
+
+    def __init__(self, real, timeperiod=10):
+        self._open((real,), (timeperiod,))
+
+class STDDEV(Stream):
+    """STDDEV(real[, timeperiod=5, nbdev=1.0]): Standard Deviation, streaming."""
+
+    __slots__ = ()
+    _index = 14
+
+    def __init__(self, real, timeperiod=5, nbdev=1.0):
+        self._open((real,), (timeperiod, nbdev,))
+
+class VAR(Stream):
+    """VAR(real[, timeperiod=5, nbdev=1.0]): Variance, streaming."""
+
+    __slots__ = ()
+    _index = 15
+
+    def __init__(self, real, timeperiod=5, nbdev=1.0):
+        self._open((real,), (timeperiod, nbdev,))
+
+class LINEARREG(Stream):
+    """LINEARREG(real[, timeperiod=14]): Linear Regression, streaming."""
+
+    __slots__ = ()
+    _index = 16
+
+    def __init__(self, real, timeperiod=14):
+        self._open((real,), (timeperiod,))
+
+class MFI(Stream):
+    """MFI(high, low, close, volume[, timeperiod=14]): Money Flow Index, streaming."""
+
+    __slots__ = ()
+    _index = 17
+
+    def __init__(self, high, low, close, volume, timeperiod=14):
+        self._open((high, low, close, volume,), (timeperiod,))
+
+class CMO(Stream):
+    """CMO(real[, timeperiod=14]): Chande Momentum Oscillator, streaming."""
+
+    __slots__ = ()
+    _index = 18
+
+    def __init__(self, real, timeperiod=14):
+        self._open((real,), (timeperiod,))
+
+class OBV(Stream):
+    """OBV(real, volume): On Balance Volume, streaming."""
+
+    __slots__ = ()
+    _index = 19
+
+    def __init__(self, real, volume):
+        self._open((real, volume,), ())
+
+class TYPPRICE(Stream):
+    """TYPPRICE(high, low, close): Typical Price, streaming."""
+
+    __slots__ = ()
+    _index = 20
+
+    def __init__(self, high, low, close):
+        self._open((high, low, close,), ())
+
 class PLUS_DM(Stream):
     """PLUS_DM(high, low[, timeperiod=14]): Plus Directional Movement, streaming."""
 
     __slots__ = ()
-    _index = 6
+    _index = 21
 
     def __init__(self, high, low, timeperiod=14):
         self._open((high, low,), (timeperiod,))
@@ -86,7 +221,7 @@ class MINUS_DM(Stream):
     """MINUS_DM(high, low[, timeperiod=14]): Minus Directional Movement, streaming."""
 
     __slots__ = ()
-    _index = 7
+    _index = 22
 
     def __init__(self, high, low, timeperiod=14):
         self._open((high, low,), (timeperiod,))
@@ -95,7 +230,7 @@ class PLUS_DI(Stream):
     """PLUS_DI(high, low, close[, timeperiod=14]): Plus Directional Indicator, streaming."""
 
     __slots__ = ()
-    _index = 8
+    _index = 23
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -104,7 +239,7 @@ class MINUS_DI(Stream):
     """MINUS_DI(high, low, close[, timeperiod=14]): Minus Directional Indicator, streaming."""
 
     __slots__ = ()
-    _index = 9
+    _index = 24
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -113,7 +248,7 @@ class DX(Stream):
     """DX(high, low, close[, timeperiod=14]): Directional Movement Index, streaming."""
 
     __slots__ = ()
-    _index = 10
+    _index = 25
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -122,7 +257,7 @@ class ADX(Stream):
     """ADX(high, low, close[, timeperiod=14]): Average Directional Movement Index, streaming."""
 
     __slots__ = ()
-    _index = 11
+    _index = 26
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -131,7 +266,7 @@ class ADXR(Stream):
     """ADXR(high, low, close[, timeperiod=14]): Average Directional Movement Index Rating, streaming."""
 
     __slots__ = ()
-    _index = 12
+    _index = 27
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -140,7 +275,7 @@ class TRANGE(Stream):
     """TRANGE(high, low, close): True Range, streaming."""
 
     __slots__ = ()
-    _index = 13
+    _index = 28
 
     def __init__(self, high, low, close):
         self._open((high, low, close,), ())
@@ -149,7 +284,7 @@ class NATR(Stream):
     """NATR(high, low, close[, timeperiod=14]): Normalized Average True Range, streaming."""
 
     __slots__ = ()
-    _index = 14
+    _index = 29
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -158,7 +293,7 @@ class AROON(Stream):
     """AROON(high, low[, timeperiod=14]): Aroon, streaming."""
 
     __slots__ = ()
-    _index = 15
+    _index = 30
 
     def __init__(self, high, low, timeperiod=14):
         self._open((high, low,), (timeperiod,))
@@ -167,7 +302,7 @@ class AROONOSC(Stream):
     """AROONOSC(high, low[, timeperiod=14]): Aroon Oscillator, streaming."""
 
     __slots__ = ()
-    _index = 16
+    _index = 31
 
     def __init__(self, high, low, timeperiod=14):
         self._open((high, low,), (timeperiod,))
@@ -176,7 +311,7 @@ class CCI(Stream):
     """CCI(high, low, close[, timeperiod=14]): Commodity Channel Index, streaming."""
 
     __slots__ = ()
-    _index = 17
+    _index = 32
 
     def __init__(self, high, low, close, timeperiod=14):
         self._open((high, low, close,), (timeperiod,))
@@ -185,7 +320,7 @@ class ULTOSC(Stream):
     """ULTOSC(high, low, close[, timeperiod1=7, timeperiod2=14, timeperiod3=28]): Ultimate Oscillator, streaming."""
 
     __slots__ = ()
-    _index = 18
+    _index = 33
 
     def __init__(self, high, low, close, timeperiod1=7, timeperiod2=14, timeperiod3=28):
         self._open((high, low, close,), (timeperiod1, timeperiod2, timeperiod3,))
@@ -194,7 +329,97 @@ class SAR(Stream):
     """SAR(high, low[, acceleration=0.02, maximum=0.2]): Parabolic SAR, streaming."""
 
     __slots__ = ()
-    _index = 19
+    _index = 34
 
     def __init__(self, high, low, acceleration=0.02, maximum=0.2):
         self._open((high, low,), (acceleration, maximum,))
+
+class WMA(Stream):
+    """WMA(real[, timeperiod=30]): Weighted Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 35
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class DEMA(Stream):
+    """DEMA(real[, timeperiod=30]): Double Exponential Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 36
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class TEMA(Stream):
+    """TEMA(real[, timeperiod=30]): Triple Exponential Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 37
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class T3(Stream):
+    """T3(real[, timeperiod=5, vfactor=0.7]): Triple Exponential Moving Average (T3), streaming."""
+
+    __slots__ = ()
+    _index = 38
+
+    def __init__(self, real, timeperiod=5, vfactor=0.7):
+        self._open((real,), (timeperiod, vfactor,))
+
+class TRIMA(Stream):
+    """TRIMA(real[, timeperiod=30]): Triangular Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 39
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class KAMA(Stream):
+    """KAMA(real[, timeperiod=30]): Kaufman Adaptive Moving Average, streaming."""
+
+    __slots__ = ()
+    _index = 40
+
+    def __init__(self, real, timeperiod=30):
+        self._open((real,), (timeperiod,))
+
+class MA(Stream):
+    """MA(real[, timeperiod=30, matype=0]): Moving average, streaming."""
+
+    __slots__ = ()
+    _index = 41
+
+    def __init__(self, real, timeperiod=30, matype=0):
+        self._open((real,), (timeperiod, matype,))
+
+class STOCH(Stream):
+    """STOCH(high, low, close[, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0]): Stochastic, streaming."""
+
+    __slots__ = ()
+    _index = 42
+
+    def __init__(self, high, low, close, fastk_period=5, slowk_period=3, slowk_matype=0, slowd_period=3, slowd_matype=0):
+        self._open((high, low, close,), (fastk_period, slowk_period, slowk_matype, slowd_period, slowd_matype,))
+
+class STOCHF(Stream):
+    """STOCHF(high, low, close[, fastk_period=5, fastd_period=3, fastd_matype=0]): Stochastic Fast, streaming."""
+
+    __slots__ = ()
+    _index = 43
+
+    def __init__(self, high, low, close, fastk_period=5, fastd_period=3, fastd_matype=0):
+        self._open((high, low, close,), (fastk_period, fastd_period, fastd_matype,))
+
+class STOCHRSI(Stream):
+    """STOCHRSI(real[, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0]): Stochastic Relative Strength Index, streaming."""
+
+    __slots__ = ()
+    _index = 44
+
+    def __init__(self, real, timeperiod=14, fastk_period=5, fastd_period=3, fastd_matype=0):
+        self._open((real,), (timeperiod, fastk_period, fastd_period, fastd_matype,))

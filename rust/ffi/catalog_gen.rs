@@ -293,6 +293,667 @@ pub unsafe extern "C" fn pyrt_ta_atr_stream_update(
     ffi_boundary! { stream_update_typed(stream, cat::ATR, &[high, low, close], &[out_real]) }
 }
 
+/// MIN: Lowest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_min(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::MIN, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of MIN (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_min_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::MIN, &[timeperiod as f64], out) }
+}
+
+/// A new MIN stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_min_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::MIN, &[timeperiod as f64], out) }
+}
+
+/// One bar into a MIN stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_min_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::MIN, &[real], &[out_real]) }
+}
+
+/// MAX: Highest value over a specified period (Math Operators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_max(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::MAX, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of MAX (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_max_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::MAX, &[timeperiod as f64], out) }
+}
+
+/// A new MAX stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_max_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::MAX, &[timeperiod as f64], out) }
+}
+
+/// One bar into a MAX stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_max_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::MAX, &[real], &[out_real]) }
+}
+
+/// WILLR: Williams' %R (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+/// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_willr(
+    high: *const f64,
+    low: *const f64,
+    close: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::WILLR, &[timeperiod as f64], &[high, low, close], len, &[out_real]) }
+}
+
+/// The lookback of WILLR (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_willr_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::WILLR, &[timeperiod as f64], out) }
+}
+
+/// A new WILLR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_willr_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::WILLR, &[timeperiod as f64], out) }
+}
+
+/// One bar into a WILLR stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_willr_stream_update(
+    stream: *const PyrtStream,
+    high: f64,
+    low: f64,
+    close: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::WILLR, &[high, low, close], &[out_real]) }
+}
+
+/// MOM: Momentum (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mom(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::MOM, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of MOM (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mom_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::MOM, &[timeperiod as f64], out) }
+}
+
+/// A new MOM stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mom_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::MOM, &[timeperiod as f64], out) }
+}
+
+/// One bar into a MOM stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mom_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::MOM, &[real], &[out_real]) }
+}
+
+/// ROC: Rate of change : ((price/prevPrice)-1)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_roc(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::ROC, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of ROC (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_roc_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::ROC, &[timeperiod as f64], out) }
+}
+
+/// A new ROC stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_roc_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::ROC, &[timeperiod as f64], out) }
+}
+
+/// One bar into a ROC stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_roc_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::ROC, &[real], &[out_real]) }
+}
+
+/// ROCP: Rate of change Percentage: (price-prevPrice)/prevPrice (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocp(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::ROCP, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of ROCP (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocp_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::ROCP, &[timeperiod as f64], out) }
+}
+
+/// A new ROCP stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocp_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::ROCP, &[timeperiod as f64], out) }
+}
+
+/// One bar into a ROCP stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocp_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::ROCP, &[real], &[out_real]) }
+}
+
+/// ROCR: Rate of change ratio: (price/prevPrice) (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::ROCR, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of ROCR (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::ROCR, &[timeperiod as f64], out) }
+}
+
+/// A new ROCR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::ROCR, &[timeperiod as f64], out) }
+}
+
+/// One bar into a ROCR stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::ROCR, &[real], &[out_real]) }
+}
+
+/// ROCR100: Rate of change ratio 100 scale: (price/prevPrice)*100 (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 10, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr100(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::ROCR100, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of ROCR100 (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr100_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::ROCR100, &[timeperiod as f64], out) }
+}
+
+/// A new ROCR100 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr100_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::ROCR100, &[timeperiod as f64], out) }
+}
+
+/// One bar into a ROCR100 stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_rocr100_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::ROCR100, &[real], &[out_real]) }
+}
+
+/// STDDEV: Standard Deviation (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 5, 2..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stddev(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    nbdev: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::STDDEV, &[timeperiod as f64, nbdev as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of STDDEV (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stddev_lookback(
+    timeperiod: i32,
+    nbdev: f64,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::STDDEV, &[timeperiod as f64, nbdev as f64], out) }
+}
+
+/// A new STDDEV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stddev_stream_new(
+    timeperiod: i32,
+    nbdev: f64,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::STDDEV, &[timeperiod as f64, nbdev as f64], out) }
+}
+
+/// One bar into a STDDEV stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stddev_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::STDDEV, &[real], &[out_real]) }
+}
+
+/// VAR: Variance (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 5, 1..=100000), `nbdev` (default 1.0, -3e+37..=3e+37); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_var(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    nbdev: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::VAR, &[timeperiod as f64, nbdev as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of VAR (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_var_lookback(
+    timeperiod: i32,
+    nbdev: f64,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::VAR, &[timeperiod as f64, nbdev as f64], out) }
+}
+
+/// A new VAR stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_var_stream_new(
+    timeperiod: i32,
+    nbdev: f64,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::VAR, &[timeperiod as f64, nbdev as f64], out) }
+}
+
+/// One bar into a VAR stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_var_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::VAR, &[real], &[out_real]) }
+}
+
+/// LINEARREG: Linear Regression (Statistic Functions), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_linearreg(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::LINEARREG, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of LINEARREG (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_linearreg_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::LINEARREG, &[timeperiod as f64], out) }
+}
+
+/// A new LINEARREG stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_linearreg_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::LINEARREG, &[timeperiod as f64], out) }
+}
+
+/// One bar into a LINEARREG stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_linearreg_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::LINEARREG, &[real], &[out_real]) }
+}
+
+/// MFI: Money Flow Index (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close, volume (len values each);
+/// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mfi(
+    high: *const f64,
+    low: *const f64,
+    close: *const f64,
+    volume: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::MFI, &[timeperiod as f64], &[high, low, close, volume], len, &[out_real]) }
+}
+
+/// The lookback of MFI (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mfi_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::MFI, &[timeperiod as f64], out) }
+}
+
+/// A new MFI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mfi_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::MFI, &[timeperiod as f64], out) }
+}
+
+/// One bar into a MFI stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_mfi_stream_update(
+    stream: *const PyrtStream,
+    high: f64,
+    low: f64,
+    close: f64,
+    volume: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::MFI, &[high, low, close, volume], &[out_real]) }
+}
+
+/// CMO: Chande Momentum Oscillator (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 14, 2..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_cmo(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::CMO, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of CMO (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_cmo_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::CMO, &[timeperiod as f64], out) }
+}
+
+/// A new CMO stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_cmo_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::CMO, &[timeperiod as f64], out) }
+}
+
+/// One bar into a CMO stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_cmo_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::CMO, &[real], &[out_real]) }
+}
+
+/// OBV: On Balance Volume (Volume Indicators), as TA-Lib computes it. Inputs: real, volume (len values each);
+/// parameters: none; outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_obv(
+    real: *const f64,
+    volume: *const f64,
+    len: usize,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::OBV, &[], &[real, volume], len, &[out_real]) }
+}
+
+/// The lookback of OBV (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_obv_lookback(
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::OBV, &[], out) }
+}
+
+/// A new OBV stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_obv_stream_new(
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::OBV, &[], out) }
+}
+
+/// One bar into a OBV stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_obv_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    volume: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::OBV, &[real, volume], &[out_real]) }
+}
+
+/// TYPPRICE: Typical Price (Price Transform), as TA-Lib computes it. Inputs: high, low, close (len values each);
+/// parameters: none; outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_typprice(
+    high: *const f64,
+    low: *const f64,
+    close: *const f64,
+    len: usize,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::TYPPRICE, &[], &[high, low, close], len, &[out_real]) }
+}
+
+/// The lookback of TYPPRICE (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_typprice_lookback(
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::TYPPRICE, &[], out) }
+}
+
+/// A new TYPPRICE stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_typprice_stream_new(
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::TYPPRICE, &[], out) }
+}
+
+/// One bar into a TYPPRICE stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_typprice_stream_update(
+    stream: *const PyrtStream,
+    high: f64,
+    low: f64,
+    close: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::TYPPRICE, &[high, low, close], &[out_real]) }
+}
+
 /// PLUS_DM: Plus Directional Movement (Momentum Indicators), as TA-Lib computes it. Inputs: high, low (len values each);
 /// parameters: `timeperiod` (default 14, 1..=100000); outputs: out_real (len values each, NaN where not yet
 /// defined). Leading bars NaN in any input are skipped; a series no longer than the
@@ -947,4 +1608,481 @@ pub unsafe extern "C" fn pyrt_ta_sar_stream_update(
     out_real: *mut f64,
 ) -> PyrtStatus {
     ffi_boundary! { stream_update_typed(stream, cat::SAR, &[high, low], &[out_real]) }
+}
+
+/// WMA: Weighted Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_wma(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::WMA, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of WMA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_wma_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::WMA, &[timeperiod as f64], out) }
+}
+
+/// A new WMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_wma_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::WMA, &[timeperiod as f64], out) }
+}
+
+/// One bar into a WMA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_wma_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::WMA, &[real], &[out_real]) }
+}
+
+/// DEMA: Double Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_dema(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::DEMA, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of DEMA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_dema_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::DEMA, &[timeperiod as f64], out) }
+}
+
+/// A new DEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_dema_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::DEMA, &[timeperiod as f64], out) }
+}
+
+/// One bar into a DEMA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_dema_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::DEMA, &[real], &[out_real]) }
+}
+
+/// TEMA: Triple Exponential Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_tema(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::TEMA, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of TEMA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_tema_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::TEMA, &[timeperiod as f64], out) }
+}
+
+/// A new TEMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_tema_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::TEMA, &[timeperiod as f64], out) }
+}
+
+/// One bar into a TEMA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_tema_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::TEMA, &[real], &[out_real]) }
+}
+
+/// T3: Triple Exponential Moving Average (T3) (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 5, 1..=100000), `vfactor` (default 0.7, 0..=1); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_t3(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    vfactor: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::T3, &[timeperiod as f64, vfactor as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of T3 (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_t3_lookback(
+    timeperiod: i32,
+    vfactor: f64,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::T3, &[timeperiod as f64, vfactor as f64], out) }
+}
+
+/// A new T3 stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_t3_stream_new(
+    timeperiod: i32,
+    vfactor: f64,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::T3, &[timeperiod as f64, vfactor as f64], out) }
+}
+
+/// One bar into a T3 stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_t3_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::T3, &[real], &[out_real]) }
+}
+
+/// TRIMA: Triangular Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_trima(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::TRIMA, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of TRIMA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_trima_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::TRIMA, &[timeperiod as f64], out) }
+}
+
+/// A new TRIMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_trima_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::TRIMA, &[timeperiod as f64], out) }
+}
+
+/// One bar into a TRIMA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_trima_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::TRIMA, &[real], &[out_real]) }
+}
+
+/// KAMA: Kaufman Adaptive Moving Average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_kama(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::KAMA, &[timeperiod as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of KAMA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_kama_lookback(
+    timeperiod: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::KAMA, &[timeperiod as f64], out) }
+}
+
+/// A new KAMA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_kama_stream_new(
+    timeperiod: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::KAMA, &[timeperiod as f64], out) }
+}
+
+/// One bar into a KAMA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_kama_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::KAMA, &[real], &[out_real]) }
+}
+
+/// MA: Moving average (Overlap Studies), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 30, 1..=100000), `matype` (default 0, 0..=8); outputs: out_real (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_ma(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    matype: i32,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::MA, &[timeperiod as f64, matype as f64], &[real], len, &[out_real]) }
+}
+
+/// The lookback of MA (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_ma_lookback(
+    timeperiod: i32,
+    matype: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::MA, &[timeperiod as f64, matype as f64], out) }
+}
+
+/// A new MA stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_ma_stream_new(
+    timeperiod: i32,
+    matype: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::MA, &[timeperiod as f64, matype as f64], out) }
+}
+
+/// One bar into a MA stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_ma_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_real: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::MA, &[real], &[out_real]) }
+}
+
+/// STOCH: Stochastic (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+/// parameters: `fastk_period` (default 5, 1..=100000), `slowk_period` (default 3, 1..=100000), `slowk_matype` (default 0, 0..=8), `slowd_period` (default 3, 1..=100000), `slowd_matype` (default 0, 0..=8); outputs: out_slowk, out_slowd (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stoch(
+    high: *const f64,
+    low: *const f64,
+    close: *const f64,
+    len: usize,
+    fastk_period: i32,
+    slowk_period: i32,
+    slowk_matype: i32,
+    slowd_period: i32,
+    slowd_matype: i32,
+    out_slowk: *mut f64,
+    out_slowd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::STOCH, &[fastk_period as f64, slowk_period as f64, slowk_matype as f64, slowd_period as f64, slowd_matype as f64], &[high, low, close], len, &[out_slowk, out_slowd]) }
+}
+
+/// The lookback of STOCH (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stoch_lookback(
+    fastk_period: i32,
+    slowk_period: i32,
+    slowk_matype: i32,
+    slowd_period: i32,
+    slowd_matype: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::STOCH, &[fastk_period as f64, slowk_period as f64, slowk_matype as f64, slowd_period as f64, slowd_matype as f64], out) }
+}
+
+/// A new STOCH stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stoch_stream_new(
+    fastk_period: i32,
+    slowk_period: i32,
+    slowk_matype: i32,
+    slowd_period: i32,
+    slowd_matype: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::STOCH, &[fastk_period as f64, slowk_period as f64, slowk_matype as f64, slowd_period as f64, slowd_matype as f64], out) }
+}
+
+/// One bar into a STOCH stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stoch_stream_update(
+    stream: *const PyrtStream,
+    high: f64,
+    low: f64,
+    close: f64,
+    out_slowk: *mut f64,
+    out_slowd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::STOCH, &[high, low, close], &[out_slowk, out_slowd]) }
+}
+
+/// STOCHF: Stochastic Fast (Momentum Indicators), as TA-Lib computes it. Inputs: high, low, close (len values each);
+/// parameters: `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochf(
+    high: *const f64,
+    low: *const f64,
+    close: *const f64,
+    len: usize,
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out_fastk: *mut f64,
+    out_fastd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::STOCHF, &[fastk_period as f64, fastd_period as f64, fastd_matype as f64], &[high, low, close], len, &[out_fastk, out_fastd]) }
+}
+
+/// The lookback of STOCHF (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochf_lookback(
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::STOCHF, &[fastk_period as f64, fastd_period as f64, fastd_matype as f64], out) }
+}
+
+/// A new STOCHF stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochf_stream_new(
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::STOCHF, &[fastk_period as f64, fastd_period as f64, fastd_matype as f64], out) }
+}
+
+/// One bar into a STOCHF stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochf_stream_update(
+    stream: *const PyrtStream,
+    high: f64,
+    low: f64,
+    close: f64,
+    out_fastk: *mut f64,
+    out_fastd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::STOCHF, &[high, low, close], &[out_fastk, out_fastd]) }
+}
+
+/// STOCHRSI: Stochastic Relative Strength Index (Momentum Indicators), as TA-Lib computes it. Inputs: real (len values each);
+/// parameters: `timeperiod` (default 14, 2..=100000), `fastk_period` (default 5, 1..=100000), `fastd_period` (default 3, 1..=100000), `fastd_matype` (default 0, 0..=8); outputs: out_fastk, out_fastd (len values each, NaN where not yet
+/// defined). Leading bars NaN in any input are skipped; a series no longer than the
+/// lookback is all NaN. Errors: NULL or overlapping buffers, a parameter out of range.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochrsi(
+    real: *const f64,
+    len: usize,
+    timeperiod: i32,
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out_fastk: *mut f64,
+    out_fastd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { run_typed(cat::STOCHRSI, &[timeperiod as f64, fastk_period as f64, fastd_period as f64, fastd_matype as f64], &[real], len, &[out_fastk, out_fastd]) }
+}
+
+/// The lookback of STOCHRSI (leading bars whose outputs are NaN) for these parameters.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochrsi_lookback(
+    timeperiod: i32,
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! { lookback_typed(cat::STOCHRSI, &[timeperiod as f64, fastk_period as f64, fastd_period as f64, fastd_matype as f64], out) }
+}
+
+/// A new STOCHRSI stream in `*out` (a `PyrtStream`: see `pyrt_stream_new`).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochrsi_stream_new(
+    timeperiod: i32,
+    fastk_period: i32,
+    fastd_period: i32,
+    fastd_matype: i32,
+    out: *mut *mut PyrtStream,
+) -> PyrtStatus {
+    ffi_boundary! { stream_new_typed(cat::STOCHRSI, &[timeperiod as f64, fastk_period as f64, fastd_period as f64, fastd_matype as f64], out) }
+}
+
+/// One bar into a STOCHRSI stream (see `pyrt_stream_update`); the outputs for it
+/// are written through the out-pointers. A stream of another indicator is refused.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ta_stochrsi_stream_update(
+    stream: *const PyrtStream,
+    real: f64,
+    out_fastk: *mut f64,
+    out_fastd: *mut f64,
+) -> PyrtStatus {
+    ffi_boundary! { stream_update_typed(stream, cat::STOCHRSI, &[real], &[out_fastk, out_fastd]) }
 }

@@ -181,10 +181,12 @@ mod tests {
         let prices = [100.0, 101.0, 102.0, 101.0];
         let mut out = [7i32; 4];
         unsafe {
-            assert_eq!(pyrt_sma_cross(prices.as_ptr(), 4, 1, 2, out.as_mut_ptr()), PYRT_OK);
-            assert_eq!(pyrt_sma_cross(std::ptr::null(), 4, 1, 2, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
+            let fast_slow = [1.0, 2.0];
+            let sma_cross = |p: *const f64, o: *mut i32| pyrt_strategy_signals(PYRT_STRATEGY_SMA_CROSS, p, 4, fast_slow.as_ptr(), 2, o);
+            assert_eq!(sma_cross(prices.as_ptr(), out.as_mut_ptr()), PYRT_OK);
+            assert_eq!(sma_cross(std::ptr::null(), out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("prices:"));
-            assert_eq!(pyrt_sma_cross(prices.as_ptr(), 4, 1, 2, std::ptr::null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(sma_cross(prices.as_ptr(), std::ptr::null_mut()), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("out:"));
             assert_eq!(pyrt_strategy_signals(99, prices.as_ptr(), 4, std::ptr::null(), 0, out.as_mut_ptr()), PYRT_INVALID_ARGUMENT);
             assert!(last_error().starts_with("strategy:"));

@@ -10,20 +10,45 @@ pub const RSI: usize = 2;
 pub const MACD: usize = 3;
 pub const BBANDS: usize = 4;
 pub const ATR: usize = 5;
-pub const PLUS_DM: usize = 6;
-pub const MINUS_DM: usize = 7;
-pub const PLUS_DI: usize = 8;
-pub const MINUS_DI: usize = 9;
-pub const DX: usize = 10;
-pub const ADX: usize = 11;
-pub const ADXR: usize = 12;
-pub const TRANGE: usize = 13;
-pub const NATR: usize = 14;
-pub const AROON: usize = 15;
-pub const AROONOSC: usize = 16;
-pub const CCI: usize = 17;
-pub const ULTOSC: usize = 18;
-pub const SAR: usize = 19;
+pub const MIN: usize = 6;
+pub const MAX: usize = 7;
+pub const WILLR: usize = 8;
+pub const MOM: usize = 9;
+pub const ROC: usize = 10;
+pub const ROCP: usize = 11;
+pub const ROCR: usize = 12;
+pub const ROCR100: usize = 13;
+pub const STDDEV: usize = 14;
+pub const VAR: usize = 15;
+pub const LINEARREG: usize = 16;
+pub const MFI: usize = 17;
+pub const CMO: usize = 18;
+pub const OBV: usize = 19;
+pub const TYPPRICE: usize = 20;
+pub const PLUS_DM: usize = 21;
+pub const MINUS_DM: usize = 22;
+pub const PLUS_DI: usize = 23;
+pub const MINUS_DI: usize = 24;
+pub const DX: usize = 25;
+pub const ADX: usize = 26;
+pub const ADXR: usize = 27;
+pub const TRANGE: usize = 28;
+pub const NATR: usize = 29;
+pub const AROON: usize = 30;
+pub const AROONOSC: usize = 31;
+pub const CCI: usize = 32;
+pub const ULTOSC: usize = 33;
+pub const SAR: usize = 34;
+pub const WMA: usize = 35;
+pub const DEMA: usize = 36;
+pub const TEMA: usize = 37;
+pub const T3: usize = 38;
+pub const TRIMA: usize = 39;
+pub const KAMA: usize = 40;
+pub const MA: usize = 41;
+pub const STOCH: usize = 42;
+pub const STOCHF: usize = 43;
+pub const STOCHRSI: usize = 44;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -73,6 +98,126 @@ pub static RECORDS: &[Record] = &[
         inputs: &["high", "low", "close"],
         outputs: &["real"],
         params: &[Param { name: "timeperiod", default: 14.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MIN",
+        group: "Math Operators",
+        display: "Lowest value over a specified period",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MAX",
+        group: "Math Operators",
+        display: "Highest value over a specified period",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "WILLR",
+        group: "Momentum Indicators",
+        display: "Williams' %R",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MOM",
+        group: "Momentum Indicators",
+        display: "Momentum",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROC",
+        group: "Momentum Indicators",
+        display: "Rate of change : ((price/prevPrice)-1)*100",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCP",
+        group: "Momentum Indicators",
+        display: "Rate of change Percentage: (price-prevPrice)/prevPrice",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCR",
+        group: "Momentum Indicators",
+        display: "Rate of change ratio: (price/prevPrice)",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "ROCR100",
+        group: "Momentum Indicators",
+        display: "Rate of change ratio 100 scale: (price/prevPrice)*100",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 10.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "STDDEV",
+        group: "Statistic Functions",
+        display: "Standard Deviation",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 2.0, max: 100000.0, integer: true }, Param { name: "nbdev", default: 1.0, min: -3.0e+37, max: 3.0e+37, integer: false }],
+    },
+    Record {
+        name: "VAR",
+        group: "Statistic Functions",
+        display: "Variance",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "nbdev", default: 1.0, min: -3.0e+37, max: 3.0e+37, integer: false }],
+    },
+    Record {
+        name: "LINEARREG",
+        group: "Statistic Functions",
+        display: "Linear Regression",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MFI",
+        group: "Momentum Indicators",
+        display: "Money Flow Index",
+        inputs: &["high", "low", "close", "volume"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "CMO",
+        group: "Momentum Indicators",
+        display: "Chande Momentum Oscillator",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "OBV",
+        group: "Volume Indicators",
+        display: "On Balance Volume",
+        inputs: &["real", "volume"],
+        outputs: &["real"],
+        params: &[],
+    },
+    Record {
+        name: "TYPPRICE",
+        group: "Price Transform",
+        display: "Typical Price",
+        inputs: &["high", "low", "close"],
+        outputs: &["real"],
+        params: &[],
     },
     Record {
         name: "PLUS_DM",
@@ -186,6 +331,86 @@ pub static RECORDS: &[Record] = &[
         outputs: &["real"],
         params: &[Param { name: "acceleration", default: 0.02, min: 0.0, max: 3.0e+37, integer: false }, Param { name: "maximum", default: 0.2, min: 0.0, max: 3.0e+37, integer: false }],
     },
+    Record {
+        name: "WMA",
+        group: "Overlap Studies",
+        display: "Weighted Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "DEMA",
+        group: "Overlap Studies",
+        display: "Double Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "TEMA",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "T3",
+        group: "Overlap Studies",
+        display: "Triple Exponential Moving Average (T3)",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "vfactor", default: 0.7, min: 0.0, max: 1.0, integer: false }],
+    },
+    Record {
+        name: "TRIMA",
+        group: "Overlap Studies",
+        display: "Triangular Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "KAMA",
+        group: "Overlap Studies",
+        display: "Kaufman Adaptive Moving Average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }],
+    },
+    Record {
+        name: "MA",
+        group: "Overlap Studies",
+        display: "Moving average",
+        inputs: &["real"],
+        outputs: &["real"],
+        params: &[Param { name: "timeperiod", default: 30.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCH",
+        group: "Momentum Indicators",
+        display: "Stochastic",
+        inputs: &["high", "low", "close"],
+        outputs: &["slowk", "slowd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowk_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }, Param { name: "slowd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "slowd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHF",
+        group: "Momentum Indicators",
+        display: "Stochastic Fast",
+        inputs: &["high", "low", "close"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
+    Record {
+        name: "STOCHRSI",
+        group: "Momentum Indicators",
+        display: "Stochastic Relative Strength Index",
+        inputs: &["real"],
+        outputs: &["fastk", "fastd"],
+        params: &[Param { name: "timeperiod", default: 14.0, min: 2.0, max: 100000.0, integer: true }, Param { name: "fastk_period", default: 5.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_period", default: 3.0, min: 1.0, max: 100000.0, integer: true }, Param { name: "fastd_matype", default: 0.0, min: 0.0, max: 8.0, integer: true }],
+    },
 ];
 
 /// A fresh streaming state of entry `index`; `p` are its resolved parameters.
@@ -197,6 +422,21 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         MACD => Box::new(super::macd::MacdStream::catalog(p)?),
         BBANDS => Box::new(super::bollinger::BollingerStream::catalog(p)?),
         ATR => Box::new(super::atr::AtrStream::catalog(p)?),
+        MIN => Box::new(super::minmax::MinMax::min(p)?),
+        MAX => Box::new(super::minmax::MinMax::max(p)?),
+        WILLR => Box::new(super::willr::WillR::new(p)?),
+        MOM => Box::new(super::momentum::Momentum::mom(p)?),
+        ROC => Box::new(super::momentum::Momentum::roc(p)?),
+        ROCP => Box::new(super::momentum::Momentum::rocp(p)?),
+        ROCR => Box::new(super::momentum::Momentum::rocr(p)?),
+        ROCR100 => Box::new(super::momentum::Momentum::rocr100(p)?),
+        STDDEV => Box::new(super::stddev::StdDev::stddev(p)?),
+        VAR => Box::new(super::stddev::StdDev::var(p)?),
+        LINEARREG => Box::new(super::linearreg::LinearReg::new(p)?),
+        MFI => Box::new(super::mfi::Mfi::new(p)?),
+        CMO => Box::new(super::cmo::Cmo::new(p)?),
+        OBV => Box::new(super::obv::Obv::new(p)?),
+        TYPPRICE => Box::new(super::typprice::TypPrice::new(p)?),
         PLUS_DM => Box::new(super::directional::Directional::plus_dm(p)?),
         MINUS_DM => Box::new(super::directional::Directional::minus_dm(p)?),
         PLUS_DI => Box::new(super::directional::Directional::plus_di(p)?),
@@ -211,6 +451,16 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         CCI => Box::new(super::cci::Cci::new(p)?),
         ULTOSC => Box::new(super::ultosc::UltOsc::new(p)?),
         SAR => Box::new(super::sar::Sar::new(p)?),
+        WMA => Box::new(super::wma::Wma::catalog(p)?),
+        DEMA => Box::new(super::dema::Dema::catalog(p)?),
+        TEMA => Box::new(super::tema::Tema::catalog(p)?),
+        T3 => Box::new(super::t3::T3::catalog(p)?),
+        TRIMA => Box::new(super::trima::Trima::catalog(p)?),
+        KAMA => Box::new(super::kama::Kama::catalog(p)?),
+        MA => Box::new(super::ma::MovingAverage::catalog(p)?),
+        STOCH => Box::new(super::stoch::Stoch::slow(p)?),
+        STOCHF => Box::new(super::stoch::Stoch::fast(p)?),
+        STOCHRSI => Box::new(super::stoch::StochRsi::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
 }
@@ -224,6 +474,21 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         MACD => Some(super::macd::batch(p, inputs, outputs)),
         BBANDS => Some(super::bollinger::batch(p, inputs, outputs)),
         ATR => Some(super::atr::batch(p, inputs, outputs)),
+        MIN => Some(super::minmax::batch_min(p, inputs, outputs)),
+        MAX => Some(super::minmax::batch_max(p, inputs, outputs)),
+        WILLR => Some(super::willr::batch(p, inputs, outputs)),
+        MOM => Some(super::momentum::batch_mom(p, inputs, outputs)),
+        ROC => Some(super::momentum::batch_roc(p, inputs, outputs)),
+        ROCP => Some(super::momentum::batch_rocp(p, inputs, outputs)),
+        ROCR => Some(super::momentum::batch_rocr(p, inputs, outputs)),
+        ROCR100 => Some(super::momentum::batch_rocr100(p, inputs, outputs)),
+        STDDEV => Some(super::stddev::batch_stddev(p, inputs, outputs)),
+        VAR => Some(super::stddev::batch_var(p, inputs, outputs)),
+        LINEARREG => Some(super::linearreg::batch(p, inputs, outputs)),
+        MFI => Some(super::mfi::batch(p, inputs, outputs)),
+        CMO => Some(super::cmo::batch(p, inputs, outputs)),
+        OBV => Some(super::obv::batch(p, inputs, outputs)),
+        TYPPRICE => Some(super::typprice::batch(p, inputs, outputs)),
         PLUS_DM => Some(super::directional::plus_dm_batch(p, inputs, outputs)),
         MINUS_DM => Some(super::directional::minus_dm_batch(p, inputs, outputs)),
         PLUS_DI => Some(super::directional::plus_di_batch(p, inputs, outputs)),
@@ -238,6 +503,16 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         CCI => Some(super::cci::batch(p, inputs, outputs)),
         ULTOSC => Some(super::ultosc::batch(p, inputs, outputs)),
         SAR => Some(super::sar::batch(p, inputs, outputs)),
+        WMA => Some(super::wma::batch(p, inputs, outputs)),
+        DEMA => Some(super::dema::batch(p, inputs, outputs)),
+        TEMA => Some(super::tema::batch(p, inputs, outputs)),
+        T3 => Some(super::t3::batch(p, inputs, outputs)),
+        TRIMA => Some(super::trima::batch(p, inputs, outputs)),
+        KAMA => Some(super::kama::batch(p, inputs, outputs)),
+        MA => Some(super::ma::batch(p, inputs, outputs)),
+        STOCH => Some(super::stoch::slow_batch(p, inputs, outputs)),
+        STOCHF => Some(super::stoch::fast_batch_catalog(p, inputs, outputs)),
+        STOCHRSI => Some(super::stoch::rsi_batch(p, inputs, outputs)),
         _ => None,
     }
 }

@@ -24,22 +24,42 @@
 
 mod aroon;
 mod atr;
+mod bollinger;
 pub mod catalog;
 pub mod catalog_gen;
 mod cci;
+pub mod cmo;
+pub(crate) mod dema;
 mod directional;
-pub mod indicator;
-pub mod window;
-mod bollinger;
 mod ema;
+pub(crate) mod ema_chain;
+pub mod indicator;
+pub(crate) mod kama;
 mod kernels;
+pub mod linearreg;
+pub mod ma;
 mod macd;
+pub mod mfi;
+pub mod minmax;
+pub mod momentum;
+pub mod obv;
 mod rsi;
-mod sma;
 mod sar;
+mod sma;
 pub mod state;
+pub mod stddev;
+pub(crate) mod stoch;
+pub(crate) mod t3;
+pub(crate) mod tema;
 mod trange;
+pub(crate) mod trima;
+pub mod typprice;
 mod ultosc;
+pub mod willr;
+pub mod window;
+pub(crate) mod wma;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 pub use atr::{atr, check_bars, AtrStream};
 pub use bollinger::{bollinger_bands, BollingerStream};

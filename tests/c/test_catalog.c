@@ -51,6 +51,126 @@ static void test_atr(void) {
     check_catalog_function("ATR", typed, lookback);
 }
 
+static void test_min(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_min(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_min_lookback(30, &lookback));
+    check_catalog_function("MIN", typed, lookback);
+}
+
+static void test_max(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_max(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_max_lookback(30, &lookback));
+    check_catalog_function("MAX", typed, lookback);
+}
+
+static void test_willr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_willr(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_willr_lookback(14, &lookback));
+    check_catalog_function("WILLR", typed, lookback);
+}
+
+static void test_mom(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mom(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_mom_lookback(10, &lookback));
+    check_catalog_function("MOM", typed, lookback);
+}
+
+static void test_roc(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_roc(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_roc_lookback(10, &lookback));
+    check_catalog_function("ROC", typed, lookback);
+}
+
+static void test_rocp(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocp(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocp_lookback(10, &lookback));
+    check_catalog_function("ROCP", typed, lookback);
+}
+
+static void test_rocr(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr_lookback(10, &lookback));
+    check_catalog_function("ROCR", typed, lookback);
+}
+
+static void test_rocr100(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr100(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr100_lookback(10, &lookback));
+    check_catalog_function("ROCR100", typed, lookback);
+}
+
+static void test_stddev(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stddev(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_stddev_lookback(5, 1.0, &lookback));
+    check_catalog_function("STDDEV", typed, lookback);
+}
+
+static void test_var(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_var(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_var_lookback(5, 1.0, &lookback));
+    check_catalog_function("VAR", typed, lookback);
+}
+
+static void test_linearreg(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_linearreg(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_linearreg_lookback(14, &lookback));
+    check_catalog_function("LINEARREG", typed, lookback);
+}
+
+static void test_mfi(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mfi(bar_high, bar_low, bar_close, bar_volume, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_mfi_lookback(14, &lookback));
+    check_catalog_function("MFI", typed, lookback);
+}
+
+static void test_cmo(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_cmo(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_cmo_lookback(14, &lookback));
+    check_catalog_function("CMO", typed, lookback);
+}
+
+static void test_obv(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_obv(bar_close, bar_volume, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_obv_lookback(&lookback));
+    check_catalog_function("OBV", typed, lookback);
+}
+
+static void test_typprice(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_typprice(bar_high, bar_low, bar_close, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_typprice_lookback(&lookback));
+    check_catalog_function("TYPPRICE", typed, lookback);
+}
+
 static void test_plus_dm(void) {
     static double typed[1][CATALOG_N];
     size_t lookback = 0;
@@ -163,6 +283,86 @@ static void test_sar(void) {
     check_catalog_function("SAR", typed, lookback);
 }
 
+static void test_wma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_wma(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_wma_lookback(30, &lookback));
+    check_catalog_function("WMA", typed, lookback);
+}
+
+static void test_dema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_dema_lookback(30, &lookback));
+    check_catalog_function("DEMA", typed, lookback);
+}
+
+static void test_tema(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_tema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_tema_lookback(30, &lookback));
+    check_catalog_function("TEMA", typed, lookback);
+}
+
+static void test_t3(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_t3(bar_close, CATALOG_N, 5, 0.7, typed[0]));
+    CHECK_OK(pyrt_ta_t3_lookback(5, 0.7, &lookback));
+    check_catalog_function("T3", typed, lookback);
+}
+
+static void test_trima(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trima(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_trima_lookback(30, &lookback));
+    check_catalog_function("TRIMA", typed, lookback);
+}
+
+static void test_kama(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_kama(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_kama_lookback(30, &lookback));
+    check_catalog_function("KAMA", typed, lookback);
+}
+
+static void test_ma(void) {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ma(bar_close, CATALOG_N, 30, 0, typed[0]));
+    CHECK_OK(pyrt_ta_ma_lookback(30, 0, &lookback));
+    check_catalog_function("MA", typed, lookback);
+}
+
+static void test_stoch(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stoch(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stoch_lookback(5, 3, 0, 3, 0, &lookback));
+    check_catalog_function("STOCH", typed, lookback);
+}
+
+static void test_stochf(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochf(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochf_lookback(5, 3, 0, &lookback));
+    check_catalog_function("STOCHF", typed, lookback);
+}
+
+static void test_stochrsi(void) {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochrsi(bar_close, CATALOG_N, 14, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochrsi_lookback(14, 5, 3, 0, &lookback));
+    check_catalog_function("STOCHRSI", typed, lookback);
+}
+
 int main(void) {
     make_bars();
     test_sma();
@@ -171,6 +371,21 @@ int main(void) {
     test_macd();
     test_bbands();
     test_atr();
+    test_min();
+    test_max();
+    test_willr();
+    test_mom();
+    test_roc();
+    test_rocp();
+    test_rocr();
+    test_rocr100();
+    test_stddev();
+    test_var();
+    test_linearreg();
+    test_mfi();
+    test_cmo();
+    test_obv();
+    test_typprice();
     test_plus_dm();
     test_minus_dm();
     test_plus_di();
@@ -185,5 +400,15 @@ int main(void) {
     test_cci();
     test_ultosc();
     test_sar();
+    test_wma();
+    test_dema();
+    test_tema();
+    test_t3();
+    test_trima();
+    test_kama();
+    test_ma();
+    test_stoch();
+    test_stochf();
+    test_stochrsi();
     CHECK_DONE("test_catalog");
 }

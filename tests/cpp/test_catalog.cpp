@@ -73,6 +73,156 @@ static void test_atr() {
     CHECK(same(got, typed[0]));
 }
 
+static void test_min() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_min(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_min_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::min(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_max() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_max(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_max_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::max(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_willr() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_willr(bar_high, bar_low, bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_willr_lookback(14, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::willr(series(bar_high), series(bar_low), series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_mom() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mom(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_mom_lookback(10, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::mom(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_roc() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_roc(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_roc_lookback(10, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::roc(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_rocp() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocp(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocp_lookback(10, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::rocp(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_rocr() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr_lookback(10, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::rocr(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_rocr100() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_rocr100(bar_close, CATALOG_N, 10, typed[0]));
+    CHECK_OK(pyrt_ta_rocr100_lookback(10, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::rocr100(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_stddev() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stddev(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_stddev_lookback(5, 1.0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stddev(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_var() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_var(bar_close, CATALOG_N, 5, 1.0, typed[0]));
+    CHECK_OK(pyrt_ta_var_lookback(5, 1.0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::var(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_linearreg() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_linearreg(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_linearreg_lookback(14, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::linearreg(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_mfi() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_mfi(bar_high, bar_low, bar_close, bar_volume, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_mfi_lookback(14, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::mfi(series(bar_high), series(bar_low), series(bar_close), series(bar_volume));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_cmo() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_cmo(bar_close, CATALOG_N, 14, typed[0]));
+    CHECK_OK(pyrt_ta_cmo_lookback(14, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::cmo(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_obv() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_obv(bar_close, bar_volume, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_obv_lookback(&lookback));
+    (void)lookback;
+    auto got = pyrt::ta::obv(series(bar_close), series(bar_volume));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_typprice() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_typprice(bar_high, bar_low, bar_close, CATALOG_N, typed[0]));
+    CHECK_OK(pyrt_ta_typprice_lookback(&lookback));
+    (void)lookback;
+    auto got = pyrt::ta::typprice(series(bar_high), series(bar_low), series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
 static void test_plus_dm() {
     static double typed[1][CATALOG_N];
     size_t lookback = 0;
@@ -213,6 +363,106 @@ static void test_sar() {
     CHECK(same(got, typed[0]));
 }
 
+static void test_wma() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_wma(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_wma_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::wma(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_dema() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_dema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_dema_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::dema(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_tema() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_tema(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_tema_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::tema(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_t3() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_t3(bar_close, CATALOG_N, 5, 0.7, typed[0]));
+    CHECK_OK(pyrt_ta_t3_lookback(5, 0.7, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::t3(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_trima() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_trima(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_trima_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::trima(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_kama() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_kama(bar_close, CATALOG_N, 30, typed[0]));
+    CHECK_OK(pyrt_ta_kama_lookback(30, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::kama(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_ma() {
+    static double typed[1][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_ma(bar_close, CATALOG_N, 30, 0, typed[0]));
+    CHECK_OK(pyrt_ta_ma_lookback(30, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::ma(series(bar_close));
+    CHECK(same(got, typed[0]));
+}
+
+static void test_stoch() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stoch(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stoch_lookback(5, 3, 0, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stoch(series(bar_high), series(bar_low), series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
+static void test_stochf() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochf(bar_high, bar_low, bar_close, CATALOG_N, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochf_lookback(5, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stochf(series(bar_high), series(bar_low), series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
+static void test_stochrsi() {
+    static double typed[2][CATALOG_N];
+    size_t lookback = 0;
+    CHECK_OK(pyrt_ta_stochrsi(bar_close, CATALOG_N, 14, 5, 3, 0, typed[0], typed[1]));
+    CHECK_OK(pyrt_ta_stochrsi_lookback(14, 5, 3, 0, &lookback));
+    (void)lookback;
+    auto got = pyrt::ta::stochrsi(series(bar_close));
+    for (std::size_t k = 0; k < 2; k++) CHECK(same(got[k], typed[k]));
+}
+
 int main() {
     make_bars();
     test_sma();
@@ -221,6 +471,21 @@ int main() {
     test_macd();
     test_bbands();
     test_atr();
+    test_min();
+    test_max();
+    test_willr();
+    test_mom();
+    test_roc();
+    test_rocp();
+    test_rocr();
+    test_rocr100();
+    test_stddev();
+    test_var();
+    test_linearreg();
+    test_mfi();
+    test_cmo();
+    test_obv();
+    test_typprice();
     test_plus_dm();
     test_minus_dm();
     test_plus_di();
@@ -235,5 +500,15 @@ int main() {
     test_cci();
     test_ultosc();
     test_sar();
+    test_wma();
+    test_dema();
+    test_tema();
+    test_t3();
+    test_trima();
+    test_kama();
+    test_ma();
+    test_stoch();
+    test_stochf();
+    test_stochrsi();
     CHECK_DONE("test_catalog (C++)");
 }

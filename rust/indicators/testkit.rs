@@ -1,0 +1,85 @@
+//! Checks every catalog state's unit tests share: replaying a series, saving
+//! and loading mid-stream, peeking without consuming.
+
+use super::indicator::{replay, Indicator};
+use super::state::{Reader, Writer};
+
+/// The outputs of `state` over `inputs` (one slice per input), one vector per output.
+pub(crate) fn run(state: &mut dyn Indicator, inputs: &[&[f64]], n_outputs: usize) -> Vec<Vec<f64>> {
+    let n = inputs[0].len();
+    let mut outs = vec![vec![0.0; n]; n_outputs];
+    let mut views: Vec<&mut [f64]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+    replay(state, inputs, &mut views);
+    outs
+}
+
+/// Same bits, or both NaN.
+pub(crate) fn same(a: f64, b: f64) -> bool {
+    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+}
+
+fn slice_from<'a>(inputs: &[&'a [f64]], from: usize, to: usize) -> Vec<&'a [f64]> {
+    inputs.iter().map(|x| &x[from..to]).collect()
+}
+
+/// Saving after each of `cuts` ticks and loading into a fresh state from
+/// `make` continues exactly as the uninterrupted state.
+pub(crate) fn assert_resumes<S: Indicator>(
+    make: impl Fn() -> S,
+    inputs: &[&[f64]],
+    n_outputs: usize,
+    cuts: &[usize],
+) {
+    let n = inputs[0].len();
+    let want = run(&mut make(), inputs, n_outputs);
+    for &cut in cuts {
+        let mut first = make();
+        run(&mut first, &slice_from(inputs, 0, cut), n_outputs);
+        let mut w = Writer::fields();
+        first.save(&mut w);
+        let bytes = w.into_bytes();
+        let mut second = make();
+        let mut r = Reader::fields(&bytes);
+        second.load(&mut r).expect("load what save wrote");
+        r.finish().expect("load reads every field");
+        let rest = run(&mut second, &slice_from(inputs, cut, n), n_outputs);
+        for (o, (got, all)) in rest.iter().zip(&want).enumerate() {
+            for (i, (a, b)) in got.iter().zip(&all[cut..]).enumerate() {
+                assert!(same(*a, *b), "cut {cut}, output {o}, tick {}: {a} vs {b}", cut + i);
+            }
+        }
+    }
+}
+
+/// `peek` returns what `update` would and leaves the state as it was.
+pub(crate) fn assert_peek_is_pure<S: Indicator>(mut state: S, inputs: &[&[f64]], n_outputs: usize) {
+    let n = inputs[0].len();
+    let mut reference = state.boxed_clone();
+    let mut tick = vec![0.0; inputs.len()];
+    let (mut peeked, mut got, mut want) = (vec![0.0; n_outputs], vec![0.0; n_outputs], vec![0.0; n_outputs]);
+    for i in 0..n {
+        for (t, x) in tick.iter_mut().zip(inputs) {
+            *t = x[i];
+        }
+        // Peek at a different tick first: it must leave no trace.
+        let other: Vec<f64> = tick.iter().map(|v| v * 1.5 + 1.0).collect();
+        state.peek(&other, &mut peeked);
+        state.peek(&tick, &mut peeked);
+        state.update(&tick, &mut got);
+        reference.update(&tick, &mut want);
+        for o in 0..n_outputs {
+            assert!(same(got[o], want[o]), "tick {i}, output {o}");
+            assert!(same(peeked[o], got[o]), "peek differs from update at tick {i}, output {o}");
+        }
+    }
+}
+
+/// A bumpy series around 100 (several scales of movement, repeated values).
+pub(crate) fn wave(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| {
+            let t = i as f64;
+            100.0 + (t * 0.37).sin() * 4.0 + (t * 0.05).cos() * 9.0 + ((i * 7) % 5) as f64 * 0.3
+        })
+        .collect()
+}
