@@ -10,7 +10,12 @@
 //!
 //! The sums are running sums as in TA-Lib: seeded with the bars of the
 //! warm-up that fall in each window, then today's terms added, the value
-//! taken, and the terms of the bar leaving each window subtracted.
+//! taken, and the terms of the bar leaving each window subtracted. TA-Lib
+//! 0.8.1 sets both sums of a window to exactly 0 while no bar in it moved
+//! either of them (every buying pressure and true range exactly 0): a flat
+//! stretch neither divides rounding residue by residue nor keeps a NaN that
+//! came before it. A NaN true range elsewhere keeps its window's `B` NaN, so
+//! that term stays left out (the value is then 0 or built from the others).
 
 use super::atr::true_range;
 use super::indicator::Indicator;
