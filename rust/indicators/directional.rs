@@ -235,10 +235,12 @@ impl Directional {
         }
     }
 
-    /// PLUS_DI / MINUS_DI of period 1: `DM1 / TR1` (no factor 100).
+    /// PLUS_DI / MINUS_DI of period 1: `DM1 / TR1` (no factor 100), 0 when
+    /// the range is 0 or below (it is negative for a bar whose high is below
+    /// its low after a NaN close); a NaN range gives NaN, as in TA-Lib.
     #[inline]
     fn one_bar_di(dm: f64, diff: f64, range: f64) -> f64 {
-        if dm > 0.0 && range > 0.0 {
+        if dm > 0.0 && !(range <= 0.0) {
             diff / range
         } else {
             0.0
@@ -476,6 +478,12 @@ mod tests {
         // TR1 of bar 1 = max(1, |9.5 - 11|, |9.5 - 10|) = 1.5; bar 2: max(3, 0, 3) = 3.
         assert_eq!(run(&mut plus_di, &bars)[1..], [1.0 / 1.5, 0.0, 0.0]);
         assert_eq!(run(&mut minus_di, &bars)[1..], [0.0, 1.0, 0.0]);
+        // Infinite lows: a movement over a NaN range.
+        let bars = [[1.0, 0.0, 0.5], [f64::NEG_INFINITY, f64::NEG_INFINITY, 0.5]];
+        assert!(run(&mut Directional::minus_di(&[1.0]).unwrap(), &bars)[1].is_nan());
+        // After a NaN close, a rising bar whose high is below its low: range -1, DI 0.
+        let bars = [[1.0, 0.0, f64::NAN], [2.0, 3.0, 2.5]];
+        assert_eq!(run(&mut Directional::plus_di(&[1.0]).unwrap(), &bars)[1], 0.0);
     }
 
     #[test]
