@@ -264,8 +264,11 @@ typedef struct PyrtSubscriber PyrtSubscriber;
 // 6xx messaging, 9xx internal.
 typedef int32_t PyrtStatus;
 
-// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
-// (100000, 0, 0, 1, 252, false).
+// When a backtest's signals fill (`PyrtBacktestConfig.fill_at`).
+typedef int32_t PyrtFillAt;
+
+// Settings of a backtest; `pyrt_backtest_config_default` fills in the
+// defaults (100000, 0, 0, 1, 252, 0, no stops, PYRT_FILL_AT_CLOSE, false).
 typedef struct {
   // Starting cash, > 0.
   double initial_capital;
@@ -277,6 +280,16 @@ typedef struct {
   double position_size;
   // Annualisation of the Sharpe ratio, > 0.
   double periods_per_year;
+  // A fraction of each fill's notional paid on top of `commission`, in [0, 1).
+  double commission_rate;
+  // Stop-loss distance from the entry fill, a fraction > 0; 0 = none.
+  double stop_loss;
+  // Take-profit distance from the entry fill, a fraction > 0; 0 = none.
+  double take_profit;
+  // Trailing-stop distance from the best price since the entry, a fraction > 0; 0 = none.
+  double trailing_stop;
+  // PYRT_FILL_AT_CLOSE or PYRT_FILL_AT_NEXT_OPEN.
+  PyrtFillAt fill_at;
   // A -1 signal opens a short when true; otherwise it only closes a long.
   bool allow_short;
 } PyrtBacktestConfig;
@@ -314,6 +327,50 @@ typedef struct {
   // pnl / (quantity * entry_price) (the NumPy field is named "return").
   double trade_return;
 } PyrtTrade;
+
+// What the values of a report's index mean (`pyrt_backtest_stats`).
+typedef int32_t PyrtIndexKind;
+
+// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
+// keys; `_pct` fields are percentages. Durations are in the index's units
+// (with a datetime index rounded up to the resolution of its typical
+// step); NaN where backtesting.py gives NaN or NaT. With a numbers index
+// the annualised figures are as backtesting.py's: return_ann_pct 0,
+// volatility, CAGR, Sharpe and Sortino NaN.
+typedef struct {
+  // The first and last index values, and their difference.
+  int64_t start;
+  int64_t end;
+  int64_t duration;
+  double exposure_time_pct;
+  double equity_final;
+  double equity_peak;
+  double return_pct;
+  double buy_hold_return_pct;
+  double return_ann_pct;
+  double volatility_ann_pct;
+  double cagr_pct;
+  double sharpe_ratio;
+  double sortino_ratio;
+  double calmar_ratio;
+  double alpha_pct;
+  double beta;
+  double max_drawdown_pct;
+  double avg_drawdown_pct;
+  double max_drawdown_duration;
+  double avg_drawdown_duration;
+  uint64_t num_trades;
+  double win_rate_pct;
+  double best_trade_pct;
+  double worst_trade_pct;
+  double avg_trade_pct;
+  double max_trade_duration;
+  double avg_trade_duration;
+  double profit_factor;
+  double expectancy_pct;
+  double sqn;
+  double kelly_criterion;
+} PyrtBacktestStats;
 
 // Order side, the values of `OrderRequest.Side` in proto/messages.proto.
 typedef int32_t PyrtOrderSide;
@@ -603,6 +660,18 @@ typedef struct {
 // `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
 #define PYRT_SLIPPAGE_SQUARE_ROOT 1
 
+// At the close of the signal's bar.
+#define PYRT_FILL_AT_CLOSE 0
+
+// At the open of the next bar (the run needs the opens).
+#define PYRT_FILL_AT_NEXT_OPEN 1
+
+// Plain numbers: bar positions or integer labels.
+#define PYRT_INDEX_NUMBERS 0
+
+// Nanoseconds since 1970-01-01 of wall-clock datetimes, increasing.
+#define PYRT_INDEX_DATETIME_NS 1
+
 // Nothing yet: a new message, or one whose last receive timed out.
 #define PYRT_MESSAGE_NONE 0
 
@@ -672,13 +741,34 @@ PyrtStatus pyrt_backtest_config_validate(const PyrtBacktestConfig *config);
 
 // Runs a signal-driven backtest over `len` bars.
 //
+// `prices` are the closes. `open`, `high` and `low` may be NULL unless the
+// configuration needs them: PYRT_FILL_AT_NEXT_OPEN needs `open`, any stop
+// needs `high` and `low`. Given series must be finite, > 0 and consistent
+// (low <= open, close <= high).
+//
 // `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
 // (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
-// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
-// values) receives the equity after each bar's fills. On success `*out`
-// is a new result handle (free it with `pyrt_backtest_result_free`); on
-// failure nothing is written.
+// Each bar i, in this order: (1) with PYRT_FILL_AT_NEXT_OPEN the target of
+// `signals[i-1]` fills at `open[i]`; (2) the open position's stops: long
+// stop = max(entry*(1-stop_loss), best*(1-trailing_stop)), target =
+// entry*(1+take_profit), best the highest high since the entry (updated
+// after each bar's checks); open <= stop exits at the open, else open >=
+// target at the open, else low <= stop at the stop, else high >= target at
+// the target (shorts mirror it); stop exits pay slippage, target exits do
+// not; stops start on the bar after an entry at a close, on the same bar
+// for an entry at an open; without `open` a bar opens at the previous
+// close clipped into [low, high]; (3) with PYRT_FILL_AT_CLOSE the target
+// of `signals[i]` fills at `prices[i]`; (4) `equity_out[i]` = cash + signed
+// quantity * prices[i]. Every fill pays commission + commission_rate *
+// quantity * fill price.
+//
+// `equity_out` (caller-allocated, `len` values) receives the equity curve.
+// On success `*out` is a new result handle (free it with
+// `pyrt_backtest_result_free`); on failure nothing is written.
 PyrtStatus pyrt_backtest_run(const double *prices,
+                             const double *open,
+                             const double *high,
+                             const double *low,
                              const int32_t *signals,
                              size_t len,
                              const PyrtBacktestConfig *config,
@@ -699,6 +789,20 @@ PyrtStatus pyrt_backtest_result_trades(const PyrtBacktestResult *result,
                                        PyrtTrade *out,
                                        size_t capacity,
                                        size_t *written);
+
+// The report of a run: backtesting.py 0.6.6's statistics of the equity
+// curve `equity` and the closes `close` (`len` values each) and the round
+// trips `trades` (`num_trades` rows, as `pyrt_backtest_result_trades`
+// gives them; NULL when 0). `index` holds one value per bar of the kind
+// `index_kind`, or is NULL for bar positions 0, 1, ...
+PyrtStatus pyrt_backtest_stats(const double *equity,
+                               const double *close,
+                               size_t len,
+                               const int64_t *index,
+                               PyrtIndexKind index_kind,
+                               const PyrtTrade *trades,
+                               size_t num_trades,
+                               PyrtBacktestStats *out);
 
 // Frees a result handle; NULL is a no-op.
 void pyrt_backtest_result_free(PyrtBacktestResult *result);
@@ -2214,7 +2318,7 @@ uint64_t pyrt_command_receiver_decode_errors(const PyrtCommandReceiver *receiver
 void pyrt_command_receiver_free(PyrtCommandReceiver *receiver);
 
 // Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
-// a positive loss. Returns must be finite; the parametric methods need at
+// a positive loss. Returns must not be infinite (NaN values are skipped); the parametric methods need at
 // least 2.
 PyrtStatus pyrt_calculate_var(const double *returns,
                               size_t len,
@@ -2279,14 +2383,19 @@ PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
 // Backtests `strategy` for every parameter combination on every series,
 // on `threads` threads (0: all cores).
 //
-// `prices` holds `n_series` series of `n_bars` each, series after series
-// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+// `prices` holds `n_series` series of `n_bars` closes each, series after
+// series (a C-contiguous series x time matrix); `open`, `high` and `low`
+// are matrices of the same shape, or NULL unless the configuration needs
+// them (as in `pyrt_backtest_run`). `params` holds `n_combinations`
 // rows of `n_params` values (the strategy's parameters in order). `out`
 // (caller-allocated, `n_series * n_combinations` rows) receives row
 // `s * n_combinations + k` for series `s` and combination `k`, each equal to
 // what `pyrt_backtest_run` reports for that series and those signals.
 // Every argument is checked first; on failure nothing is written.
 PyrtStatus pyrt_sweep_grid(const double *prices,
+                           const double *open,
+                           const double *high,
+                           const double *low,
                            size_t n_series,
                            size_t n_bars,
                            PyrtStrategy strategy,

@@ -68,7 +68,7 @@ def lower(name: str) -> str:
 # ---- Rust: the run-time table ----
 
 def gen_rust_table(records: list[dict]) -> str:
-    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::indicator::Indicator;",
+    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::indicator::{replay_typed, Indicator};",
            "use crate::error::{Error, Result};", ""]
     for i, r in enumerate(records):
         out.append(f"pub const {r['name']}: usize = {i};")
@@ -98,16 +98,16 @@ def gen_rust_table(records: list[dict]) -> str:
         out.append(f"        {r['name']} => Box::new(super::{r['state']}(p)?),")
     out += ["        _ => return Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),",
             "    })", "}", "",
-            "/// The block kernel of entry `index`, where it has one (`None`: replay the stream).",
-            "pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Option<Result<()>> {"]
-    with_batch = [r for r in records if r.get("batch")]
-    if with_batch:
-        out.append("    match index {")
-        for r in with_batch:
-            out.append(f"        {r['name']} => Some(super::{r['batch']}(p, inputs, outputs)),")
-        out += ["        _ => None,", "    }"]
-    else:
-        out += ["    let _ = (index, p, inputs, outputs);", "    None"]
+            "/// Whole arrays through entry `index`: its block kernel where it has one, else its",
+            "/// stream replayed bar by bar with the state's type known (no virtual call per bar).",
+            "pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {",
+            "    match index {"]
+    for r in records:
+        if r.get("batch"):
+            out.append(f"        {r['name']} => super::{r['batch']}(p, inputs, outputs),")
+        else:
+            out.append(f"        {r['name']} => replay_typed(super::{r['state']}(p)?, inputs, outputs),")
+    out += ["        _ => Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),", "    }"]
     out += ["}", ""]
     return "\n".join(out)
 

@@ -31,7 +31,7 @@ impl TryFrom<PyrtVarMethod> for VarMethod {
 }
 
 /// Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
-/// a positive loss. Returns must be finite; the parametric methods need at
+/// a positive loss. Returns must not be infinite (NaN values are skipped); the parametric methods need at
 /// least 2.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_calculate_var(

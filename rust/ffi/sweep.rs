@@ -1,6 +1,6 @@
 //! extern "C" layer for `crate::sweep`: signal generators and the grid.
 
-use crate::backtest::Config;
+use crate::backtest::{Bars, Config};
 use crate::error::{Error, Result};
 use crate::ffi::backtest::PyrtBacktestConfig;
 use crate::ffi::boundary::*;
@@ -108,8 +108,10 @@ pub unsafe extern "C" fn pyrt_sweep_check_params(
 /// Backtests `strategy` for every parameter combination on every series,
 /// on `threads` threads (0: all cores).
 ///
-/// `prices` holds `n_series` series of `n_bars` each, series after series
-/// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+/// `prices` holds `n_series` series of `n_bars` closes each, series after
+/// series (a C-contiguous series x time matrix); `open`, `high` and `low`
+/// are matrices of the same shape, or NULL unless the configuration needs
+/// them (as in `pyrt_backtest_run`). `params` holds `n_combinations`
 /// rows of `n_params` values (the strategy's parameters in order). `out`
 /// (caller-allocated, `n_series * n_combinations` rows) receives row
 /// `s * n_combinations + k` for series `s` and combination `k`, each equal to
@@ -118,6 +120,9 @@ pub unsafe extern "C" fn pyrt_sweep_check_params(
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_sweep_grid(
     prices: *const f64,
+    open: *const f64,
+    high: *const f64,
+    low: *const f64,
     n_series: usize,
     n_bars: usize,
     strategy: PyrtStrategy,
@@ -130,11 +135,15 @@ pub unsafe extern "C" fn pyrt_sweep_grid(
 ) -> PyrtStatus {
     ffi_boundary! {
         let strategy = strategy_from(strategy)?;
-        let config = Config::from(handle_ref(config, "config")?);
+        let config = Config::try_from(handle_ref(config, "config")?)?;
         let n_values = n_series
             .checked_mul(n_bars)
             .ok_or_else(|| Error::invalid("n_bars", "n_series * n_bars overflows"))?;
         let prices = input_slice(prices, n_values, "prices")?;
+        let optional = |ptr: *const f64, name: &str| -> Result<Option<&[f64]>> {
+            if ptr.is_null() { Ok(None) } else { input_slice(ptr, n_values, name).map(Some) }
+        };
+        let bars = Bars { close: prices, open: optional(open, "open")?, high: optional(high, "high")?, low: optional(low, "low")? };
         if n_params != strategy.param_names().len() {
             return Err(Error::invalid(
                 "n_params",
@@ -150,7 +159,7 @@ pub unsafe extern "C" fn pyrt_sweep_grid(
             .ok_or_else(|| Error::invalid("n_combinations", "too many rows"))?;
         let out = output_slice(out, n_rows, "out")?;
         let mut rows = vec![GridRow { series: 0, combination: 0, summary: EMPTY_SUMMARY }; n_rows];
-        sweep::grid(prices, n_series, strategy, params, &config, threads, &mut rows)?;
+        sweep::grid(&bars, n_series, strategy, params, &config, threads, &mut rows)?;
         for (slot, row) in out.iter_mut().zip(&rows) {
             *slot = PyrtSweepRow::from(row);
         }
@@ -196,16 +205,16 @@ mod tests {
             let params = [1.0, 2.0];
             let mut rows = [PyrtSweepRow::default(); 1];
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, &config, 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, &config, 1, rows.as_mut_ptr()),
                 PYRT_OK
             );
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 3, 1, &config, 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 3, 1, &config, 1, rows.as_mut_ptr()),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("n_params:"));
             assert_eq!(
-                pyrt_sweep_grid(prices.as_ptr(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, std::ptr::null(), 1, rows.as_mut_ptr()),
+                pyrt_sweep_grid(prices.as_ptr(), std::ptr::null(), std::ptr::null(), std::ptr::null(), 1, 4, PYRT_STRATEGY_SMA_CROSS, params.as_ptr(), 2, 1, std::ptr::null(), 1, rows.as_mut_ptr()),
                 PYRT_INVALID_ARGUMENT
             );
             assert!(last_error().starts_with("config:"));

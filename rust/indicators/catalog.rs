@@ -6,7 +6,7 @@
 //! self-describing saved state).
 
 use super::catalog_gen;
-use super::indicator::{replay, Indicator};
+use super::indicator::Indicator;
 use super::state::{self, Reader, Writer};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -152,7 +152,9 @@ pub fn run(index: usize, given: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [
             return Err(Error::invalid(record.outputs[k], format!("must hold {n} values, holds {}", o.len())));
         }
     }
-    let mut state = build(index, &params)?;
+    // Built once to check what spans parameters (the constructor's checks)
+    // before any output is written.
+    build(index, &params)?;
     let begin = first_complete_bar(inputs);
     for o in outputs.iter_mut() {
         o[..begin].fill(f64::NAN);
@@ -162,13 +164,7 @@ pub fn run(index: usize, given: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [
     }
     let inputs: Vec<&[f64]> = inputs.iter().map(|x| &x[begin..]).collect();
     let mut outputs: Vec<&mut [f64]> = outputs.iter_mut().map(|o| &mut o[begin..]).collect();
-    match catalog_gen::batch(index, &params, &inputs, &mut outputs) {
-        Some(done) => done,
-        None => {
-            replay(state.as_mut(), &inputs, &mut outputs);
-            Ok(())
-        }
-    }
+    catalog_gen::batch(index, &params, &inputs, &mut outputs)
 }
 
 /// Version of the self-describing saved-state format.

@@ -11,7 +11,7 @@
 //! of the window's own price level `|mean|` (TA-Lib 0.8.1's flatness test,
 //! relative so that instruments quoted in small units are not zeroed).
 
-use super::indicator::{replay_static, Indicator};
+use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
 
@@ -92,12 +92,6 @@ impl Indicator for Cci {
     }
 
     crate::impl_boxed_clone!();
-}
-
-/// CCI over whole arrays (the stream, inlined).
-pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Cci::new(params)?, inputs, outputs);
-    Ok(())
 }
 
 #[cfg(test)]

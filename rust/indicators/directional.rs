@@ -22,7 +22,7 @@
 //! `2 * period - 1`, ADXR `3 * period - 2`.
 
 use super::atr::true_range;
-use super::indicator::{replay_static, Indicator};
+use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -355,48 +355,6 @@ impl Indicator for Adxr {
     }
 
     crate::impl_boxed_clone!();
-}
-
-/// PLUS_DM over whole arrays (the stream, inlined).
-pub fn plus_dm_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 2, 1>(&mut Directional::plus_dm(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// MINUS_DM over whole arrays.
-pub fn minus_dm_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 2, 1>(&mut Directional::minus_dm(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// PLUS_DI over whole arrays.
-pub fn plus_di_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Directional::plus_di(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// MINUS_DI over whole arrays.
-pub fn minus_di_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Directional::minus_di(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// DX over whole arrays.
-pub fn dx_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Directional::dx(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// ADX over whole arrays.
-pub fn adx_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Directional::adx(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// ADXR over whole arrays.
-pub fn adxr_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Adxr::new(params)?, inputs, outputs);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -81,6 +81,29 @@ pub fn replay(state: &mut dyn Indicator, inputs: &[&[f64]], outputs: &mut [&mut 
     }
 }
 
+/// `replay` for a concrete state type: the update is inlined into the loop
+/// (no virtual call per bar), which is what whole-array calls use when an
+/// indicator has no block kernel of its own.
+#[inline(never)]
+pub fn replay_typed<S: Indicator>(mut state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    const MAX: usize = 8;
+    let (n_in, n_out) = (inputs.len(), outputs.len());
+    assert!(n_in <= MAX && n_out <= MAX, "catalog records have at most {MAX} inputs and outputs");
+    let n = inputs.first().map_or(0, |x| x.len());
+    let mut tick = [0.0f64; MAX];
+    let mut out = [0.0f64; MAX];
+    for i in 0..n {
+        for k in 0..n_in {
+            tick[k] = inputs[k][i];
+        }
+        state.update(&tick[..n_in], &mut out[..n_out]);
+        for k in 0..n_out {
+            outputs[k][i] = out[k];
+        }
+    }
+    Ok(())
+}
+
 /// Saves `state` and loads the bytes into a copy of it: what a save/restore
 /// cycle through the catalog does, for the states' own tests.
 #[cfg(test)]
@@ -93,26 +116,4 @@ pub fn round_trip<S: Indicator + Clone>(state: &S) -> S {
     restored.load(&mut r).expect("a saved state loads");
     r.finish().expect("load reads every byte");
     restored
-}
-
-/// `replay` for a concrete state with `I` inputs and `O` outputs: the state's
-/// `update` is called statically (and inlined) with ticks on the stack, which
-/// is the whole cost of a batch run for the cheap states. The batch function
-/// of a state without a block kernel: `replay_static::<_, 3, 1>(&mut s, ...)`.
-#[inline]
-pub fn replay_static<S: Indicator, const I: usize, const O: usize>(
-    state: &mut S,
-    inputs: &[&[f64]],
-    outputs: &mut [&mut [f64]],
-) {
-    let n = inputs.first().map_or(0, |x| x.len());
-    let ins: [&[f64]; I] = std::array::from_fn(|k| &inputs[k][..n]);
-    let mut out = [0.0; O];
-    for i in 0..n {
-        let tick: [f64; I] = std::array::from_fn(|k| ins[k][i]);
-        state.update(&tick, &mut out);
-        for (o, y) in outputs.iter_mut().zip(out) {
-            o[i] = y;
-        }
-    }
 }

@@ -18,7 +18,7 @@
 //! - On the second bar, the "previous" bar is the second bar itself (TA-Lib's
 //!   loop starts that way). Lookback 1.
 
-use super::indicator::{replay_static, Indicator};
+use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
 
@@ -211,12 +211,6 @@ impl Indicator for Sar {
     }
 
     crate::impl_boxed_clone!();
-}
-
-/// SAR over whole arrays (the stream, inlined).
-pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 2, 1>(&mut Sar::new(params)?, inputs, outputs);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! first bar has none) and then smoothed as TA-Lib 0.8.1 does (see `Natr`).
 
 use super::atr::true_range;
-use super::indicator::{replay_static, Indicator};
+use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
 
@@ -142,18 +142,6 @@ impl Indicator for Natr {
     }
 
     crate::impl_boxed_clone!();
-}
-
-/// TRANGE over whole arrays (the stream, inlined).
-pub fn trange_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut TrueRange::new(params)?, inputs, outputs);
-    Ok(())
-}
-
-/// NATR over whole arrays.
-pub fn natr_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    replay_static::<_, 3, 1>(&mut Natr::new(params)?, inputs, outputs);
-    Ok(())
 }
 
 #[cfg(test)]
