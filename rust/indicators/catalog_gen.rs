@@ -497,7 +497,7 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         DX => replay_typed(super::directional::Directional::dx(p)?, inputs, outputs),
         ADX => replay_typed(super::directional::Directional::adx(p)?, inputs, outputs),
         ADXR => replay_typed(super::directional::Adxr::new(p)?, inputs, outputs),
-        TRANGE => replay_typed(super::trange::TrueRange::new(p)?, inputs, outputs),
+        TRANGE => super::trange::trange_batch(p, inputs, outputs),
         NATR => replay_typed(super::trange::Natr::new(p)?, inputs, outputs),
         AROON => super::aroon::aroon_batch(p, inputs, outputs),
         AROONOSC => super::aroon::aroonosc_batch(p, inputs, outputs),
