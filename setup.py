@@ -30,14 +30,29 @@ def cargo_version() -> str:
         return re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.M).group(1)
 
 
+# What `-lpyrt` opens: a one-line GNU ld script naming the real file, since a
+# wheel cannot hold a symlink and a second copy of the library would double
+# its size. `cc ... -L$(python -c "import pyrt; print(pyrt.get_library_dir())") -lpyrt`
+# then links against libpyrt.so.0, as libc.so does with libc.so.6.
+LINKER_NAME = "libpyrt.so"
+LINKER_SCRIPT = f"/* GNU ld script: -lpyrt links {LIBRARY_FILE}, found beside this file */\nINPUT({LIBRARY_FILE})\n"
+
+
 class BuildPyWithHeader(build_py):
-    """Ships include/pyrt.h inside the package, for `pyrt.get_include()`."""
+    """Ships the headers of include/ (pyrt.h, pyrt.hpp, ...) inside the package, for `pyrt.get_include()`,
+    and the linker name `libpyrt.so` beside the library, for `-lpyrt`."""
 
     def run(self):
         super().run()
         target = os.path.join(self.build_lib, "pyrt", "include")
         os.makedirs(target, exist_ok=True)
-        shutil.copy2(os.path.join(HERE, "include", "pyrt.h"), target)
+        include = os.path.join(HERE, "include")
+        for header in sorted(os.listdir(include)):  # pyrt.h, pyrt.hpp and what pyrt.hpp includes
+            if header.endswith((".h", ".hpp")):
+                shutil.copy2(os.path.join(include, header), target)
+        if LIBRARY_FILE != LINKER_NAME and sys.platform.startswith("linux"):
+            with open(os.path.join(self.build_lib, "pyrt", LINKER_NAME), "w", encoding="ascii") as f:
+                f.write(LINKER_SCRIPT)
 
 
 class BuildRustPlainName(build_rust):

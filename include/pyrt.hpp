@@ -434,7 +434,11 @@ public:
         out.resize(pop_batch(out.data(), max));
         return out;
     }
-    std::size_t size() const noexcept { return pyrt_ring_len(handle_.get()); }
+    std::size_t size() const {
+        std::size_t len = 0;
+        check(pyrt_ring_len(handle_.get(), &len));
+        return len;
+    }
     uint64_t capacity() const noexcept { return pyrt_ring_capacity(handle_.get()); }
     PyrtRing *get() const noexcept { return handle_.get(); }
 

@@ -13,6 +13,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib, struct_dtype
+from ._handle import Handle
 
 __all__ = [
     "BacktestConfig",
@@ -260,7 +261,10 @@ class BacktestResults:
         is measured in its local time, so DST shifts do not count, unlike
         backtesting.py on such an index). Without one, durations count bars, Return
         (Ann.) is 0 and Volatility, CAGR, Sharpe and Sortino are NaN, as in
-        backtesting.py (which then has no CAGR key at all). Needs pandas.
+        backtesting.py (which then has no CAGR key at all). One deliberate
+        difference: when only the last bar is below its peak, backtesting.py
+        reports that drawdown (a fraction) as the drawdown durations; pyrt
+        reports NaN (NaT), as there is no drawdown period. Needs pandas.
         """
         from ._backtest_report import stats
 
@@ -653,7 +657,7 @@ def calculate_slippage(
     return float(out[0]) if scalar else out.reshape(shape)
 
 
-class Position:
+class Position(Handle):
     """A position in one symbol: signed quantity, average entry price,
     realized and unrealized P&L (the fields of ``PositionSnapshot`` in
     proto/messages.proto).
@@ -666,13 +670,20 @@ class Position:
     included), so ``realized_pnl`` is net of fees. After each fill the
     position is marked at the fill price.
 
+    Threads: one position may be shared; fills and marks from several
+    threads are applied one at a time (none is lost). `close()` from any
+    thread waits for a call in progress; later calls raise ValueError
+    ("position: is closed"). `copy.copy`/`copy.deepcopy` raise TypeError.
+
     Parameters
     ----------
     symbol : str
-        A non-empty name.
+        A non-empty name (at most 1024 bytes, no NUL).
     """
 
-    __slots__ = ("_handle", "_symbol")
+    __slots__ = ("_symbol",)
+    _close_fn = lib.pyrt_position_close
+    _free_fn = lib.pyrt_position_free
 
     def __init__(self, symbol: str) -> None:
         if not isinstance(symbol, str):
@@ -681,13 +692,11 @@ class Position:
             raise PyrtValueError("symbol: must not contain NUL characters")
         out = ffi.new("PyrtPosition **")
         check(lib.pyrt_position_new(symbol.encode("utf-8"), out))
-        self._handle = ffi.gc(out[0], lib.pyrt_position_free)
+        self._adopt(out[0])
         self._symbol = symbol
 
     def _live(self) -> Any:
-        if self._handle is None:
-            raise PyrtValueError("position: already closed")
-        return self._handle
+        return self._ptr
 
     @staticmethod
     def _now_us(timestamp_us: Optional[int]) -> int:
@@ -765,20 +774,8 @@ class Position:
         """Timestamp of the last fill or mark, in microseconds."""
         return int(self._snapshot().last_update_us)
 
-    def close(self) -> None:
-        """Frees the native position now (also done when it is garbage-collected)."""
-        if self._handle is not None:
-            ffi.release(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Position":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        if self._handle is None:
+        if self.closed:
             return f"Position(symbol={self._symbol!r}, closed)"
         s = self._snapshot()
         return (f"Position(symbol={self._symbol!r}, quantity={s.quantity!r}, avg_entry_price={s.avg_entry_price!r}, "

@@ -288,8 +288,10 @@ def grid(
         raise PyrtValueError(f"config: expected a pyrt.BacktestConfig, got {type(config).__name__}")
     if threads is None:
         threads = 0
-    if not (isinstance(threads, (int, np.integer)) and threads >= 0):
+    if isinstance(threads, bool) or not (isinstance(threads, (int, np.integer)) and threads >= 0):
         raise PyrtValueError(f"threads: expected a whole number >= 0, got {threads!r}")
+    if threads > lib.PYRT_SWEEP_MAX_THREADS:
+        raise PyrtValueError(f"threads: at most {lib.PYRT_SWEEP_MAX_THREADS} (0 = one per core), got {threads}")
     n_combos = len(combos)
     if chunks is not None and not (isinstance(chunks, (int, np.integer)) and chunks >= 1):
         raise PyrtValueError(f"chunks: expected a whole number >= 1, got {chunks!r}")

@@ -68,7 +68,7 @@ def lower(name: str) -> str:
 # ---- Rust: the run-time table ----
 
 def gen_rust_table(records: list[dict]) -> str:
-    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::indicator::{replay_typed, Indicator};",
+    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::cpu;", "use super::indicator::Indicator;",
            "use crate::error::{Error, Result};", ""]
     for i, r in enumerate(records):
         out.append(f"pub const {r['name']}: usize = {i};")
@@ -99,14 +99,15 @@ def gen_rust_table(records: list[dict]) -> str:
     out += ["        _ => return Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),",
             "    })", "}", "",
             "/// Whole arrays through entry `index`: its block kernel where it has one, else its",
-            "/// stream replayed bar by bar with the state's type known (no virtual call per bar).",
+            "/// stream replayed bar by bar with the state's type known (no virtual call per bar);",
+            "/// either with the process's instruction set (`cpu`).",
             "pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {",
             "    match index {"]
     for r in records:
         if r.get("batch"):
-            out.append(f"        {r['name']} => super::{r['batch']}(p, inputs, outputs),")
+            out.append(f"        {r['name']} => cpu::batch(super::{r['batch']}, p, inputs, outputs),")
         else:
-            out.append(f"        {r['name']} => replay_typed(super::{r['state']}(p)?, inputs, outputs),")
+            out.append(f"        {r['name']} => cpu::replay(super::{r['state']}(p)?, inputs, outputs),")
     out += ["        _ => Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),", "    }"]
     out += ["}", ""]
     return "\n".join(out)

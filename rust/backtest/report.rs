@@ -88,34 +88,19 @@ fn sample_variance(values: &[f64]) -> f64 {
     values.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (values.len() as f64 - 1.0)
 }
 
-/// ln(x) for a positive normal x, as musl's `log` computes it (within one
-/// ulp), written with no branch and no call so that a loop over it
-/// vectorises: the log returns of a long curve are most of the report's work.
+/// ln(b / a) for a ratio near 1, |s| < 0.1 with s = (b - a) / (b + a):
+/// 2 atanh(s) by its series (the first omitted term is below 1e-20 of the
+/// result). One division and a few multiplications, so a loop over it
+/// vectorises; the log returns of a long curve are most of the report's work.
 #[inline]
-fn ln_positive(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-    const LG1: f64 = 6.666_666_666_666_735_130e-01;
-    const LG2: f64 = 3.999_999_999_940_941_908e-01;
-    const LG3: f64 = 2.857_142_874_366_239_149e-01;
-    const LG4: f64 = 2.222_219_843_214_978_396e-01;
-    const LG5: f64 = 1.818_357_216_161_805_012e-01;
-    const LG6: f64 = 1.531_383_769_920_937_332e-01;
-    const LG7: f64 = 1.479_819_860_511_658_591e-01;
-    let bits = x.to_bits();
-    // x = 2^k * (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)).
-    let hx = ((bits >> 32) as u32).wrapping_add(0x3ff0_0000 - 0x3fe6_a09e);
-    let k = (hx >> 20) as i32 - 0x3ff;
-    let hx = (hx & 0x000f_ffff) + 0x3fe6_a09e;
-    let f = f64::from_bits((u64::from(hx) << 32) | (bits & 0xffff_ffff)) - 1.0;
-    let hfsq = 0.5 * f * f;
-    let s = f / (2.0 + f);
+fn ln_ratio_near_one(s: f64) -> f64 {
     let z = s * s;
-    let w = z * z;
-    let t1 = w * (LG2 + w * (LG4 + w * LG6));
-    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-    let dk = f64::from(k);
-    s * (hfsq + t2 + t1) + dk * LN2_LO - hfsq + f + dk * LN2_HI
+    let series = 1.0
+        + z * (1.0 / 3.0
+            + z * (1.0 / 5.0
+                + z * (1.0 / 7.0
+                    + z * (1.0 / 9.0 + z * (1.0 / 11.0 + z * (1.0 / 13.0 + z * (1.0 / 15.0 + z * (1.0 / 17.0))))))));
+    2.0 * s * series
 }
 
 /// np.cov's beta of the equity's log returns on the closes' log returns,
@@ -125,31 +110,32 @@ fn ln_positive(x: f64) -> f64 {
 /// time so the logarithms vectorise.
 fn beta(equity: &[f64], close: &[f64]) -> f64 {
     let m = equity.len() - 1;
-    let ratio = |v: &[f64], i: usize| v[i + 1] / v[i];
-    let ln = |r: f64| if r >= f64::MIN_POSITIVE && r < f64::INFINITY { ln_positive(r) } else { r.ln() };
-    let (x0, y0) = (ln(ratio(equity, 0)), ln(ratio(close, 0)));
+    let ln_ratio = |v: &[f64], i: usize| (v[i + 1] / v[i]).ln();
+    let (x0, y0) = (ln_ratio(equity, 0), ln_ratio(close, 0));
     const L: usize = 8;
     let (mut sx, mut sy, mut sxy, mut syy) = ([0.0f64; L], [0.0f64; L], [0.0f64; L], [0.0f64; L]);
     let mut i = 0;
     while i + L <= m {
         let mut x = [0.0f64; L];
         let mut y = [0.0f64; L];
-        let mut normal = true;
+        let mut near_one = true;
         for k in 0..L {
-            x[k] = equity[i + k + 1] / equity[i + k];
-            y[k] = close[i + k + 1] / close[i + k];
-            normal &= (x[k] >= f64::MIN_POSITIVE) & (x[k] < f64::INFINITY);
-            normal &= (y[k] >= f64::MIN_POSITIVE) & (y[k] < f64::INFINITY);
+            let (a, b) = (equity[i + k], equity[i + k + 1]);
+            x[k] = (b - a) / (b + a);
+            let (a, b) = (close[i + k], close[i + k + 1]);
+            y[k] = (b - a) / (b + a);
+            // False for NaN, for a sign change and for a zero (|s| >= 1).
+            near_one &= (x[k].abs() < 0.1) & (y[k].abs() < 0.1);
         }
-        if normal {
+        if near_one {
             for k in 0..L {
-                x[k] = ln_positive(x[k]);
-                y[k] = ln_positive(y[k]);
+                x[k] = ln_ratio_near_one(x[k]);
+                y[k] = ln_ratio_near_one(y[k]);
             }
         } else {
             for k in 0..L {
-                x[k] = ln(x[k]);
-                y[k] = ln(y[k]);
+                x[k] = ln_ratio(equity, i + k);
+                y[k] = ln_ratio(close, i + k);
             }
         }
         for k in 0..L {
@@ -164,7 +150,7 @@ fn beta(equity: &[f64], close: &[f64]) -> f64 {
     let total = |a: [f64; L]| a.iter().sum::<f64>();
     let (mut sx, mut sy, mut sxy, mut syy) = (total(sx), total(sy), total(sxy), total(syy));
     for j in i..m {
-        let (dx, dy) = (ln(ratio(equity, j)) - x0, ln(ratio(close, j)) - y0);
+        let (dx, dy) = (ln_ratio(equity, j) - x0, ln_ratio(close, j) - y0);
         sx += dx;
         sy += dy;
         sxy += dx * dy;
@@ -281,7 +267,8 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     };
     let datetime = kind == IndexKind::DatetimeNs;
     if datetime {
-        if let Some(i) = (1..n).find(|&i| index[i] < index[i - 1]) {
+        let increasing = index.windows(2).fold(true, |ok, w| ok & (w[0] <= w[1]));
+        if let Some(i) = (1..n).find(|&i| !increasing && index[i] < index[i - 1]) {
             return Err(Error::invalid("index", format!("datetimes must be increasing, but value {i} is before value {}", i - 1)));
         }
     }
@@ -296,45 +283,50 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
     let resolution = if datetime { resolution_ns(data_period(index)) } else { 1 };
     let round = |x: f64| if datetime { ceil_to(x, resolution) } else { x };
 
-    // Drawdown as backtesting.py computes it, 1 - equity / running peak, in
-    // one streaming pass (a fresh array per statistic would cost more in
-    // page faults than the arithmetic). Drawdown periods run from a bar at
-    // its peak (drawdown 0) to the next one, or to the last bar; periods of
-    // a single bar do not count.
+    // Drawdown as backtesting.py defines it, 1 - equity / running peak, in
+    // one pass with no division per bar: the drawdown is 0 exactly where
+    // equity >= peak (a correctly rounded e / peak < 1 for any e < peak), and
+    // within a drawdown period the peak is fixed, so its deepest point is
+    // the lowest equity. Periods run from a bar at its peak to the next one,
+    // or to the last bar; periods of a single bar do not count (as
+    // backtesting.py's `compute_drawdown_duration_peaks` has it).
     let mut durations = Vec::new();
     let mut depths = Vec::new();
-    let mut prev: Option<usize> = None;
     let mut peak = equity[0];
-    let mut max_dd = f64::NEG_INFINITY;
-    let mut depth = f64::NEG_INFINITY;
-    let (mut nonzero_sum, mut nonzero_count) = (0.0, 0usize);
-    for i in 0..n {
+    let mut prev = 0usize;
+    let mut lowest = f64::INFINITY;
+    let mut max_dd = 0.0f64;
+    for i in 1..n {
         let e = equity[i];
-        if e > peak {
-            peak = e;
-        }
-        let d = 1.0 - e / peak;
-        max_dd = max_dd.max(d);
-        depth = depth.max(d);
-        if d != 0.0 {
-            nonzero_sum += d;
-            nonzero_count += 1;
-        }
-        if d == 0.0 || i == n - 1 {
-            if let Some(p) = prev {
-                if i > p + 1 {
-                    durations.push((index[i] - index[p]) as f64);
-                    depths.push(depth);
-                }
+        if e >= peak {
+            if i > prev + 1 {
+                let depth = 1.0 - lowest / peak;
+                max_dd = max_dd.max(depth);
+                durations.push((index[i] - index[prev]) as f64);
+                depths.push(depth);
             }
-            prev = Some(i);
-            depth = d;
+            peak = e;
+            prev = i;
+            lowest = f64::INFINITY;
+        } else if e < lowest {
+            lowest = e;
+        }
+    }
+    let mut last_bar_only = f64::NAN;
+    if prev != n - 1 {
+        let depth = 1.0 - lowest / peak;
+        max_dd = max_dd.max(depth);
+        if n - 1 > prev + 1 {
+            durations.push((index[n - 1] - index[prev]) as f64);
+            depths.push(depth);
+        } else {
+            last_bar_only = depth;
         }
     }
     if durations.is_empty() {
         // backtesting.py then averages the non-zero drawdowns (only the last
         // bar can have one) and has no duration.
-        r.avg_drawdown_pct = -(nonzero_sum / nonzero_count as f64) * 100.0;
+        r.avg_drawdown_pct = -last_bar_only * 100.0;
         r.max_drawdown_duration = f64::NAN;
         r.avg_drawdown_duration = f64::NAN;
     } else {
@@ -448,7 +440,7 @@ pub fn report(equity: &[f64], close: &[f64], index: Option<&[i64]>, kind: IndexK
         }
         None => f64::NAN,
     };
-    r.calmar_ratio = annualized / or_nan(if max_dd.is_nan() { 0.0 } else { max_dd });
+    r.calmar_ratio = annualized / or_nan(max_dd);
 
     r.beta = if n > 2 { beta(equity, close) } else { f64::NAN };
     r.alpha_pct = r.return_pct - r.beta * r.buy_hold_return_pct;
@@ -488,16 +480,19 @@ mod tests {
     }
 
     #[test]
-    fn the_vectorised_log_is_within_one_ulp() {
-        let mut x = 1e-300f64;
-        while x < 1e300 {
-            for y in [x, x * 1.000_000_1, x * 0.999_999_9, x * 1.37, x * 1.414_213_56, x * 0.707_1] {
-                let (a, b) = (ln_positive(y), y.ln());
-                assert!((a - b).abs() <= b.abs() * 2.3e-16 || a == b, "{y}: {a} vs {b}");
+    fn the_log_of_a_ratio_near_one_is_exact_to_rounding() {
+        let mut ratio = 0.82f64;
+        while ratio < 1.22 {
+            for a in [1e-3, 0.7, 1.0, 123.456, 9.9e7] {
+                let b = a * ratio;
+                let s = (b - a) / (b + a);
+                let (got, want) = (ln_ratio_near_one(s), (b / a).ln());
+                // (b / a).ln() rounds the ratio first: up to an ulp of 1 in absolute terms.
+                assert!((got - want).abs() <= 3e-16 + 2e-15 * want.abs(), "{a} {ratio}: {got} vs {want}");
             }
-            x *= 1.093;
+            ratio += 0.000_731;
         }
-        assert_eq!(ln_positive(1.0), 0.0);
+        assert_eq!(ln_ratio_near_one(0.0), 0.0);
         // Beta against a plain computation, and NaN from an equity below zero.
         let equity: Vec<f64> = (0..40).map(|i| 100.0 + (i as f64 * 0.7).sin() * 5.0 + i as f64).collect();
         let close: Vec<f64> = (0..40).map(|i| 50.0 + (i as f64 * 0.3).cos() * 3.0 + i as f64 * 0.5).collect();
@@ -546,6 +541,22 @@ mod tests {
         assert!((r.profit_factor - 2.0).abs() < 1e-12);
         assert!((r.kelly_criterion - (0.5 - 0.5 / 2.0)).abs() < 1e-12);
         assert_eq!((r.max_trade_duration, r.avg_trade_duration), (2.0, 1.5));
+    }
+
+    #[test]
+    fn drawdown_periods_as_backtesting_py_finds_them() {
+        // Only the last bar below its peak: no period, its drawdown averaged.
+        let r = report(&[100.0, 110.0, 99.0], &[1.0; 3], None, IndexKind::Numbers, &[]).unwrap();
+        assert!(r.max_drawdown_duration.is_nan());
+        assert!((r.avg_drawdown_pct + 10.0).abs() < 1e-12 && (r.max_drawdown_pct + 10.0).abs() < 1e-12);
+        // A period running to the last bar, and one recovered: depths 20% and 10%.
+        let r = report(&[100.0, 80.0, 90.0, 100.0, 110.0, 99.0, 105.0], &[1.0; 7], None, IndexKind::Numbers, &[]).unwrap();
+        assert!((r.max_drawdown_pct + 20.0).abs() < 1e-12);
+        assert!((r.avg_drawdown_pct + 15.0).abs() < 1e-12);
+        assert_eq!((r.max_drawdown_duration, r.avg_drawdown_duration), (3.0, 2.5));
+        // No drawdown at all.
+        let r = report(&[1.0, 2.0, 3.0], &[1.0; 3], None, IndexKind::Numbers, &[]).unwrap();
+        assert!(r.avg_drawdown_pct.is_nan() && r.max_drawdown_duration.is_nan() && r.max_drawdown_pct == 0.0);
     }
 
     #[test]

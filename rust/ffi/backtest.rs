@@ -174,8 +174,11 @@ impl From<&Trade> for PyrtTrade {
 }
 
 /// The outcome of `pyrt_backtest_run`: statistics and the trade log.
-/// Immutable once made: may be read from several threads at once.
-pub struct PyrtBacktestResult {
+/// Safe to share between threads (immutable; reads are serialized with
+/// `pyrt_backtest_result_close`, after which they return PYRT_CLOSED).
+pub struct PyrtBacktestResult(super::handle::Handle<BacktestResult>);
+
+struct BacktestResult {
     summary: Summary,
     trades: Vec<Trade>,
 }
@@ -277,7 +280,8 @@ pub unsafe extern "C" fn pyrt_backtest_run(
         let equity = output_slice(equity_out, len, "equity_out")?;
         let mut trades = Vec::new();
         let summary = backtest::run_bars(&bars, signals, &config, equity, &mut trades)?;
-        write_handle(out, PyrtBacktestResult { summary, trades }, "out")
+        let result = BacktestResult { summary, trades };
+        write_handle(out, PyrtBacktestResult(super::handle::Handle::new("backtest result", result)), "out")
     }
 }
 
@@ -288,7 +292,7 @@ pub unsafe extern "C" fn pyrt_backtest_result_summary(
     out: *mut PyrtBacktestSummary,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let s = handle_ref(result, "result")?.summary;
+        let s = handle_ref(result, "result")?.0.with(|r| Ok(r.summary))?;
         write_out(out, PyrtBacktestSummary {
             total_return: s.total_return,
             sharpe_ratio: s.sharpe_ratio,
@@ -300,10 +304,10 @@ pub unsafe extern "C" fn pyrt_backtest_result_summary(
     }
 }
 
-/// The number of round trips of a run (0 for NULL).
+/// The number of round trips of a run (0 for NULL or a closed result).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_result_num_trades(result: *const PyrtBacktestResult) -> usize {
-    result.as_ref().map_or(0, |r| r.trades.len())
+    result.as_ref().map_or(0, |r| r.0.with(|r| Ok(r.trades.len())).unwrap_or(0))
 }
 
 /// Copies the run's round trips, in the order they closed, into `out`
@@ -320,6 +324,7 @@ pub unsafe extern "C" fn pyrt_backtest_result_trades(
     ffi_boundary! {
         let result = handle_ref(result, "result")?;
         ensure_out(written, "written")?;
+        result.0.with(|result| {
         let n = result.trades.len();
         if capacity < n {
             return Err(Error::new(
@@ -332,6 +337,7 @@ pub unsafe extern "C" fn pyrt_backtest_result_trades(
             *row = PyrtTrade::from(trade);
         }
         write_out(written, n, "written")
+        })
     }
 }
 
@@ -345,7 +351,9 @@ pub const PYRT_INDEX_DATETIME_NS: PyrtIndexKind = 1;
 /// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
 /// keys; `_pct` fields are percentages. Durations are in the index's units
 /// (with a datetime index rounded up to the resolution of its typical
-/// step); NaN where backtesting.py gives NaN or NaT. With a numbers index
+/// step); NaN where backtesting.py gives NaN or NaT, and for both drawdown
+/// durations when only the last bar is below its peak (backtesting.py puts
+/// that drawdown's fraction there). With a numbers index
 /// the annualised figures are as backtesting.py's: return_ann_pct 0,
 /// volatility, CAGR, Sharpe and Sortino NaN.
 #[repr(C)]
@@ -470,7 +478,15 @@ pub unsafe extern "C" fn pyrt_backtest_stats(
     }
 }
 
-/// Frees a result handle; NULL is a no-op.
+/// Releases the result's memory now, from any thread (a read in progress
+/// finishes first); later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_backtest_result_close(result: *const PyrtBacktestResult) {
+    super::handle::close_handle(result, |r| r.0.close());
+}
+
+/// Frees a result handle; NULL is a no-op. It must not be used afterwards
+/// (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_result_free(result: *mut PyrtBacktestResult) {
     free_handle(result);
@@ -577,6 +593,10 @@ pub unsafe extern "C" fn pyrt_simulate_fills(
                 format!("fills_out: capacity {fills_capacity} is smaller than num_orders ({num_orders})"),
             ));
         }
+        ensure_disjoint(fills_out, fills_capacity, "fills_out", orders.as_ptr(), num_orders, "orders")?;
+        for (series, name) in [(open, "open"), (high, "high"), (low, "low"), (close, "close")] {
+            ensure_disjoint(fills_out, fills_capacity, "fills_out", series.as_ptr(), num_bars, name)?;
+        }
         let orders = orders.iter().enumerate().map(|(i, o)| order_from(i, o)).collect::<Result<Vec<_>>>()?;
         let fills = backtest::simulate_fills(&orders, open, high, low, close, slippage_bps, commission)?;
         let out = output_slice(fills_out, fills.len(), "fills_out")?;
@@ -656,9 +676,15 @@ pub unsafe extern "C" fn pyrt_calculate_slippage(
 }
 
 /// A position in one symbol: signed quantity, average entry price, realized
-/// and unrealized P&L. One thread at a time.
+/// and unrealized P&L. Safe to share between threads: fills and marks from
+/// several threads are applied one at a time (none is lost), and
+/// `pyrt_position_close` from any thread waits for a call in progress, after
+/// which calls return PYRT_CLOSED. Using it after `pyrt_position_free` is
+/// undefined behaviour.
 pub struct PyrtPosition {
-    inner: Position,
+    inner: super::handle::Handle<Position>,
+    /// Immutable, outside the lock: the pointers handed out for it stay
+    /// valid until `pyrt_position_free`, also after a close.
     symbol: CString,
 }
 
@@ -669,13 +695,27 @@ pub unsafe extern "C" fn pyrt_position_new(symbol: *const c_char, out: *mut *mut
     ffi_boundary! {
         ensure_out(out, "out")?;
         let symbol = input_str(symbol, "symbol")?;
+        if symbol.len() > super::messaging::PYRT_MAX_NAME_LEN {
+            return Err(Error::invalid(
+                "symbol",
+                format!("{} bytes, longer than the limit of {}", symbol.len(), super::messaging::PYRT_MAX_NAME_LEN),
+            ));
+        }
         let inner = Position::new(symbol)?;
         let symbol = CString::new(symbol).map_err(|_| Error::invalid("symbol", "contains NUL"))?;
-        write_handle(out, PyrtPosition { inner, symbol }, "out")
+        write_handle(out, PyrtPosition { inner: super::handle::Handle::new("position", inner), symbol }, "out")
     }
 }
 
-/// Frees a position; NULL is a no-op.
+/// Closes a position, from any thread (a call in progress finishes first);
+/// later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_position_close(position: *const PyrtPosition) {
+    super::handle::close_handle(position, |p| p.inner.close());
+}
+
+/// Frees a position; NULL is a no-op. It must not be used afterwards
+/// (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_position_free(position: *mut PyrtPosition) {
     free_handle(position);
@@ -694,9 +734,9 @@ pub unsafe extern "C" fn pyrt_position_apply_fill(
     timestamp_us: i64,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let position = handle_mut(position, "position")?;
+        let position = handle_ref(position, "position")?;
         let side = Side::try_from(side)?;
-        position.inner.apply_fill(side, quantity, price, commission, timestamp_us)
+        position.inner.with(|p| p.apply_fill(side, quantity, price, commission, timestamp_us))
     }
 }
 
@@ -704,7 +744,7 @@ pub unsafe extern "C" fn pyrt_position_apply_fill(
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_position_mark(position: *mut PyrtPosition, price: f64, timestamp_us: i64) -> PyrtStatus {
     ffi_boundary! {
-        handle_mut(position, "position")?.inner.mark(price, timestamp_us)
+        handle_ref(position, "position")?.inner.with(|p| p.mark(price, timestamp_us))
     }
 }
 
@@ -717,16 +757,19 @@ pub unsafe extern "C" fn pyrt_position_snapshot(
 ) -> PyrtStatus {
     ffi_boundary! {
         let handle = handle_ref(position, "position")?;
-        let p = &handle.inner;
-        write_out(out, PyrtPositionSnapshot {
-            symbol: handle.symbol.as_ptr(),
-            quantity: p.quantity,
-            avg_entry_price: p.avg_entry_price,
-            current_price: p.current_price,
-            unrealized_pnl: p.unrealized_pnl,
-            realized_pnl: p.realized_pnl,
-            last_update_us: p.last_update_us,
-        }, "out")
+        ensure_out(out, "out")?;
+        let snapshot = handle.inner.with(|p| {
+            Ok(PyrtPositionSnapshot {
+                symbol: handle.symbol.as_ptr(),
+                quantity: p.quantity,
+                avg_entry_price: p.avg_entry_price,
+                current_price: p.current_price,
+                unrealized_pnl: p.unrealized_pnl,
+                realized_pnl: p.realized_pnl,
+                last_update_us: p.last_update_us,
+            })
+        })?;
+        write_out(out, snapshot, "out")
     }
 }
 
@@ -790,15 +833,15 @@ mod tests {
         let config = default_config();
         unsafe {
             assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(null(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_run(null(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_backtest_run(null(), null(), null(), null(), null(), 0, &config, null_mut(), &mut result), PYRT_INVALID_ARGUMENT);
             assert!(result.is_null());
             assert_eq!(equity, [-1.0; 2]);
             let bad = PyrtBacktestConfig { position_size: 0.0, ..config };
             assert_eq!(pyrt_backtest_config_validate(&bad), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_backtest_result_num_trades(null()), 0);
         }
     }
@@ -883,8 +926,38 @@ mod tests {
             assert_eq!(std::ffi::CStr::from_ptr(pyrt_position_symbol(position)).to_str().unwrap(), "ETH");
             pyrt_position_free(position);
             pyrt_position_free(null_mut());
-            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_NULL_POINTER);
+        }
+    }
+
+    #[test]
+    fn fills_written_over_their_inputs_are_refused() {
+        let mut bars = [10.0f64; 16];
+        let orders = [unsafe { std::mem::zeroed::<PyrtOrder>() }; 1];
+        let mut count = 0usize;
+        unsafe {
+            let fills = bars.as_mut_ptr() as *mut PyrtFill;
+            let open = bars.as_ptr();
+            let status = pyrt_simulate_fills(orders.as_ptr(), 1, open, open, open, open, 4, 0.0, 0.0, fills, 1, &mut count);
+            assert_eq!(status, PYRT_INVALID_ARGUMENT);
+            let message = std::ffi::CStr::from_ptr(pyrt_last_error_message()).to_string_lossy().into_owned();
+            assert_eq!(message, "fills_out: must not overlap open");
+        }
+    }
+
+    #[test]
+    fn a_closed_position_refuses_calls_and_keeps_its_symbol() {
+        let mut position = null_mut();
+        unsafe {
+            assert_eq!(pyrt_position_new(c"BTC".as_ptr(), &mut position), PYRT_OK);
+            pyrt_position_close(position);
+            pyrt_position_close(position);
+            assert_eq!(pyrt_position_mark(position, 1.0, 0), PYRT_CLOSED);
+            assert_eq!(std::ffi::CStr::from_ptr(pyrt_position_symbol(position)).to_bytes(), b"BTC");
+            pyrt_position_free(position);
+            let long = std::ffi::CString::new("X".repeat(2000)).unwrap();
+            assert_eq!(pyrt_position_new(long.as_ptr(), &mut position), PYRT_INVALID_ARGUMENT);
         }
     }
 }

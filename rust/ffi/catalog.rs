@@ -199,6 +199,18 @@ pub unsafe fn stream_update_typed(stream: *const PyrtStream, index: usize, tick:
 
 // ---- the generic API ----
 
+/// The instruction set the indicator kernels run with in this process:
+/// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
+/// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
+/// baseline (read once, at the first indicator call).
+#[no_mangle]
+pub extern "C" fn pyrt_cpu_level() -> *const c_char {
+    match crate::indicators::cpu::level() {
+        crate::indicators::cpu::Level::Fma => c"fma".as_ptr(),
+        crate::indicators::cpu::Level::Baseline => c"baseline".as_ptr(),
+    }
+}
+
 /// How many indicators the catalog holds (indices 0 .. count-1).
 #[no_mangle]
 pub extern "C" fn pyrt_indicator_count() -> usize {

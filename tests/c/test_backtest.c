@@ -71,7 +71,7 @@ static void test_backtest_refuses_bad_input(void) {
     CHECK(strncmp(pyrt_last_error_message(), "position_size:", 14) == 0);
     const int32_t signals[3] = {1, 0, 0};
     CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
-    CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 3, NULL, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 3, NULL, equity, &result), PYRT_NULL_POINTER);
     CHECK(result == NULL);
 }
 
@@ -123,7 +123,7 @@ static void test_next_open_stops_and_fees(void) {
     CHECK(stats.duration == 2 * day && stats.max_trade_duration == 0.0);
     CHECK_STATUS(pyrt_backtest_stats(equity, close, 3, index, 9, &trade, 1, &stats), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "index_kind:", 11) == 0);
-    CHECK_STATUS(pyrt_backtest_stats(equity, close, 3, NULL, PYRT_INDEX_NUMBERS, NULL, 1, &stats), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_stats(equity, close, 3, NULL, PYRT_INDEX_NUMBERS, NULL, 1, &stats), PYRT_NULL_POINTER);
     config.trailing_stop = -0.1;
     CHECK_STATUS(pyrt_backtest_config_validate(&config), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "trailing_stop:", 14) == 0);
