@@ -57,6 +57,20 @@ enum Mode {
     Adx,
 }
 
+impl Mode {
+    /// Which of the +DM, -DM and TR sums the function reads.
+    #[inline]
+    fn sums(self) -> (bool, bool, bool) {
+        match self {
+            Mode::PlusDm => (true, false, false),
+            Mode::MinusDm => (false, true, false),
+            Mode::PlusDi => (true, false, true),
+            Mode::MinusDi => (false, true, true),
+            Mode::Dx | Mode::Adx => (true, true, true),
+        }
+    }
+}
+
 /// The streaming state of PLUS_DM, MINUS_DM, PLUS_DI, MINUS_DI, DX and ADX.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Directional {
@@ -186,10 +200,19 @@ impl Directional {
                 Mode::Dx | Mode::Adx => f64::NAN,
             };
         }
+        // Each function keeps only the sums it reads (TA-Lib's PLUS_DM keeps
+        // one, PLUS_DI two); the others stay 0 and cost nothing.
+        let (keeps_plus, keeps_minus, keeps_tr) = self.mode.sums();
         if bar < p {
-            self.plus_dm += plus;
-            self.minus_dm += minus;
-            self.tr += range;
+            if keeps_plus {
+                self.plus_dm += plus;
+            }
+            if keeps_minus {
+                self.minus_dm += minus;
+            }
+            if keeps_tr {
+                self.tr += range;
+            }
             return match self.mode {
                 Mode::PlusDm if bar == p - 1 => self.plus_dm,
                 Mode::MinusDm if bar == p - 1 => self.minus_dm,
@@ -197,9 +220,15 @@ impl Directional {
             };
         }
         let pf = p as f64;
-        self.plus_dm = self.plus_dm - self.plus_dm / pf + plus;
-        self.minus_dm = self.minus_dm - self.minus_dm / pf + minus;
-        self.tr = self.tr - self.tr / pf + range;
+        if keeps_plus {
+            self.plus_dm = self.plus_dm - self.plus_dm / pf + plus;
+        }
+        if keeps_minus {
+            self.minus_dm = self.minus_dm - self.minus_dm / pf + minus;
+        }
+        if keeps_tr {
+            self.tr = self.tr - self.tr / pf + range;
+        }
         match self.mode {
             Mode::PlusDm => self.plus_dm,
             Mode::MinusDm => self.minus_dm,
