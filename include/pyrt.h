@@ -957,6 +957,20 @@ PyrtStatus pyrt_indicator_run(const char *name,
                               double *const *outputs,
                               size_t n_outputs);
 
+// `pyrt_indicator_run` for catalog entry `index` (0 .. `pyrt_indicator_count()`,
+// the order of `pyrt_indicator_info`), without the name lookup: for bindings
+// that resolved the index once and call many times. Same semantics and
+// errors, except that an index past the catalog is PYRT_INVALID_ARGUMENT
+// naming `index` (not PYRT_NOT_FOUND).
+PyrtStatus pyrt_indicator_run_at(size_t index,
+                                 const double *params,
+                                 size_t n_params,
+                                 const double *const *inputs,
+                                 size_t n_inputs,
+                                 size_t len,
+                                 double *const *outputs,
+                                 size_t n_outputs);
+
 // A new stream of indicator `name` with `params`, in `*out`; free it with
 // `pyrt_stream_free`.
 PyrtStatus pyrt_stream_new(const char *name,
@@ -2498,7 +2512,7 @@ PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
 
 // Backtests `strategy` for every parameter combination on every series,
 // on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
-// `out` must not overlap `prices`, `params` or `config`.
+// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 //
 // `prices` holds `n_series` series of `n_bars` closes each, series after
 // series (a C-contiguous series x time matrix); `open`, `high` and `low`

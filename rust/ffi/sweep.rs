@@ -113,7 +113,7 @@ pub const PYRT_SWEEP_MAX_THREADS: usize = 1024;
 
 /// Backtests `strategy` for every parameter combination on every series,
 /// on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
-/// `out` must not overlap `prices`, `params` or `config`.
+/// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 ///
 /// `prices` holds `n_series` series of `n_bars` closes each, series after
 /// series (a C-contiguous series x time matrix); `open`, `high` and `low`
@@ -172,6 +172,11 @@ pub unsafe extern "C" fn pyrt_sweep_grid(
             ));
         }
         ensure_disjoint(out, n_rows, "out", prices.as_ptr(), n_values, "prices")?;
+        for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+            if let Some(series) = series {
+                ensure_disjoint(out, n_rows, "out", series.as_ptr(), n_values, name)?;
+            }
+        }
         ensure_disjoint(out, n_rows, "out", params.as_ptr(), n_param_values, "params")?;
         ensure_disjoint(out, n_rows, "out", config_ptr, 1, "config")?;
         let out = output_slice(out, n_rows, "out")?;
