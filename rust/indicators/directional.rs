@@ -57,6 +57,20 @@ enum Mode {
     Adx,
 }
 
+impl Mode {
+    /// Which of the +DM, -DM and TR sums the function reads.
+    #[inline]
+    fn sums(self) -> (bool, bool, bool) {
+        match self {
+            Mode::PlusDm => (true, false, false),
+            Mode::MinusDm => (false, true, false),
+            Mode::PlusDi => (true, false, true),
+            Mode::MinusDi => (false, true, true),
+            Mode::Dx | Mode::Adx => (true, true, true),
+        }
+    }
+}
+
 /// The streaming state of PLUS_DM, MINUS_DM, PLUS_DI, MINUS_DI, DX and ADX.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Directional {
@@ -186,10 +200,19 @@ impl Directional {
                 Mode::Dx | Mode::Adx => f64::NAN,
             };
         }
+        // Each function keeps only the sums it reads (TA-Lib's PLUS_DM keeps
+        // one, PLUS_DI two); the others stay 0 and cost nothing.
+        let (keeps_plus, keeps_minus, keeps_tr) = self.mode.sums();
         if bar < p {
-            self.plus_dm += plus;
-            self.minus_dm += minus;
-            self.tr += range;
+            if keeps_plus {
+                self.plus_dm += plus;
+            }
+            if keeps_minus {
+                self.minus_dm += minus;
+            }
+            if keeps_tr {
+                self.tr += range;
+            }
             return match self.mode {
                 Mode::PlusDm if bar == p - 1 => self.plus_dm,
                 Mode::MinusDm if bar == p - 1 => self.minus_dm,
@@ -197,9 +220,15 @@ impl Directional {
             };
         }
         let pf = p as f64;
-        self.plus_dm = self.plus_dm - self.plus_dm / pf + plus;
-        self.minus_dm = self.minus_dm - self.minus_dm / pf + minus;
-        self.tr = self.tr - self.tr / pf + range;
+        if keeps_plus {
+            self.plus_dm = self.plus_dm - self.plus_dm / pf + plus;
+        }
+        if keeps_minus {
+            self.minus_dm = self.minus_dm - self.minus_dm / pf + minus;
+        }
+        if keeps_tr {
+            self.tr = self.tr - self.tr / pf + range;
+        }
         match self.mode {
             Mode::PlusDm => self.plus_dm,
             Mode::MinusDm => self.minus_dm,
@@ -235,10 +264,12 @@ impl Directional {
         }
     }
 
-    /// PLUS_DI / MINUS_DI of period 1: `DM1 / TR1` (no factor 100).
+    /// PLUS_DI / MINUS_DI of period 1: `DM1 / TR1` (no factor 100), 0 when
+    /// the range is 0 or below (it is negative for a bar whose high is below
+    /// its low after a NaN close); a NaN range gives NaN, as in TA-Lib.
     #[inline]
     fn one_bar_di(dm: f64, diff: f64, range: f64) -> f64 {
-        if dm > 0.0 && range > 0.0 {
+        if dm > 0.0 && !(range <= 0.0) {
             diff / range
         } else {
             0.0
@@ -434,6 +465,12 @@ mod tests {
         // TR1 of bar 1 = max(1, |9.5 - 11|, |9.5 - 10|) = 1.5; bar 2: max(3, 0, 3) = 3.
         assert_eq!(run(&mut plus_di, &bars)[1..], [1.0 / 1.5, 0.0, 0.0]);
         assert_eq!(run(&mut minus_di, &bars)[1..], [0.0, 1.0, 0.0]);
+        // Infinite lows: a movement over a NaN range.
+        let bars = [[1.0, 0.0, 0.5], [f64::NEG_INFINITY, f64::NEG_INFINITY, 0.5]];
+        assert!(run(&mut Directional::minus_di(&[1.0]).unwrap(), &bars)[1].is_nan());
+        // After a NaN close, a rising bar whose high is below its low: range -1, DI 0.
+        let bars = [[1.0, 0.0, f64::NAN], [2.0, 3.0, 2.5]];
+        assert_eq!(run(&mut Directional::plus_di(&[1.0]).unwrap(), &bars)[1], 0.0);
     }
 
     #[test]

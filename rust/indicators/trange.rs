@@ -61,6 +61,20 @@ impl Indicator for TrueRange {
     crate::impl_boxed_clone!();
 }
 
+/// TRANGE over whole arrays: one true range per bar from the second on
+/// (the stream's arithmetic; a bar depends on nothing but its neighbour).
+pub fn trange_batch(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
+    let out = &mut *outputs[0];
+    if let Some(first) = out.first_mut() {
+        *first = f64::NAN;
+    }
+    for (i, o) in out.iter_mut().enumerate().skip(1) {
+        *o = true_range(high[i], low[i], close[i - 1]);
+    }
+    Ok(())
+}
+
 /// NATR's streaming state: TA-Lib 0.8.1's ATR, then the normalization.
 ///
 /// The ATR step is TA-Lib 0.8.1's two-coefficient Wilder step
@@ -167,6 +181,18 @@ mod tests {
         let out = run(&mut TrueRange::new(&[]).unwrap(), &BARS);
         assert!(out[0].is_nan());
         assert_eq!(out[1..4], [1.5, 1.5, 2.5]);
+    }
+
+    #[test]
+    fn true_range_batch_equals_the_stream() {
+        let mut bars = walk();
+        bars[5][2] = f64::NAN;
+        bars[9][0] = f64::INFINITY;
+        let cols: Vec<Vec<f64>> = (0..3).map(|j| bars.iter().map(|b| b[j]).collect()).collect();
+        let stream = run(&mut TrueRange::new(&[]).unwrap(), &bars);
+        let mut out = vec![0.0; bars.len()];
+        trange_batch(&[], &[&cols[0], &cols[1], &cols[2]], &mut [&mut out]).unwrap();
+        assert_eq!(format!("{stream:?}"), format!("{out:?}"));
     }
 
     #[test]

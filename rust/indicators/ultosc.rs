@@ -10,7 +10,12 @@
 //!
 //! The sums are running sums as in TA-Lib: seeded with the bars of the
 //! warm-up that fall in each window, then today's terms added, the value
-//! taken, and the terms of the bar leaving each window subtracted.
+//! taken, and the terms of the bar leaving each window subtracted. TA-Lib
+//! 0.8.1 sets both sums of a window to exactly 0 while no bar in it moved
+//! either of them (every buying pressure and true range exactly 0): a flat
+//! stretch neither divides rounding residue by residue nor keeps a NaN that
+//! came before it. A NaN true range elsewhere keeps its window's `B` NaN, so
+//! that term stays left out (the value is then 0 or built from the others).
 
 use super::atr::true_range;
 use super::indicator::Indicator;
@@ -179,6 +184,77 @@ impl Indicator for UltOsc {
     crate::impl_boxed_clone!();
 }
 
+/// ULTOSC over whole arrays: the stream's arithmetic on slices, with each
+/// bar's terms kept in a ring of the longest period (as TA-Lib does).
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let periods = UltOsc::new(params)?.periods;
+    let longest = periods[2];
+    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
+    let out = &mut *outputs[0];
+    let n = close.len();
+    out[..longest.min(n)].fill(f64::NAN);
+    if n <= longest {
+        return Ok(());
+    }
+    let terms = |i: usize| {
+        let prev_close = close[i - 1];
+        let true_low = if low[i] < prev_close { low[i] } else { prev_close };
+        (close[i] - true_low, true_range(high[i], low[i], prev_close))
+    };
+    // Bar i >= 1 sits in slot (i - 1) % longest.
+    let mut ring = vec![(0.0, 0.0); longest];
+    let (mut a, mut b, mut moving) = ([0.0; 3], [0.0; 3], [0usize; 3]);
+    for i in 1..longest {
+        let (buying, range) = terms(i);
+        ring[i - 1] = (buying, range);
+        for (k, &p) in periods.iter().enumerate() {
+            if i + p > longest {
+                a[k] += buying;
+                b[k] += range;
+                moving[k] += moves(buying, range);
+            }
+        }
+    }
+    let mut slot = longest - 1;
+    for (today, o) in out.iter_mut().enumerate().skip(longest) {
+        let (buying, range) = terms(today);
+        ring[slot] = (buying, range);
+        for k in 0..3 {
+            a[k] += buying;
+            b[k] += range;
+            moving[k] += moves(buying, range);
+            if moving[k] == 0 {
+                a[k] = 0.0;
+                b[k] = 0.0;
+            }
+        }
+        let mut sum = 0.0;
+        if b[0] > 0.0 {
+            sum += 4.0 * (a[0] / b[0]);
+        }
+        if b[1] > 0.0 {
+            sum += 2.0 * (a[1] / b[1]);
+        }
+        if b[2] > 0.0 {
+            sum += a[2] / b[2];
+        }
+        for (k, &p) in periods.iter().enumerate() {
+            // The slot of bar today + 1 - p.
+            let mut leaving = slot + longest + 1 - p;
+            if leaving >= longest {
+                leaving -= longest;
+            }
+            let (buying, range) = ring[leaving];
+            a[k] -= buying;
+            b[k] -= range;
+            moving[k] -= moves(buying, range);
+        }
+        slot = if slot + 1 == longest { 0 } else { slot + 1 };
+        *o = 100.0 * (sum / 7.0);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,6 +350,23 @@ mod tests {
         bad.save(&mut w);
         let bytes = w.into_bytes();
         assert!(b.load(&mut Reader::fields(&bytes)).is_err(), "window longer than the bars");
+    }
+
+    #[test]
+    fn batch_equals_the_stream() {
+        let mut bars = walk();
+        bars[9][2] = f64::NAN;
+        bars[30] = [f64::INFINITY, 1.0, 2.0];
+        for k in 40..52 {
+            bars[k] = [7.0, 7.0, 7.0];
+        }
+        let cols: Vec<Vec<f64>> = (0..3).map(|j| bars.iter().map(|b| b[j]).collect()).collect();
+        for p in [[1.0, 1.0, 1.0], [2.0, 4.0, 7.0], [9.0, 3.0, 5.0], [60.0, 2.0, 3.0], [61.0, 1.0, 1.0]] {
+            let stream = run(&mut UltOsc::new(&p).unwrap(), &bars);
+            let mut out = vec![0.0; bars.len()];
+            batch(&p, &[&cols[0], &cols[1], &cols[2]], &mut [&mut out]).unwrap();
+            assert_eq!(format!("{stream:?}"), format!("{out:?}"), "{p:?}");
+        }
     }
 
     #[test]

@@ -53,7 +53,13 @@ impl Window {
     pub fn ago(&self, age: usize) -> f64 {
         debug_assert!(age < self.len);
         let cap = self.values.len();
-        self.values[(self.next + cap - 1 - age) % cap]
+        // next < cap and age < cap: one conditional subtraction wraps it
+        // (a `%` here costs a division on every read).
+        let mut slot = self.next + cap - 1 - age;
+        if slot >= cap {
+            slot -= cap;
+        }
+        self.values[slot]
     }
 
     /// The `k`-th oldest value kept: `get(0)` is the oldest. `k < len()`.
