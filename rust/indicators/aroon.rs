@@ -65,10 +65,12 @@ impl Extreme {
     }
 }
 
+#[inline(always)]
 fn lower_or_equal(a: f64, b: f64) -> bool {
     a <= b
 }
 
+#[inline(always)]
 fn higher_or_equal(a: f64, b: f64) -> bool {
     a >= b
 }
@@ -172,9 +174,72 @@ impl Indicator for Aroon {
     crate::impl_boxed_clone!();
 }
 
+/// An extreme's index in the block kernels: TA-Lib's loop over the arrays,
+/// with the state's rescans and comparisons (`Extreme::track`).
+#[inline(always)]
+fn track_in(x: &[f64], at: &mut usize, value: &mut f64, today: usize, trailing: usize, beats: fn(f64, f64) -> bool) {
+    // `at` is one past the extreme's bar (0 before the first output).
+    if *at <= trailing {
+        *at = trailing + 1;
+        *value = x[trailing];
+        for (i, &v) in x[trailing + 1..=today].iter().enumerate() {
+            if beats(v, *value) {
+                *at = trailing + 2 + i;
+                *value = v;
+            }
+        }
+    } else if beats(x[today], *value) {
+        *at = today + 1;
+        *value = x[today];
+    }
+}
+
+fn aroon_block(oscillator: bool, params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let period = params[0] as usize;
+    let (high, low) = (inputs[0], &inputs[1][..inputs[0].len()]);
+    let n = high.len();
+    for o in outputs.iter_mut() {
+        o[..period.min(n)].fill(f64::NAN);
+    }
+    let factor = 100.0 / period as f64;
+    let (mut low_at, mut lowest, mut high_at, mut highest) = (0, 0.0, 0, 0.0);
+    for today in period..n {
+        let trailing = today - period;
+        track_in(low, &mut low_at, &mut lowest, today, trailing, lower_or_equal);
+        track_in(high, &mut high_at, &mut highest, today, trailing, higher_or_equal);
+        let (low_at, high_at) = (low_at - 1, high_at - 1);
+        if oscillator {
+            outputs[0][today] = factor * (high_at as f64 - low_at as f64);
+        } else {
+            outputs[0][today] = factor * (period - (today - low_at)) as f64;
+            outputs[1][today] = factor * (period - (today - high_at)) as f64;
+        }
+    }
+    Ok(())
+}
+
+/// AROON's block kernel (the state's operations over the arrays).
+pub fn batch_aroon(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    aroon_block(false, params, inputs, outputs)
+}
+
+/// AROONOSC's block kernel (the state's operations over the arrays).
+pub fn batch_aroonosc(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    aroon_block(true, params, inputs, outputs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_kernels_are_the_stream() {
+        use crate::indicators::testkit::assert_batch_is_replay;
+        for p in [2.0, 3.0, 14.0, 40.0] {
+            assert_batch_is_replay(batch_aroon, |p| Aroon::aroon(p).unwrap(), &[p], 2, 2);
+            assert_batch_is_replay(batch_aroonosc, |p| Aroon::aroonosc(p).unwrap(), &[p], 2, 1);
+        }
+    }
 
     fn run(s: &mut Aroon, bars: &[(f64, f64)]) -> Vec<Vec<f64>> {
         let n = if s.oscillator { 1 } else { 2 };

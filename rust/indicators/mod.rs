@@ -31,6 +31,7 @@ mod cci;
 pub mod cmo;
 pub(crate) mod dema;
 mod directional;
+mod fused;
 mod ema;
 pub(crate) mod ema_chain;
 pub mod indicator;
