@@ -502,7 +502,7 @@ pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f6
         AROON => super::aroon::batch_aroon(p, inputs, outputs),
         AROONOSC => super::aroon::batch_aroonosc(p, inputs, outputs),
         CCI => replay_typed(super::cci::Cci::new(p)?, inputs, outputs),
-        ULTOSC => replay_typed(super::ultosc::UltOsc::new(p)?, inputs, outputs),
+        ULTOSC => super::ultosc::batch(p, inputs, outputs),
         SAR => super::sar::batch(p, inputs, outputs),
         WMA => super::wma::batch(p, inputs, outputs),
         DEMA => super::dema::batch(p, inputs, outputs),

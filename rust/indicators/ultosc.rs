@@ -20,7 +20,7 @@ use crate::error::Result;
 
 /// 1 for a bar that moves either sum: a buying pressure or a true range
 /// that is not exactly 0 (NaN counts as moving).
-#[inline]
+#[inline(always)]
 fn moves(buying: f64, range: f64) -> usize {
     !(buying == 0.0 && range == 0.0) as usize
 }
@@ -179,9 +179,75 @@ impl Indicator for UltOsc {
     crate::impl_boxed_clone!();
 }
 
+/// One bar's buying pressure and true range, from its high, low and close
+/// and the previous close (the state's operations).
+#[inline(always)]
+fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
+    let true_low = if low < prev_close { low } else { prev_close };
+    (close - true_low, true_range(high, low, prev_close))
+}
+
+/// ULTOSC's block kernel: the stream through its first output, then its
+/// steady step over the arrays, the terms of the bar leaving each window
+/// computed again from that bar (the same operations, so the same bits)
+/// instead of kept in rings.
+pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = UltOsc::new(params)?;
+    let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
+    let n = close.len();
+    let longest = s.longest();
+    let warm = (longest + 1).min(n);
+    let mut o = [0.0];
+    for t in 0..warm {
+        s.update(&[high[t], low[t], close[t]], &mut o);
+        out[t] = o[0];
+    }
+    let (periods, mut a, mut b, mut moving) = (s.periods, s.a, s.b, s.moving);
+    for t in warm..n {
+        let (buying, range) = terms(high[t], low[t], close[t], close[t - 1]);
+        for k in 0..3 {
+            a[k] += buying;
+            b[k] += range;
+            moving[k] += moves(buying, range);
+        }
+        for k in 0..3 {
+            if moving[k] == 0 {
+                a[k] = 0.0;
+                b[k] = 0.0;
+            }
+        }
+        let mut sum = 0.0;
+        if b[0] > 0.0 {
+            sum += 4.0 * (a[0] / b[0]);
+        }
+        if b[1] > 0.0 {
+            sum += 2.0 * (a[1] / b[1]);
+        }
+        if b[2] > 0.0 {
+            sum += a[2] / b[2];
+        }
+        for k in 0..3 {
+            let j = t + 1 - periods[k];
+            let (buying, range) = terms(high[j], low[j], close[j], close[j - 1]);
+            a[k] -= buying;
+            b[k] -= range;
+            moving[k] -= moves(buying, range);
+        }
+        out[t] = 100.0 * (sum / 7.0);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[7.0, 14.0, 28.0], [1.0, 2.0, 2.0], [5.0, 3.0, 4.0], [1.0, 1.0, 1.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| UltOsc::new(p).unwrap(), &p, 3, 1);
+        }
+    }
 
     fn run(s: &mut UltOsc, bars: &[[f64; 3]]) -> Vec<f64> {
         let mut out = [0.0];
