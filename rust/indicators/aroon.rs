@@ -182,12 +182,15 @@ fn track_in(x: &[f64], at: &mut usize, value: &mut f64, today: usize, trailing: 
     if *at <= trailing {
         *at = trailing + 1;
         *value = x[trailing];
+        // Selects, not branches: where in a window the extreme lies is what
+        // random data leaves unpredictable.
+        let (mut found, mut best) = (*at, *value);
         for (i, &v) in x[trailing + 1..=today].iter().enumerate() {
-            if beats(v, *value) {
-                *at = trailing + 2 + i;
-                *value = v;
-            }
+            let better = beats(v, best);
+            found = if better { trailing + 2 + i } else { found };
+            best = if better { v } else { best };
         }
+        (*at, *value) = (found, best);
     } else if beats(x[today], *value) {
         *at = today + 1;
         *value = x[today];
