@@ -205,6 +205,12 @@
 
 #define PYRT_COMMAND_RELOAD_MODEL 4
 
+// The default largest message a subscriber takes, in bytes (1 MiB).
+#define PYRT_DEFAULT_MAX_MESSAGE_SIZE 1048576
+
+// The longest name (symbol, id, feature key, topic, endpoint) pyrt takes, in bytes.
+#define PYRT_MAX_NAME_LEN 1024
+
 // ZeroMQ's default high-water mark (messages queued per peer), also pyzmq's.
 #define PYRT_DEFAULT_HWM 1000
 
@@ -214,32 +220,61 @@
 // Bytes of `PyrtTickRecord.exchange`.
 #define PYRT_TICK_EXCHANGE_SIZE 16
 
+// The most threads `pyrt_sweep_grid` starts (a larger request is refused
+// rather than left to exhaust the machine).
+#define PYRT_SWEEP_MAX_THREADS 1024
+
 // The outcome of `pyrt_backtest_run`: statistics and the trade log.
-// Immutable once made: may be read from several threads at once.
+// Safe to share between threads (immutable; reads are serialized with
+// `pyrt_backtest_result_close`, after which they return PYRT_CLOSED).
 typedef struct PyrtBacktestResult PyrtBacktestResult;
 
-// A command receiver (REP, binds). One thread at a time.
+// A command receiver (REP, binds). Safe to share between threads.
 typedef struct PyrtCommandReceiver PyrtCommandReceiver;
 
-// A command sender (REQ, connects). One thread at a time.
+// A command sender (REQ, connects). Safe to share between threads: one
+// command is in flight at a time, the others wait their turn.
 typedef struct PyrtCommandSender PyrtCommandSender;
 
 // A received message: reused from one receive to the next, so receiving
-// allocates nothing new once its strings have grown. One thread at a time.
+// allocates nothing new once its strings have grown. Safe to share between
+// threads, but the pointers a `pyrt_message_*` reader writes point into it
+// and stay valid only until the next receive into it: give each receiving
+// thread its own message.
 typedef struct PyrtMessage PyrtMessage;
 
 // A position in one symbol: signed quantity, average entry price, realized
-// and unrealized P&L. One thread at a time.
+// and unrealized P&L. Safe to share between threads: fills and marks from
+// several threads are applied one at a time (none is lost), and
+// `pyrt_position_close` from any thread waits for a call in progress, after
+// which calls return PYRT_CLOSED. Using it after `pyrt_position_free` is
+// undefined behaviour.
 typedef struct PyrtPosition PyrtPosition;
 
-// A publisher (binds its endpoint). One thread at a time.
+// A publisher (binds its endpoint). Safe to share between threads.
 typedef struct PyrtPublisher PyrtPublisher;
 
 // A handle on a named shared-memory ring of PyrtMarketDataRecord.
 //
 // Single producer, single consumer: at any time at most one handle pushes
 // and at most one handle pops, in any processes (the two may be the same
-// handle). A handle is used by one thread at a time.
+// handle).
+//
+// Threads: a handle is safe to share. Its calls are serialized (two
+// threads pushing through one handle never tear a record; each call sees
+// the ring as some serial order of the calls left it). `pyrt_ring_close`
+// may be called from any thread at any time: a call in progress finishes
+// first, later calls return PYRT_CLOSED. Using a handle after
+// `pyrt_ring_free` is undefined behaviour.
+//
+// Processes: when another process shrinks the ring's shared-memory object
+// (ftruncate), the next call that touches the lost part returns
+// PYRT_BAD_LAYOUT ("truncated by another process") and so does every later
+// call on that handle; the process is not killed. pyrt installs a SIGBUS
+// handler for this when the first ring is mapped; faults outside ring
+// mappings go on to the handler installed before it. Garbage written into
+// the header or the cursors by another process is refused (PYRT_BAD_LAYOUT)
+// rather than trusted; record contents are not checked.
 //
 // Names: the ring "ticks" is the POSIX shared-memory object "/ticks" (on
 // Linux the file /dev/shm/ticks). A name is 1 to 255 bytes without '/'.
@@ -256,7 +291,7 @@ typedef struct PyrtRing PyrtRing;
 // A catalog indicator's streaming state: opaque; see `pyrt_stream_new`.
 typedef struct PyrtStream PyrtStream;
 
-// A subscriber (connects to a publisher). One thread at a time.
+// A subscriber (connects to a publisher). Safe to share between threads.
 typedef struct PyrtSubscriber PyrtSubscriber;
 
 // The result of every fallible call: `PYRT_OK` (0) or one of the codes below.
@@ -264,8 +299,11 @@ typedef struct PyrtSubscriber PyrtSubscriber;
 // 6xx messaging, 9xx internal.
 typedef int32_t PyrtStatus;
 
-// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
-// (100000, 0, 0, 1, 252, false).
+// When a backtest's signals fill (`PyrtBacktestConfig.fill_at`).
+typedef int32_t PyrtFillAt;
+
+// Settings of a backtest; `pyrt_backtest_config_default` fills in the
+// defaults (100000, 0, 0, 1, 252, 0, no stops, PYRT_FILL_AT_CLOSE, false).
 typedef struct {
   // Starting cash, > 0.
   double initial_capital;
@@ -277,6 +315,16 @@ typedef struct {
   double position_size;
   // Annualisation of the Sharpe ratio, > 0.
   double periods_per_year;
+  // A fraction of each fill's notional paid on top of `commission`, in [0, 1).
+  double commission_rate;
+  // Stop-loss distance from the entry fill, a fraction > 0; 0 = none.
+  double stop_loss;
+  // Take-profit distance from the entry fill, a fraction > 0; 0 = none.
+  double take_profit;
+  // Trailing-stop distance from the best price since the entry, a fraction > 0; 0 = none.
+  double trailing_stop;
+  // PYRT_FILL_AT_CLOSE or PYRT_FILL_AT_NEXT_OPEN.
+  PyrtFillAt fill_at;
   // A -1 signal opens a short when true; otherwise it only closes a long.
   bool allow_short;
 } PyrtBacktestConfig;
@@ -314,6 +362,52 @@ typedef struct {
   // pnl / (quantity * entry_price) (the NumPy field is named "return").
   double trade_return;
 } PyrtTrade;
+
+// What the values of a report's index mean (`pyrt_backtest_stats`).
+typedef int32_t PyrtIndexKind;
+
+// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
+// keys; `_pct` fields are percentages. Durations are in the index's units
+// (with a datetime index rounded up to the resolution of its typical
+// step); NaN where backtesting.py gives NaN or NaT, and for both drawdown
+// durations when only the last bar is below its peak (backtesting.py puts
+// that drawdown's fraction there). With a numbers index
+// the annualised figures are as backtesting.py's: return_ann_pct 0,
+// volatility, CAGR, Sharpe and Sortino NaN.
+typedef struct {
+  // The first and last index values, and their difference.
+  int64_t start;
+  int64_t end;
+  int64_t duration;
+  double exposure_time_pct;
+  double equity_final;
+  double equity_peak;
+  double return_pct;
+  double buy_hold_return_pct;
+  double return_ann_pct;
+  double volatility_ann_pct;
+  double cagr_pct;
+  double sharpe_ratio;
+  double sortino_ratio;
+  double calmar_ratio;
+  double alpha_pct;
+  double beta;
+  double max_drawdown_pct;
+  double avg_drawdown_pct;
+  double max_drawdown_duration;
+  double avg_drawdown_duration;
+  uint64_t num_trades;
+  double win_rate_pct;
+  double best_trade_pct;
+  double worst_trade_pct;
+  double avg_trade_pct;
+  double max_trade_duration;
+  double avg_trade_duration;
+  double profit_factor;
+  double expectancy_pct;
+  double sqn;
+  double kelly_criterion;
+} PyrtBacktestStats;
 
 // Order side, the values of `OrderRequest.Side` in proto/messages.proto.
 typedef int32_t PyrtOrderSide;
@@ -603,6 +697,18 @@ typedef struct {
 // `price * (1 ± coefficient * volatility * sqrt(quantity / daily_volume))`.
 #define PYRT_SLIPPAGE_SQUARE_ROOT 1
 
+// At the close of the signal's bar.
+#define PYRT_FILL_AT_CLOSE 0
+
+// At the open of the next bar (the run needs the opens).
+#define PYRT_FILL_AT_NEXT_OPEN 1
+
+// Plain numbers: bar positions or integer labels.
+#define PYRT_INDEX_NUMBERS 0
+
+// Nanoseconds since 1970-01-01 of wall-clock datetimes, increasing.
+#define PYRT_INDEX_DATETIME_NS 1
+
 // Nothing yet: a new message, or one whose last receive timed out.
 #define PYRT_MESSAGE_NONE 0
 
@@ -672,13 +778,34 @@ PyrtStatus pyrt_backtest_config_validate(const PyrtBacktestConfig *config);
 
 // Runs a signal-driven backtest over `len` bars.
 //
+// `prices` are the closes. `open`, `high` and `low` may be NULL unless the
+// configuration needs them: PYRT_FILL_AT_NEXT_OPEN needs `open`, any stop
+// needs `high` and `low`. Given series must be finite, > 0 and consistent
+// (low <= open, close <= high).
+//
 // `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
 // (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
-// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
-// values) receives the equity after each bar's fills. On success `*out`
-// is a new result handle (free it with `pyrt_backtest_result_free`); on
-// failure nothing is written.
+// Each bar i, in this order: (1) with PYRT_FILL_AT_NEXT_OPEN the target of
+// `signals[i-1]` fills at `open[i]`; (2) the open position's stops: long
+// stop = max(entry*(1-stop_loss), best*(1-trailing_stop)), target =
+// entry*(1+take_profit), best the highest high since the entry (updated
+// after each bar's checks); open <= stop exits at the open, else open >=
+// target at the open, else low <= stop at the stop, else high >= target at
+// the target (shorts mirror it); stop exits pay slippage, target exits do
+// not; stops start on the bar after an entry at a close, on the same bar
+// for an entry at an open; without `open` a bar opens at the previous
+// close clipped into [low, high]; (3) with PYRT_FILL_AT_CLOSE the target
+// of `signals[i]` fills at `prices[i]`; (4) `equity_out[i]` = cash + signed
+// quantity * prices[i]. Every fill pays commission + commission_rate *
+// quantity * fill price.
+//
+// `equity_out` (caller-allocated, `len` values) receives the equity curve.
+// On success `*out` is a new result handle (free it with
+// `pyrt_backtest_result_free`); on failure nothing is written.
 PyrtStatus pyrt_backtest_run(const double *prices,
+                             const double *open,
+                             const double *high,
+                             const double *low,
                              const int32_t *signals,
                              size_t len,
                              const PyrtBacktestConfig *config,
@@ -688,7 +815,7 @@ PyrtStatus pyrt_backtest_run(const double *prices,
 // The statistics of a run.
 PyrtStatus pyrt_backtest_result_summary(const PyrtBacktestResult *result, PyrtBacktestSummary *out);
 
-// The number of round trips of a run (0 for NULL).
+// The number of round trips of a run (0 for NULL or a closed result).
 size_t pyrt_backtest_result_num_trades(const PyrtBacktestResult *result);
 
 // Copies the run's round trips, in the order they closed, into `out`
@@ -700,7 +827,26 @@ PyrtStatus pyrt_backtest_result_trades(const PyrtBacktestResult *result,
                                        size_t capacity,
                                        size_t *written);
 
-// Frees a result handle; NULL is a no-op.
+// The report of a run: backtesting.py 0.6.6's statistics of the equity
+// curve `equity` and the closes `close` (`len` values each) and the round
+// trips `trades` (`num_trades` rows, as `pyrt_backtest_result_trades`
+// gives them; NULL when 0). `index` holds one value per bar of the kind
+// `index_kind`, or is NULL for bar positions 0, 1, ...
+PyrtStatus pyrt_backtest_stats(const double *equity,
+                               const double *close,
+                               size_t len,
+                               const int64_t *index,
+                               PyrtIndexKind index_kind,
+                               const PyrtTrade *trades,
+                               size_t num_trades,
+                               PyrtBacktestStats *out);
+
+// Releases the result's memory now, from any thread (a read in progress
+// finishes first); later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+void pyrt_backtest_result_close(const PyrtBacktestResult *result);
+
+// Frees a result handle; NULL is a no-op. It must not be used afterwards
+// (undefined behaviour).
 void pyrt_backtest_result_free(PyrtBacktestResult *result);
 
 // Simulates orders on OHLC bars (`num_bars` each) and writes the fills,
@@ -743,7 +889,12 @@ PyrtStatus pyrt_calculate_slippage(const double *price,
 // A new flat position in `symbol` (a non-empty UTF-8 string).
 PyrtStatus pyrt_position_new(const char *symbol, PyrtPosition **out);
 
-// Frees a position; NULL is a no-op.
+// Closes a position, from any thread (a call in progress finishes first);
+// later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+void pyrt_position_close(const PyrtPosition *position);
+
+// Frees a position; NULL is a no-op. It must not be used afterwards
+// (undefined behaviour).
 void pyrt_position_free(PyrtPosition *position);
 
 // Books a fill: adds, partial closes, full closes and flips (the remainder
@@ -765,6 +916,12 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 
 // The position's symbol, valid as long as the handle (NULL for NULL).
 const char *pyrt_position_symbol(const PyrtPosition *position);
+
+// The instruction set the indicator kernels run with in this process:
+// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
+// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
+// baseline (read once, at the first indicator call).
+const char *pyrt_cpu_level(void);
 
 // How many indicators the catalog holds (indices 0 .. count-1).
 size_t pyrt_indicator_count(void);
@@ -799,6 +956,20 @@ PyrtStatus pyrt_indicator_run(const char *name,
                               size_t len,
                               double *const *outputs,
                               size_t n_outputs);
+
+// `pyrt_indicator_run` for catalog entry `index` (0 .. `pyrt_indicator_count()`,
+// the order of `pyrt_indicator_info`), without the name lookup: for bindings
+// that resolved the index once and call many times. Same semantics and
+// errors, except that an index past the catalog is PYRT_INVALID_ARGUMENT
+// naming `index` (not PYRT_NOT_FOUND).
+PyrtStatus pyrt_indicator_run_at(size_t index,
+                                 const double *params,
+                                 size_t n_params,
+                                 const double *const *inputs,
+                                 size_t n_inputs,
+                                 size_t len,
+                                 double *const *outputs,
+                                 size_t n_outputs);
 
 // A new stream of indicator `name` with `params`, in `*out`; free it with
 // `pyrt_stream_free`.
@@ -1993,13 +2164,14 @@ PyrtStatus pyrt_atr(const double *high,
 // at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.
 // The shared-memory object is created with mode 0600 (owner only).
 // Fails with PYRT_INVALID_ARGUMENT if the name already exists (unlink it
-// first), is malformed, or the capacity is not a power of two.
+// first), is malformed, the capacity is not a power of two, or the region
+// would not fit in the shared-memory file system's free space.
 PyrtStatus pyrt_ring_create(const char *name, uint64_t capacity, PyrtRing **out);
 
 // Opens the existing ring `name`. The region's size is checked before its
 // header is read, then magic, layout version, record size, capacity and the
 // size the capacity implies: anything else is PYRT_BAD_LAYOUT with a message
-// saying what differs. A missing name is PYRT_INVALID_ARGUMENT.
+// saying what differs. A missing name is PYRT_NOT_FOUND.
 PyrtStatus pyrt_ring_open(const char *name, PyrtRing **out);
 
 // Appends one record. PYRT_FULL when the ring is full: nothing is written
@@ -2026,19 +2198,28 @@ PyrtStatus pyrt_ring_pop_batch(PyrtRing *ring,
                                size_t max,
                                size_t *popped);
 
-// Records currently in the ring (a snapshot while a peer is active); 0 for NULL.
-size_t pyrt_ring_len(const PyrtRing *ring);
+// Writes the number of records currently in the ring (a snapshot while a
+// peer is active) to `*len`. PYRT_CLOSED on a closed handle,
+// PYRT_BAD_LAYOUT when the ring's memory was truncated by another process.
+PyrtStatus pyrt_ring_len(const PyrtRing *ring, size_t *len);
 
-// The ring's capacity in records; 0 for NULL.
+// The ring's capacity in records (also after close); 0 for NULL.
 uint64_t pyrt_ring_capacity(const PyrtRing *ring);
 
-// Closes this handle (unmaps the memory). The ring itself stays, with its
-// records and cursors, until pyrt_ring_unlink. NULL is a no-op.
+// Closes this handle (unmaps the memory), from any thread: a call in
+// progress on it finishes first; later calls return PYRT_CLOSED.
+// Idempotent; NULL is a no-op. The ring itself stays, with its records and
+// cursors, until pyrt_ring_unlink.
+void pyrt_ring_close(const PyrtRing *ring);
+
+// Closes this handle (as `pyrt_ring_close`) and releases it. NULL is a
+// no-op. No other thread may be using the handle, and it must not be used
+// afterwards (undefined behaviour).
 void pyrt_ring_free(PyrtRing *ring);
 
 // Removes the name `name`: later opens fail; handles already open keep
 // working, and the memory is released when the last one closes.
-// PYRT_INVALID_ARGUMENT if no such ring exists.
+// PYRT_NOT_FOUND if no such ring exists.
 PyrtStatus pyrt_ring_unlink(const char *name);
 
 // Creates a publisher bound to `endpoint` (e.g. "tcp://127.0.0.1:5555";
@@ -2088,9 +2269,17 @@ PyrtStatus pyrt_publisher_wait_for_subscribers(PyrtPublisher *publisher,
                                                size_t count,
                                                int32_t timeout_ms);
 
-// Closes the publisher. NULL is a no-op. When it is the last open pyrt
-// messaging object of the process, this call also ends pyrt's ZeroMQ context,
-// waiting at most one second for what is still queued to be delivered.
+// Closes the publisher's socket, from any thread: a call in progress on it
+// finishes first (a `wait_for_subscribers` ends within 50 ms with
+// PYRT_CLOSED), later calls return PYRT_CLOSED. Idempotent; NULL is a
+// no-op. When it is the last open pyrt messaging object of the process,
+// this also ends pyrt's ZeroMQ context, waiting at most one second for what
+// is still queued to be delivered.
+void pyrt_publisher_close(const PyrtPublisher *publisher);
+
+// Closes the publisher (as `pyrt_publisher_close`) and releases the handle.
+// NULL is a no-op. No other thread may be using the handle, and it must not
+// be used afterwards (undefined behaviour).
 void pyrt_publisher_free(PyrtPublisher *publisher);
 
 // Creates a subscriber connected to `endpoint`, for the `topics_len` topics
@@ -2126,20 +2315,46 @@ PyrtStatus pyrt_subscriber_receive_ticks(PyrtSubscriber *subscriber,
 
 // Messages this subscriber refused so far: payloads that do not decode,
 // empty payloads, unknown topics, messages without exactly two frames.
-// 0 for NULL.
+// 0 for NULL or a closed subscriber.
 uint64_t pyrt_subscriber_decode_errors(const PyrtSubscriber *subscriber);
 
-// Valid non-tick messages passed over by `pyrt_subscriber_receive_ticks`. 0 for NULL.
+// Valid non-tick messages passed over by `pyrt_subscriber_receive_ticks`.
+// 0 for NULL or a closed subscriber.
 uint64_t pyrt_subscriber_skipped(const PyrtSubscriber *subscriber);
 
-// Ticks whose symbol or exchange was cut to fit a PyrtTickRecord. 0 for NULL.
+// Ticks whose symbol or exchange was cut to fit a PyrtTickRecord. 0 for
+// NULL or a closed subscriber.
 uint64_t pyrt_subscriber_truncated(const PyrtSubscriber *subscriber);
 
-// Why the latest refused message was refused ("" if none was, or for NULL).
-// Valid until the next receive on this subscriber or its free.
-const char *pyrt_subscriber_last_decode_error(const PyrtSubscriber *subscriber);
+// Messages dropped unread because they were larger than the subscriber's
+// maximum message size. 0 for NULL or a closed subscriber.
+uint64_t pyrt_subscriber_oversized(const PyrtSubscriber *subscriber);
 
-// Closes the subscriber; queued messages are dropped. NULL is a no-op.
+// Sets the largest message (topic and payload bytes together) the
+// subscriber takes; larger ones are dropped unread and counted
+// (`pyrt_subscriber_oversized`), and the subscriber goes on serving.
+// The default is PYRT_DEFAULT_MAX_MESSAGE_SIZE (1 MiB); 0 is PYRT_INVALID_ARGUMENT.
+PyrtStatus pyrt_subscriber_set_max_message_size(const PyrtSubscriber *subscriber,
+                                                size_t max_message_size);
+
+// Copies why the latest refused message was refused ("" if none was) into
+// `buffer` of `capacity` bytes, NUL-terminated; `*needed` receives the size
+// required, also when the status is PYRT_BUFFER_TOO_SMALL. A copy, not a
+// pointer into the handle, so that another thread's receive cannot change
+// it under the caller.
+PyrtStatus pyrt_subscriber_last_decode_error(const PyrtSubscriber *subscriber,
+                                             char *buffer,
+                                             size_t capacity,
+                                             size_t *needed);
+
+// Closes the subscriber's socket, from any thread; queued messages are
+// dropped. A receive in progress on it ends within 50 ms with PYRT_CLOSED;
+// later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+void pyrt_subscriber_close(const PyrtSubscriber *subscriber);
+
+// Closes the subscriber (as `pyrt_subscriber_close`) and releases the
+// handle. NULL is a no-op. No other thread may be using the handle, and it
+// must not be used afterwards (undefined behaviour).
 void pyrt_subscriber_free(PyrtSubscriber *subscriber);
 
 // Creates an empty message to receive into (kind PYRT_MESSAGE_NONE).
@@ -2168,7 +2383,13 @@ PyrtStatus pyrt_message_order_request(const PyrtMessage *message, PyrtOrderReque
 // Reads a PYRT_MESSAGE_COMMAND message; another kind is PYRT_INVALID_ARGUMENT.
 PyrtStatus pyrt_message_command(const PyrtMessage *message, PyrtCommand *out);
 
-// Frees a message and the strings it holds. NULL is a no-op.
+// Empties the message and refuses later calls on it (PYRT_CLOSED), from
+// any thread; a receive into it in progress finishes first. Idempotent;
+// NULL is a no-op.
+void pyrt_message_close(const PyrtMessage *message);
+
+// Frees a message and the strings it holds. NULL is a no-op. It must not
+// be used afterwards (undefined behaviour).
 void pyrt_message_free(PyrtMessage *message);
 
 // Creates a command sender connected to a command receiver's `endpoint`
@@ -2185,7 +2406,13 @@ PyrtStatus pyrt_command_sender_send(PyrtCommandSender *sender,
                                     const char *payload,
                                     int32_t timeout_ms);
 
-// Closes the sender. NULL is a no-op.
+// Closes the sender's socket, from any thread: a send waiting for its
+// acknowledgement ends within 50 ms with PYRT_CLOSED; later calls return
+// PYRT_CLOSED. Idempotent; NULL is a no-op.
+void pyrt_command_sender_close(const PyrtCommandSender *sender);
+
+// Closes the sender (as `pyrt_command_sender_close`) and releases the
+// handle. NULL is a no-op; it must not be used afterwards (undefined behaviour).
 void pyrt_command_sender_free(PyrtCommandSender *sender);
 
 // Creates a command receiver bound to `endpoint` ("tcp://127.0.0.1:*"
@@ -2206,15 +2433,22 @@ PyrtStatus pyrt_command_receiver_receive(PyrtCommandReceiver *receiver,
                                          int32_t timeout_ms,
                                          PyrtMessage *message);
 
-// Requests this receiver refused so far. 0 for NULL.
+// Requests this receiver refused so far (undecodable, over-size, an
+// unknown command type). 0 for NULL or a closed receiver.
 uint64_t pyrt_command_receiver_decode_errors(const PyrtCommandReceiver *receiver);
 
-// Closes the receiver (as `pyrt_publisher_free`: the last object freed
-// waits at most one second for its last acknowledgement to go out). NULL is a no-op.
+// Closes the receiver's socket, from any thread (as `pyrt_publisher_close`:
+// the last object closed waits at most one second for its last
+// acknowledgement to go out). A receive in progress ends within 50 ms with
+// PYRT_CLOSED. Idempotent; NULL is a no-op.
+void pyrt_command_receiver_close(const PyrtCommandReceiver *receiver);
+
+// Closes the receiver (as `pyrt_command_receiver_close`) and releases the
+// handle. NULL is a no-op; it must not be used afterwards (undefined behaviour).
 void pyrt_command_receiver_free(PyrtCommandReceiver *receiver);
 
 // Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
-// a positive loss. Returns must be finite; the parametric methods need at
+// a positive loss. Returns must not be infinite (NaN values are skipped); the parametric methods need at
 // least 2.
 PyrtStatus pyrt_calculate_var(const double *returns,
                               size_t len,
@@ -2277,16 +2511,22 @@ PyrtStatus pyrt_sweep_check_params(PyrtStrategy strategy,
                                    size_t n_bars);
 
 // Backtests `strategy` for every parameter combination on every series,
-// on `threads` threads (0: all cores).
+// on `threads` threads (0: all cores; at most PYRT_SWEEP_MAX_THREADS).
+// `out` must not overlap `prices`, `open`, `high`, `low`, `params` or `config`.
 //
-// `prices` holds `n_series` series of `n_bars` each, series after series
-// (a C-contiguous series x time matrix). `params` holds `n_combinations`
+// `prices` holds `n_series` series of `n_bars` closes each, series after
+// series (a C-contiguous series x time matrix); `open`, `high` and `low`
+// are matrices of the same shape, or NULL unless the configuration needs
+// them (as in `pyrt_backtest_run`). `params` holds `n_combinations`
 // rows of `n_params` values (the strategy's parameters in order). `out`
 // (caller-allocated, `n_series * n_combinations` rows) receives row
 // `s * n_combinations + k` for series `s` and combination `k`, each equal to
 // what `pyrt_backtest_run` reports for that series and those signals.
 // Every argument is checked first; on failure nothing is written.
 PyrtStatus pyrt_sweep_grid(const double *prices,
+                           const double *open,
+                           const double *high,
+                           const double *low,
                            size_t n_series,
                            size_t n_bars,
                            PyrtStrategy strategy,

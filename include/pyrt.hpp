@@ -242,30 +242,62 @@ struct BacktestRun {
     std::vector<PyrtTrade> trades;
 };
 
-// A configuration with the library's defaults (100000, 0, 0, 1, 252, long only).
+// A configuration with the library's defaults (100000, 0, 0, 1, 252, no
+// percentage fee, fills at the close, no stops, long only).
 inline PyrtBacktestConfig default_backtest_config() {
     PyrtBacktestConfig config;
     check(pyrt_backtest_config_default(&config));
     return config;
 }
 
-// Runs pyrt_backtest_run; throws pyrt::Error on bad input (lengths that
-// differ included).
+// The bars beyond the closes: `open` for PYRT_FILL_AT_NEXT_OPEN, `high` and
+// `low` for stops. An empty vector is "not given".
+struct Bars {
+    std::vector<double> open;
+    std::vector<double> high;
+    std::vector<double> low;
+};
+
+// Runs pyrt_backtest_run on the closes `prices` (and `bars` where given);
+// throws pyrt::Error on bad input (lengths that differ included).
 inline BacktestRun backtest(const std::vector<double> &prices, const std::vector<int32_t> &signals,
-                            const PyrtBacktestConfig &config) {
+                            const PyrtBacktestConfig &config, const Bars &bars = Bars()) {
     if (prices.size() != signals.size()) {
         throw Error(PYRT_INVALID_ARGUMENT, "signals: length differs from the length of prices");
     }
+    const std::vector<double> *series[] = {&bars.open, &bars.high, &bars.low};
+    const char *names[] = {"open", "high", "low"};
+    for (int k = 0; k < 3; k++) {
+        if (!series[k]->empty() && series[k]->size() != prices.size()) {
+            throw Error(PYRT_INVALID_ARGUMENT, std::string(names[k]) + ": length differs from the length of prices");
+        }
+    }
+    auto given = [](const std::vector<double> &v) { return v.empty() ? nullptr : v.data(); };
     BacktestRun run;
     run.equity_curve.resize(prices.size());
     PyrtBacktestResult *raw = nullptr;
-    check(pyrt_backtest_run(prices.data(), signals.data(), prices.size(), &config, run.equity_curve.data(), &raw));
+    check(pyrt_backtest_run(prices.data(), given(bars.open), given(bars.high), given(bars.low), signals.data(),
+                            prices.size(), &config, run.equity_curve.data(), &raw));
     Handle<PyrtBacktestResult, pyrt_backtest_result_free> result(raw);
     check(pyrt_backtest_result_summary(result.get(), &run.summary));
     run.trades.resize(pyrt_backtest_result_num_trades(result.get()));
     size_t written = 0;
     check(pyrt_backtest_result_trades(result.get(), run.trades.data(), run.trades.size(), &written));
     return run;
+}
+
+// backtesting.py's statistics of a run on the closes `close`; `index` holds
+// one value per bar of kind `kind` (empty: bar positions 0, 1, ...).
+inline PyrtBacktestStats backtest_stats(const BacktestRun &run, const std::vector<double> &close,
+                                        const std::vector<int64_t> &index = std::vector<int64_t>(),
+                                        PyrtIndexKind kind = PYRT_INDEX_NUMBERS) {
+    if (close.size() != run.equity_curve.size() || (!index.empty() && index.size() != close.size())) {
+        throw Error(PYRT_INVALID_ARGUMENT, "close: length differs from the length of the equity curve");
+    }
+    PyrtBacktestStats stats;
+    check(pyrt_backtest_stats(run.equity_curve.data(), close.data(), close.size(), index.empty() ? nullptr : index.data(),
+                              kind, run.trades.data(), run.trades.size(), &stats));
+    return stats;
 }
 
 // Fills of `orders` on OHLC bars, ordered by bar then order index.
@@ -402,7 +434,11 @@ public:
         out.resize(pop_batch(out.data(), max));
         return out;
     }
-    std::size_t size() const noexcept { return pyrt_ring_len(handle_.get()); }
+    std::size_t size() const {
+        std::size_t len = 0;
+        check(pyrt_ring_len(handle_.get(), &len));
+        return len;
+    }
     uint64_t capacity() const noexcept { return pyrt_ring_capacity(handle_.get()); }
     PyrtRing *get() const noexcept { return handle_.get(); }
 

@@ -34,7 +34,13 @@ def get_library_path() -> str:
     return LIBRARY_PATH
 
 
-__all__ = ["__version__", "get_include", "get_library_path", "PyrtError", "ipc"]
+def get_library_dir() -> str:
+    """The folder holding the bundled shared library, for `-L` (then `-lpyrt`)
+    or a run-time path; `get_include()` gives the matching headers."""
+    return os.path.dirname(LIBRARY_PATH)
+
+
+__all__ = ["__version__", "get_include", "get_library_path", "get_library_dir", "PyrtError", "ipc"]
 __all__ += ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr", "stream", "talib"]
 __all__ += ["BacktestConfig", "BacktestResults", "backtest_strategy", "simulate_fills", "calculate_slippage",
             "Position", "TRADE_DTYPE", "ORDER_DTYPE", "FILL_DTYPE", "BUY", "SELL", "MARKET", "LIMIT", "STOP",

@@ -39,7 +39,7 @@ class PyrtError(Exception):
 class PyrtValueError(PyrtError, ValueError):
     """A bad argument (PYRT_INVALID_ARGUMENT, PYRT_NULL_POINTER, PYRT_BUFFER_TOO_SMALL,
     PYRT_NOT_FOUND), or a call on a closed handle (PYRT_CLOSED), as Python's
-    own closed files raise ValueError."""
+    own closed files raise ValueError. `.status` tells them apart."""
 
 
 class PyrtStateError(PyrtError, ValueError):
@@ -94,21 +94,41 @@ def check(status: int) -> None:
 
 _NDARRAY = np.ndarray
 _F64 = np.dtype(np.float64)
+_NO_BAD = object()
 
 
 def as_f64_array(values: Any, name: str) -> np.ndarray:
     """Any 1-D array-like of numbers -> a C-contiguous, aligned float64 array
-    (no copy when it already is one). Raises ValueError naming `name` otherwise."""
+    (no copy when it already is one). Raises ValueError naming `name` for
+    anything else: None, a scalar, a 0-d or n-d array, booleans, strings,
+    objects."""
     # The common case first, tested without the general conversion's
     # machinery: it is most of a short series' wrapper cost.
     if values.__class__ is _NDARRAY and values.dtype is _F64 and values.ndim == 1 and values.flags.carray:
         return values
+    if values is None or isinstance(values, (str, bytes)):
+        raise PyrtValueError(f"{name}: expected a 1-D array of numbers, got {type(values).__name__}")
     try:
-        array = np.ascontiguousarray(values, dtype=np.float64)
+        # asarray first: ascontiguousarray would turn a scalar (or None) into
+        # a 1-element array and hide the mistake.
+        array = np.asarray(values)
     except (TypeError, ValueError) as exc:
         raise PyrtValueError(f"{name}: expected a 1-D array of numbers ({exc})") from None
     if array.ndim != 1:
         raise PyrtValueError(f"{name}: expected a 1-D array, got {array.ndim}-D with shape {array.shape}")
+    kind = array.dtype.kind
+    if kind == "O":
+        # Numbers NumPy keeps as objects (Decimal, Fraction) convert; None
+        # (which would become NaN) and booleans do not.
+        bad = next((v for v in array if v is None or isinstance(v, (bool, np.bool_, str, bytes))), _NO_BAD)
+        if bad is not _NO_BAD:
+            raise PyrtValueError(f"{name}: expected numbers, got {bad!r}")
+    elif kind not in "iuf":
+        raise PyrtValueError(f"{name}: expected numbers, got an array of dtype {array.dtype}")
+    try:
+        array = np.ascontiguousarray(array, dtype=np.float64)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - numeric kinds always convert
+        raise PyrtValueError(f"{name}: expected a 1-D array of numbers ({exc})") from None
     return aligned(array)
 
 

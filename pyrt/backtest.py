@@ -6,12 +6,14 @@ module converts arguments and results.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any, Optional, Union
 
 import numpy as np
 
 from ._core import PyrtValueError, aligned, as_f64_array, check, f64_ptr, ffi, lib, struct_dtype
+from ._handle import Handle
 
 __all__ = [
     "BacktestConfig",
@@ -81,7 +83,11 @@ FILL_DTYPE: np.dtype = struct_dtype(
     ],
 )
 
-_CONFIG_FIELDS = ("initial_capital", "commission", "slippage_bps", "position_size", "allow_short", "periods_per_year")
+_CONFIG_FIELDS = ("initial_capital", "commission", "slippage_bps", "position_size", "allow_short", "periods_per_year",
+                  "commission_rate", "fill_at", "stop_loss", "take_profit", "trailing_stop")
+_FILL_AT = {"close": lib.PYRT_FILL_AT_CLOSE, "next_open": lib.PYRT_FILL_AT_NEXT_OPEN}
+_FILL_AT_NAMES = {code: name for name, code in _FILL_AT.items()}
+_STOPS = ("stop_loss", "take_profit", "trailing_stop")
 
 
 def _number(value: Any, name: str) -> float:
@@ -89,6 +95,16 @@ def _number(value: Any, name: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise PyrtValueError(f"{name}: expected a number, got {value!r}") from None
+
+
+def _stop(value: Any, name: str) -> float:
+    """None -> 0 (the C struct's "no stop"); otherwise a fraction > 0."""
+    if value is None:
+        return 0.0
+    x = _number(value, name)
+    if not x > 0:
+        raise PyrtValueError(f"{name}: must be a fraction > 0, or None for no stop, got {value!r}")
+    return x
 
 
 class BacktestConfig:
@@ -104,11 +120,21 @@ class BacktestConfig:
         Buys fill at ``p * (1 + slippage_bps / 1e4)``, sells at
         ``p * (1 - slippage_bps / 1e4)``; in [0, 10000).
     position_size : float
-        Share of the cash an opening trade commits (commission included), in (0, 1].
+        Share of the cash an opening trade commits (costs included), in (0, 1].
     allow_short : bool
         When true a -1 signal opens a short; otherwise it only closes a long.
     periods_per_year : float
         Annualisation factor of the Sharpe ratio, > 0.
+    commission_rate : float
+        A fraction of each fill's notional (0.001 = 0.1%), paid on top of
+        ``commission``; in [0, 1).
+    fill_at : {"close", "next_open"}
+        ``"close"``: a signal fills at its own bar's close. ``"next_open"``:
+        at the next bar's open (`backtest_strategy` then needs ``open``).
+    stop_loss, take_profit, trailing_stop : float or None
+        Fractions > 0 of the entry fill price (of the best price since the
+        entry for ``trailing_stop``); None = no such exit. Any of them needs
+        ``high`` and ``low``.
 
     Raises ``ValueError`` naming the field when a value is out of its domain.
     """
@@ -123,6 +149,11 @@ class BacktestConfig:
         position_size: float = 1.0,
         allow_short: bool = False,
         periods_per_year: float = 252,
+        commission_rate: float = 0.0,
+        fill_at: str = "close",
+        stop_loss: Optional[float] = None,
+        take_profit: Optional[float] = None,
+        trailing_stop: Optional[float] = None,
     ) -> None:
         struct = ffi.new("PyrtBacktestConfig *")
         struct.initial_capital = _number(initial_capital, "initial_capital")
@@ -131,12 +162,24 @@ class BacktestConfig:
         struct.position_size = _number(position_size, "position_size")
         struct.periods_per_year = _number(periods_per_year, "periods_per_year")
         struct.allow_short = bool(allow_short)
+        struct.commission_rate = _number(commission_rate, "commission_rate")
+        if not isinstance(fill_at, str) or fill_at not in _FILL_AT:
+            raise PyrtValueError(f"fill_at: must be 'close' or 'next_open', got {fill_at!r}")
+        struct.fill_at = _FILL_AT[fill_at]
+        struct.stop_loss = _stop(stop_loss, "stop_loss")
+        struct.take_profit = _stop(take_profit, "take_profit")
+        struct.trailing_stop = _stop(trailing_stop, "trailing_stop")
         check(lib.pyrt_backtest_config_validate(struct))
         object.__setattr__(self, "_struct", struct)
 
     def __getattr__(self, name: str) -> Any:
         if name in _CONFIG_FIELDS:
-            return getattr(object.__getattribute__(self, "_struct"), name)
+            value = getattr(object.__getattribute__(self, "_struct"), name)
+            if name == "fill_at":
+                return _FILL_AT_NAMES[value]
+            if name in _STOPS:
+                return None if value == 0 else value
+            return value
         raise AttributeError(f"'BacktestConfig' object has no attribute '{name}'")
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -169,7 +212,8 @@ class BacktestResults:
         ``final_equity / initial_capital - 1``.
     sharpe_ratio : float
         Mean / std (ddof=1) of the equity curve's simple returns, times
-        ``sqrt(periods_per_year)``; 0.0 when that std is 0.
+        ``sqrt(periods_per_year)``; 0.0 when that std is 0. (``stats()``
+        reports backtesting.py's Sharpe Ratio, which is another number.)
     max_drawdown : float
         Largest fall from the running peak of the equity curve, a positive fraction.
     win_rate : float
@@ -179,24 +223,81 @@ class BacktestResults:
     final_equity : float
         ``equity_curve[-1]``: the cash after the forced close of a position
         still open at the last bar.
-    equity_curve : numpy.ndarray
-        float64, one value per bar: cash + signed quantity * price after the bar's fills.
+    equity_curve : numpy.ndarray or pandas.Series
+        float64, one value per bar: cash + signed quantity * close after the
+        bar's fills; a Series on the prices' index when ``prices`` was a Series.
     trades : numpy.ndarray
         Structured array of `TRADE_DTYPE`, one row per round trip.
     """
 
     __slots__ = ("total_return", "sharpe_ratio", "max_drawdown", "win_rate", "num_trades", "final_equity",
-                 "equity_curve", "trades")
+                 "equity_curve", "trades", "config", "_close", "_open", "_high", "_low", "_index")
 
-    def __init__(self, summary: Any, equity_curve: np.ndarray, trades: np.ndarray) -> None:
+    def __init__(self, summary: Any, equity_curve: Any, trades: np.ndarray, *, config: Optional[BacktestConfig] = None,
+                 close: Optional[np.ndarray] = None, open: Optional[np.ndarray] = None,
+                 high: Optional[np.ndarray] = None, low: Optional[np.ndarray] = None, index: Any = None) -> None:
         self.total_return: float = summary.total_return
         self.sharpe_ratio: float = summary.sharpe_ratio
         self.max_drawdown: float = summary.max_drawdown
         self.win_rate: float = summary.win_rate
         self.num_trades: int = int(summary.num_trades)
         self.final_equity: float = summary.final_equity
-        self.equity_curve: np.ndarray = equity_curve
+        self.equity_curve: Any = equity_curve
         self.trades: np.ndarray = trades
+        self.config = config
+        self._close, self._open, self._high, self._low, self._index = close, open, high, low, index
+
+    def stats(self) -> Any:
+        """backtesting.py 0.6.6's statistics of this run (computed by the core).
+
+        A pandas Series with backtesting.py's keys (``Start`` ... ``Kelly
+        Criterion``) and values by its ``compute_stats`` definitions applied
+        to this run's equity curve, closes and trades: ``Return [%]`` runs
+        from ``equity_curve[0]`` (after bar 0's fills) to the last value, a
+        trade's return is its ``return`` field (net of costs), and with a
+        DatetimeIndex the annualised figures use calendar days (252 or 365
+        a year, or weeks, months, years for data at those steps) and
+        durations are Timedeltas (of the wall clock: a timezone-aware index
+        is measured in its local time, so DST shifts do not count, unlike
+        backtesting.py on such an index). Without one, durations count bars, Return
+        (Ann.) is 0 and Volatility, CAGR, Sharpe and Sortino are NaN, as in
+        backtesting.py (which then has no CAGR key at all). One deliberate
+        difference: when only the last bar is below its peak, backtesting.py
+        reports that drawdown (a fraction) as the drawdown durations; pyrt
+        reports NaN (NaT), as there is no drawdown period. Needs pandas.
+        """
+        from ._backtest_report import stats
+
+        return stats(self)
+
+    def trades_frame(self) -> Any:
+        """The round trips as a pandas DataFrame: ``EntryBar``, ``ExitBar``,
+        ``EntryTime``, ``ExitTime`` (index values; bar numbers without an
+        index), ``Size`` (signed: < 0 for shorts), ``EntryPrice``,
+        ``ExitPrice`` (fill prices), ``PnL`` (net of costs), ``ReturnPct``
+        (a fraction, as backtesting.py's) and ``Duration``."""
+        from ._backtest_report import trades_frame
+
+        return trades_frame(self)
+
+    def plot(self, filename: Optional[str] = None) -> Any:
+        """Price with entries and exits (long entries ▲ green, short entries ▼
+        red, exits ✕ coloured by the trade's outcome), equity, and drawdown,
+        in one matplotlib figure (``pip install pyrt[plot]``).
+
+        Parameters
+        ----------
+        filename : str, optional
+            Where to save the figure (any format matplotlib knows by the
+            extension, e.g. ``.png``, ``.svg``, ``.pdf``).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from ._backtest_report import plot
+
+        return plot(self, filename)
 
     def __repr__(self) -> str:
         return (
@@ -207,16 +308,29 @@ class BacktestResults:
 
 def _signals_array(signals: Any, length: int) -> np.ndarray:
     """Signals as contiguous int32, refusing (not wrapping or truncating) any
-    value that is not -1, 0 or 1."""
+    value that is not -1, 0 or 1. NaN (what ``shift(1)`` leaves) means 0, keep.
+    Booleans are refused: a mask is not a target."""
     array = np.asarray(signals)
+    if array.dtype == object:
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise PyrtValueError("signals: expected integers -1, 0 or 1, got objects that are not numbers") from None
     if array.ndim != 1:
         raise PyrtValueError(f"signals: expected a 1-D array, got {array.ndim}-D with shape {array.shape}")
     if len(array) != length:
         raise PyrtValueError(f"signals: length {len(array)} differs from the length of prices ({length})")
+    if array.dtype.kind == "b":
+        raise PyrtValueError(
+            "signals: a boolean array is not a target; pass integers 1 (be long), -1 (be short, or flat "
+            "without allow_short) and 0 (keep), e.g. np.where(mask, 1, -1)"
+        )
     if array.dtype == np.int32:
         return aligned(np.ascontiguousarray(array))
-    if array.dtype.kind not in "biuf":
+    if array.dtype.kind not in "iuf":
         raise PyrtValueError(f"signals: expected integers -1, 0 or 1, got dtype {array.dtype}")
+    if array.dtype.kind == "f":
+        array = np.where(np.isnan(array), 0.0, array)
     valid = (array == -1) | (array == 0) | (array == 1)
     if not valid.all():
         index = int(np.argmin(valid))
@@ -224,46 +338,102 @@ def _signals_array(signals: Any, length: int) -> np.ndarray:
     return array.astype(np.int32)
 
 
-def backtest_strategy(prices: Any, signals: Any, config: Optional[BacktestConfig] = None) -> BacktestResults:
+def _pandas_index(values: Any) -> Any:
+    """The index of a pandas Series (None for anything else), without
+    importing pandas when the caller has not."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(values, pd.Series):
+        return values.index
+    return None
+
+
+def _optional_series(values: Any, name: str, length: int) -> Optional[np.ndarray]:
+    if values is None:
+        return None
+    array = as_f64_array(values, name)
+    if len(array) != length:
+        raise PyrtValueError(f"{name}: length {len(array)} differs from the length of prices ({length})")
+    return array
+
+
+def _ptr_or_null(array: Optional[np.ndarray]) -> Any:
+    return ffi.NULL if array is None else f64_ptr(array)
+
+
+def backtest_strategy(prices: Any, signals: Any, config: Optional[BacktestConfig] = None, *,
+                      open: Any = None, high: Any = None, low: Any = None) -> BacktestResults:
     """Runs a signal-driven backtest.
 
     Signals are targets: 1 = be long, -1 = be short when ``config.allow_short``
-    (otherwise: be flat), 0 = keep what you hold. At bar i with price p, buys
-    fill at ``p*(1+slippage_bps/1e4)`` and sells at ``p*(1-slippage_bps/1e4)``,
-    each fill paying ``commission`` once. An opening trade buys (or sells
-    short) ``(cash*position_size - commission) / fill`` units, none when that
-    is <= 0. A reversing signal closes, then opens, on the same bar. A
-    position open after the last bar is closed at the last price (slippage
-    and commission included) and counts as a trade.
+    (otherwise: be flat), 0 = keep what you hold. NaN counts as 0 (keep), so
+    ``signals.shift(1)`` works as it is; booleans are refused (a mask is no
+    target: use ``np.where(mask, 1, -1)``).
+
+    Each bar i, in this order:
+
+    1. ``fill_at="next_open"``: the target of signal i-1 fills at ``open[i]``
+       (a signal on the last bar never fills).
+    2. Stops of the open position (from the bar after an entry at a close,
+       from the same bar for an entry at an open). Long: stop =
+       ``max(entry*(1-stop_loss), best*(1-trailing_stop))``, target =
+       ``entry*(1+take_profit)``, entry the entry fill price, best the
+       highest high since the entry (starting at the entry fill, updated
+       after each bar's checks). If ``open <= stop``: exit at the open;
+       elif ``open >= target``: exit at the open; elif ``low <= stop``: exit
+       at the stop; elif ``high >= target``: exit at the target. Shorts
+       mirror it (best = lowest low). Stop exits pay slippage, target exits
+       (limits) do not. Without ``open``, a bar opens at the previous close
+       clipped into its low-high range.
+    3. ``fill_at="close"``: signal i acts at ``close[i]``.
+    4. ``equity_curve[i] = cash + signed quantity * close[i]``.
+
+    Buys fill at ``p*(1+slippage_bps/1e4)``, sells at ``p*(1-slippage_bps/1e4)``;
+    each fill pays ``commission + commission_rate * quantity * fill``. An
+    opening trade buys (or sells short) ``(cash*position_size - commission) /
+    (fill*(1+commission_rate))`` units, none when that is <= 0. A reversing
+    signal closes, then opens, at the same price. A position open after the
+    last bar is closed at the last close (with slippage and costs) and counts.
 
     Parameters
     ----------
-    prices : array-like of float
-        One price per bar, finite and > 0.
-    signals : array-like of int
+    prices : array-like of float, or pandas.Series
+        The closes, finite and > 0. A Series makes ``equity_curve`` a Series
+        on its index, and its index the report's and the plot's.
+    signals : array-like of int (or float with NaN)
         -1, 0 or 1 per bar, same length as ``prices``.
     config : BacktestConfig, optional
         Defaults to ``BacktestConfig()``.
+    open, high, low : array-like of float, optional
+        The bars' opens, highs and lows: ``fill_at="next_open"`` needs
+        ``open``, any stop needs ``high`` and ``low``. Given series must be
+        finite, > 0, and ``low <= open, close <= high``.
 
     Returns
     -------
     BacktestResults
-        Statistics, the equity curve and the trade log.
+        Statistics, the equity curve, the trade log, ``stats()``,
+        ``trades_frame()`` and ``plot()``.
 
     Raises
     ------
     ValueError
-        Empty or non-positive prices, signals outside {-1, 0, 1}, lengths that differ.
+        Naming the argument: empty or non-positive prices, signals outside
+        {-1, 0, 1} or boolean, lengths that differ, a series the
+        configuration needs but did not get, inconsistent bars.
     """
     if config is None:
         config = BacktestConfig()
     elif not isinstance(config, BacktestConfig):
         raise PyrtValueError(f"config: expected a BacktestConfig, got {type(config).__name__}")
+    index = _pandas_index(prices)
     prices = as_f64_array(prices, "prices")
-    signals = _signals_array(signals, len(prices))
-    equity = np.empty(len(prices), dtype=np.float64)
+    n = len(prices)
+    signals = _signals_array(signals, n)
+    bars = [_optional_series(values, name, n) for values, name in ((open, "open"), (high, "high"), (low, "low"))]
+    equity = np.empty(n, dtype=np.float64)
     out = ffi.new("PyrtBacktestResult **")
-    check(lib.pyrt_backtest_run(f64_ptr(prices), ffi.from_buffer("int32_t[]", signals), len(prices),
+    check(lib.pyrt_backtest_run(f64_ptr(prices), *(_ptr_or_null(b) for b in bars),
+                                ffi.from_buffer("int32_t[]", signals), n,
                                 object.__getattribute__(config, "_struct"), f64_ptr(equity), out))
     handle = out[0]
     try:
@@ -275,7 +445,11 @@ def backtest_strategy(prices: Any, signals: Any, config: Optional[BacktestConfig
         check(lib.pyrt_backtest_result_trades(handle, ffi.from_buffer("PyrtTrade[]", trades), count, written))
     finally:
         lib.pyrt_backtest_result_free(handle)
-    return BacktestResults(summary, equity, trades)
+    curve: Any = equity
+    if index is not None:
+        curve = sys.modules["pandas"].Series(equity, index=index, name="Equity")
+    return BacktestResults(summary, curve, trades, config=config, close=prices, open=bars[0], high=bars[1],
+                           low=bars[2], index=index)
 
 
 def _orders_array(orders: Any) -> np.ndarray:
@@ -483,7 +657,7 @@ def calculate_slippage(
     return float(out[0]) if scalar else out.reshape(shape)
 
 
-class Position:
+class Position(Handle):
     """A position in one symbol: signed quantity, average entry price,
     realized and unrealized P&L (the fields of ``PositionSnapshot`` in
     proto/messages.proto).
@@ -496,13 +670,20 @@ class Position:
     included), so ``realized_pnl`` is net of fees. After each fill the
     position is marked at the fill price.
 
+    Threads: one position may be shared; fills and marks from several
+    threads are applied one at a time (none is lost). `close()` from any
+    thread waits for a call in progress; later calls raise ValueError
+    ("position: is closed"). `copy.copy`/`copy.deepcopy` raise TypeError.
+
     Parameters
     ----------
     symbol : str
-        A non-empty name.
+        A non-empty name (at most 1024 bytes, no NUL).
     """
 
-    __slots__ = ("_handle", "_symbol")
+    __slots__ = ("_symbol",)
+    _close_fn = lib.pyrt_position_close
+    _free_fn = lib.pyrt_position_free
 
     def __init__(self, symbol: str) -> None:
         if not isinstance(symbol, str):
@@ -511,13 +692,11 @@ class Position:
             raise PyrtValueError("symbol: must not contain NUL characters")
         out = ffi.new("PyrtPosition **")
         check(lib.pyrt_position_new(symbol.encode("utf-8"), out))
-        self._handle = ffi.gc(out[0], lib.pyrt_position_free)
+        self._adopt(out[0])
         self._symbol = symbol
 
     def _live(self) -> Any:
-        if self._handle is None:
-            raise PyrtValueError("position: already closed")
-        return self._handle
+        return self._ptr
 
     @staticmethod
     def _now_us(timestamp_us: Optional[int]) -> int:
@@ -595,20 +774,8 @@ class Position:
         """Timestamp of the last fill or mark, in microseconds."""
         return int(self._snapshot().last_update_us)
 
-    def close(self) -> None:
-        """Frees the native position now (also done when it is garbage-collected)."""
-        if self._handle is not None:
-            ffi.release(self._handle)
-            self._handle = None
-
-    def __enter__(self) -> "Position":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def __repr__(self) -> str:
-        if self._handle is None:
+        if self.closed:
             return f"Position(symbol={self._symbol!r}, closed)"
         s = self._snapshot()
         return (f"Position(symbol={self._symbol!r}, quantity={s.quantity!r}, avg_entry_price={s.avg_entry_price!r}, "

@@ -13,12 +13,13 @@ It lives until `SharedRing.unlink`, even when no process has it open.
 from __future__ import annotations
 
 import struct
-from types import TracebackType
-from typing import Any, NamedTuple, Optional, Type
+import threading
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
-from ._core import PyrtValueError, aligned, check, ffi, lib, struct_dtype
+from ._core import PyrtError, PyrtValueError, aligned, check, ffi, lib, struct_dtype
+from ._handle import Handle
 
 __all__ = ["RECORD_DTYPE", "Record", "SharedRing"]
 
@@ -49,53 +50,84 @@ class Record(NamedTuple):
 _unpack_record = struct.Struct("=I4xddQ").unpack_from
 _make_record = Record._make
 _EMPTY = lib.PYRT_EMPTY
+_FULL = lib.PYRT_FULL
+# Names are POSIX shared-memory names: at most NAME_MAX bytes.
+_MAX_NAME_BYTES = 255
 
 
-def _name_bytes(name: str) -> bytes:
+def _name_bytes(name: Any) -> bytes:
     if not isinstance(name, str):
         raise PyrtValueError(f"name: expected a str, got {type(name).__name__}")
-    return name.encode("utf-8")
+    if "\0" in name:
+        raise PyrtValueError("name: must not contain a NUL character")
+    encoded = name.encode("utf-8")
+    if len(encoded) > _MAX_NAME_BYTES:
+        raise PyrtValueError(f"name: {len(encoded)} bytes, longer than the limit of {_MAX_NAME_BYTES}")
+    return encoded
 
 
-class SharedRing:
+class _Scratch(threading.local):
+    """One record buffer per thread: `push` and `pop` fill a buffer the C
+    call reads or writes, and two threads sharing a handle must not share it."""
+
+    def __init__(self) -> None:
+        self.one = ffi.new("PyrtMarketDataRecord *")
+        self.one_bytes = ffi.buffer(self.one)
+
+
+class SharedRing(Handle):
     """A handle on a named shared-memory ring of market-data records.
 
     Single producer, single consumer: at any time at most one handle pushes
-    and at most one pops, in any processes. One handle is for one thread at a
-    time. The cursors live in the shared memory, so a consumer that re-opens
-    the ring after dying continues at the first record it had not popped, and
-    a producer that re-opens continues after the last record it published;
-    records pushed by a producer that died all stay readable.
+    and at most one pops, in any processes. The cursors live in the shared
+    memory, so a consumer that re-opens the ring after dying continues at the
+    first record it had not popped, and a producer that re-opens continues
+    after the last record it published; records pushed by a producer that
+    died all stay readable.
+
+    Threads: a handle may be shared. Its calls are serialized by the core,
+    so records are never torn; `close()` from any thread waits for a call in
+    progress, and every later call raises ValueError ("ring: is closed").
+    `copy.copy` and `copy.deepcopy` raise TypeError (a copy would be a second
+    owner of the mapping); open the ring again instead.
+
+    Processes: if another process shrinks or truncates the ring's file, the
+    next call that touches the lost memory raises `PyrtStateError` (a
+    ValueError, "truncated by another process"), as does every later call on
+    this handle; the process is not killed. Garbage written into the ring's
+    header or cursors is refused the same way.
 
     Make one with `SharedRing.create` or `SharedRing.open`; use it as a
     context manager or call `close()` (the handle is also freed when garbage
     collected). Closing never removes the ring: `SharedRing.unlink` does.
     """
 
-    __slots__ = ("_ring", "_name", "_capacity", "_one", "_one_bytes")
+    __slots__ = ("_name", "_capacity", "_scratch")
+    _close_fn = lib.pyrt_ring_close
+    _free_fn = lib.pyrt_ring_free
 
     def __init__(self, raw: Any, name: str) -> None:
         """Wraps a raw `PyrtRing *`; use `create` or `open` instead."""
-        self._ring = ffi.gc(raw, lib.pyrt_ring_free)
+        self._adopt(raw)
         self._name = name
         self._capacity = int(lib.pyrt_ring_capacity(raw))
-        self._one = ffi.new("PyrtMarketDataRecord *")
-        self._one_bytes = ffi.buffer(self._one)
+        self._scratch = _Scratch()
 
     @classmethod
     def create(cls, name: str, capacity: int) -> "SharedRing":
         """Creates the ring `name` with room for exactly `capacity` records.
 
-        Parameters: `name`, the ring's name (1 to 255 bytes, no ``/``);
-        `capacity`, a power of two up to 2**30.
+        Parameters: `name`, the ring's name (1 to 255 bytes, no ``/``, no NUL);
+        `capacity`, a power of two up to 2**30 that fits the free shared memory.
         Returns: a handle on the new, empty ring.
         Raises: ValueError if the name is malformed or already exists, or the
-        capacity is not a power of two; OSError if the system refuses.
+        capacity is not a power of two or too large; OSError if the system refuses.
         """
         if isinstance(capacity, bool) or not isinstance(capacity, (int, np.integer)):
             raise PyrtValueError(f"capacity: expected an int, got {type(capacity).__name__}")
-        if capacity < 0:
-            raise PyrtValueError(f"capacity: must be a power of two, got {capacity}")
+        if not 0 < capacity <= lib.PYRT_RING_MAX_CAPACITY:
+            raise PyrtValueError(
+                f"capacity: must be a power of two from 1 to {lib.PYRT_RING_MAX_CAPACITY}, got {capacity}")
         out = ffi.new("PyrtRing **")
         check(lib.pyrt_ring_create(_name_bytes(name), int(capacity), out))
         return cls(out[0], name)
@@ -106,8 +138,9 @@ class SharedRing:
 
         Parameters: `name`, the ring's name.
         Returns: a handle on the ring, at the shared cursors.
-        Raises: ValueError if no such ring exists or the region is not a pyrt
-        ring of this layout (magic, version, record size, capacity, size).
+        Raises: ValueError if no such ring exists (status PYRT_NOT_FOUND) or
+        the region is not a pyrt ring of this layout (magic, version, record
+        size, capacity, size).
         """
         out = ffi.new("PyrtRing **")
         check(lib.pyrt_ring_open(_name_bytes(name), out))
@@ -122,16 +155,9 @@ class SharedRing:
         than raise ValueError) when no such ring exists.
         """
         status = lib.pyrt_ring_unlink(_name_bytes(name))
-        if status == lib.PYRT_INVALID_ARGUMENT and missing_ok:
-            message = ffi.string(lib.pyrt_last_error_message()).decode("utf-8", "replace")
-            if "does not exist" in message:
-                return
+        if status == lib.PYRT_NOT_FOUND and missing_ok:
+            return
         check(status)
-
-    def _handle(self) -> Any:
-        if self._ring is None:
-            raise PyrtValueError(f"ring: {self._name!r} is closed")
-        return self._ring
 
     @property
     def name(self) -> str:
@@ -143,11 +169,6 @@ class SharedRing:
         """How many records the ring holds when full."""
         return self._capacity
 
-    @property
-    def closed(self) -> bool:
-        """True once `close()` was called."""
-        return self._ring is None
-
     def push(self, symbol_id: int, price: float, volume: float, timestamp_us: int) -> bool:
         """Appends one record.
 
@@ -156,7 +177,7 @@ class SharedRing:
         Returns: True if it was appended, False if the ring is full (nothing
         is written, nothing overwritten).
         """
-        one = self._one
+        one = self._scratch.one
         try:
             one.symbol_id = symbol_id
             one.price = price
@@ -164,10 +185,11 @@ class SharedRing:
             one.timestamp_us = timestamp_us
         except (OverflowError, TypeError) as exc:
             raise PyrtValueError(f"record: {exc}") from None
-        status = lib.pyrt_ring_push(self._handle(), one)
-        if status == lib.PYRT_FULL:
-            return False
-        check(status)
+        status = lib.pyrt_ring_push(self._ptr, one)
+        if status:
+            if status == _FULL:
+                return False
+            check(status)
         return True
 
     def push_many(self, records: np.ndarray) -> int:
@@ -185,7 +207,7 @@ class SharedRing:
         records = aligned(np.ascontiguousarray(records))
         pushed = ffi.new("size_t *")
         buffer = ffi.from_buffer("PyrtMarketDataRecord[]", records)
-        check(lib.pyrt_ring_push_batch(self._handle(), buffer, len(records), pushed))
+        check(lib.pyrt_ring_push_batch(self._ptr, buffer, len(records), pushed))
         return int(pushed[0])
 
     def pop(self) -> Optional[Record]:
@@ -193,12 +215,14 @@ class SharedRing:
 
         Returns: a `Record`, or None when the ring is empty.
         """
-        status = lib.pyrt_ring_pop(self._handle(), self._one)
-        if status == _EMPTY:
-            return None
-        check(status)
+        scratch = self._scratch
+        status = lib.pyrt_ring_pop(self._ptr, scratch.one)
+        if status:
+            if status == _EMPTY:
+                return None
+            check(status)
         # One struct unpack of the record's bytes is cheaper than four cdata reads.
-        return _make_record(_unpack_record(self._one_bytes))
+        return _make_record(_unpack_record(scratch.one_bytes))
 
     def pop_many(self, max_records: int) -> np.ndarray:
         """Takes up to `max_records` of the oldest records in one call: the
@@ -207,39 +231,30 @@ class SharedRing:
         Parameters: `max_records`, at least 0.
         Returns: a structured ndarray of `RECORD_DTYPE`, oldest first, of
         length 0 (empty ring) to `max_records`. It is a view of an array of
-        `max_records` rows, so keep `max_records` to the batch size you want.
+        ``min(max_records, capacity)`` rows (no call returns more than the
+        ring holds), so keep `max_records` to the batch size you want.
         """
         if isinstance(max_records, bool) or not isinstance(max_records, (int, np.integer)):
             raise PyrtValueError(f"max_records: expected an int, got {type(max_records).__name__}")
         if max_records < 0:
             raise PyrtValueError(f"max_records: must be at least 0, got {max_records}")
-        out = np.empty(int(max_records), dtype=RECORD_DTYPE)
+        out = np.empty(min(int(max_records), self._capacity), dtype=RECORD_DTYPE)
         popped = ffi.new("size_t *")
         buffer = ffi.from_buffer("PyrtMarketDataRecord[]", out)
-        check(lib.pyrt_ring_pop_batch(self._handle(), buffer, len(out), popped))
+        check(lib.pyrt_ring_pop_batch(self._ptr, buffer, len(out), popped))
         return out[: popped[0]]
 
     def __len__(self) -> int:
         """Records currently in the ring (a snapshot while a peer is active)."""
-        return int(lib.pyrt_ring_len(self._handle()))
-
-    def close(self) -> None:
-        """Closes this handle (the ring and its records stay). Idempotent."""
-        if self._ring is not None:
-            ring, self._ring = self._ring, None
-            ffi.release(ring)
-
-    def __enter__(self) -> "SharedRing":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.close()
+        length = ffi.new("size_t *")
+        check(lib.pyrt_ring_len(self._ptr, length))
+        return int(length[0])
 
     def __repr__(self) -> str:
-        state = "closed" if self._ring is None else f"{len(self)}/{self._capacity} records"
+        if self.closed:
+            return f"SharedRing({self._name!r}, closed)"
+        try:
+            state = f"{len(self)}/{self._capacity} records"
+        except PyrtError as exc:
+            state = f"unusable: {exc}"
         return f"SharedRing({self._name!r}, {state})"

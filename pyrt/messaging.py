@@ -13,21 +13,33 @@ joiner") and what finds a subscriber's queue full (the high-water marks
 ``sndhwm``/``rcvhwm``, 1000 messages by default as in pyzmq);
 :meth:`Publisher.wait_for_subscribers` waits until subscribers are there.
 
-No object here may be used from two threads at once (ZeroMQ sockets are not
-thread-safe); different objects may be used from different threads, and every
-call releases the GIL.
+Threads: every object here may be shared. ZeroMQ sockets are not
+thread-safe, so the core serializes the calls on one object (a second
+`send` waits for the first's acknowledgement; two threads receiving from one
+subscriber each get whole messages). `close()` from any thread ends a
+receive or send waiting on the object within 50 ms (it raises ValueError,
+"... closed"), and every later call raises ValueError. Copies raise
+TypeError. Every call releases the GIL.
+
+What is refused: strings with a NUL character or longer than 1024 bytes
+(symbols, ids, feature keys, topics, endpoints), endpoints that are not
+``tcp://host:port`` (port 0 to 65535 or ``*``), ``ipc://path`` or
+``inproc://name``; a subscriber drops, unread, any message larger than its
+``max_message_size`` (1 MiB by default) and counts it in :attr:`Subscriber.oversized`.
 """
 
 from __future__ import annotations
 
 import enum
 import json
+import threading
 import time
 from typing import Any, Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ._core import PyrtTimeoutError, PyrtValueError, check, ffi, lib, struct_dtype
+from ._handle import Handle
 
 __all__ = [
     "Publisher",
@@ -46,11 +58,19 @@ __all__ = [
     "CommandType",
     "TICK_DTYPE",
     "DEFAULT_HWM",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "MAX_NAME_LEN",
     "PyrtTimeoutError",
 ]
 
 DEFAULT_HWM: int = lib.PYRT_DEFAULT_HWM
 """ZeroMQ's default high-water mark (messages queued per peer), as in pyzmq."""
+
+DEFAULT_MAX_MESSAGE_SIZE: int = lib.PYRT_DEFAULT_MAX_MESSAGE_SIZE
+"""The largest message (topic and payload bytes) a subscriber takes by default: 1 MiB."""
+
+MAX_NAME_LEN: int = lib.PYRT_MAX_NAME_LEN
+"""The longest symbol, id, feature key, topic or endpoint, in UTF-8 bytes."""
 
 
 class Side(enum.IntEnum):
@@ -194,9 +214,13 @@ def _now_us() -> int:
 
 
 def _text(value: Any, name: str) -> Any:
-    """A str argument as a C string kept alive by the caller's reference."""
+    """A str argument as a C string kept alive by the caller's reference. A
+    NUL would silently end the C string early ("BTC\\0USD" sent as "BTC"),
+    so it is refused; the length limit is the core's."""
     if not isinstance(value, str):
         raise PyrtValueError(f"{name}: expected str, got {type(value).__name__}")
+    if "\0" in value:
+        raise PyrtValueError(f"{name}: must not contain a NUL character")
     return ffi.new("char[]", value.encode("utf-8"))
 
 
@@ -259,7 +283,7 @@ def _hwm(value: Any, name: str) -> int:
     return int(value)
 
 
-def _endpoint_of(getter: Any, handle: Any) -> str:
+def _copied_string(getter: Any, handle: Any) -> str:
     needed = ffi.new("size_t *")
     buffer = ffi.new("char[]", 256)
     status = getter(handle, buffer, 256, needed)
@@ -270,37 +294,52 @@ def _endpoint_of(getter: Any, handle: Any) -> str:
     return _string(buffer)
 
 
-class _Handle:
-    """Owns one native handle; close() frees it now, the GC otherwise."""
+class _Socket(Handle):
+    """A messaging object: one socket behind the core's handle discipline.
+    Closing the last open messaging object waits at most one second for
+    queued messages to be delivered."""
 
-    _ptr: Any = None
+    __slots__ = ()
     _what = "object"
 
     def _handle(self) -> Any:
-        if self._ptr is None:
-            raise PyrtValueError(f"{self._what}: already closed")
         return self._ptr
 
-    def close(self) -> None:
-        """Closes the socket now (idempotent). Closing the last open messaging
-        object waits at most one second for queued messages to be delivered."""
-        ptr, self._ptr = self._ptr, None
-        if ptr is not None:
-            ffi.release(ptr)
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` was called."""
-        return self._ptr is None
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close()
+    def _check_open(self) -> None:
+        # Counters read 0 on a closed handle in C; Python says why instead.
+        if self.closed:
+            raise PyrtValueError(f"{self._what}: is closed")
 
 
-class Publisher(_Handle):
+class _Receiving(threading.local):
+    """What one thread receives into: its own PyrtMessage and views, so two
+    threads sharing a subscriber never read each other's message."""
+
+    def __init__(self, view_types: Tuple[Tuple[int, str], ...]) -> None:
+        out = ffi.new("PyrtMessage **")
+        check(lib.pyrt_message_new(out))
+        self.message = ffi.gc(out[0], lib.pyrt_message_free)
+        self.views = {kind: ffi.new(ctype) for kind, ctype in view_types}
+
+
+class _TickScratch(threading.local):
+    """The tick struct `publish_tick` fills, one per thread."""
+
+    def __init__(self) -> None:
+        self.tick = ffi.new("PyrtMarketTick *")
+
+
+_PUBLISHED_VIEWS = (
+    (lib.PYRT_MESSAGE_MARKET_DATA, "PyrtMarketTick *"),
+    (lib.PYRT_MESSAGE_FILL, "PyrtFillReport *"),
+    (lib.PYRT_MESSAGE_POSITION, "PyrtPositionSnapshot *"),
+    (lib.PYRT_MESSAGE_SIGNAL, "PyrtTradingSignal *"),
+    (lib.PYRT_MESSAGE_ORDER, "PyrtOrderRequest *"),
+)
+_COMMAND_VIEWS = ((lib.PYRT_MESSAGE_COMMAND, "PyrtCommand *"),)
+
+
+class Publisher(_Socket):
     """Publishes ticks, fills, positions, signals and orders.
 
     Parameters:
@@ -314,18 +353,21 @@ class Publisher(_Handle):
     Keyword names are the .proto field names. A bad argument raises ValueError.
     """
 
+    __slots__ = ("_scratch",)
     _what = "publisher"
+    _close_fn = lib.pyrt_publisher_close
+    _free_fn = lib.pyrt_publisher_free
 
     def __init__(self, endpoint: str, *, sndhwm: int = DEFAULT_HWM) -> None:
         out = ffi.new("PyrtPublisher **")
         check(lib.pyrt_publisher_new(_text(endpoint, "endpoint"), _hwm(sndhwm, "sndhwm"), out))
-        self._ptr = ffi.gc(out[0], lib.pyrt_publisher_free)
-        self._tick = ffi.new("PyrtMarketTick *")
+        self._adopt(out[0])
+        self._scratch = _TickScratch()
 
     @property
     def endpoint(self) -> str:
         """The bound endpoint, with a ``*`` port resolved to the real one."""
-        return _endpoint_of(lib.pyrt_publisher_last_endpoint, self._handle())
+        return _copied_string(lib.pyrt_publisher_last_endpoint, self._handle())
 
     def wait_for_subscribers(self, count: int = 1, timeout_ms: int = 5000) -> None:
         """Waits until at least ``count`` subscribers are connected and
@@ -352,7 +394,7 @@ class Publisher(_Handle):
         """Publishes a MarketTick under ``market.<symbol>``; ``timestamp_us``
         defaults to now (microseconds since the Unix epoch)."""
         handle = self._handle()
-        tick = self._tick
+        tick = self._scratch.tick
         symbol_c = _text(symbol, "symbol")
         exchange_c = _text(exchange, "exchange")
         tick.symbol = symbol_c
@@ -500,7 +542,7 @@ def _read_message(kind: int, message: Any, views: Dict[int, Any]) -> Message:
                         _string(view.strategy_id))
 
 
-class Subscriber(_Handle):
+class Subscriber(_Socket):
     """Receives the messages of the given topics, decoded.
 
     Parameters:
@@ -511,15 +553,23 @@ class Subscriber(_Handle):
             prefix: ``"market."`` receives every tick, ``"*"`` everything.
         rcvhwm: messages queued on this side before ZeroMQ drops further ones
             (0 = no limit; default 1000, as pyzmq's).
+        max_message_size: the largest message (topic and payload bytes) to
+            take; a larger one is dropped unread and counted in
+            :attr:`oversized`, and the subscriber goes on (default 1 MiB;
+            settable later through the attribute of the same name).
 
     A message that does not decode, has an unknown topic, an empty payload or
     not exactly two frames is never returned and never raises: it is counted
     in :attr:`decode_errors` (reason in :attr:`last_decode_error`).
     """
 
+    __slots__ = ("_receiving", "_max_message_size")
     _what = "subscriber"
+    _close_fn = lib.pyrt_subscriber_close
+    _free_fn = lib.pyrt_subscriber_free
 
-    def __init__(self, address: str, topics: Sequence[str], *, rcvhwm: int = DEFAULT_HWM) -> None:
+    def __init__(self, address: str, topics: Sequence[str], *, rcvhwm: int = DEFAULT_HWM,
+                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
         if isinstance(topics, (str, bytes)):
             raise PyrtValueError("topics: expected a list of topics, not a single string")
         topic_strings = [_text(t, "topics") for t in topics]
@@ -527,19 +577,22 @@ class Subscriber(_Handle):
         out = ffi.new("PyrtSubscriber **")
         check(lib.pyrt_subscriber_new(_text(address, "address"), topic_array, len(topic_strings),
                                       _hwm(rcvhwm, "rcvhwm"), out))
-        self._ptr = ffi.gc(out[0], lib.pyrt_subscriber_free)
-        message = ffi.new("PyrtMessage **")
-        check(lib.pyrt_message_new(message))
-        self._message = ffi.gc(message[0], lib.pyrt_message_free)
-        self._views = {
-            lib.PYRT_MESSAGE_MARKET_DATA: ffi.new("PyrtMarketTick *"),
-            lib.PYRT_MESSAGE_FILL: ffi.new("PyrtFillReport *"),
-            lib.PYRT_MESSAGE_POSITION: ffi.new("PyrtPositionSnapshot *"),
-            lib.PYRT_MESSAGE_SIGNAL: ffi.new("PyrtTradingSignal *"),
-            lib.PYRT_MESSAGE_ORDER: ffi.new("PyrtOrderRequest *"),
-        }
-        self._tick_view = self._views[lib.PYRT_MESSAGE_MARKET_DATA]
-        self._received = ffi.new("size_t *")
+        self._adopt(out[0])
+        self._receiving = _Receiving(_PUBLISHED_VIEWS)
+        self._max_message_size = DEFAULT_MAX_MESSAGE_SIZE
+        self.max_message_size = max_message_size
+
+    @property
+    def max_message_size(self) -> int:
+        """The largest message taken, in bytes; larger ones are dropped and counted."""
+        return self._max_message_size
+
+    @max_message_size.setter
+    def max_message_size(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value < 2**63:
+            raise PyrtValueError(f"max_message_size: expected an int >= 1 (bytes), got {value!r}")
+        check(lib.pyrt_subscriber_set_max_message_size(self._handle(), int(value)))
+        self._max_message_size = int(value)
 
     def receive(self, timeout_ms: int = 1000) -> Union[Tuple[str, Message], Tuple[None, None]]:
         """The next message: ``(kind, message)`` with kind ``"market_data"``,
@@ -549,8 +602,9 @@ class Subscriber(_Handle):
         -1: wait forever)."""
         if type(timeout_ms) is not int:
             timeout_ms = _timeout(timeout_ms)
-        handle = self._ptr if self._ptr is not None else self._handle()
-        message = self._message
+        handle = self._ptr
+        receiving = self._receiving
+        message = receiving.message
         try:
             status = lib.pyrt_subscriber_receive(handle, timeout_ms, message)
         except OverflowError:
@@ -560,13 +614,14 @@ class Subscriber(_Handle):
                 return None, None
             check(status)
         kind = lib.pyrt_message_kind(message)
+        views = receiving.views
         if kind == _MARKET_DATA:  # the hot path, kept short
-            view = self._tick_view
+            view = views[_MARKET_DATA]
             lib.pyrt_message_market_tick(message, view)
             return "market_data", _new_tuple(MarketTick, (
                 _string(view.symbol), view.bid, view.ask, view.last, view.volume,
                 view.timestamp_us, _string(view.exchange)))
-        return _KIND_NAMES[kind], _read_message(kind, message, self._views)
+        return _KIND_NAMES[kind], _read_message(kind, message, views)
 
     def receive_batch(self, max_ticks: int = 4096, timeout_ms: int = 1000) -> np.ndarray:
         """Up to ``max_ticks`` ticks as a :data:`TICK_DTYPE` array, in one call:
@@ -576,42 +631,47 @@ class Subscriber(_Handle):
         in batches from a subscriber to ``market.`` topics only."""
         if isinstance(max_ticks, bool) or not isinstance(max_ticks, (int, np.integer)) or max_ticks < 1:
             raise PyrtValueError(f"max_ticks: expected an int >= 1, got {max_ticks!r}")
+        if max_ticks > 1 << 20:
+            raise PyrtValueError(f"max_ticks: at most {1 << 20} per call, got {max_ticks!r}")
         out = np.empty(int(max_ticks), dtype=TICK_DTYPE)
+        count = ffi.new("size_t *")
         check(lib.pyrt_subscriber_receive_ticks(self._handle(), ffi.from_buffer("PyrtTickRecord[]", out),
-                                                len(out), _timeout(timeout_ms), self._received))
-        received = self._received[0]
+                                                len(out), _timeout(timeout_ms), count))
+        received = count[0]
         # A small batch is copied out so it does not pin the whole buffer.
         return out[:received] if 4 * received >= len(out) else out[:received].copy()
-
-    def close(self) -> None:
-        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
-        super().close()
-        message, self._message = self._message, None
-        if message is not None:
-            ffi.release(message)
 
     @property
     def decode_errors(self) -> int:
         """Messages refused so far (undecodable, unknown topic, empty, wrong frame count)."""
+        self._check_open()
         return lib.pyrt_subscriber_decode_errors(self._handle())
 
     @property
+    def oversized(self) -> int:
+        """Messages dropped unread because they were larger than :attr:`max_message_size`."""
+        self._check_open()
+        return lib.pyrt_subscriber_oversized(self._handle())
+
+    @property
     def last_decode_error(self) -> str:
-        """Why the latest refused message was refused ("" if none was)."""
-        return _string(lib.pyrt_subscriber_last_decode_error(self._handle()))
+        """Why the latest refused (or dropped) message was refused ("" if none was)."""
+        return _copied_string(lib.pyrt_subscriber_last_decode_error, self._handle())
 
     @property
     def skipped(self) -> int:
         """Valid non-tick messages passed over by :meth:`receive_batch`."""
+        self._check_open()
         return lib.pyrt_subscriber_skipped(self._handle())
 
     @property
     def truncated(self) -> int:
         """Ticks whose symbol or exchange was cut to fit :data:`TICK_DTYPE`."""
+        self._check_open()
         return lib.pyrt_subscriber_truncated(self._handle())
 
 
-class CommandSender(_Handle):
+class CommandSender(_Socket):
     """Sends commands to a :class:`CommandReceiver` and waits for each
     acknowledgement (REQ socket; connects to ``endpoint``).
 
@@ -619,12 +679,15 @@ class CommandSender(_Handle):
     command that timed out may or may not have arrived.
     """
 
+    __slots__ = ()
     _what = "command sender"
+    _close_fn = lib.pyrt_command_sender_close
+    _free_fn = lib.pyrt_command_sender_free
 
     def __init__(self, endpoint: str) -> None:
         out = ffi.new("PyrtCommandSender **")
         check(lib.pyrt_command_sender_new(_text(endpoint, "endpoint"), out))
-        self._ptr = ffi.gc(out[0], lib.pyrt_command_sender_free)
+        self._adopt(out[0])
 
     def send(
         self,
@@ -656,50 +719,47 @@ class CommandSender(_Handle):
                                            _timeout(timeout_ms)))
 
 
-class CommandReceiver(_Handle):
+class CommandReceiver(_Socket):
     """Receives commands and acknowledges each on receipt (REP socket; binds
     ``endpoint``, ``"tcp://127.0.0.1:*"`` picks a free port, see :attr:`endpoint`).
 
     The acknowledgement says the command arrived and decoded, not that it was
-    carried out. A request that does not decode is answered with an error
-    (the sender raises) and counted in :attr:`decode_errors`.
+    carried out. A request that does not decode, is larger than 1 MiB or has
+    an unknown command type is answered with an error (the sender raises)
+    and counted in :attr:`decode_errors`.
     """
 
+    __slots__ = ("_receiving",)
     _what = "command receiver"
+    _close_fn = lib.pyrt_command_receiver_close
+    _free_fn = lib.pyrt_command_receiver_free
 
     def __init__(self, endpoint: str) -> None:
         out = ffi.new("PyrtCommandReceiver **")
         check(lib.pyrt_command_receiver_new(_text(endpoint, "endpoint"), out))
-        self._ptr = ffi.gc(out[0], lib.pyrt_command_receiver_free)
-        message = ffi.new("PyrtMessage **")
-        check(lib.pyrt_message_new(message))
-        self._message = ffi.gc(message[0], lib.pyrt_message_free)
-        self._view = ffi.new("PyrtCommand *")
+        self._adopt(out[0])
+        self._receiving = _Receiving(_COMMAND_VIEWS)
 
     @property
     def endpoint(self) -> str:
         """The bound endpoint, with a ``*`` port resolved to the real one."""
-        return _endpoint_of(lib.pyrt_command_receiver_last_endpoint, self._handle())
+        return _copied_string(lib.pyrt_command_receiver_last_endpoint, self._handle())
 
     def receive(self, timeout_ms: int = 1000) -> Optional[Command]:
         """The next command, already acknowledged, or None when none arrived
         within ``timeout_ms`` (-1: wait forever)."""
-        status = lib.pyrt_command_receiver_receive(self._handle(), _timeout(timeout_ms), self._message)
+        receiving = self._receiving
+        message = receiving.message
+        status = lib.pyrt_command_receiver_receive(self._handle(), _timeout(timeout_ms), message)
         if status == lib.PYRT_TIMEOUT:
             return None
         check(status)
-        check(lib.pyrt_message_command(self._message, self._view))
-        view = self._view
+        view = receiving.views[lib.PYRT_MESSAGE_COMMAND]
+        check(lib.pyrt_message_command(message, view))
         return Command(_as_enum(view.command_type, CommandType), _string(view.payload), view.timestamp_us)
-
-    def close(self) -> None:
-        """Closes the socket now (idempotent); see :meth:`Publisher.close`."""
-        super().close()
-        message, self._message = self._message, None
-        if message is not None:
-            ffi.release(message)
 
     @property
     def decode_errors(self) -> int:
-        """Requests refused so far because they did not decode."""
+        """Requests refused so far (undecodable, over-size, unknown command type)."""
+        self._check_open()
         return lib.pyrt_command_receiver_decode_errors(self._handle())

@@ -136,16 +136,16 @@ class SweepResult(np.ndarray):
         return pd.DataFrame({name: np.asarray(self[name]) for name in self.dtype.names})
 
 
-def _as_prices_matrix(prices: Any) -> np.ndarray:
+def _as_prices_matrix(prices: Any, name: str = "prices") -> np.ndarray:
     array = np.asarray(prices)
     if array.ndim == 1:
         array = array[np.newaxis, :]
     if array.ndim != 2:
-        raise PyrtValueError(f"prices: expected a 1-D series or a 2-D series x time array, got {array.ndim}-D")
+        raise PyrtValueError(f"{name}: expected a 1-D series or a 2-D series x time array, got {array.ndim}-D")
     try:
         return aligned(np.ascontiguousarray(array, dtype=np.float64))
     except (TypeError, ValueError) as exc:
-        raise PyrtValueError(f"prices: expected numbers ({exc})") from None
+        raise PyrtValueError(f"{name}: expected numbers ({exc})") from None
 
 
 def _combinations(names: Sequence[str], params: Mapping[str, Any]) -> np.ndarray:
@@ -168,15 +168,18 @@ def _combinations(names: Sequence[str], params: Mapping[str, Any]) -> np.ndarray
     return np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, len(names))
 
 
-def _run_grid(matrix: np.ndarray, code: int, combos: np.ndarray, config: BacktestConfig, threads: int) -> np.ndarray:
-    """One call into the core: rows as the C struct PyrtSweepRow."""
+def _run_grid(bars: tuple, code: int, combos: np.ndarray, config: BacktestConfig, threads: int) -> np.ndarray:
+    """One call into the core: rows as the C struct PyrtSweepRow. `bars` is
+    (closes, opens, highs, lows), each a series x time matrix or None."""
     # Arrays unpickled on a Dask worker may sit at any byte offset.
-    matrix, combos = aligned(matrix), aligned(np.ascontiguousarray(combos))
+    matrix, *extra = (None if m is None else aligned(m) for m in bars)
+    combos = aligned(np.ascontiguousarray(combos))
     n_series, n_bars = matrix.shape
     rows = np.empty(n_series * len(combos), dtype=_ROW_DTYPE)
     check(
         lib.pyrt_sweep_grid(
             f64_ptr(matrix.reshape(-1)),
+            *(ffi.NULL if m is None else f64_ptr(m.reshape(-1)) for m in extra),
             n_series,
             n_bars,
             code,
@@ -199,10 +202,10 @@ _ROW_DTYPE = struct_dtype(
 )
 
 
-def _chunk_task(matrix: np.ndarray, code: int, combos: np.ndarray, start: int, config: BacktestConfig) -> np.ndarray:
+def _chunk_task(bars: tuple, code: int, combos: np.ndarray, start: int, config: BacktestConfig) -> np.ndarray:
     """What a Dask worker runs: one chunk of combinations on all its cores,
     combination indices shifted back to the whole grid's."""
-    rows = _run_grid(matrix, code, combos, config, 0)
+    rows = _run_grid(bars, code, combos, config, 0)
     rows["combination"] += np.uint64(start)
     return rows
 
@@ -213,6 +216,9 @@ def grid(
     params: Mapping[str, Any],
     config: Optional[BacktestConfig] = None,
     *,
+    open: Any = None,
+    high: Any = None,
+    low: Any = None,
     threads: Optional[int] = None,
     client: Any = None,
     chunks: Optional[int] = None,
@@ -231,7 +237,11 @@ def grid(
         Values of each of the strategy's parameters; the grid is their
         cartesian product, in `itertools.product` order.
     config : BacktestConfig, optional
-        The backtest settings (defaults to ``BacktestConfig()``).
+        The backtest settings (defaults to ``BacktestConfig()``), new fields
+        included: ``fill_at="next_open"`` needs ``open``, any stop needs
+        ``high`` and ``low``.
+    open, high, low : array-like, optional
+        The bars' opens, highs and lows, each of the shape of ``prices``.
     threads : int, optional
         Threads of the in-process run (default: all cores).
     client : dask.distributed.Client, optional
@@ -261,6 +271,16 @@ def grid(
     """
     code, names = _strategy(strategy)
     matrix = _as_prices_matrix(prices)
+    extra = []
+    for values, name in ((open, "open"), (high, "high"), (low, "low")):
+        if values is None:
+            extra.append(None)
+            continue
+        m = _as_prices_matrix(values, name)
+        if m.shape != matrix.shape:
+            raise PyrtValueError(f"{name}: shape {m.shape} differs from the shape of prices {matrix.shape}")
+        extra.append(m)
+    bars = (matrix, *extra)
     combos = _combinations(names, params)
     if config is None:
         config = BacktestConfig()
@@ -268,8 +288,10 @@ def grid(
         raise PyrtValueError(f"config: expected a pyrt.BacktestConfig, got {type(config).__name__}")
     if threads is None:
         threads = 0
-    if not (isinstance(threads, (int, np.integer)) and threads >= 0):
+    if isinstance(threads, bool) or not (isinstance(threads, (int, np.integer)) and threads >= 0):
         raise PyrtValueError(f"threads: expected a whole number >= 0, got {threads!r}")
+    if threads > lib.PYRT_SWEEP_MAX_THREADS:
+        raise PyrtValueError(f"threads: at most {lib.PYRT_SWEEP_MAX_THREADS} (0 = one per core), got {threads}")
     n_combos = len(combos)
     if chunks is not None and not (isinstance(chunks, (int, np.integer)) and chunks >= 1):
         raise PyrtValueError(f"chunks: expected a whole number >= 1, got {chunks!r}")
@@ -279,9 +301,9 @@ def grid(
         bounds = np.linspace(0, n_combos, min(n_chunks, n_combos) + 1).astype(int)
         # Check every combination here first, so a bad one fails fast and locally.
         check(lib.pyrt_sweep_check_params(code, f64_ptr(combos.reshape(-1)), combos.shape[1], n_combos, matrix.shape[1]))
-        matrix_future = client.scatter(matrix, broadcast=True)
+        bars_future = client.scatter(bars, broadcast=True)
         futures = [
-            client.submit(_chunk_task, matrix_future, code, combos[a:b], int(a), config, pure=False)
+            client.submit(_chunk_task, bars_future, code, combos[a:b], int(a), config, pure=False)
             for a, b in zip(bounds[:-1], bounds[1:])
             if b > a
         ]
@@ -293,7 +315,7 @@ def grid(
         for a, b in zip(bounds[:-1], bounds[1:]):
             if b == a:
                 continue
-            piece = _run_grid(matrix, code, combos[a:b], config, threads)
+            piece = _run_grid(bars, code, combos[a:b], config, threads)
             piece["combination"] += np.uint64(a)
             pieces.append(piece)
             if progress is not None:

@@ -11,6 +11,8 @@ use std::fmt;
 pub enum ErrorKind {
     /// A caller's argument is out of its domain (window, length, NaN, ...).
     InvalidArgument,
+    /// A required pointer was NULL.
+    NullPointer,
     /// A caller-provided buffer is too small for the result.
     BufferTooSmall,
     /// Saved state bytes that do not decode (wrong magic, version or kind).

@@ -231,3 +231,39 @@ def test_the_talib_strategy_example_runs_unchanged():
     done = subprocess.run([sys.executable, example], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "identical with talib and pyrt.talib" in done.stdout
+
+
+def test_every_function_gives_the_same_bits_at_every_cpu_level(tmp_path):
+    # The kernels run with the CPU's best instruction set (pyrt_cpu_level);
+    # PYRT_CPU=baseline forces the baseline build in a child process. The
+    # arithmetic is the same at every level, so every output is the same bits.
+    import subprocess
+    import sys
+
+    from pyrt._core import ffi, lib
+
+    script = tmp_path / "all_functions.py"
+    script.write_text(
+        "import sys, numpy as np, pyrt.talib as pt\n"
+        "from pyrt._core import ffi, lib\n"
+        "rng = np.random.default_rng(4)\n"
+        "c = 100 + np.cumsum(rng.normal(size=3000)); o = c + rng.normal(0, .5, 3000)\n"
+        "data = dict(open=o, high=np.maximum(o, c) + 1, low=np.minimum(o, c) - 1, close=c, volume=rng.uniform(1e3, 1e5, 3000))\n"
+        "out = []\n"
+        "for r in pt._runner.RECORDS:\n"
+        "    res = getattr(pt, r.name)(*[data.get(x, c) for x in r.inputs])\n"
+        "    out += list(res) if isinstance(res, tuple) else [res]\n"
+        "np.save(sys.argv[1], np.array(out))\n"
+        "print(ffi.string(lib.pyrt_cpu_level()).decode())\n")
+    levels = {}
+    for forced in ("baseline", ""):
+        env = dict(os.environ, PYRT_CPU=forced)
+        target = tmp_path / f"out_{forced or 'best'}.npy"
+        done = subprocess.run([sys.executable, str(script), str(target)], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        levels[forced or "best"] = (done.stdout.strip(), np.load(target))
+    assert levels["baseline"][0] == "baseline"
+    assert levels["best"][0] == ffi.string(lib.pyrt_cpu_level()).decode()
+    baseline, best = levels["baseline"][1], levels["best"][1]
+    assert baseline.tobytes() == best.tobytes()

@@ -467,7 +467,7 @@ def test_bad_arguments_raise_value_errors_naming_them():
             pub.publish_ticks(np.zeros(3))
         with pytest.raises(ValueError, match="count"):
             pub.wait_for_subscribers(-1)
-    with pytest.raises(ValueError, match="already closed"):
+    with pytest.raises(ValueError, match="publisher: is closed"):
         pub.publish_fill()
     with messaging.Subscriber("tcp://127.0.0.1:1", ["fills"]) as sub:
         with pytest.raises(ValueError, match="timeout_ms"):

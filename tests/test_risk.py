@@ -164,7 +164,7 @@ def test_position_size():
         (lambda: pyrt.calculate_var([0.1, 0.2], 0.0), "^confidence:"),
         (lambda: pyrt.calculate_var([0.1, 0.2], float("nan")), "^confidence:"),
         (lambda: pyrt.calculate_var([0.1, 0.2], 0.95, method="garch"), "^method:"),
-        (lambda: pyrt.calculate_var([0.1, np.nan], 0.95), "^returns: must be finite, got NaN at index 1"),
+        (lambda: pyrt.calculate_var([0.1, -np.inf], 0.95), "^returns: must be finite or NaN, got -inf at index 1"),
         (lambda: pyrt.calculate_var([0.1], 0.95, "parametric"), "^returns: needs at least 2"),
         (lambda: pyrt.calculate_var([[0.1, 0.2]], 0.95), "^returns: expected a 1-D"),
         (lambda: pyrt.calculate_cvar([], 0.95), "^returns: must not be empty"),
@@ -173,7 +173,7 @@ def test_position_size():
         (lambda: pyrt.calculate_sharpe([0.1, 0.2], periods_per_year=0), "^periods_per_year:"),
         (lambda: pyrt.calculate_sharpe([0.1, 0.2], risk_free=np.inf), "^risk_free:"),
         (lambda: pyrt.calculate_sortino([]), "^returns: must not be empty"),
-        (lambda: pyrt.calculate_sortino([0.1, np.inf]), "^returns: must be finite"),
+        (lambda: pyrt.calculate_sortino([0.1, np.inf]), "^returns: must be finite or NaN"),
         (lambda: pyrt.calculate_sortino([0.1, 0.2], required_return="x"), "^required_return:"),
         (lambda: pyrt.calculate_max_drawdown([]), "^equity_curve: must not be empty"),
         (lambda: pyrt.calculate_max_drawdown([0.0, 1.0]), "^equity_curve: the first value must be > 0"),
@@ -187,3 +187,32 @@ def test_position_size():
 def test_bad_inputs_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_nan_is_skipped_as_empyrical_skips_it():
+    # What pandas users pass: pct_change() leaves a NaN in front.
+    rng = np.random.default_rng(7)
+    prices = 100 * np.cumprod(1 + rng.normal(0, 0.01, 300))
+    returns = np.r_[np.nan, prices[1:] / prices[:-1] - 1]
+    returns[[50, 120]] = np.nan
+    clean = returns[~np.isnan(returns)]
+    assert pyrt.calculate_sharpe(returns) == pytest.approx(empyrical.sharpe_ratio(returns), rel=1e-10)
+    assert pyrt.calculate_sortino(returns) == pytest.approx(empyrical.sortino_ratio(returns), rel=1e-10)
+    assert pyrt.calculate_sharpe(returns, 0.0001) == pytest.approx(empyrical.sharpe_ratio(returns, 0.0001), rel=1e-10)
+    assert pyrt.calculate_cvar(returns, 0.95) == pytest.approx(-empyrical.conditional_value_at_risk(returns, 0.05), rel=1e-12)
+    for method in ("historical", "parametric", "cornish_fisher"):
+        assert pyrt.calculate_var(returns, 0.95, method) == pyrt.calculate_var(clean, 0.95, method)
+    equity = np.r_[np.nan, prices]
+    assert pyrt.calculate_max_drawdown(equity) == pyrt.calculate_max_drawdown(prices)
+    # empyrical counts NaN towards the two returns a ratio needs.
+    assert np.isnan(pyrt.calculate_sharpe([np.nan, 0.01])) and np.isnan(empyrical.sharpe_ratio(np.array([np.nan, 0.01])))
+    assert np.isnan(pyrt.calculate_sharpe([np.nan, np.nan, np.nan]))
+    assert np.isnan(pyrt.calculate_cvar([np.nan, np.nan]))
+
+
+def test_sharpe_of_a_pandas_pct_change():
+    pd = pytest.importorskip("pandas")
+    prices = pd.Series(100 + np.cumsum(np.random.default_rng(3).normal(0, 1, 200)))
+    returns = prices.pct_change()
+    assert np.isnan(returns.iloc[0])
+    assert pyrt.calculate_sharpe(returns) == pytest.approx(empyrical.sharpe_ratio(returns.to_numpy()), rel=1e-10)

@@ -183,3 +183,27 @@ def test_dask_local_cluster_gives_the_in_process_table():
         with pytest.raises(ValueError, match="slow"):
             sweep.grid(prices, "sma_cross", {"fast": [3], "slow": [5000]}, config, client=client)
     np.testing.assert_array_equal(np.asarray(remote), np.asarray(local))
+
+
+def test_grid_rows_with_next_open_fills_stops_and_fees_equal_one_by_one_backtests():
+    rng = np.random.default_rng(11)
+    n = 600
+    close = 100 * np.cumprod(1 + rng.normal(0, 0.015, (2, n)), axis=1)
+    open_ = np.concatenate([close[:, :1], close[:, :-1]], axis=1) * (1 + rng.normal(0, 0.004, (2, n)))
+    high = np.maximum(open_, close) * (1 + rng.uniform(0, 0.01, (2, n)))
+    low = np.minimum(open_, close) * (1 - rng.uniform(0, 0.01, (2, n)))
+    config = pyrt.BacktestConfig(fill_at="next_open", stop_loss=0.03, take_profit=0.06, trailing_stop=0.04,
+                                 commission_rate=0.001, allow_short=True)
+    rows = pyrt.sweep.grid(close, "ema_cross", {"fast": [5, 8], "slow": [20, 40]}, config, open=open_, high=high,
+                           low=low)
+    assert len(rows) == 8
+    for row in rows:
+        s = int(row["series"])
+        sig = pyrt.sweep.ema_cross(close[s], int(row["fast"]), int(row["slow"]))
+        r = pyrt.backtest_strategy(close[s], sig, config, open=open_[s], high=high[s], low=low[s])
+        assert (row["total_return"], row["sharpe_ratio"], row["num_trades"]) == (r.total_return, r.sharpe_ratio,
+                                                                               r.num_trades)
+    with pytest.raises(ValueError, match="^open: required"):
+        pyrt.sweep.grid(close, "ema_cross", {"fast": [5], "slow": [20]}, config, high=high, low=low)
+    with pytest.raises(ValueError, match="^high: shape"):
+        pyrt.sweep.grid(close, "ema_cross", {"fast": [5], "slow": [20]}, config, open=open_, high=high[0], low=low)

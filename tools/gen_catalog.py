@@ -68,7 +68,7 @@ def lower(name: str) -> str:
 # ---- Rust: the run-time table ----
 
 def gen_rust_table(records: list[dict]) -> str:
-    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::indicator::{replay_typed, Indicator};",
+    out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::cpu;", "use super::indicator::Indicator;",
            "use crate::error::{Error, Result};", ""]
     for i, r in enumerate(records):
         out.append(f"pub const {r['name']}: usize = {i};")
@@ -99,14 +99,15 @@ def gen_rust_table(records: list[dict]) -> str:
     out += ["        _ => return Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),",
             "    })", "}", "",
             "/// Whole arrays through entry `index`: its block kernel where it has one, else its",
-            "/// stream replayed bar by bar with the state's type known (no virtual call per bar).",
+            "/// stream replayed bar by bar with the state's type known (no virtual call per bar);",
+            "/// either with the process's instruction set (`cpu`).",
             "pub fn batch(index: usize, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {",
             "    match index {"]
     for r in records:
         if r.get("batch"):
-            out.append(f"        {r['name']} => super::{r['batch']}(p, inputs, outputs),")
+            out.append(f"        {r['name']} => cpu::batch(super::{r['batch']}, p, inputs, outputs),")
         else:
-            out.append(f"        {r['name']} => replay_typed(super::{r['state']}(p)?, inputs, outputs),")
+            out.append(f"        {r['name']} => cpu::replay(super::{r['state']}(p)?, inputs, outputs),")
     out += ["        _ => Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),", "    }"]
     out += ["}", ""]
     return "\n".join(out)
@@ -195,13 +196,15 @@ def signature_doc(r: dict) -> str:
 
 def gen_python_functions(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "pyrt.talib's functions: TA-Lib's names, positional inputs, parameter names,",
-           "defaults and output order (see `pyrt.talib`). Each converts its arguments and calls its",
-           'typed C function (`pyrt_ta_<name>`); the core checks the values."""', "",
+           "defaults and output order (see `pyrt.talib`). Each first offers its arguments to the",
+           "compiled call (`pyrt._batch.run`, by catalog index), which runs the common case (float64",
+           "arrays, int and float parameters) and returns None for anything else; then it converts",
+           'its arguments and calls its typed C function (`pyrt_ta_<name>`); the core checks the values."""', "",
            "from .._core import lib as _lib",
            "from ._runner import as_float as _float, as_int as _int, as_series as _series, empty as _empty, "
-           "finish as _finish, pointer as _ptr, same_length as _same_length",
+           "finish as _finish, pointer as _ptr, run as _run, same_length as _same_length",
            "", "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
-    for r in records:
+    for index, r in enumerate(records):
         name = r["name"]
         args = ", ".join(r["inputs"] + [f"{p['name']}={py_default(p)}" for p in r["params"]])
         outputs = r["outputs"]
@@ -211,7 +214,9 @@ def gen_python_functions(records: list[dict]) -> str:
                              for p in r["params"]) or "        none\n"
         xs = [f"x{k}" for k in range(len(r["inputs"]))]
         os_ = [f"o{k}" for k in range(len(outputs))]
-        body = [f"    {x} = _series({inp}, \"{inp}\")" for x, inp in zip(xs, r["inputs"])]
+        fast_args = ", ".join([str(index)] + r["inputs"] + [p["name"] for p in r["params"]])
+        body = [f"    out = _run({fast_args})", "    if out is not None:", "        return out"]
+        body += [f"    {x} = _series({inp}, \"{inp}\")" for x, inp in zip(xs, r["inputs"])]
         if len(xs) == 1:
             body.append("    n = x0.shape[0]")
         else:

@@ -7,7 +7,7 @@
 //! then opens on the same bar; a position still open after the last bar is
 //! closed there and that close counts.
 
-use super::config::Config;
+use super::config::{Config, FillAt};
 use super::stats::{equity_max_drawdown, equity_sharpe};
 use crate::error::{Error, Result};
 
@@ -115,6 +115,122 @@ pub fn validate_inputs(prices: &[f64], signals: &[i32], equity_len: usize) -> Re
     Ok(())
 }
 
+/// The bars of a run: the closes always; the opens, highs and lows when the
+/// configuration needs them (`fill_at = next_open` needs the opens, any stop
+/// needs the highs and lows).
+#[derive(Debug, Clone, Copy)]
+pub struct Bars<'a> {
+    pub close: &'a [f64],
+    pub open: Option<&'a [f64]>,
+    pub high: Option<&'a [f64]>,
+    pub low: Option<&'a [f64]>,
+}
+
+impl<'a> Bars<'a> {
+    /// Closes only: fills at the close, no stops.
+    pub fn close_only(close: &'a [f64]) -> Self {
+        Bars { close, open: None, high: None, low: None }
+    }
+}
+
+fn check_positive(values: &[f64], name: &str, n: usize) -> Result<()> {
+    if values.len() != n {
+        return Err(Error::invalid(name, format!("length {} differs from the length of prices ({n})", values.len())));
+    }
+    // Branch-free first (it vectorises); the index is searched on failure only.
+    let all_good = values.iter().fold(true, |ok, &x| ok & (x > 0.0) & (x < f64::INFINITY));
+    if !all_good {
+        let (i, x) = values.iter().enumerate().find(|(_, &x)| !(x > 0.0 && x.is_finite())).expect("a bad value");
+        return Err(Error::invalid(name, format!("must be finite and > 0, got {x} at index {i}")));
+    }
+    Ok(())
+}
+
+/// Every check of `validate_bars` on the opens, highs and lows in one
+/// branch-free pass (it vectorises and reads each series once); a missing
+/// series stands in as the closes, which pass every check.
+fn bars_are_valid(bars: &Bars) -> bool {
+    let close = bars.close;
+    let n = close.len();
+    let open = &bars.open.unwrap_or(close)[..n];
+    let high = &bars.high.unwrap_or(close)[..n];
+    let low = &bars.low.unwrap_or(close)[..n];
+    let mut ok = true;
+    for i in 0..n {
+        let (o, h, l, c) = (open[i], high[i], low[i], close[i]);
+        ok &= (o > 0.0) & (o < f64::INFINITY) & (h < f64::INFINITY) & (l > 0.0);
+        ok &= (l <= o) & (l <= c) & (o <= h) & (c <= h);
+    }
+    ok
+}
+
+/// The first i with `below[i] > above[i]`, scanning branch-free first.
+fn first_above(below: &[f64], above: &[f64]) -> Option<usize> {
+    let ordered = below.iter().zip(above).fold(true, |ok, (&b, &a)| ok & (b <= a));
+    if ordered {
+        None
+    } else {
+        below.iter().zip(above).position(|(&b, &a)| b > a)
+    }
+}
+
+/// Checks the bars and signals of a run against the configuration: what the
+/// configuration needs is there, every given series has the closes' length,
+/// is finite and > 0, and the bars are consistent (low <= open, close <= high).
+pub fn validate_bars(bars: &Bars, signals: &[i32], equity_len: usize, config: &Config) -> Result<()> {
+    validate_inputs(bars.close, signals, equity_len)?;
+    let n = bars.close.len();
+    if config.fill_at == FillAt::NextOpen && bars.open.is_none() {
+        return Err(Error::invalid("open", "required by fill_at=\"next_open\""));
+    }
+    if config.has_stops() {
+        if bars.high.is_none() {
+            return Err(Error::invalid("high", "required by stop_loss, take_profit and trailing_stop"));
+        }
+        if bars.low.is_none() {
+            return Err(Error::invalid("low", "required by stop_loss, take_profit and trailing_stop"));
+        }
+    }
+    for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+        if let Some(values) = series {
+            if values.len() != n {
+                return Err(Error::invalid(name, format!("length {} differs from the length of prices ({n})", values.len())));
+            }
+        }
+    }
+    if bars_are_valid(bars) {
+        return Ok(());
+    }
+    // Something is wrong: find what, in the documented order.
+    for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+        if let Some(values) = series {
+            check_positive(values, name, n)?;
+        }
+    }
+    let close = bars.close;
+    if let Some(high) = bars.high {
+        if let Some(i) = first_above(close, high) {
+            return Err(Error::invalid("high", format!("below the close at index {i} ({} < {})", high[i], close[i])));
+        }
+        if let Some(open) = bars.open {
+            if let Some(i) = first_above(open, high) {
+                return Err(Error::invalid("high", format!("below the open at index {i} ({} < {})", high[i], open[i])));
+            }
+        }
+    }
+    if let Some(low) = bars.low {
+        if let Some(i) = first_above(low, close) {
+            return Err(Error::invalid("low", format!("above the close at index {i} ({} > {})", low[i], close[i])));
+        }
+        if let Some(open) = bars.open {
+            if let Some(i) = first_above(low, open) {
+                return Err(Error::invalid("low", format!("above the open at index {i} ({} > {})", low[i], open[i])));
+            }
+        }
+    }
+    Ok(())
+}
+
 struct Book<'s, S: TradeSink> {
     cash: f64,
     /// Signed: > 0 long, < 0 short.
@@ -122,49 +238,86 @@ struct Book<'s, S: TradeSink> {
     side: i32,
     entry_index: usize,
     entry_price: f64,
+    /// What the entry fill paid: commission + commission_rate * notional.
+    entry_cost: f64,
     buy_factor: f64,
     sell_factor: f64,
     commission: f64,
+    commission_rate: f64,
     position_size: f64,
     num_trades: usize,
     wins: usize,
+    /// The fixed stop-loss and take-profit levels of the open position
+    /// (±infinity when unset), the best price since the entry and the first
+    /// bar its stops are checked on.
+    stop_level: f64,
+    target_level: f64,
+    best: f64,
+    stops_from: usize,
+    stop_loss: f64,
+    take_profit: f64,
+    trailing_stop: f64,
     sink: &'s mut S,
 }
 
 impl<S: TradeSink> Book<'_, S> {
     #[inline]
-    fn open(&mut self, side: i32, index: usize, price: f64) {
+    fn cost(&self, quantity: f64, fill: f64) -> f64 {
+        self.commission + self.commission_rate * quantity * fill
+    }
+
+    /// Opens `side` at the market `price`; stops are checked from bar `stops_from`.
+    // Out of line, as `close_at`: trades are rare next to bars, and a small
+    // bar loop stays in registers.
+    #[inline(never)]
+    fn open(&mut self, side: i32, index: usize, price: f64, stops_from: usize) {
         let fill = if side > 0 { price * self.buy_factor } else { price * self.sell_factor };
         let budget = self.cash * self.position_size;
-        let quantity = (budget - self.commission) / fill;
+        let quantity = (budget - self.commission) / (fill * (1.0 + self.commission_rate));
         // NaN cannot occur with validated inputs; `> 0.0` refuses it anyway.
         if !(quantity > 0.0) {
             return;
         }
+        let cost = self.cost(quantity, fill);
         if side > 0 {
-            self.cash -= quantity * fill + self.commission;
+            self.cash -= quantity * fill + cost;
             self.quantity = quantity;
+            self.stop_level = fill * (1.0 - self.stop_loss);
+            self.target_level = fill * (1.0 + self.take_profit);
         } else {
-            self.cash += quantity * fill - self.commission;
+            self.cash += quantity * fill - cost;
             self.quantity = -quantity;
+            self.stop_level = fill * (1.0 + self.stop_loss);
+            self.target_level = fill * (1.0 - self.take_profit);
         }
         self.side = side;
         self.entry_index = index;
         self.entry_price = fill;
+        self.entry_cost = cost;
+        self.best = fill;
+        self.stops_from = stops_from;
     }
 
+    /// Closes the whole position at the market `price` (slippage applies).
     #[inline]
-    fn close(&mut self, index: usize, price: f64) {
+    fn close_market(&mut self, index: usize, price: f64) {
+        let fill = if self.side > 0 { price * self.sell_factor } else { price * self.buy_factor };
+        self.close_at(index, fill);
+    }
+
+    /// Closes the whole position at exactly `fill`.
+    #[inline(never)]
+    fn close_at(&mut self, index: usize, fill: f64) {
         let quantity = self.quantity.abs();
-        let (fill, pnl) = if self.side > 0 {
-            let fill = price * self.sell_factor;
-            self.cash += quantity * fill - self.commission;
-            (fill, quantity * (fill - self.entry_price) - 2.0 * self.commission)
+        let cost = self.cost(quantity, fill);
+        let gross = if self.side > 0 {
+            self.cash += quantity * fill - cost;
+            quantity * (fill - self.entry_price)
         } else {
-            let fill = price * self.buy_factor;
-            self.cash -= quantity * fill + self.commission;
-            (fill, quantity * (self.entry_price - fill) - 2.0 * self.commission)
+            self.cash -= quantity * fill + cost;
+            quantity * (self.entry_price - fill)
         };
+        let pnl = gross - self.entry_cost - cost;
         let trade = Trade {
             entry_index: self.entry_index,
             exit_index: index,
@@ -181,11 +334,62 @@ impl<S: TradeSink> Book<'_, S> {
         self.quantity = 0.0;
         self.side = 0;
     }
+
+    /// Moves towards `signal`'s target at the market `price`: closes what is
+    /// held when the target differs, then opens the target.
+    #[inline]
+    fn act(&mut self, signal: i32, short_target: i32, index: usize, price: f64, stops_from: usize) {
+        if signal != 0 {
+            let target = if signal > 0 { 1 } else { short_target };
+            if target != self.side {
+                if self.side != 0 {
+                    self.close_market(index, price);
+                }
+                if target != 0 {
+                    self.open(target, index, price, stops_from);
+                }
+            }
+        }
+    }
+
+    /// DESIGN's stop checks of bar `index`: a gap through the stop or the
+    /// target exits at the open, else a touch exits at the level; the
+    /// stop first, because within a bar the worse case is assumed.
+    #[inline]
+    fn check_stops(&mut self, index: usize, open: f64, high: f64, low: f64) {
+        if self.side > 0 {
+            let stop = self.stop_level.max(self.best * (1.0 - self.trailing_stop));
+            let target = self.target_level;
+            if open <= stop {
+                self.close_market(index, open);
+            } else if open >= target {
+                self.close_at(index, open);
+            } else if low <= stop {
+                self.close_market(index, stop);
+            } else if high >= target {
+                self.close_at(index, target);
+            } else if high > self.best {
+                self.best = high;
+            }
+        } else {
+            let stop = self.stop_level.min(self.best * (1.0 + self.trailing_stop));
+            let target = self.target_level;
+            if open >= stop {
+                self.close_market(index, open);
+            } else if open <= target {
+                self.close_at(index, open);
+            } else if high >= stop {
+                self.close_market(index, stop);
+            } else if low <= target {
+                self.close_at(index, target);
+            } else if low < self.best {
+                self.best = low;
+            }
+        }
+    }
 }
 
-/// Runs the backtest: writes one equity value per bar into `equity_out`
-/// (same length as `prices`), hands each round trip to `trades` as it closes
-/// and returns the statistics. Nothing is written when an argument is bad.
+/// Runs the backtest on closes only (fills at the close, no stops): see [`run_bars`].
 pub fn run<S: TradeSink>(
     prices: &[f64],
     signals: &[i32],
@@ -193,44 +397,61 @@ pub fn run<S: TradeSink>(
     equity_out: &mut [f64],
     trades: &mut S,
 ) -> Result<Summary> {
+    run_bars(&Bars::close_only(prices), signals, config, equity_out, trades)
+}
+
+/// Runs the backtest: writes one equity value per bar into `equity_out`
+/// (same length as the closes), hands each round trip to `trades` as it
+/// closes and returns the statistics. Nothing is written when an argument
+/// is bad.
+///
+/// Each bar i, in this order (DESIGN.md, "Backtest: execution, stops, costs"):
+/// 1. `next_open`: the target of signal i-1 fills at `open[i]`;
+/// 2. the open position's stops, from the bar after an entry at a close or
+///    from the bar of an entry at an open;
+/// 3. `close`: signal i acts at `close[i]`;
+/// 4. `equity_out[i] = cash + signed quantity * close[i]`.
+pub fn run_bars<S: TradeSink>(
+    bars: &Bars,
+    signals: &[i32],
+    config: &Config,
+    equity_out: &mut [f64],
+    trades: &mut S,
+) -> Result<Summary> {
     config.validate()?;
-    validate_inputs(prices, signals, equity_out.len())?;
-    let short_target = if config.allow_short { -1 } else { 0 };
-    let mut book = Book {
+    validate_bars(bars, signals, equity_out.len(), config)?;
+    let book = Book {
         cash: config.initial_capital,
         quantity: 0.0,
         side: 0,
         entry_index: 0,
         entry_price: 0.0,
+        entry_cost: 0.0,
         buy_factor: 1.0 + config.slippage_bps / 1e4,
         sell_factor: 1.0 - config.slippage_bps / 1e4,
         commission: config.commission,
+        commission_rate: config.commission_rate,
         position_size: config.position_size,
         num_trades: 0,
         wins: 0,
+        stop_level: 0.0,
+        target_level: 0.0,
+        best: 0.0,
+        stops_from: 0,
+        // An unset stop is an infinite fraction: its level is ±infinity,
+        // which no price reaches, so the checks need no special case.
+        stop_loss: config.stop_loss.unwrap_or(f64::INFINITY),
+        take_profit: config.take_profit.unwrap_or(f64::INFINITY),
+        trailing_stop: config.trailing_stop.unwrap_or(f64::INFINITY),
         sink: trades,
     };
-    let n = prices.len();
-    for i in 0..n {
-        let price = prices[i];
-        let signal = signals[i];
-        if signal != 0 {
-            let target = if signal > 0 { 1 } else { short_target };
-            if target != book.side {
-                if book.side != 0 {
-                    book.close(i, price);
-                }
-                if target != 0 {
-                    book.open(target, i, price);
-                }
-            }
-        }
-        equity_out[i] = book.cash + book.quantity * price;
-    }
-    if book.side != 0 {
-        book.close(n - 1, prices[n - 1]);
-        equity_out[n - 1] = book.cash;
-    }
+    let book = match (config.fill_at, config.has_stops()) {
+        (FillAt::Close, false) => bar_loop::<S, false, false>(bars, signals, config, equity_out, book),
+        (FillAt::Close, true) => bar_loop::<S, false, true>(bars, signals, config, equity_out, book),
+        (FillAt::NextOpen, false) => bar_loop::<S, true, false>(bars, signals, config, equity_out, book),
+        (FillAt::NextOpen, true) => bar_loop::<S, true, true>(bars, signals, config, equity_out, book),
+    };
+    let n = bars.close.len();
     let final_equity = equity_out[n - 1];
     Ok(Summary {
         total_return: final_equity / config.initial_capital - 1.0,
@@ -240,6 +461,49 @@ pub fn run<S: TradeSink>(
         num_trades: book.num_trades,
         final_equity,
     })
+}
+
+/// The bar loop, compiled once per fill mode and with or without stops, so
+/// the plain close-fill run pays nothing for the features it does not use.
+#[inline]
+fn bar_loop<'s, S: TradeSink, const NEXT_OPEN: bool, const STOPS: bool>(
+    bars: &Bars,
+    signals: &[i32],
+    config: &Config,
+    equity_out: &mut [f64],
+    mut book: Book<'s, S>,
+) -> Book<'s, S> {
+    let short_target = if config.allow_short { -1 } else { 0 };
+    let close = bars.close;
+    let n = close.len();
+    // Every series re-sliced to n, so the indexing below needs no bounds checks.
+    let signals = &signals[..n];
+    let equity_out = &mut equity_out[..n];
+    let open = &bars.open.unwrap_or(close)[..n];
+    let high = &bars.high.unwrap_or(close)[..n];
+    let low = &bars.low.unwrap_or(close)[..n];
+    let has_open = bars.open.is_some();
+    for i in 0..n {
+        if NEXT_OPEN && i > 0 && signals[i - 1] != 0 {
+            book.act(signals[i - 1], short_target, i, open[i], i);
+        }
+        if STOPS && book.side != 0 && i >= book.stops_from {
+            // Without the opens, a bar opens where the previous one closed,
+            // clipped into its range (stops never start on bar 0 then: the
+            // first entry is at a close).
+            let o = if has_open { open[i] } else { close[i.saturating_sub(1)].max(low[i]).min(high[i]) };
+            book.check_stops(i, o, high[i], low[i]);
+        }
+        if !NEXT_OPEN && signals[i] != 0 {
+            book.act(signals[i], short_target, i, close[i], i + 1);
+        }
+        equity_out[i] = book.cash + book.quantity * close[i];
+    }
+    if book.side != 0 {
+        book.close_market(n - 1, close[n - 1]);
+        equity_out[n - 1] = book.cash;
+    }
+    book
 }
 
 #[cfg(test)]
@@ -338,6 +602,94 @@ mod tests {
         validate_inputs(&[f64::MIN_POSITIVE, f64::MAX, 1e-300], &[0, 1, -1], 3).unwrap();
         let e = validate_inputs(&[1.0; 6], &[0, 0, 0, 0, 0, i32::MIN], 6).unwrap_err();
         assert!(e.message.contains("at index 5"), "{}", e.message);
+    }
+
+    fn run_ohlc(o: &[f64], h: &[f64], l: &[f64], c: &[f64], signals: &[i32], config: &Config) -> (Vec<f64>, Vec<Trade>) {
+        let bars = Bars { close: c, open: Some(o), high: Some(h), low: Some(l) };
+        let mut equity = vec![0.0; c.len()];
+        let mut trades = Vec::new();
+        run_bars(&bars, signals, config, &mut equity, &mut trades).unwrap();
+        (equity, trades)
+    }
+
+    #[test]
+    fn a_bar_that_opens_beyond_the_stop_exits_at_the_open() {
+        // Long at the close 100 (stop 90); bar 1 opens at 85 under the stop.
+        let config = Config { stop_loss: Some(0.1), slippage_bps: 10.0, ..Config::default() };
+        let (_, trades) = run_ohlc(&[100.0, 85.0, 90.0], &[100.0, 95.0, 92.0], &[100.0, 80.0, 88.0], &[100.0, 90.0, 91.0], &[1, 0, 0], &config);
+        assert_eq!(trades.len(), 1);
+        assert_eq!(trades[0].exit_index, 1);
+        assert!((trades[0].exit_price - 85.0 * 0.999).abs() < 1e-12, "a stop exit pays slippage");
+    }
+
+    #[test]
+    fn a_bar_that_opens_beyond_the_target_exits_at_the_open_without_slippage() {
+        let config = Config { take_profit: Some(0.1), slippage_bps: 10.0, ..Config::default() };
+        let (_, trades) = run_ohlc(&[100.0, 120.0], &[100.0, 125.0], &[100.0, 119.0], &[100.0, 121.0], &[1, 0], &config);
+        assert_eq!((trades[0].exit_index, trades[0].exit_price), (1, 120.0));
+    }
+
+    #[test]
+    fn a_bar_that_touches_both_takes_the_stop() {
+        // Entry fill 100 (no slippage): stop 95, target 105; bar 1 spans 94..106.
+        let config = Config { stop_loss: Some(0.05), take_profit: Some(0.05), ..Config::default() };
+        let (_, trades) = run_ohlc(&[100.0, 100.0], &[100.0, 106.0], &[100.0, 94.0], &[100.0, 100.0], &[1, 0], &config);
+        assert_eq!((trades[0].exit_index, trades[0].exit_price), (1, 95.0));
+        // A touch of the target alone exits at the target.
+        let (_, trades) = run_ohlc(&[100.0, 100.0, 100.0], &[100.0, 106.0, 100.0], &[100.0, 99.0, 100.0], &[100.0, 100.0, 100.0], &[1, 0, 0], &config);
+        assert_eq!((trades[0].exit_index, trades[0].exit_price), (1, 105.0));
+    }
+
+    #[test]
+    fn a_trailing_stop_follows_new_highs_from_the_next_bar() {
+        // Highs 110 then 120: the stop trails to 99 then 108; bar 3 touches 107.
+        let config = Config { trailing_stop: Some(0.1), ..Config::default() };
+        let o = [100.0, 105.0, 115.0, 112.0];
+        let h = [100.0, 110.0, 120.0, 113.0];
+        let l = [100.0, 100.0, 109.0, 107.0];
+        let c = [100.0, 108.0, 112.0, 110.0];
+        let (_, trades) = run_ohlc(&o, &h, &l, &c, &[1, 0, 0, 0], &config);
+        assert_eq!(trades[0].exit_index, 3);
+        assert!((trades[0].exit_price - 108.0).abs() < 1e-12);
+        // A short trails the lowest low.
+        let config = Config { trailing_stop: Some(0.1), allow_short: true, ..Config::default() };
+        let (_, trades) = run_ohlc(&[100.0, 95.0, 92.0], &[100.0, 96.0, 99.5], &[100.0, 90.0, 91.0], &[100.0, 92.0, 93.0], &[-1, 0, 0], &config);
+        assert_eq!((trades[0].side, trades[0].exit_index), (-1, 2));
+        assert!((trades[0].exit_price - 99.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_next_open_entry_is_stopped_on_its_own_bar() {
+        // Signal at bar 0, filled at open[1] = 100; bar 1's low 94 hits the 95 stop.
+        let config = Config { fill_at: FillAt::NextOpen, stop_loss: Some(0.05), commission_rate: 0.001, ..Config::default() };
+        let (equity, trades) = run_ohlc(&[99.0, 100.0, 96.0], &[99.0, 101.0, 97.0], &[99.0, 94.0, 95.0], &[99.0, 96.0, 96.0], &[1, 0, 0], &config);
+        assert_eq!(trades.len(), 1);
+        let t = trades[0];
+        assert_eq!((t.entry_index, t.exit_index, t.entry_price, t.exit_price), (1, 1, 100.0, 95.0));
+        let q = 100_000.0 / (100.0 * 1.001);
+        assert!((t.quantity - q).abs() < 1e-9);
+        assert!((t.pnl - (q * -5.0 - 0.001 * q * 100.0 - 0.001 * q * 95.0)).abs() < 1e-9);
+        assert_eq!(equity[0], 100_000.0);
+        assert!((equity[1] - (100_000.0 + t.pnl)).abs() < 1e-9);
+        // A signal on the last bar never fills.
+        let (_, trades) = run_ohlc(&[1.0, 1.0], &[1.0, 1.0], &[1.0, 1.0], &[1.0, 1.0], &[0, 1], &config);
+        assert!(trades.is_empty());
+    }
+
+    #[test]
+    fn what_the_configuration_needs_is_named() {
+        let c = [1.0, 2.0];
+        let mut equity = [0.0; 2];
+        let mut trades = Vec::new();
+        let next_open = Config { fill_at: FillAt::NextOpen, ..Config::default() };
+        let e = run_bars(&Bars::close_only(&c), &[0, 0], &next_open, &mut equity, &mut trades).unwrap_err();
+        assert!(e.message.starts_with("open:"), "{}", e.message);
+        let stops = Config { stop_loss: Some(0.1), ..Config::default() };
+        let e = run_bars(&Bars::close_only(&c), &[0, 0], &stops, &mut equity, &mut trades).unwrap_err();
+        assert!(e.message.starts_with("high:"), "{}", e.message);
+        let bad = Bars { close: &c, open: None, high: Some(&[1.5, 1.9]), low: Some(&[1.0, 1.0]) };
+        let e = run_bars(&bad, &[0, 0], &stops, &mut equity, &mut trades).unwrap_err();
+        assert!(e.message.starts_with("high: below the close at index 1"), "{}", e.message);
     }
 
     #[test]

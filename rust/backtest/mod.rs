@@ -11,12 +11,14 @@ mod config;
 mod engine;
 mod fills;
 mod position;
+mod report;
 mod slippage;
 mod stats;
 
-pub use config::Config;
-pub use engine::{run, validate_inputs, CountingSink, Summary, Trade, TradeSink};
+pub use config::{Config, FillAt};
+pub use engine::{run, run_bars, validate_bars, validate_inputs, Bars, CountingSink, Summary, Trade, TradeSink};
 pub use fills::{simulate_fills, Fill, Order, OrderType, Side};
 pub use position::Position;
+pub use report::{report, IndexKind, Report};
 pub use slippage::{bps_price, square_root_impact_price};
 pub use stats::{equity_max_drawdown, equity_sharpe};

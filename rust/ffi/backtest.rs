@@ -6,7 +6,7 @@ use std::ffi::{c_char, CString};
 
 use super::boundary::*;
 use super::messaging::PyrtPositionSnapshot;
-use crate::backtest::{self, Config, Fill, Order, OrderType, Position, Side, Summary, Trade};
+use crate::backtest::{self, Bars, Config, Fill, FillAt, Order, OrderType, Position, Side, Summary, Trade};
 use crate::error::{Error, Result};
 
 /// Order side, the values of `OrderRequest.Side` in proto/messages.proto.
@@ -49,8 +49,15 @@ fn order_type_from(value: PyrtOrderType) -> Option<OrderType> {
     }
 }
 
-/// Settings of a backtest; `pyrt_backtest_config_default` fills in the defaults
-/// (100000, 0, 0, 1, 252, false).
+/// When a backtest's signals fill (`PyrtBacktestConfig.fill_at`).
+pub type PyrtFillAt = i32;
+/// At the close of the signal's bar.
+pub const PYRT_FILL_AT_CLOSE: PyrtFillAt = 0;
+/// At the open of the next bar (the run needs the opens).
+pub const PYRT_FILL_AT_NEXT_OPEN: PyrtFillAt = 1;
+
+/// Settings of a backtest; `pyrt_backtest_config_default` fills in the
+/// defaults (100000, 0, 0, 1, 252, 0, no stops, PYRT_FILL_AT_CLOSE, false).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct PyrtBacktestConfig {
@@ -64,20 +71,51 @@ pub struct PyrtBacktestConfig {
     pub position_size: f64,
     /// Annualisation of the Sharpe ratio, > 0.
     pub periods_per_year: f64,
+    /// A fraction of each fill's notional paid on top of `commission`, in [0, 1).
+    pub commission_rate: f64,
+    /// Stop-loss distance from the entry fill, a fraction > 0; 0 = none.
+    pub stop_loss: f64,
+    /// Take-profit distance from the entry fill, a fraction > 0; 0 = none.
+    pub take_profit: f64,
+    /// Trailing-stop distance from the best price since the entry, a fraction > 0; 0 = none.
+    pub trailing_stop: f64,
+    /// PYRT_FILL_AT_CLOSE or PYRT_FILL_AT_NEXT_OPEN.
+    pub fill_at: PyrtFillAt,
     /// A -1 signal opens a short when true; otherwise it only closes a long.
     pub allow_short: bool,
 }
 
-impl From<&PyrtBacktestConfig> for Config {
-    fn from(c: &PyrtBacktestConfig) -> Config {
-        Config {
+/// 0 is "no stop"; anything else is kept, so a negative or NaN fraction is
+/// refused by `Config::validate` with the field's name.
+fn optional_fraction(x: f64) -> Option<f64> {
+    if x == 0.0 {
+        None
+    } else {
+        Some(x)
+    }
+}
+
+impl TryFrom<&PyrtBacktestConfig> for Config {
+    type Error = Error;
+    fn try_from(c: &PyrtBacktestConfig) -> Result<Config> {
+        let fill_at = match c.fill_at {
+            PYRT_FILL_AT_CLOSE => FillAt::Close,
+            PYRT_FILL_AT_NEXT_OPEN => FillAt::NextOpen,
+            other => return Err(Error::invalid("fill_at", format!("must be 0 (close) or 1 (next_open), got {other}"))),
+        };
+        Ok(Config {
             initial_capital: c.initial_capital,
             commission: c.commission,
             slippage_bps: c.slippage_bps,
             position_size: c.position_size,
             allow_short: c.allow_short,
             periods_per_year: c.periods_per_year,
-        }
+            commission_rate: c.commission_rate,
+            fill_at,
+            stop_loss: optional_fraction(c.stop_loss),
+            take_profit: optional_fraction(c.take_profit),
+            trailing_stop: optional_fraction(c.trailing_stop),
+        })
     }
 }
 
@@ -136,8 +174,11 @@ impl From<&Trade> for PyrtTrade {
 }
 
 /// The outcome of `pyrt_backtest_run`: statistics and the trade log.
-/// Immutable once made: may be read from several threads at once.
-pub struct PyrtBacktestResult {
+/// Safe to share between threads (immutable; reads are serialized with
+/// `pyrt_backtest_result_close`, after which they return PYRT_CLOSED).
+pub struct PyrtBacktestResult(super::handle::Handle<BacktestResult>);
+
+struct BacktestResult {
     summary: Summary,
     trades: Vec<Trade>,
 }
@@ -153,6 +194,11 @@ pub unsafe extern "C" fn pyrt_backtest_config_default(out: *mut PyrtBacktestConf
             slippage_bps: d.slippage_bps,
             position_size: d.position_size,
             periods_per_year: d.periods_per_year,
+            commission_rate: d.commission_rate,
+            stop_loss: 0.0,
+            take_profit: 0.0,
+            trailing_stop: 0.0,
+            fill_at: PYRT_FILL_AT_CLOSE,
             allow_short: d.allow_short,
         }, "out")
     }
@@ -163,21 +209,51 @@ pub unsafe extern "C" fn pyrt_backtest_config_default(out: *mut PyrtBacktestConf
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_config_validate(config: *const PyrtBacktestConfig) -> PyrtStatus {
     ffi_boundary! {
-        Config::from(handle_ref(config, "config")?).validate()
+        Config::try_from(handle_ref(config, "config")?)?.validate()
+    }
+}
+
+/// An optional input series: NULL is "not given".
+unsafe fn optional_slice<'a>(ptr: *const f64, len: usize, name: &str) -> Result<Option<&'a [f64]>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        input_slice(ptr, len, name).map(Some)
     }
 }
 
 /// Runs a signal-driven backtest over `len` bars.
 ///
+/// `prices` are the closes. `open`, `high` and `low` may be NULL unless the
+/// configuration needs them: PYRT_FILL_AT_NEXT_OPEN needs `open`, any stop
+/// needs `high` and `low`. Given series must be finite, > 0 and consistent
+/// (low <= open, close <= high).
+///
 /// `signals[i]` is a target: 1 be long, -1 be short when `allow_short`
 /// (otherwise be flat), 0 keep; anything else is PYRT_INVALID_ARGUMENT.
-/// Prices must be finite and > 0. `equity_out` (caller-allocated, `len`
-/// values) receives the equity after each bar's fills. On success `*out`
-/// is a new result handle (free it with `pyrt_backtest_result_free`); on
-/// failure nothing is written.
+/// Each bar i, in this order: (1) with PYRT_FILL_AT_NEXT_OPEN the target of
+/// `signals[i-1]` fills at `open[i]`; (2) the open position's stops: long
+/// stop = max(entry*(1-stop_loss), best*(1-trailing_stop)), target =
+/// entry*(1+take_profit), best the highest high since the entry (updated
+/// after each bar's checks); open <= stop exits at the open, else open >=
+/// target at the open, else low <= stop at the stop, else high >= target at
+/// the target (shorts mirror it); stop exits pay slippage, target exits do
+/// not; stops start on the bar after an entry at a close, on the same bar
+/// for an entry at an open; without `open` a bar opens at the previous
+/// close clipped into [low, high]; (3) with PYRT_FILL_AT_CLOSE the target
+/// of `signals[i]` fills at `prices[i]`; (4) `equity_out[i]` = cash + signed
+/// quantity * prices[i]. Every fill pays commission + commission_rate *
+/// quantity * fill price.
+///
+/// `equity_out` (caller-allocated, `len` values) receives the equity curve.
+/// On success `*out` is a new result handle (free it with
+/// `pyrt_backtest_result_free`); on failure nothing is written.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_run(
     prices: *const f64,
+    open: *const f64,
+    high: *const f64,
+    low: *const f64,
     signals: *const i32,
     len: usize,
     config: *const PyrtBacktestConfig,
@@ -186,15 +262,26 @@ pub unsafe extern "C" fn pyrt_backtest_run(
 ) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
-        let config = Config::from(handle_ref(config, "config")?);
+        let config = Config::try_from(handle_ref(config, "config")?)?;
         let prices = input_slice(prices, len, "prices")?;
+        let bars = Bars {
+            close: prices,
+            open: optional_slice(open, len, "open")?,
+            high: optional_slice(high, len, "high")?,
+            low: optional_slice(low, len, "low")?,
+        };
         let signals = input_slice(signals, len, "signals")?;
-        ensure_disjoint(equity_out, len, "equity_out", prices.as_ptr(), len, "prices")?;
+        for (series, name) in [(Some(prices), "prices"), (bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+            if let Some(series) = series {
+                ensure_disjoint(equity_out, len, "equity_out", series.as_ptr(), len, name)?;
+            }
+        }
         ensure_disjoint(equity_out, len, "equity_out", signals.as_ptr(), len, "signals")?;
         let equity = output_slice(equity_out, len, "equity_out")?;
         let mut trades = Vec::new();
-        let summary = backtest::run(prices, signals, &config, equity, &mut trades)?;
-        write_handle(out, PyrtBacktestResult { summary, trades }, "out")
+        let summary = backtest::run_bars(&bars, signals, &config, equity, &mut trades)?;
+        let result = BacktestResult { summary, trades };
+        write_handle(out, PyrtBacktestResult(super::handle::Handle::new("backtest result", result)), "out")
     }
 }
 
@@ -205,7 +292,7 @@ pub unsafe extern "C" fn pyrt_backtest_result_summary(
     out: *mut PyrtBacktestSummary,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let s = handle_ref(result, "result")?.summary;
+        let s = handle_ref(result, "result")?.0.with(|r| Ok(r.summary))?;
         write_out(out, PyrtBacktestSummary {
             total_return: s.total_return,
             sharpe_ratio: s.sharpe_ratio,
@@ -217,10 +304,10 @@ pub unsafe extern "C" fn pyrt_backtest_result_summary(
     }
 }
 
-/// The number of round trips of a run (0 for NULL).
+/// The number of round trips of a run (0 for NULL or a closed result).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_result_num_trades(result: *const PyrtBacktestResult) -> usize {
-    result.as_ref().map_or(0, |r| r.trades.len())
+    result.as_ref().map_or(0, |r| r.0.with(|r| Ok(r.trades.len())).unwrap_or(0))
 }
 
 /// Copies the run's round trips, in the order they closed, into `out`
@@ -237,6 +324,7 @@ pub unsafe extern "C" fn pyrt_backtest_result_trades(
     ffi_boundary! {
         let result = handle_ref(result, "result")?;
         ensure_out(written, "written")?;
+        result.0.with(|result| {
         let n = result.trades.len();
         if capacity < n {
             return Err(Error::new(
@@ -249,10 +337,156 @@ pub unsafe extern "C" fn pyrt_backtest_result_trades(
             *row = PyrtTrade::from(trade);
         }
         write_out(written, n, "written")
+        })
     }
 }
 
-/// Frees a result handle; NULL is a no-op.
+/// What the values of a report's index mean (`pyrt_backtest_stats`).
+pub type PyrtIndexKind = i32;
+/// Plain numbers: bar positions or integer labels.
+pub const PYRT_INDEX_NUMBERS: PyrtIndexKind = 0;
+/// Nanoseconds since 1970-01-01 of wall-clock datetimes, increasing.
+pub const PYRT_INDEX_DATETIME_NS: PyrtIndexKind = 1;
+
+/// backtesting.py 0.6.6's statistics (`compute_stats`) of a run, by its
+/// keys; `_pct` fields are percentages. Durations are in the index's units
+/// (with a datetime index rounded up to the resolution of its typical
+/// step); NaN where backtesting.py gives NaN or NaT, and for both drawdown
+/// durations when only the last bar is below its peak (backtesting.py puts
+/// that drawdown's fraction there). With a numbers index
+/// the annualised figures are as backtesting.py's: return_ann_pct 0,
+/// volatility, CAGR, Sharpe and Sortino NaN.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PyrtBacktestStats {
+    /// The first and last index values, and their difference.
+    pub start: i64,
+    pub end: i64,
+    pub duration: i64,
+    pub exposure_time_pct: f64,
+    pub equity_final: f64,
+    pub equity_peak: f64,
+    pub return_pct: f64,
+    pub buy_hold_return_pct: f64,
+    pub return_ann_pct: f64,
+    pub volatility_ann_pct: f64,
+    pub cagr_pct: f64,
+    pub sharpe_ratio: f64,
+    pub sortino_ratio: f64,
+    pub calmar_ratio: f64,
+    pub alpha_pct: f64,
+    pub beta: f64,
+    pub max_drawdown_pct: f64,
+    pub avg_drawdown_pct: f64,
+    pub max_drawdown_duration: f64,
+    pub avg_drawdown_duration: f64,
+    pub num_trades: u64,
+    pub win_rate_pct: f64,
+    pub best_trade_pct: f64,
+    pub worst_trade_pct: f64,
+    pub avg_trade_pct: f64,
+    pub max_trade_duration: f64,
+    pub avg_trade_duration: f64,
+    pub profit_factor: f64,
+    pub expectancy_pct: f64,
+    pub sqn: f64,
+    pub kelly_criterion: f64,
+}
+
+impl From<&backtest::Report> for PyrtBacktestStats {
+    fn from(r: &backtest::Report) -> Self {
+        PyrtBacktestStats {
+            start: r.start,
+            end: r.end,
+            duration: r.duration,
+            exposure_time_pct: r.exposure_time_pct,
+            equity_final: r.equity_final,
+            equity_peak: r.equity_peak,
+            return_pct: r.return_pct,
+            buy_hold_return_pct: r.buy_hold_return_pct,
+            return_ann_pct: r.return_ann_pct,
+            volatility_ann_pct: r.volatility_ann_pct,
+            cagr_pct: r.cagr_pct,
+            sharpe_ratio: r.sharpe_ratio,
+            sortino_ratio: r.sortino_ratio,
+            calmar_ratio: r.calmar_ratio,
+            alpha_pct: r.alpha_pct,
+            beta: r.beta,
+            max_drawdown_pct: r.max_drawdown_pct,
+            avg_drawdown_pct: r.avg_drawdown_pct,
+            max_drawdown_duration: r.max_drawdown_duration,
+            avg_drawdown_duration: r.avg_drawdown_duration,
+            num_trades: r.num_trades as u64,
+            win_rate_pct: r.win_rate_pct,
+            best_trade_pct: r.best_trade_pct,
+            worst_trade_pct: r.worst_trade_pct,
+            avg_trade_pct: r.avg_trade_pct,
+            max_trade_duration: r.max_trade_duration,
+            avg_trade_duration: r.avg_trade_duration,
+            profit_factor: r.profit_factor,
+            expectancy_pct: r.expectancy_pct,
+            sqn: r.sqn,
+            kelly_criterion: r.kelly_criterion,
+        }
+    }
+}
+
+fn trade_from(k: usize, t: &PyrtTrade) -> Result<Trade> {
+    let index = |x: u64| usize::try_from(x).map_err(|_| Error::invalid("trades", format!("trade {k}: bar {x} is out of range")));
+    Ok(Trade {
+        entry_index: index(t.entry_index)?,
+        exit_index: index(t.exit_index)?,
+        side: t.side,
+        quantity: t.quantity,
+        entry_price: t.entry_price,
+        exit_price: t.exit_price,
+        pnl: t.pnl,
+        ret: t.trade_return,
+    })
+}
+
+/// The report of a run: backtesting.py 0.6.6's statistics of the equity
+/// curve `equity` and the closes `close` (`len` values each) and the round
+/// trips `trades` (`num_trades` rows, as `pyrt_backtest_result_trades`
+/// gives them; NULL when 0). `index` holds one value per bar of the kind
+/// `index_kind`, or is NULL for bar positions 0, 1, ...
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_backtest_stats(
+    equity: *const f64,
+    close: *const f64,
+    len: usize,
+    index: *const i64,
+    index_kind: PyrtIndexKind,
+    trades: *const PyrtTrade,
+    num_trades: usize,
+    out: *mut PyrtBacktestStats,
+) -> PyrtStatus {
+    ffi_boundary! {
+        ensure_out(out, "out")?;
+        let kind = match index_kind {
+            PYRT_INDEX_NUMBERS => backtest::IndexKind::Numbers,
+            PYRT_INDEX_DATETIME_NS => backtest::IndexKind::DatetimeNs,
+            other => return Err(Error::invalid("index_kind", format!("must be 0 (numbers) or 1 (datetime ns), got {other}"))),
+        };
+        let equity = input_slice(equity, len, "equity")?;
+        let close = input_slice(close, len, "close")?;
+        let index = if index.is_null() { None } else { Some(input_slice(index, len, "index")?) };
+        let rows = input_slice(trades, num_trades, "trades")?;
+        let trades = rows.iter().enumerate().map(|(k, t)| trade_from(k, t)).collect::<Result<Vec<_>>>()?;
+        let report = backtest::report(equity, close, index, kind, &trades)?;
+        write_out(out, PyrtBacktestStats::from(&report), "out")
+    }
+}
+
+/// Releases the result's memory now, from any thread (a read in progress
+/// finishes first); later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_backtest_result_close(result: *const PyrtBacktestResult) {
+    super::handle::close_handle(result, |r| r.0.close());
+}
+
+/// Frees a result handle; NULL is a no-op. It must not be used afterwards
+/// (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_backtest_result_free(result: *mut PyrtBacktestResult) {
     free_handle(result);
@@ -359,6 +593,10 @@ pub unsafe extern "C" fn pyrt_simulate_fills(
                 format!("fills_out: capacity {fills_capacity} is smaller than num_orders ({num_orders})"),
             ));
         }
+        ensure_disjoint(fills_out, fills_capacity, "fills_out", orders.as_ptr(), num_orders, "orders")?;
+        for (series, name) in [(open, "open"), (high, "high"), (low, "low"), (close, "close")] {
+            ensure_disjoint(fills_out, fills_capacity, "fills_out", series.as_ptr(), num_bars, name)?;
+        }
         let orders = orders.iter().enumerate().map(|(i, o)| order_from(i, o)).collect::<Result<Vec<_>>>()?;
         let fills = backtest::simulate_fills(&orders, open, high, low, close, slippage_bps, commission)?;
         let out = output_slice(fills_out, fills.len(), "fills_out")?;
@@ -438,9 +676,15 @@ pub unsafe extern "C" fn pyrt_calculate_slippage(
 }
 
 /// A position in one symbol: signed quantity, average entry price, realized
-/// and unrealized P&L. One thread at a time.
+/// and unrealized P&L. Safe to share between threads: fills and marks from
+/// several threads are applied one at a time (none is lost), and
+/// `pyrt_position_close` from any thread waits for a call in progress, after
+/// which calls return PYRT_CLOSED. Using it after `pyrt_position_free` is
+/// undefined behaviour.
 pub struct PyrtPosition {
-    inner: Position,
+    inner: super::handle::Handle<Position>,
+    /// Immutable, outside the lock: the pointers handed out for it stay
+    /// valid until `pyrt_position_free`, also after a close.
     symbol: CString,
 }
 
@@ -451,13 +695,27 @@ pub unsafe extern "C" fn pyrt_position_new(symbol: *const c_char, out: *mut *mut
     ffi_boundary! {
         ensure_out(out, "out")?;
         let symbol = input_str(symbol, "symbol")?;
+        if symbol.len() > super::messaging::PYRT_MAX_NAME_LEN {
+            return Err(Error::invalid(
+                "symbol",
+                format!("{} bytes, longer than the limit of {}", symbol.len(), super::messaging::PYRT_MAX_NAME_LEN),
+            ));
+        }
         let inner = Position::new(symbol)?;
         let symbol = CString::new(symbol).map_err(|_| Error::invalid("symbol", "contains NUL"))?;
-        write_handle(out, PyrtPosition { inner, symbol }, "out")
+        write_handle(out, PyrtPosition { inner: super::handle::Handle::new("position", inner), symbol }, "out")
     }
 }
 
-/// Frees a position; NULL is a no-op.
+/// Closes a position, from any thread (a call in progress finishes first);
+/// later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_position_close(position: *const PyrtPosition) {
+    super::handle::close_handle(position, |p| p.inner.close());
+}
+
+/// Frees a position; NULL is a no-op. It must not be used afterwards
+/// (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_position_free(position: *mut PyrtPosition) {
     free_handle(position);
@@ -476,9 +734,9 @@ pub unsafe extern "C" fn pyrt_position_apply_fill(
     timestamp_us: i64,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let position = handle_mut(position, "position")?;
+        let position = handle_ref(position, "position")?;
         let side = Side::try_from(side)?;
-        position.inner.apply_fill(side, quantity, price, commission, timestamp_us)
+        position.inner.with(|p| p.apply_fill(side, quantity, price, commission, timestamp_us))
     }
 }
 
@@ -486,7 +744,7 @@ pub unsafe extern "C" fn pyrt_position_apply_fill(
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_position_mark(position: *mut PyrtPosition, price: f64, timestamp_us: i64) -> PyrtStatus {
     ffi_boundary! {
-        handle_mut(position, "position")?.inner.mark(price, timestamp_us)
+        handle_ref(position, "position")?.inner.with(|p| p.mark(price, timestamp_us))
     }
 }
 
@@ -499,16 +757,19 @@ pub unsafe extern "C" fn pyrt_position_snapshot(
 ) -> PyrtStatus {
     ffi_boundary! {
         let handle = handle_ref(position, "position")?;
-        let p = &handle.inner;
-        write_out(out, PyrtPositionSnapshot {
-            symbol: handle.symbol.as_ptr(),
-            quantity: p.quantity,
-            avg_entry_price: p.avg_entry_price,
-            current_price: p.current_price,
-            unrealized_pnl: p.unrealized_pnl,
-            realized_pnl: p.realized_pnl,
-            last_update_us: p.last_update_us,
-        }, "out")
+        ensure_out(out, "out")?;
+        let snapshot = handle.inner.with(|p| {
+            Ok(PyrtPositionSnapshot {
+                symbol: handle.symbol.as_ptr(),
+                quantity: p.quantity,
+                avg_entry_price: p.avg_entry_price,
+                current_price: p.current_price,
+                unrealized_pnl: p.unrealized_pnl,
+                realized_pnl: p.realized_pnl,
+                last_update_us: p.last_update_us,
+            })
+        })?;
+        write_out(out, snapshot, "out")
     }
 }
 
@@ -544,7 +805,7 @@ mod tests {
         let mut result = null_mut();
         let config = default_config();
         unsafe {
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 4, &config, equity.as_mut_ptr(), &mut result), PYRT_OK);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 4, &config, equity.as_mut_ptr(), &mut result), PYRT_OK);
             assert_eq!(pyrt_backtest_result_num_trades(result), 2);
             let mut rows = [PyrtTrade::default(); 2];
             let mut written = 0usize;
@@ -571,17 +832,53 @@ mod tests {
         let mut result = null_mut();
         let config = default_config();
         unsafe {
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(prices.as_ptr(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_run(null(), null(), 0, &config, null_mut(), &mut result), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_run(null(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, null(), equity.as_mut_ptr(), &mut result), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(prices.as_ptr(), null(), null(), null(), signals.as_ptr(), 2, &config, equity.as_mut_ptr(), null_mut()), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_backtest_run(null(), null(), null(), null(), null(), 0, &config, null_mut(), &mut result), PYRT_INVALID_ARGUMENT);
             assert!(result.is_null());
             assert_eq!(equity, [-1.0; 2]);
             let bad = PyrtBacktestConfig { position_size: 0.0, ..config };
             assert_eq!(pyrt_backtest_config_validate(&bad), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_backtest_config_validate(null()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_backtest_result_num_trades(null()), 0);
+        }
+    }
+
+    #[test]
+    fn ohlc_runs_and_the_report_through_the_c_api() {
+        let open = [10.0, 10.0, 12.0, 11.0];
+        let high = [10.5, 12.5, 12.5, 11.5];
+        let low = [9.5, 9.0, 10.5, 10.5];
+        let close = [10.0, 12.0, 11.0, 11.0];
+        let signals = [1, 0, 0, 0];
+        let mut equity = [0.0; 4];
+        let mut result = null_mut();
+        let config = PyrtBacktestConfig { fill_at: PYRT_FILL_AT_NEXT_OPEN, take_profit: 0.2, commission_rate: 0.001, ..default_config() };
+        unsafe {
+            assert_eq!(pyrt_backtest_run(close.as_ptr(), null(), high.as_ptr(), low.as_ptr(), signals.as_ptr(), 4, &config, equity.as_mut_ptr(), &mut result), PYRT_INVALID_ARGUMENT);
+            assert!(result.is_null());
+            assert_eq!(pyrt_backtest_run(close.as_ptr(), open.as_ptr(), high.as_ptr(), low.as_ptr(), signals.as_ptr(), 4, &config, equity.as_mut_ptr(), &mut result), PYRT_OK);
+            let mut rows = [PyrtTrade::default(); 1];
+            let mut written = 0usize;
+            assert_eq!(pyrt_backtest_result_trades(result, rows.as_mut_ptr(), 1, &mut written), PYRT_OK);
+            // Filled at open[1] = 10, target 12 touched by bar 1's high.
+            assert_eq!((rows[0].entry_index, rows[0].exit_index, rows[0].entry_price, rows[0].exit_price), (1, 1, 10.0, 12.0));
+            pyrt_backtest_result_free(result);
+
+            let mut stats = PyrtBacktestStats::default();
+            assert_eq!(pyrt_backtest_stats(equity.as_ptr(), close.as_ptr(), 4, null(), PYRT_INDEX_NUMBERS, rows.as_ptr(), 1, &mut stats), PYRT_OK);
+            assert_eq!((stats.num_trades, stats.start, stats.end, stats.duration), (1, 0, 3, 3));
+            assert_eq!(stats.exposure_time_pct, 25.0);
+            assert_eq!(stats.equity_final, equity[3]);
+            assert_eq!(pyrt_backtest_stats(equity.as_ptr(), close.as_ptr(), 4, null(), 7, rows.as_ptr(), 1, &mut stats), PYRT_INVALID_ARGUMENT);
+            rows[0].exit_index = 9;
+            assert_eq!(pyrt_backtest_stats(equity.as_ptr(), close.as_ptr(), 4, null(), PYRT_INDEX_NUMBERS, rows.as_ptr(), 1, &mut stats), PYRT_INVALID_ARGUMENT);
+            let bad = PyrtBacktestConfig { fill_at: 5, ..default_config() };
+            assert_eq!(pyrt_backtest_config_validate(&bad), PYRT_INVALID_ARGUMENT);
+            let bad = PyrtBacktestConfig { stop_loss: -0.1, ..default_config() };
+            assert_eq!(pyrt_backtest_config_validate(&bad), PYRT_INVALID_ARGUMENT);
         }
     }
 
@@ -629,8 +926,38 @@ mod tests {
             assert_eq!(std::ffi::CStr::from_ptr(pyrt_position_symbol(position)).to_str().unwrap(), "ETH");
             pyrt_position_free(position);
             pyrt_position_free(null_mut());
-            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_position_new(null(), &mut position), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_position_mark(null_mut(), 1.0, 0), PYRT_NULL_POINTER);
+        }
+    }
+
+    #[test]
+    fn fills_written_over_their_inputs_are_refused() {
+        let mut bars = [10.0f64; 16];
+        let orders = [unsafe { std::mem::zeroed::<PyrtOrder>() }; 1];
+        let mut count = 0usize;
+        unsafe {
+            let fills = bars.as_mut_ptr() as *mut PyrtFill;
+            let open = bars.as_ptr();
+            let status = pyrt_simulate_fills(orders.as_ptr(), 1, open, open, open, open, 4, 0.0, 0.0, fills, 1, &mut count);
+            assert_eq!(status, PYRT_INVALID_ARGUMENT);
+            let message = std::ffi::CStr::from_ptr(pyrt_last_error_message()).to_string_lossy().into_owned();
+            assert_eq!(message, "fills_out: must not overlap open");
+        }
+    }
+
+    #[test]
+    fn a_closed_position_refuses_calls_and_keeps_its_symbol() {
+        let mut position = null_mut();
+        unsafe {
+            assert_eq!(pyrt_position_new(c"BTC".as_ptr(), &mut position), PYRT_OK);
+            pyrt_position_close(position);
+            pyrt_position_close(position);
+            assert_eq!(pyrt_position_mark(position, 1.0, 0), PYRT_CLOSED);
+            assert_eq!(std::ffi::CStr::from_ptr(pyrt_position_symbol(position)).to_bytes(), b"BTC");
+            pyrt_position_free(position);
+            let long = std::ffi::CString::new("X".repeat(2000)).unwrap();
+            assert_eq!(pyrt_position_new(long.as_ptr(), &mut position), PYRT_INVALID_ARGUMENT);
         }
     }
 }

@@ -61,6 +61,7 @@ thread_local! {
 pub fn status_of(kind: ErrorKind) -> PyrtStatus {
     match kind {
         ErrorKind::InvalidArgument => PYRT_INVALID_ARGUMENT,
+        ErrorKind::NullPointer => PYRT_NULL_POINTER,
         ErrorKind::BufferTooSmall => PYRT_BUFFER_TOO_SMALL,
         ErrorKind::InvalidState => PYRT_INVALID_STATE,
         ErrorKind::Full => PYRT_FULL,
@@ -145,7 +146,7 @@ macro_rules! ffi_boundary {
 }
 
 fn null(name: &str) -> Error {
-    Error::new(ErrorKind::InvalidArgument, format!("{name}: must not be NULL"))
+    Error::new(ErrorKind::NullPointer, format!("{name}: must not be NULL"))
 }
 
 /// A caller's input array as a slice. NULL is accepted only with `len == 0`.
@@ -194,8 +195,10 @@ pub fn ensure_disjoint<A, B>(
     input_len: usize,
     input_name: &str,
 ) -> Result<()> {
-    let (o0, o1) = (out as usize, out as usize + out_len * std::mem::size_of::<A>());
-    let (i0, i1) = (input as usize, input as usize + input_len * std::mem::size_of::<B>());
+    // Saturating: a length too large for the address space still compares.
+    let span = |p: usize, n: usize, size: usize| (p, p.saturating_add(n.saturating_mul(size)));
+    let (o0, o1) = span(out as usize, out_len, std::mem::size_of::<A>());
+    let (i0, i1) = span(input as usize, input_len, std::mem::size_of::<B>());
     if out_len > 0 && input_len > 0 && o0 < i1 && i0 < o1 {
         return Err(Error::invalid(out_name, format!("must not overlap {input_name}")));
     }

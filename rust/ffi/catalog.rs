@@ -119,7 +119,12 @@ unsafe fn series_list<'a>(ptrs: *const *const f64, n: usize, len: usize, what: &
     let ptrs = input_slice(ptrs, n, what)?;
     ptrs.iter()
         .enumerate()
-        .map(|(k, &p)| input_slice(p, len, &format!("{what}[{k}]")))
+        // The name is formatted only for the message of a refused pointer:
+        // a short series' call should not pay an allocation per input.
+        .map(|(k, &p)| match input_slice(p, len, what) {
+            Ok(series) => Ok(series),
+            Err(_) => input_slice(p, len, &format!("{what}[{k}]")),
+        })
         .collect()
 }
 
@@ -199,6 +204,18 @@ pub unsafe fn stream_update_typed(stream: *const PyrtStream, index: usize, tick:
 
 // ---- the generic API ----
 
+/// The instruction set the indicator kernels run with in this process:
+/// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
+/// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
+/// baseline (read once, at the first indicator call).
+#[no_mangle]
+pub extern "C" fn pyrt_cpu_level() -> *const c_char {
+    match crate::indicators::cpu::level() {
+        crate::indicators::cpu::Level::Fma => c"fma".as_ptr(),
+        crate::indicators::cpu::Level::Baseline => c"baseline".as_ptr(),
+    }
+}
+
 /// How many indicators the catalog holds (indices 0 .. count-1).
 #[no_mangle]
 pub extern "C" fn pyrt_indicator_count() -> usize {
@@ -265,14 +282,48 @@ pub unsafe extern "C" fn pyrt_indicator_run(
 ) -> PyrtStatus {
     ffi_boundary! {
         let index = catalog::find(input_str(name, "name")?)?;
-        let record = catalog::record(index)?;
-        catalog::check_arity(record, n_inputs, n_outputs)?;
-        let params = params_slice(params, n_params)?;
-        let inputs = series_list(inputs, n_inputs, len, "inputs")?;
-        let out_ptrs = input_slice(outputs as *const *mut f64, n_outputs, "outputs")?;
-        let mut outs = output_list(out_ptrs, len, &inputs, &output_names(index))?;
-        catalog::run(index, params, &inputs, &mut outs)
+        run_at(index, params, n_params, inputs, n_inputs, len, outputs, n_outputs)
     }
+}
+
+/// `pyrt_indicator_run` for catalog entry `index` (0 .. `pyrt_indicator_count()`,
+/// the order of `pyrt_indicator_info`), without the name lookup: for bindings
+/// that resolved the index once and call many times. Same semantics and
+/// errors, except that an index past the catalog is PYRT_INVALID_ARGUMENT
+/// naming `index` (not PYRT_NOT_FOUND).
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_indicator_run_at(
+    index: usize,
+    params: *const f64,
+    n_params: usize,
+    inputs: *const *const f64,
+    n_inputs: usize,
+    len: usize,
+    outputs: *const *mut f64,
+    n_outputs: usize,
+) -> PyrtStatus {
+    ffi_boundary! { run_at(index, params, n_params, inputs, n_inputs, len, outputs, n_outputs) }
+}
+
+/// The body of `pyrt_indicator_run` and `pyrt_indicator_run_at`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn run_at(
+    index: usize,
+    params: *const f64,
+    n_params: usize,
+    inputs: *const *const f64,
+    n_inputs: usize,
+    len: usize,
+    outputs: *const *mut f64,
+    n_outputs: usize,
+) -> Result<()> {
+    let record = catalog::record(index)?;
+    catalog::check_arity(record, n_inputs, n_outputs)?;
+    let params = params_slice(params, n_params)?;
+    let inputs = series_list(inputs, n_inputs, len, "inputs")?;
+    let out_ptrs = input_slice(outputs as *const *mut f64, n_outputs, "outputs")?;
+    let mut outs = output_list(out_ptrs, len, &inputs, record.outputs)?;
+    catalog::run(index, params, &inputs, &mut outs)
 }
 
 /// A new stream of indicator `name` with `params`, in `*out`; free it with

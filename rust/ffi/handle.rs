@@ -90,6 +90,17 @@ impl<T> Handle<T> {
     }
 }
 
+/// The body of every `pyrt_<thing>_close`: NULL is a no-op, a panic is
+/// swallowed (recorded as the last error), never unwound into C.
+///
+/// # Safety
+/// `ptr` must be NULL or a live handle (not yet freed).
+pub unsafe fn close_handle<T>(ptr: *const T, close: impl FnOnce(&T)) {
+    if let Some(handle) = ptr.as_ref() {
+        super::boundary::run_guarded_void(|| close(handle));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

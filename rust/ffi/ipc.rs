@@ -3,6 +3,8 @@
 use std::ffi::c_char;
 
 use super::boundary::*;
+use super::biased::BiasedHandle;
+use super::handle::close_handle;
 use crate::error::{Error, ErrorKind};
 use crate::ipc::layout;
 pub use crate::ipc::PyrtMarketDataRecord;
@@ -57,7 +59,23 @@ const _: () = {
 ///
 /// Single producer, single consumer: at any time at most one handle pushes
 /// and at most one handle pops, in any processes (the two may be the same
-/// handle). A handle is used by one thread at a time.
+/// handle).
+///
+/// Threads: a handle is safe to share. Its calls are serialized (two
+/// threads pushing through one handle never tear a record; each call sees
+/// the ring as some serial order of the calls left it). `pyrt_ring_close`
+/// may be called from any thread at any time: a call in progress finishes
+/// first, later calls return PYRT_CLOSED. Using a handle after
+/// `pyrt_ring_free` is undefined behaviour.
+///
+/// Processes: when another process shrinks the ring's shared-memory object
+/// (ftruncate), the next call that touches the lost part returns
+/// PYRT_BAD_LAYOUT ("truncated by another process") and so does every later
+/// call on that handle; the process is not killed. pyrt installs a SIGBUS
+/// handler for this when the first ring is mapped; faults outside ring
+/// mappings go on to the handler installed before it. Garbage written into
+/// the header or the cursors by another process is refused (PYRT_BAD_LAYOUT)
+/// rather than trusted; record contents are not checked.
 ///
 /// Names: the ring "ticks" is the POSIX shared-memory object "/ticks" (on
 /// Linux the file /dev/shm/ticks). A name is 1 to 255 bytes without '/'.
@@ -70,7 +88,15 @@ const _: () = {
 /// record published. A ring persists until pyrt_ring_unlink, even when no
 /// process has it open.
 pub struct PyrtRing {
-    ring: Ring,
+    handle: BiasedHandle<Ring>,
+    /// Fixed at creation; readable after close.
+    capacity: u64,
+}
+
+impl PyrtRing {
+    fn new(ring: Ring) -> PyrtRing {
+        PyrtRing { capacity: ring.capacity(), handle: BiasedHandle::new("ring", ring) }
+    }
 }
 
 fn full() -> Error {
@@ -85,7 +111,8 @@ fn empty() -> Error {
 /// at most PYRT_RING_MAX_CAPACITY), both cursors at 0, and opens it.
 /// The shared-memory object is created with mode 0600 (owner only).
 /// Fails with PYRT_INVALID_ARGUMENT if the name already exists (unlink it
-/// first), is malformed, or the capacity is not a power of two.
+/// first), is malformed, the capacity is not a power of two, or the region
+/// would not fit in the shared-memory file system's free space.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_create(
     name: *const c_char,
@@ -96,21 +123,21 @@ pub unsafe extern "C" fn pyrt_ring_create(
         ensure_out(out, "out")?;
         let name = input_str(name, "name")?;
         let ring = Ring::create(name, capacity)?;
-        write_handle(out, PyrtRing { ring }, "out")
+        write_handle(out, PyrtRing::new(ring), "out")
     }
 }
 
 /// Opens the existing ring `name`. The region's size is checked before its
 /// header is read, then magic, layout version, record size, capacity and the
 /// size the capacity implies: anything else is PYRT_BAD_LAYOUT with a message
-/// saying what differs. A missing name is PYRT_INVALID_ARGUMENT.
+/// saying what differs. A missing name is PYRT_NOT_FOUND.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_open(name: *const c_char, out: *mut *mut PyrtRing) -> PyrtStatus {
     ffi_boundary! {
         ensure_out(out, "out")?;
         let name = input_str(name, "name")?;
         let ring = Ring::open(name)?;
-        write_handle(out, PyrtRing { ring }, "out")
+        write_handle(out, PyrtRing::new(ring), "out")
     }
 }
 
@@ -119,13 +146,9 @@ pub unsafe extern "C" fn pyrt_ring_open(name: *const c_char, out: *mut *mut Pyrt
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_push(ring: *mut PyrtRing, rec: *const PyrtMarketDataRecord) -> PyrtStatus {
     ffi_boundary! {
-        let ring = handle_mut(ring, "ring")?;
+        let ring = handle_ref(ring, "ring")?;
         let rec = input_slice(rec, 1, "rec")?;
-        if ring.ring.push(&rec[0])? {
-            Ok(())
-        } else {
-            Err(full())
-        }
+        ring.handle.with(|r| if r.push(&rec[0])? { Ok(()) } else { Err(full()) })
     }
 }
 
@@ -134,9 +157,9 @@ pub unsafe extern "C" fn pyrt_ring_push(ring: *mut PyrtRing, rec: *const PyrtMar
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_pop(ring: *mut PyrtRing, out: *mut PyrtMarketDataRecord) -> PyrtStatus {
     ffi_boundary! {
-        let ring = handle_mut(ring, "ring")?;
+        let ring = handle_ref(ring, "ring")?;
         let out = output_slice(out, 1, "out")?;
-        match ring.ring.pop()? {
+        match ring.handle.with(|r| r.pop())? {
             Some(record) => {
                 out[0] = record;
                 Ok(())
@@ -157,10 +180,10 @@ pub unsafe extern "C" fn pyrt_ring_push_batch(
     pushed: *mut usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let ring = handle_mut(ring, "ring")?;
+        let ring = handle_ref(ring, "ring")?;
         ensure_out(pushed, "pushed")?;
         let recs = input_slice(recs, n, "recs")?;
-        let count = ring.ring.push_batch(recs)?;
+        let count = ring.handle.with(|r| r.push_batch(recs))?;
         write_out(pushed, count, "pushed")
     }
 }
@@ -176,34 +199,48 @@ pub unsafe extern "C" fn pyrt_ring_pop_batch(
     popped: *mut usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let ring = handle_mut(ring, "ring")?;
+        let ring = handle_ref(ring, "ring")?;
         ensure_out(popped, "popped")?;
         let out = output_slice(out, max, "out")?;
-        let count = ring.ring.pop_batch(out)?;
+        let count = ring.handle.with(|r| r.pop_batch(out))?;
         write_out(popped, count, "popped")
     }
 }
 
-/// Records currently in the ring (a snapshot while a peer is active); 0 for NULL.
+/// Writes the number of records currently in the ring (a snapshot while a
+/// peer is active) to `*len`. PYRT_CLOSED on a closed handle,
+/// PYRT_BAD_LAYOUT when the ring's memory was truncated by another process.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_ring_len(ring: *const PyrtRing) -> usize {
-    match ring.as_ref() {
-        Some(ring) => ring.ring.len() as usize,
-        None => 0,
+pub unsafe extern "C" fn pyrt_ring_len(ring: *const PyrtRing, len: *mut usize) -> PyrtStatus {
+    ffi_boundary! {
+        let ring = handle_ref(ring, "ring")?;
+        ensure_out(len, "len")?;
+        let count = ring.handle.with(|r| r.len())?;
+        write_out(len, count as usize, "len")
     }
 }
 
-/// The ring's capacity in records; 0 for NULL.
+/// The ring's capacity in records (also after close); 0 for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_capacity(ring: *const PyrtRing) -> u64 {
     match ring.as_ref() {
-        Some(ring) => ring.ring.capacity(),
+        Some(ring) => ring.capacity,
         None => 0,
     }
 }
 
-/// Closes this handle (unmaps the memory). The ring itself stays, with its
-/// records and cursors, until pyrt_ring_unlink. NULL is a no-op.
+/// Closes this handle (unmaps the memory), from any thread: a call in
+/// progress on it finishes first; later calls return PYRT_CLOSED.
+/// Idempotent; NULL is a no-op. The ring itself stays, with its records and
+/// cursors, until pyrt_ring_unlink.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_ring_close(ring: *const PyrtRing) {
+    close_handle(ring, |r| r.handle.close());
+}
+
+/// Closes this handle (as `pyrt_ring_close`) and releases it. NULL is a
+/// no-op. No other thread may be using the handle, and it must not be used
+/// afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_free(ring: *mut PyrtRing) {
     free_handle(ring)
@@ -211,7 +248,7 @@ pub unsafe extern "C" fn pyrt_ring_free(ring: *mut PyrtRing) {
 
 /// Removes the name `name`: later opens fail; handles already open keep
 /// working, and the memory is released when the last one closes.
-/// PYRT_INVALID_ARGUMENT if no such ring exists.
+/// PYRT_NOT_FOUND if no such ring exists.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_ring_unlink(name: *const c_char) -> PyrtStatus {
     ffi_boundary! {
@@ -239,30 +276,33 @@ mod tests {
         let name = unique("null");
         let mut ring: *mut PyrtRing = null_mut();
         unsafe {
-            assert_eq!(pyrt_ring_create(null(), 8, &mut ring), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_create(null(), 8, &mut ring), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("name"));
-            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 8, null_mut()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("out"));
-            assert_eq!(pyrt_ring_open(null(), &mut ring), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_ring_unlink(null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_open(null(), &mut ring), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_ring_unlink(null()), PYRT_NULL_POINTER);
             let rec = PyrtMarketDataRecord::new(1, 2.0, 3.0, 4);
-            assert_eq!(pyrt_ring_push(null_mut(), &rec), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push(null_mut(), &rec), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("ring"));
 
             assert_eq!(pyrt_ring_create(name.as_ptr(), 8, &mut ring), PYRT_OK);
-            assert_eq!(pyrt_ring_push(ring, null()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push(ring, null()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("rec"));
-            assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_pop(ring, null_mut()), PYRT_NULL_POINTER);
             let mut bytes = [0u64; 8];
             let misaligned = (bytes.as_mut_ptr() as *mut u8).add(1) as *mut PyrtMarketDataRecord;
             assert_eq!(pyrt_ring_push(ring, misaligned), PYRT_INVALID_ARGUMENT);
             assert!(last_error().contains("not aligned"), "{}", last_error());
-            assert_eq!(pyrt_ring_len(ring), 0);
+            let mut len = 9usize;
+            assert_eq!(pyrt_ring_len(ring, &mut len), PYRT_OK);
+            assert_eq!(len, 0);
+            assert_eq!(pyrt_ring_len(ring, null_mut()), PYRT_NULL_POINTER);
             let mut count = 7usize;
-            assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_push_batch(ring, null(), 3, &mut count), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("recs"));
-            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 3, &mut count), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_ring_push_batch(ring, &rec, 1, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 3, &mut count), PYRT_NULL_POINTER);
+            assert_eq!(pyrt_ring_push_batch(ring, &rec, 1, null_mut()), PYRT_NULL_POINTER);
             assert!(last_error().starts_with("pushed"));
             assert_eq!(count, 7, "no partial success");
             // Zero lengths with NULL are fine and move nothing.
@@ -270,7 +310,7 @@ mod tests {
             assert_eq!(count, 0);
             assert_eq!(pyrt_ring_pop_batch(ring, null_mut(), 0, &mut count), PYRT_OK);
             assert_eq!(count, 0);
-            assert_eq!(pyrt_ring_len(null()), 0);
+            assert_eq!(pyrt_ring_len(null(), &mut len), PYRT_NULL_POINTER);
             assert_eq!(pyrt_ring_capacity(null()), 0);
             assert_eq!(pyrt_ring_capacity(ring), 8);
             pyrt_ring_free(ring);
@@ -294,7 +334,9 @@ mod tests {
             }
             assert_eq!(pyrt_ring_push(ring, &PyrtMarketDataRecord::new(9, 0.0, 0.0, 9)), PYRT_FULL);
             assert_eq!(last_error(), before);
-            assert_eq!(pyrt_ring_len(ring), 2);
+            let mut len = 0usize;
+            assert_eq!(pyrt_ring_len(ring, &mut len), PYRT_OK);
+            assert_eq!(len, 2);
             let mut batch = [PyrtMarketDataRecord::default(); 4];
             let mut popped = 0usize;
             assert_eq!(pyrt_ring_pop_batch(ring, batch.as_mut_ptr(), 4, &mut popped), PYRT_OK);
@@ -302,8 +344,77 @@ mod tests {
             assert_eq!((batch[0].symbol_id, batch[1].symbol_id), (0, 1));
             pyrt_ring_free(ring);
             assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_OK);
-            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_NOT_FOUND);
             assert!(last_error().contains("does not exist"), "{}", last_error());
+            assert_eq!(pyrt_ring_open(name.as_ptr(), &mut ring), PYRT_NOT_FOUND);
+        }
+    }
+
+    #[test]
+    fn a_closed_handle_refuses_calls_and_keeps_its_capacity() {
+        let name = unique("closed");
+        let mut ring: *mut PyrtRing = null_mut();
+        unsafe {
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 4, &mut ring), PYRT_OK);
+            pyrt_ring_close(ring);
+            pyrt_ring_close(ring);
+            let rec = PyrtMarketDataRecord::new(1, 2.0, 3.0, 4);
+            assert_eq!(pyrt_ring_push(ring, &rec), PYRT_CLOSED);
+            assert!(last_error().contains("closed"), "{}", last_error());
+            let mut len = 0usize;
+            assert_eq!(pyrt_ring_len(ring, &mut len), PYRT_CLOSED);
+            assert_eq!(pyrt_ring_capacity(ring), 4);
+            pyrt_ring_close(null());
+            pyrt_ring_free(ring);
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_OK);
+        }
+    }
+
+    /// Four threads push through one handle while another pops through a
+    /// second: every record arrives whole, once.
+    #[test]
+    fn threads_sharing_one_handle_never_tear_records() {
+        struct Shared(*mut PyrtRing);
+        unsafe impl Send for Shared {}
+        unsafe impl Sync for Shared {}
+        let name = unique("threads");
+        let mut producer: *mut PyrtRing = null_mut();
+        let mut consumer: *mut PyrtRing = null_mut();
+        unsafe {
+            assert_eq!(pyrt_ring_create(name.as_ptr(), 1 << 16, &mut producer), PYRT_OK);
+            assert_eq!(pyrt_ring_open(name.as_ptr(), &mut consumer), PYRT_OK);
+        }
+        let shared = std::sync::Arc::new(Shared(producer));
+        let per_thread = 10_000u32;
+        let workers: Vec<_> = (0..4u32)
+            .map(|t| {
+                let shared = std::sync::Arc::clone(&shared);
+                std::thread::spawn(move || {
+                    let ring = shared.0;
+                    for i in 0..per_thread {
+                        let v = t * per_thread + i;
+                        let rec = PyrtMarketDataRecord::new(v, v as f64, -(v as f64), v as u64);
+                        assert_eq!(unsafe { pyrt_ring_push(ring, &rec) }, PYRT_OK);
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let mut seen = vec![false; (4 * per_thread) as usize];
+        let mut out = PyrtMarketDataRecord::default();
+        unsafe {
+            while pyrt_ring_pop(consumer, &mut out) == PYRT_OK {
+                let v = out.symbol_id;
+                assert_eq!((out.price, out.volume, out.timestamp_us), (v as f64, -(v as f64), v as u64));
+                assert!(!seen[v as usize]);
+                seen[v as usize] = true;
+            }
+            assert!(seen.iter().all(|&s| s));
+            pyrt_ring_free(producer);
+            pyrt_ring_free(consumer);
+            assert_eq!(pyrt_ring_unlink(name.as_ptr()), PYRT_OK);
         }
     }
 }

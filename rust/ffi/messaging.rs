@@ -1,10 +1,14 @@
 //! extern "C" layer for `crate::messaging`: publishers, subscribers, received
 //! messages and the command channel.
 //!
-//! ZeroMQ sockets are not thread-safe, and neither is any handle here: a
-//! PyrtPublisher, PyrtSubscriber, PyrtCommandSender, PyrtCommandReceiver or
-//! PyrtMessage is used by one thread at a time (different handles may be used
-//! from different threads at once). All sockets share one ZeroMQ context,
+//! ZeroMQ sockets are not thread-safe; the handles here are. Every handle
+//! (PyrtPublisher, PyrtSubscriber, PyrtCommandSender, PyrtCommandReceiver,
+//! PyrtMessage) follows `handle.rs`: calls on one handle from several threads
+//! are serialized, `pyrt_<thing>_close` may be called from any thread at any
+//! time (a receive or send waiting on the handle ends within 50 ms with
+//! PYRT_CLOSED, then the socket is closed), and every later call returns
+//! PYRT_CLOSED. Only `_free` must not race with other calls: using a handle
+//! after `_free` is undefined behaviour. All sockets share one ZeroMQ context,
 //! ended when the last object is freed: that `_free` waits at most one second
 //! for queued messages (ticks just published, an acknowledgement just sent) to
 //! be delivered; every other `_free` returns at once.
@@ -12,7 +16,11 @@
 use std::collections::BTreeMap;
 use std::ffi::{c_char, CString};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use super::boundary::*;
+use super::handle::{close_handle, Handle};
 use crate::error::{Error, ErrorKind, Result};
 use crate::messaging::proto;
 use crate::messaging::{CommandReceiver, CommandSender, Message, Publisher, Subscriber};
@@ -53,6 +61,14 @@ pub const PYRT_COMMAND_STOP_TRADING: i32 = 1;
 pub const PYRT_COMMAND_UPDATE_STRATEGY: i32 = 2;
 pub const PYRT_COMMAND_UPDATE_RISK_LIMITS: i32 = 3;
 pub const PYRT_COMMAND_RELOAD_MODEL: i32 = 4;
+
+/// The default largest message a subscriber takes, in bytes (1 MiB).
+pub const PYRT_DEFAULT_MAX_MESSAGE_SIZE: usize = 1_048_576;
+/// The longest name (symbol, id, feature key, topic, endpoint) pyrt takes, in bytes.
+pub const PYRT_MAX_NAME_LEN: usize = 1024;
+
+const _: () = assert!(PYRT_DEFAULT_MAX_MESSAGE_SIZE == crate::messaging::DEFAULT_MAX_MESSAGE_SIZE);
+const _: () = assert!(PYRT_MAX_NAME_LEN == crate::messaging::MAX_NAME_LEN);
 
 /// ZeroMQ's default high-water mark (messages queued per peer), also pyzmq's.
 pub const PYRT_DEFAULT_HWM: i32 = 1000;
@@ -170,30 +186,58 @@ const _: () = assert!(std::mem::size_of::<PyrtTickRecord>() == 88);
 const _: () = assert!(std::mem::size_of::<[c_char; 32]>() == PYRT_TICK_SYMBOL_SIZE);
 const _: () = assert!(std::mem::size_of::<[c_char; 16]>() == PYRT_TICK_EXCHANGE_SIZE);
 
-/// A publisher (binds its endpoint). One thread at a time.
-pub struct PyrtPublisher {
+/// A socket handle: the object behind the handle discipline, and the flag
+/// that ends a wait in progress when another thread closes it.
+struct SocketHandle<T> {
+    handle: Handle<T>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl<T> SocketHandle<T> {
+    fn new(what: &'static str, value: T, cancel: Arc<AtomicBool>) -> Self {
+        SocketHandle { handle: Handle::new(what, value), cancel }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        self.handle.with(f)
+    }
+
+    fn close(&self) {
+        // First end any wait holding the handle's lock, then take the lock.
+        self.cancel.store(true, Ordering::Relaxed);
+        self.handle.close();
+    }
+}
+
+struct PublisherState {
     inner: Publisher,
     endpoint: CString,
 }
 
-/// A subscriber (connects to a publisher). One thread at a time.
-pub struct PyrtSubscriber {
+struct SubscriberState {
     inner: Subscriber,
     truncated: u64,
     last_error: CString,
 }
 
-/// A command sender (REQ, connects). One thread at a time.
-pub struct PyrtCommandSender {
-    inner: CommandSender,
-}
-
-/// A command receiver (REP, binds). One thread at a time.
-pub struct PyrtCommandReceiver {
+struct ReceiverState {
     inner: CommandReceiver,
     endpoint: CString,
     last_error: CString,
 }
+
+/// A publisher (binds its endpoint). Safe to share between threads.
+pub struct PyrtPublisher(SocketHandle<PublisherState>);
+
+/// A subscriber (connects to a publisher). Safe to share between threads.
+pub struct PyrtSubscriber(SocketHandle<SubscriberState>);
+
+/// A command sender (REQ, connects). Safe to share between threads: one
+/// command is in flight at a time, the others wait their turn.
+pub struct PyrtCommandSender(SocketHandle<CommandSender>);
+
+/// A command receiver (REP, binds). Safe to share between threads.
+pub struct PyrtCommandReceiver(SocketHandle<ReceiverState>);
 
 enum Held {
     Nothing,
@@ -202,8 +246,13 @@ enum Held {
 }
 
 /// A received message: reused from one receive to the next, so receiving
-/// allocates nothing new once its strings have grown. One thread at a time.
-pub struct PyrtMessage {
+/// allocates nothing new once its strings have grown. Safe to share between
+/// threads, but the pointers a `pyrt_message_*` reader writes point into it
+/// and stay valid only until the next receive into it: give each receiving
+/// thread its own message.
+pub struct PyrtMessage(Handle<MessageState>);
+
+struct MessageState {
     held: Held,
     /// The held message's strings as C strings, in field order (then feature keys).
     strings: Vec<CString>,
@@ -211,9 +260,9 @@ pub struct PyrtMessage {
     values: Vec<f64>,
 }
 
-impl PyrtMessage {
-    fn new() -> PyrtMessage {
-        PyrtMessage { held: Held::Nothing, strings: Vec::new(), key_pointers: Vec::new(), values: Vec::new() }
+impl MessageState {
+    fn new() -> MessageState {
+        MessageState { held: Held::Nothing, strings: Vec::new(), key_pointers: Vec::new(), values: Vec::new() }
     }
 
     fn kind(&self) -> PyrtMessageKind {
@@ -341,7 +390,8 @@ pub unsafe extern "C" fn pyrt_publisher_new(
         let endpoint = input_str(endpoint, "endpoint")?;
         let inner = Publisher::bind(endpoint, sndhwm)?;
         let endpoint = endpoint_cstring(inner.last_endpoint()?);
-        write_handle(out, PyrtPublisher { inner, endpoint }, "out")
+        let cancel = inner.cancel_flag();
+        write_handle(out, PyrtPublisher(SocketHandle::new("publisher", PublisherState { inner, endpoint }, cancel)), "out")
     }
 }
 
@@ -356,8 +406,7 @@ pub unsafe extern "C" fn pyrt_publisher_last_endpoint(
     needed: *mut usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_ref(publisher, "publisher")?;
-        copy_out_str(&publisher.endpoint, buffer, capacity, needed)
+        handle_ref(publisher, "publisher")?.0.with(|p| copy_out_str(&p.endpoint, buffer, capacity, needed))
     }
 }
 
@@ -368,7 +417,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick(
     tick: *const PyrtMarketTick,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let t = handle_ref(tick, "tick")?;
         let tick = proto::MarketTick {
             symbol: optional_str(t.symbol, "symbol")?,
@@ -379,7 +428,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick(
             timestamp_us: t.timestamp_us,
             exchange: optional_str(t.exchange, "exchange")?,
         };
-        publisher.inner.publish_tick(&tick)
+        publisher.0.with(|p| p.inner.publish_tick(&tick))
     }
 }
 
@@ -393,8 +442,9 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick_records(
     len: usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let records = input_slice(records, len, "records")?;
+        publisher.0.with(|publisher| {
         for (i, r) in records.iter().enumerate() {
             let published = record_text(&r.symbol, "symbol")
                 .and_then(|symbol| Ok((symbol, record_text(&r.exchange, "exchange")?)))
@@ -404,6 +454,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_tick_records(
             published.map_err(|e| Error::new(e.kind, format!("records[{i}].{}", e.message)))?;
         }
         Ok(())
+        })
     }
 }
 
@@ -414,7 +465,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_fill(
     fill: *const PyrtFillReport,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let f = handle_ref(fill, "fill")?;
         let fill = proto::FillReport {
             order_id: optional_str(f.order_id, "order_id")?,
@@ -425,7 +476,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_fill(
             timestamp_us: f.timestamp_us,
             commission: f.commission,
         };
-        publisher.inner.publish_fill(&fill)
+        publisher.0.with(|p| p.inner.publish_fill(&fill))
     }
 }
 
@@ -436,7 +487,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_position(
     position: *const PyrtPositionSnapshot,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let p = handle_ref(position, "position")?;
         let position = proto::PositionSnapshot {
             symbol: optional_str(p.symbol, "symbol")?,
@@ -447,7 +498,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_position(
             realized_pnl: p.realized_pnl,
             last_update_us: p.last_update_us,
         };
-        publisher.inner.publish_position(&position)
+        publisher.0.with(|p| p.inner.publish_position(&position))
     }
 }
 
@@ -458,7 +509,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_signal(
     signal: *const PyrtTradingSignal,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let s = handle_ref(signal, "signal")?;
         let keys = input_slice(s.feature_keys, s.features_len, "feature_keys")?;
         let values = input_slice(s.feature_values, s.features_len, "feature_values")?;
@@ -478,7 +529,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_signal(
             timestamp_us: s.timestamp_us,
             features,
         };
-        publisher.inner.publish_signal(&signal)
+        publisher.0.with(|p| p.inner.publish_signal(&signal))
     }
 }
 
@@ -489,7 +540,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_order(
     order: *const PyrtOrderRequest,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
+        let publisher = handle_ref(publisher, "publisher")?;
         let o = handle_ref(order, "order")?;
         let order = proto::OrderRequest {
             order_id: optional_str(o.order_id, "order_id")?,
@@ -500,7 +551,7 @@ pub unsafe extern "C" fn pyrt_publisher_publish_order(
             order_type: o.order_type,
             strategy_id: optional_str(o.strategy_id, "strategy_id")?,
         };
-        publisher.inner.publish_order(&order)
+        publisher.0.with(|p| p.inner.publish_order(&order))
     }
 }
 
@@ -515,14 +566,24 @@ pub unsafe extern "C" fn pyrt_publisher_wait_for_subscribers(
     timeout_ms: i32,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let publisher = handle_mut(publisher, "publisher")?;
-        publisher.inner.wait_for_subscribers(count, timeout_ms)
+        handle_ref(publisher, "publisher")?.0.with(|p| p.inner.wait_for_subscribers(count, timeout_ms))
     }
 }
 
-/// Closes the publisher. NULL is a no-op. When it is the last open pyrt
-/// messaging object of the process, this call also ends pyrt's ZeroMQ context,
-/// waiting at most one second for what is still queued to be delivered.
+/// Closes the publisher's socket, from any thread: a call in progress on it
+/// finishes first (a `wait_for_subscribers` ends within 50 ms with
+/// PYRT_CLOSED), later calls return PYRT_CLOSED. Idempotent; NULL is a
+/// no-op. When it is the last open pyrt messaging object of the process,
+/// this also ends pyrt's ZeroMQ context, waiting at most one second for what
+/// is still queued to be delivered.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_publisher_close(publisher: *const PyrtPublisher) {
+    close_handle(publisher, |p| p.0.close());
+}
+
+/// Closes the publisher (as `pyrt_publisher_close`) and releases the handle.
+/// NULL is a no-op. No other thread may be using the handle, and it must not
+/// be used afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_publisher_free(publisher: *mut PyrtPublisher) {
     free_handle(publisher);
@@ -552,7 +613,9 @@ pub unsafe extern "C" fn pyrt_subscriber_new(
             .map(|p| input_str(*p, "topics"))
             .collect::<Result<Vec<&str>>>()?;
         let inner = Subscriber::connect(endpoint, &topics, rcvhwm)?;
-        write_handle(out, PyrtSubscriber { inner, truncated: 0, last_error: CString::default() }, "out")
+        let cancel = inner.cancel_flag();
+        let state = SubscriberState { inner, truncated: 0, last_error: CString::default() };
+        write_handle(out, PyrtSubscriber(SocketHandle::new("subscriber", state, cancel)), "out")
     }
 }
 
@@ -566,7 +629,7 @@ fn sync_c_string(copy: &mut CString, text: &str) {
 
 /// Puts what a receive returned into `message`, or empties it and reports a
 /// timeout naming `what`.
-fn hold_or_timeout(message: &mut PyrtMessage, received: Option<Held>, what: &str, timeout_ms: i32) -> Result<()> {
+fn hold_or_timeout(message: &mut MessageState, received: Option<Held>, what: &str, timeout_ms: i32) -> Result<()> {
     match received {
         Some(held) => {
             message.hold(held);
@@ -579,7 +642,7 @@ fn hold_or_timeout(message: &mut PyrtMessage, received: Option<Held>, what: &str
     }
 }
 
-impl PyrtSubscriber {
+impl SubscriberState {
     fn sync_last_error(&mut self) {
         sync_c_string(&mut self.last_error, &self.inner.stats().last_error);
     }
@@ -597,11 +660,16 @@ pub unsafe extern "C" fn pyrt_subscriber_receive(
     message: *mut PyrtMessage,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let subscriber = handle_mut(subscriber, "subscriber")?;
-        let message = handle_mut(message, "message")?;
-        let received = subscriber.inner.receive(timeout_ms);
-        subscriber.sync_last_error();
-        hold_or_timeout(message, received?.map(Held::Published), "nothing", timeout_ms)
+        let subscriber = handle_ref(subscriber, "subscriber")?;
+        let message = handle_ref(message, "message")?;
+        // Lock order everywhere: the socket's handle, then the message's.
+        subscriber.0.with(|subscriber| {
+            message.0.with(|message| {
+                let received = subscriber.inner.receive(timeout_ms);
+                subscriber.sync_last_error();
+                hold_or_timeout(message, received?.map(Held::Published), "nothing", timeout_ms)
+            })
+        })
     }
 }
 
@@ -619,9 +687,10 @@ pub unsafe extern "C" fn pyrt_subscriber_receive_ticks(
     received: *mut usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let subscriber = handle_mut(subscriber, "subscriber")?;
+        let subscriber = handle_ref(subscriber, "subscriber")?;
         ensure_out(received, "received")?;
         let out = output_slice(out, max, "out")?;
+        subscriber.0.with(|subscriber| {
         let mut count = 0usize;
         let mut truncated = 0u64;
         let result = subscriber.inner.receive_ticks(max, timeout_ms, |tick| {
@@ -639,40 +708,89 @@ pub unsafe extern "C" fn pyrt_subscriber_receive_ticks(
         subscriber.truncated += truncated;
         subscriber.sync_last_error();
         write_out(received, result?, "received")
+        })
+    }
+}
+
+/// A counter of a subscriber (0 for NULL or a closed one).
+unsafe fn subscriber_count(subscriber: *const PyrtSubscriber, read: impl FnOnce(&SubscriberState) -> u64) -> u64 {
+    match subscriber.as_ref() {
+        Some(s) => s.0.with(|state| Ok(read(state))).unwrap_or(0),
+        None => 0,
     }
 }
 
 /// Messages this subscriber refused so far: payloads that do not decode,
 /// empty payloads, unknown topics, messages without exactly two frames.
-/// 0 for NULL.
+/// 0 for NULL or a closed subscriber.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_subscriber_decode_errors(subscriber: *const PyrtSubscriber) -> u64 {
-    subscriber.as_ref().map_or(0, |s| s.inner.stats().decode_errors)
+    subscriber_count(subscriber, |s| s.inner.stats().decode_errors)
 }
 
-/// Valid non-tick messages passed over by `pyrt_subscriber_receive_ticks`. 0 for NULL.
+/// Valid non-tick messages passed over by `pyrt_subscriber_receive_ticks`.
+/// 0 for NULL or a closed subscriber.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_subscriber_skipped(subscriber: *const PyrtSubscriber) -> u64 {
-    subscriber.as_ref().map_or(0, |s| s.inner.stats().skipped)
+    subscriber_count(subscriber, |s| s.inner.stats().skipped)
 }
 
-/// Ticks whose symbol or exchange was cut to fit a PyrtTickRecord. 0 for NULL.
+/// Ticks whose symbol or exchange was cut to fit a PyrtTickRecord. 0 for
+/// NULL or a closed subscriber.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_subscriber_truncated(subscriber: *const PyrtSubscriber) -> u64 {
-    subscriber.as_ref().map_or(0, |s| s.truncated)
+    subscriber_count(subscriber, |s| s.truncated)
 }
 
-/// Why the latest refused message was refused ("" if none was, or for NULL).
-/// Valid until the next receive on this subscriber or its free.
+/// Messages dropped unread because they were larger than the subscriber's
+/// maximum message size. 0 for NULL or a closed subscriber.
 #[no_mangle]
-pub unsafe extern "C" fn pyrt_subscriber_last_decode_error(subscriber: *const PyrtSubscriber) -> *const c_char {
-    match subscriber.as_ref() {
-        Some(s) => s.last_error.as_ptr(),
-        None => c"".as_ptr(),
+pub unsafe extern "C" fn pyrt_subscriber_oversized(subscriber: *const PyrtSubscriber) -> u64 {
+    subscriber_count(subscriber, |s| s.inner.stats().oversized)
+}
+
+/// Sets the largest message (topic and payload bytes together) the
+/// subscriber takes; larger ones are dropped unread and counted
+/// (`pyrt_subscriber_oversized`), and the subscriber goes on serving.
+/// The default is PYRT_DEFAULT_MAX_MESSAGE_SIZE (1 MiB); 0 is PYRT_INVALID_ARGUMENT.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_subscriber_set_max_message_size(
+    subscriber: *const PyrtSubscriber,
+    max_message_size: usize,
+) -> PyrtStatus {
+    ffi_boundary! {
+        handle_ref(subscriber, "subscriber")?.0.with(|s| s.inner.set_max_message_size(max_message_size))
     }
 }
 
-/// Closes the subscriber; queued messages are dropped. NULL is a no-op.
+/// Copies why the latest refused message was refused ("" if none was) into
+/// `buffer` of `capacity` bytes, NUL-terminated; `*needed` receives the size
+/// required, also when the status is PYRT_BUFFER_TOO_SMALL. A copy, not a
+/// pointer into the handle, so that another thread's receive cannot change
+/// it under the caller.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_subscriber_last_decode_error(
+    subscriber: *const PyrtSubscriber,
+    buffer: *mut c_char,
+    capacity: usize,
+    needed: *mut usize,
+) -> PyrtStatus {
+    ffi_boundary! {
+        handle_ref(subscriber, "subscriber")?.0.with(|s| copy_out_str(&s.last_error, buffer, capacity, needed))
+    }
+}
+
+/// Closes the subscriber's socket, from any thread; queued messages are
+/// dropped. A receive in progress on it ends within 50 ms with PYRT_CLOSED;
+/// later calls return PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_subscriber_close(subscriber: *const PyrtSubscriber) {
+    close_handle(subscriber, |s| s.0.close());
+}
+
+/// Closes the subscriber (as `pyrt_subscriber_close`) and releases the
+/// handle. NULL is a no-op. No other thread may be using the handle, and it
+/// must not be used afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_subscriber_free(subscriber: *mut PyrtSubscriber) {
     free_handle(subscriber);
@@ -684,14 +802,17 @@ pub unsafe extern "C" fn pyrt_subscriber_free(subscriber: *mut PyrtSubscriber) {
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_new(out: *mut *mut PyrtMessage) -> PyrtStatus {
     ffi_boundary! {
-        write_handle(out, PyrtMessage::new(), "out")
+        write_handle(out, PyrtMessage(Handle::new("message", MessageState::new())), "out")
     }
 }
 
 /// What the message holds: a PYRT_MESSAGE_* (PYRT_MESSAGE_NONE for NULL).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_kind(message: *const PyrtMessage) -> PyrtMessageKind {
-    message.as_ref().map_or(PYRT_MESSAGE_NONE, PyrtMessage::kind)
+    match message.as_ref() {
+        Some(m) => m.0.with(|m| Ok(m.kind())).unwrap_or(PYRT_MESSAGE_NONE),
+        None => PYRT_MESSAGE_NONE,
+    }
 }
 
 /// Reads a PYRT_MESSAGE_MARKET_DATA message; another kind is PYRT_INVALID_ARGUMENT.
@@ -699,8 +820,9 @@ pub unsafe extern "C" fn pyrt_message_kind(message: *const PyrtMessage) -> PyrtM
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_market_tick(message: *const PyrtMessage, out: *mut PyrtMarketTick) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Published(Message::MarketData(t)) = &m.held else { return Err(m.wrong_kind("market tick")) };
         write_out(out, PyrtMarketTick {
             symbol: m.text(0),
@@ -711,6 +833,7 @@ pub unsafe extern "C" fn pyrt_message_market_tick(message: *const PyrtMessage, o
             timestamp_us: t.timestamp_us,
             exchange: m.text(1),
         }, "out")
+        })
     }
 }
 
@@ -718,8 +841,9 @@ pub unsafe extern "C" fn pyrt_message_market_tick(message: *const PyrtMessage, o
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_fill_report(message: *const PyrtMessage, out: *mut PyrtFillReport) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Published(Message::Fill(f)) = &m.held else { return Err(m.wrong_kind("fill report")) };
         write_out(out, PyrtFillReport {
             order_id: m.text(0),
@@ -730,6 +854,7 @@ pub unsafe extern "C" fn pyrt_message_fill_report(message: *const PyrtMessage, o
             timestamp_us: f.timestamp_us,
             commission: f.commission,
         }, "out")
+        })
     }
 }
 
@@ -740,8 +865,9 @@ pub unsafe extern "C" fn pyrt_message_position_snapshot(
     out: *mut PyrtPositionSnapshot,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Published(Message::Position(p)) = &m.held else { return Err(m.wrong_kind("position snapshot")) };
         write_out(out, PyrtPositionSnapshot {
             symbol: m.text(0),
@@ -752,6 +878,7 @@ pub unsafe extern "C" fn pyrt_message_position_snapshot(
             realized_pnl: p.realized_pnl,
             last_update_us: p.last_update_us,
         }, "out")
+        })
     }
 }
 
@@ -763,8 +890,9 @@ pub unsafe extern "C" fn pyrt_message_trading_signal(
     out: *mut PyrtTradingSignal,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Published(Message::Signal(s)) = &m.held else { return Err(m.wrong_kind("trading signal")) };
         write_out(out, PyrtTradingSignal {
             strategy_id: m.text(0),
@@ -777,6 +905,7 @@ pub unsafe extern "C" fn pyrt_message_trading_signal(
             feature_values: m.values.as_ptr(),
             features_len: m.values.len(),
         }, "out")
+        })
     }
 }
 
@@ -787,8 +916,9 @@ pub unsafe extern "C" fn pyrt_message_order_request(
     out: *mut PyrtOrderRequest,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Published(Message::Order(o)) = &m.held else { return Err(m.wrong_kind("order request")) };
         write_out(out, PyrtOrderRequest {
             order_id: m.text(0),
@@ -799,6 +929,7 @@ pub unsafe extern "C" fn pyrt_message_order_request(
             order_type: o.order_type,
             strategy_id: m.text(2),
         }, "out")
+        })
     }
 }
 
@@ -806,14 +937,25 @@ pub unsafe extern "C" fn pyrt_message_order_request(
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_command(message: *const PyrtMessage, out: *mut PyrtCommand) -> PyrtStatus {
     ffi_boundary! {
-        let m = handle_ref(message, "message")?;
+        let message = handle_ref(message, "message")?;
         ensure_out(out, "out")?;
+        message.0.with(|m| {
         let Held::Command(c) = &m.held else { return Err(m.wrong_kind("command")) };
         write_out(out, PyrtCommand { command_type: c.r#type, payload: m.text(0), timestamp_us: c.timestamp_us }, "out")
+        })
     }
 }
 
-/// Frees a message and the strings it holds. NULL is a no-op.
+/// Empties the message and refuses later calls on it (PYRT_CLOSED), from
+/// any thread; a receive into it in progress finishes first. Idempotent;
+/// NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_message_close(message: *const PyrtMessage) {
+    close_handle(message, |m| m.0.close());
+}
+
+/// Frees a message and the strings it holds. NULL is a no-op. It must not
+/// be used afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_message_free(message: *mut PyrtMessage) {
     free_handle(message);
@@ -829,7 +971,8 @@ pub unsafe extern "C" fn pyrt_command_sender_new(endpoint: *const c_char, out: *
         ensure_out(out, "out")?;
         let endpoint = input_str(endpoint, "endpoint")?;
         let inner = CommandSender::connect(endpoint)?;
-        write_handle(out, PyrtCommandSender { inner }, "out")
+        let cancel = inner.cancel_flag();
+        write_handle(out, PyrtCommandSender(SocketHandle::new("command sender", inner, cancel)), "out")
     }
 }
 
@@ -846,13 +989,22 @@ pub unsafe extern "C" fn pyrt_command_sender_send(
     timeout_ms: i32,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let sender = handle_mut(sender, "sender")?;
+        let sender = handle_ref(sender, "sender")?;
         let payload = optional_str(payload, "payload")?;
-        sender.inner.send(command_type, &payload, timeout_ms).map(|_| ())
+        sender.0.with(|s| s.send(command_type, &payload, timeout_ms).map(|_| ()))
     }
 }
 
-/// Closes the sender. NULL is a no-op.
+/// Closes the sender's socket, from any thread: a send waiting for its
+/// acknowledgement ends within 50 ms with PYRT_CLOSED; later calls return
+/// PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_command_sender_close(sender: *const PyrtCommandSender) {
+    close_handle(sender, |s| s.0.close());
+}
+
+/// Closes the sender (as `pyrt_command_sender_close`) and releases the
+/// handle. NULL is a no-op; it must not be used afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_command_sender_free(sender: *mut PyrtCommandSender) {
     free_handle(sender);
@@ -870,7 +1022,9 @@ pub unsafe extern "C" fn pyrt_command_receiver_new(
         let endpoint = input_str(endpoint, "endpoint")?;
         let inner = CommandReceiver::bind(endpoint)?;
         let endpoint = endpoint_cstring(inner.last_endpoint()?);
-        write_handle(out, PyrtCommandReceiver { inner, endpoint, last_error: CString::default() }, "out")
+        let cancel = inner.cancel_flag();
+        let state = ReceiverState { inner, endpoint, last_error: CString::default() };
+        write_handle(out, PyrtCommandReceiver(SocketHandle::new("command receiver", state, cancel)), "out")
     }
 }
 
@@ -883,8 +1037,7 @@ pub unsafe extern "C" fn pyrt_command_receiver_last_endpoint(
     needed: *mut usize,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let receiver = handle_ref(receiver, "receiver")?;
-        copy_out_str(&receiver.endpoint, buffer, capacity, needed)
+        handle_ref(receiver, "receiver")?.0.with(|r| copy_out_str(&r.endpoint, buffer, capacity, needed))
     }
 }
 
@@ -899,22 +1052,39 @@ pub unsafe extern "C" fn pyrt_command_receiver_receive(
     message: *mut PyrtMessage,
 ) -> PyrtStatus {
     ffi_boundary! {
-        let receiver = handle_mut(receiver, "receiver")?;
-        let message = handle_mut(message, "message")?;
-        let received = receiver.inner.receive(timeout_ms);
-        sync_c_string(&mut receiver.last_error, receiver.inner.last_error());
-        hold_or_timeout(message, received?.map(Held::Command), "no command", timeout_ms)
+        let receiver = handle_ref(receiver, "receiver")?;
+        let message = handle_ref(message, "message")?;
+        receiver.0.with(|receiver| {
+            message.0.with(|message| {
+                let received = receiver.inner.receive(timeout_ms);
+                sync_c_string(&mut receiver.last_error, receiver.inner.last_error());
+                hold_or_timeout(message, received?.map(Held::Command), "no command", timeout_ms)
+            })
+        })
     }
 }
 
-/// Requests this receiver refused so far. 0 for NULL.
+/// Requests this receiver refused so far (undecodable, over-size, an
+/// unknown command type). 0 for NULL or a closed receiver.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_command_receiver_decode_errors(receiver: *const PyrtCommandReceiver) -> u64 {
-    receiver.as_ref().map_or(0, |r| r.inner.decode_errors())
+    match receiver.as_ref() {
+        Some(r) => r.0.with(|r| Ok(r.inner.decode_errors())).unwrap_or(0),
+        None => 0,
+    }
 }
 
-/// Closes the receiver (as `pyrt_publisher_free`: the last object freed
-/// waits at most one second for its last acknowledgement to go out). NULL is a no-op.
+/// Closes the receiver's socket, from any thread (as `pyrt_publisher_close`:
+/// the last object closed waits at most one second for its last
+/// acknowledgement to go out). A receive in progress ends within 50 ms with
+/// PYRT_CLOSED. Idempotent; NULL is a no-op.
+#[no_mangle]
+pub unsafe extern "C" fn pyrt_command_receiver_close(receiver: *const PyrtCommandReceiver) {
+    close_handle(receiver, |r| r.0.close());
+}
+
+/// Closes the receiver (as `pyrt_command_receiver_close`) and releases the
+/// handle. NULL is a no-op; it must not be used afterwards (undefined behaviour).
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_command_receiver_free(receiver: *mut PyrtCommandReceiver) {
     free_handle(receiver);

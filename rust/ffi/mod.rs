@@ -13,6 +13,7 @@
 pub mod boundary;
 
 pub mod backtest;
+pub mod biased;
 pub mod catalog;
 pub mod catalog_gen;
 pub mod handle;

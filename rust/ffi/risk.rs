@@ -31,7 +31,7 @@ impl TryFrom<PyrtVarMethod> for VarMethod {
 }
 
 /// Value at risk of `len` returns at `confidence` (strictly between 0 and 1),
-/// a positive loss. Returns must be finite; the parametric methods need at
+/// a positive loss. Returns must not be infinite (NaN values are skipped); the parametric methods need at
 /// least 2.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_calculate_var(
@@ -136,11 +136,11 @@ mod tests {
         let r = [0.01, -0.02, 0.03];
         let mut out = -7.0;
         unsafe {
-            assert_eq!(pyrt_calculate_var(null(), 3, 0.95, PYRT_VAR_HISTORICAL, &mut out), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_calculate_var(null(), 3, 0.95, PYRT_VAR_HISTORICAL, &mut out), PYRT_NULL_POINTER);
             assert_eq!(pyrt_calculate_var(r.as_ptr(), 0, 0.95, PYRT_VAR_HISTORICAL, &mut out), PYRT_INVALID_ARGUMENT);
             assert_eq!(pyrt_calculate_var(r.as_ptr(), 3, 0.95, 7, &mut out), PYRT_INVALID_ARGUMENT);
             assert_eq!(pyrt_calculate_var(r.as_ptr(), 3, 1.5, PYRT_VAR_PARAMETRIC, &mut out), PYRT_INVALID_ARGUMENT);
-            assert_eq!(pyrt_calculate_var(r.as_ptr(), 3, 0.95, PYRT_VAR_PARAMETRIC, null_mut()), PYRT_INVALID_ARGUMENT);
+            assert_eq!(pyrt_calculate_var(r.as_ptr(), 3, 0.95, PYRT_VAR_PARAMETRIC, null_mut()), PYRT_NULL_POINTER);
             assert_eq!(pyrt_calculate_cvar(null(), 0, 0.95, &mut out), PYRT_INVALID_ARGUMENT);
             assert_eq!(pyrt_calculate_sharpe(r.as_ptr(), 3, 0.0, 0.0, &mut out), PYRT_INVALID_ARGUMENT);
             assert_eq!(pyrt_calculate_sortino(r.as_ptr(), 3, f64::NAN, 252.0, &mut out), PYRT_INVALID_ARGUMENT);

@@ -83,9 +83,10 @@ pub fn replay(state: &mut dyn Indicator, inputs: &[&[f64]], outputs: &mut [&mut 
 
 /// `replay` for a concrete state type: the update is inlined into the loop
 /// (no virtual call per bar), which is what whole-array calls use when an
-/// indicator has no block kernel of its own.
-#[inline(never)]
-pub fn replay_typed<S: Indicator>(mut state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+/// indicator has no block kernel of its own. Always inlined, so that it is
+/// compiled into each instruction-set variant of `cpu::replay`.
+#[inline(always)]
+pub fn replay_inline<S: Indicator>(mut state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     const MAX: usize = 8;
     let (n_in, n_out) = (inputs.len(), outputs.len());
     assert!(n_in <= MAX && n_out <= MAX, "catalog records have at most {MAX} inputs and outputs");

@@ -14,6 +14,9 @@
 //! suffix folds of the last complete block are built once per block (O(1)
 //! amortised, O(window) memory), the prefix fold of the current block is one
 //! comparison per tick, so it returns TA-Lib's batch values bit for bit.
+//! (`talib.stream` runs the older rescan per bar and refuses a NaN; on
+//! finite data the values agree.) [`block_scan`] and [`block_scan_pair`] are
+//! the same folds over a whole series, for the batch kernels.
 
 use super::check_stream_period;
 use super::indicator::Indicator;
@@ -226,6 +229,58 @@ fn block_scan_with(x: &[f64], p: usize, out: &mut [f64], beats: impl Fn(f64, f64
                 dst.iter_mut().zip(&prefix[..avail]).zip(&suffix[1..=avail])
             {
                 *o = if beats(newer, older) { newer } else { older };
+            }
+        }
+        start = next;
+    }
+}
+
+/// The highest of `high` and the lowest of `low` over each window, by the
+/// same block scans as [`block_scan`] run side by side in one pass (what
+/// TA-Lib's `WILLR` does): `emit(i, highest, lowest)` for every
+/// `i >= period - 1`.
+pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut(usize, f64, f64)) {
+    let n = high.len().min(low.len());
+    let (mut suf_hi, mut suf_lo) = (vec![0.0; p], vec![0.0; p]);
+    let (mut pre_hi, mut pre_lo) = (vec![0.0; p], vec![0.0; p]);
+    let mut start = 0;
+    while start + p <= n {
+        let (bh, bl) = (&high[start..start + p], &low[start..start + p]);
+        let (mut hi, mut lo) = (bh[p - 1], bl[p - 1]);
+        suf_hi[p - 1] = hi;
+        suf_lo[p - 1] = lo;
+        for k in (0..p - 1).rev() {
+            if bh[k] > hi {
+                hi = bh[k];
+            }
+            if bl[k] < lo {
+                lo = bl[k];
+            }
+            suf_hi[k] = hi;
+            suf_lo[k] = lo;
+        }
+        emit(start + p - 1, suf_hi[0], suf_lo[0]);
+        let next = start + p;
+        let avail = (n - next).min(p - 1);
+        if avail > 0 {
+            let (mut hi, mut lo) = (high[next], low[next]);
+            for m in 0..avail {
+                let (h, l) = (high[next + m], low[next + m]);
+                if h > hi {
+                    hi = h;
+                }
+                if l < lo {
+                    lo = l;
+                }
+                pre_hi[m] = hi;
+                pre_lo[m] = lo;
+            }
+            for m in 0..avail {
+                let (newer, older) = (pre_hi[m], suf_hi[m + 1]);
+                let hi = if newer > older { newer } else { older };
+                let (newer, older) = (pre_lo[m], suf_lo[m + 1]);
+                let lo = if newer < older { newer } else { older };
+                emit(next + m, hi, lo);
             }
         }
         start = next;

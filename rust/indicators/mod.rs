@@ -28,6 +28,7 @@ mod bollinger;
 pub mod catalog;
 pub mod catalog_gen;
 mod cci;
+pub mod cpu;
 pub mod cmo;
 pub(crate) mod dema;
 mod directional;

@@ -10,7 +10,7 @@
 //! blocks.
 
 use super::indicator::Indicator;
-use super::minmax::{block_scan, Extreme, Side};
+use super::minmax::{block_scan_pair, Extreme, Side};
 use super::state::{Reader, Writer};
 use crate::error::Result;
 use crate::impl_boxed_clone;
@@ -33,12 +33,11 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
     let period = params[0] as usize;
     let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
     let out = &mut *outputs[0];
-    let mut lowest = vec![0.0; low.len()];
-    block_scan(Side::Highest, high, period, out);
-    block_scan(Side::Lowest, low, period, &mut lowest);
-    for ((o, &l), &c) in out.iter_mut().zip(&lowest).zip(close) {
-        *o = williams_r(*o, l, c);
-    }
+    let head = (period - 1).min(out.len());
+    out[..head].fill(f64::NAN);
+    block_scan_pair(high, low, period, |i, highest, lowest| {
+        out[i] = williams_r(highest, lowest, close[i]);
+    });
     Ok(())
 }
 

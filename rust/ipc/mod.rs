@@ -4,6 +4,7 @@
 //! `layout` pins the versioned binary layout, `shm` maps the shared memory
 //! (the domain's only `unsafe` code), `ring` is the protocol on top.
 
+mod guard;
 pub mod layout;
 pub mod ring;
 mod shm;

@@ -73,11 +73,15 @@ impl Ring {
             capacity: map.atomic_u64(CAPACITY_OFFSET).load(Relaxed),
             records_offset: map.atomic_u64(RECORDS_OFFSET_OFFSET).load(Relaxed),
         };
+        if map.lost() {
+            return Err(Error::new(ErrorKind::BadLayout, format!("{what}: truncated by another process while opening")));
+        }
         validate_header(&header, map.len(), &what)?;
         let ring = Ring::attach(map, what, header.capacity);
         // Consumer first: the producer cursor read after it is at least as large.
         let consumer = ring.consumer().load(Acquire);
         ring.consistent(ring.producer().load(Acquire), consumer)?;
+        ring.intact()?;
         Ok(ring)
     }
 
@@ -103,11 +107,31 @@ impl Ring {
         self.map.atomic_u64(CONSUMER_CURSOR_OFFSET)
     }
 
+    /// Fails once another process has shrunk the ring's memory under this
+    /// handle (see `guard`): whatever the call just read or wrote was not
+    /// the ring's, and nothing this handle does will be again.
+    #[inline]
+    fn intact(&self) -> Result<()> {
+        if self.map.lost() {
+            return Err(Error::new(
+                ErrorKind::BadLayout,
+                format!(
+                    "{}: its shared memory was truncated by another process; this handle no longer \
+                     reaches the ring (close it; the ring must be created again)",
+                    self.what
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Cursors written by something other than a pyrt ring peer are refused
     /// rather than trusted.
     fn consistent(&self, producer: u64, consumer: u64) -> Result<u64> {
         let count = producer.wrapping_sub(consumer);
         if count > self.capacity {
+            // Zero pages after a truncation read as cursors too: say what happened.
+            self.intact()?;
             return Err(Error::new(
                 ErrorKind::BadLayout,
                 format!(
@@ -124,15 +148,16 @@ impl Ring {
     }
 
     /// Records currently in the ring (a snapshot when the peer is active).
-    pub fn len(&self) -> u64 {
+    pub fn len(&self) -> Result<u64> {
         // Consumer first: the producer cursor read after it is at least as large.
         let consumer = self.consumer().load(Acquire);
         let producer = self.producer().load(Acquire);
-        producer.wrapping_sub(consumer).min(self.capacity)
+        self.intact()?;
+        Ok(producer.wrapping_sub(consumer).min(self.capacity))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
     }
 
     fn slot_offset(&self, cursor: u64) -> usize {
@@ -167,10 +192,12 @@ impl Ring {
     pub fn push(&mut self, record: &PyrtMarketDataRecord) -> Result<bool> {
         let producer = self.producer().load(Acquire);
         if self.free_slots(producer, 1)? == 0 {
+            self.intact()?;
             return Ok(false);
         }
         self.map.write_records(self.slot_offset(producer), std::slice::from_ref(record));
         self.producer().store(producer.wrapping_add(1), Release);
+        self.intact()?;
         Ok(true)
     }
 
@@ -178,11 +205,13 @@ impl Ring {
     pub fn pop(&mut self) -> Result<Option<PyrtMarketDataRecord>> {
         let consumer = self.consumer().load(Acquire);
         if self.ready_records(consumer, 1)? == 0 {
+            self.intact()?;
             return Ok(None);
         }
         let mut record = PyrtMarketDataRecord::default();
         self.map.read_records(self.slot_offset(consumer), std::slice::from_mut(&mut record));
         self.consumer().store(consumer.wrapping_add(1), Release);
+        self.intact()?;
         Ok(Some(record))
     }
 
@@ -196,6 +225,7 @@ impl Ring {
         let free = self.free_slots(producer, records.len() as u64)?;
         let n = (records.len() as u64).min(free) as usize;
         if n == 0 {
+            self.intact()?;
             return Ok(0);
         }
         let start = (producer & self.mask) as usize;
@@ -205,6 +235,7 @@ impl Ring {
             self.map.write_records(RECORDS_OFFSET, &records[first..n]);
         }
         self.producer().store(producer.wrapping_add(n as u64), Release);
+        self.intact()?;
         Ok(n)
     }
 
@@ -218,6 +249,7 @@ impl Ring {
         let ready = self.ready_records(consumer, out.len() as u64)?;
         let n = (out.len() as u64).min(ready) as usize;
         if n == 0 {
+            self.intact()?;
             return Ok(0);
         }
         let start = (consumer & self.mask) as usize;
@@ -227,6 +259,7 @@ impl Ring {
             self.map.read_records(RECORDS_OFFSET, &mut out[first..n]);
         }
         self.consumer().store(consumer.wrapping_add(n as u64), Release);
+        self.intact()?;
         Ok(n)
     }
 }
@@ -270,14 +303,14 @@ mod tests {
         for i in 0..4 {
             assert!(ring.push(&rec(i)).unwrap());
         }
-        assert_eq!(ring.len(), 4);
+        assert_eq!(ring.len().unwrap(), 4);
         assert!(!ring.push(&rec(99)).unwrap());
         assert_eq!(ring.push_batch(&[rec(100), rec(101)]).unwrap(), 0);
         for i in 0..4 {
             assert_eq!(ring.pop().unwrap(), Some(rec(i)));
         }
         assert_eq!(ring.pop().unwrap(), None);
-        assert!(ring.is_empty());
+        assert!(ring.is_empty().unwrap());
     }
 
     #[test]
@@ -297,7 +330,7 @@ mod tests {
                 assert_eq!(*r, rec(next_out));
                 next_out += 1;
             }
-            assert_eq!(ring.len(), next_in - next_out);
+            assert_eq!(ring.len().unwrap(), next_in - next_out);
         }
         assert!(next_out > 100);
     }
@@ -358,7 +391,7 @@ mod tests {
         assert!(err.message.starts_with("name: ") && err.message.contains("already exists"), "{}", err.message);
         Ring::unlink(&name.0).unwrap();
         let err = Ring::open(&name.0).err().unwrap();
-        assert_eq!(err.kind, ErrorKind::InvalidArgument);
+        assert_eq!(err.kind, ErrorKind::NotFound);
         assert!(err.message.contains("does not exist"), "{}", err.message);
         assert!(Ring::unlink(&name.0).is_err());
     }
@@ -430,7 +463,7 @@ mod tests {
         let mut out = vec![PyrtMarketDataRecord::default(); 100];
         while expected < total {
             assert!(Instant::now() < deadline, "consumer timed out at {expected}");
-            if consumer.is_empty() {
+            if consumer.is_empty().unwrap() {
                 std::thread::yield_now();
             }
             if expected % 2 == 0 {
@@ -449,5 +482,35 @@ mod tests {
         }
         writer.join().unwrap();
         assert_eq!(consumer.pop().unwrap(), None);
+    }
+
+    #[test]
+    fn a_ring_shrunk_by_another_process_fails_instead_of_killing() {
+        let name = TempName::new("shrunk");
+        let mut producer = Ring::create(&name.0, 1024).unwrap();
+        let mut consumer = Ring::open(&name.0).unwrap();
+        for i in 0..10 {
+            producer.push(&rec(i)).unwrap();
+        }
+        // What `os.truncate` from another process does to the object.
+        std::fs::OpenOptions::new().write(true).open(shm_path(&name.0)).unwrap().set_len(0).unwrap();
+        for result in [producer.push(&rec(10)).map(|_| ()), consumer.pop().map(|_| ()), producer.len().map(|_| ())] {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind, ErrorKind::BadLayout);
+            assert!(err.message.contains("truncated by another process"), "{}", err.message);
+        }
+        let mut out = [PyrtMarketDataRecord::default(); 4];
+        assert!(consumer.pop_batch(&mut out).is_err());
+        assert!(producer.push_batch(&[rec(1)]).is_err());
+        // Re-opening the shrunk object is refused by its size.
+        assert_eq!(Ring::open(&name.0).err().unwrap().kind, ErrorKind::BadLayout);
+    }
+
+    #[test]
+    fn a_ring_larger_than_the_free_shared_memory_is_refused_at_creation() {
+        let name = TempName::new("huge");
+        let err = Ring::create(&name.0, MAX_CAPACITY).err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument, "{}", err.message);
+        assert!(err.message.starts_with("capacity: "), "{}", err.message);
     }
 }

@@ -14,6 +14,7 @@ use std::ffi::CString;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
+use super::guard::Registration;
 use super::layout::{PyrtMarketDataRecord, RECORD_SIZE};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -21,6 +22,9 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Mapping {
     base: *mut u8,
     len: usize,
+    /// Dropped before the memory is unmapped, so the SIGBUS guard never acts
+    /// on an address range that is no longer this mapping.
+    guard: Option<Registration>,
 }
 
 // The mapping is process-wide memory, valid until `Drop` unmaps it; the
@@ -34,6 +38,24 @@ fn os_error(what: &str, call: &str, error: io::Error) -> Error {
 
 fn c_name(object_name: &str) -> Result<CString> {
     CString::new(object_name).map_err(|_| Error::invalid("name", "must not contain a NUL byte"))
+}
+
+/// Refuses a region larger than the free space of the file system holding
+/// shared memory (tmpfs allocates pages on first touch, so an over-size
+/// region would be created fine and then fault when it fills up).
+fn check_room(fd: &Fd, len: usize, what: &str) -> Result<()> {
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstatvfs(fd.0, &mut stat) } != 0 {
+        return Err(os_error(what, "fstatvfs", io::Error::last_os_error()));
+    }
+    let free = (stat.f_bavail as u128) * (stat.f_frsize as u128);
+    if len as u128 > free {
+        return Err(Error::invalid(
+            "capacity",
+            format!("{what} needs {len} bytes of shared memory, but only {free} are free"),
+        ));
+    }
+    Ok(())
 }
 
 /// Closes the descriptor when dropped, on every path.
@@ -59,7 +81,9 @@ fn map_fd(fd: &Fd, len: usize, what: &str) -> Result<Mapping> {
     if base == libc::MAP_FAILED {
         return Err(os_error(what, "mmap", io::Error::last_os_error()));
     }
-    Ok(Mapping { base: base as *mut u8, len })
+    let mut mapping = Mapping { base: base as *mut u8, len, guard: None };
+    mapping.guard = Some(Registration::new(base as usize, len, what)?);
+    Ok(mapping)
 }
 
 impl Mapping {
@@ -83,6 +107,7 @@ impl Mapping {
         }
         let fd = Fd(raw);
         let made = (|| {
+            check_room(&fd, len, what)?;
             if unsafe { libc::ftruncate(fd.0, len as libc::off_t) } != 0 {
                 return Err(os_error(what, "ftruncate", io::Error::last_os_error()));
             }
@@ -102,9 +127,9 @@ impl Mapping {
         if raw < 0 {
             let error = io::Error::last_os_error();
             if error.raw_os_error() == Some(libc::ENOENT) {
-                return Err(Error::invalid(
-                    "name",
-                    format!("{what} does not exist (no shared-memory object {object_name})"),
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("name: {what} does not exist (no shared-memory object {object_name})"),
                 ));
             }
             return Err(os_error(what, "shm_open", error));
@@ -130,9 +155,9 @@ impl Mapping {
         if unsafe { libc::shm_unlink(path.as_ptr()) } != 0 {
             let error = io::Error::last_os_error();
             if error.raw_os_error() == Some(libc::ENOENT) {
-                return Err(Error::invalid(
-                    "name",
-                    format!("{what} does not exist (no shared-memory object {object_name})"),
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!("name: {what} does not exist (no shared-memory object {object_name})"),
                 ));
             }
             return Err(os_error(what, "shm_unlink", error));
@@ -142,6 +167,14 @@ impl Mapping {
 
     pub fn len(&self) -> usize {
         self.len
+    }
+
+    /// True once another process shrank the object under this mapping and
+    /// an access faulted: the mapping is then private zero pages, detached
+    /// from the ring, and must not be trusted again.
+    #[inline]
+    pub fn lost(&self) -> bool {
+        self.guard.as_ref().is_some_and(Registration::lost)
     }
 
     fn checked(&self, offset: usize, size: usize, align: usize) -> *mut u8 {
@@ -185,6 +218,7 @@ impl Mapping {
 
 impl Drop for Mapping {
     fn drop(&mut self) {
+        drop(self.guard.take());
         unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
     }
 }

@@ -12,11 +12,16 @@
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, endpoint_error, last_endpoint, wait_readable, zmq_error, ContextLease, Deadline,
+    check_endpoint, endpoint_error, last_endpoint, wait_readable, zmq_error, CancelFlag, ContextLease, Deadline,
 };
 use super::proto::{self, command};
 use super::{check_no_nul, now_us};
 use crate::error::{Error, ErrorKind, Result};
+
+/// The largest request a receiver decodes, in bytes (1 MiB, as a
+/// subscriber's default maximum message size); a larger one is answered with
+/// an error.
+pub(crate) const MAX_REQUEST_SIZE: usize = 1 << 20;
 
 /// The payload of a positive acknowledgement.
 pub const ACK_OK: &str = "{\"status\": \"ok\"}";
@@ -30,6 +35,7 @@ pub struct CommandSender {
     endpoint: String,
     socket: zmq::Socket,
     buffer: Vec<u8>,
+    cancel: CancelFlag,
     lease: ContextLease,
 }
 
@@ -40,7 +46,12 @@ impl CommandSender {
         check_endpoint(endpoint)?;
         let lease = ContextLease::acquire();
         let socket = Self::open(&lease, endpoint)?;
-        Ok(CommandSender { endpoint: endpoint.to_string(), socket, buffer: Vec::new(), lease })
+        Ok(CommandSender { endpoint: endpoint.to_string(), socket, buffer: Vec::new(), cancel: CancelFlag::default(), lease })
+    }
+
+    /// Setting this flag (from any thread) ends a send waiting for its acknowledgement.
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.clone()
     }
 
     /// A REQ socket with linger 0: an unanswered request is dropped with it.
@@ -59,6 +70,9 @@ impl CommandSender {
             Error::invalid("type", format!("must be 0 (START_TRADING) to 4 (RELOAD_MODEL), got {command_type}"))
         })?;
         check_no_nul(&[("payload", payload)], ErrorKind::InvalidArgument)?;
+        if payload.len() > MAX_REQUEST_SIZE - 64 {
+            return Err(Error::invalid("payload", format!("{} bytes, more than a receiver takes", payload.len())));
+        }
         let deadline = Deadline::after_ms(timeout_ms)?;
         let request = proto::Command { r#type: command_type, payload: payload.to_string(), timestamp_us: now_us() };
         self.buffer.clear();
@@ -67,8 +81,11 @@ impl CommandSender {
             self.reopen()?;
             return Err(zmq_error("send", e));
         }
-        if !wait_readable(&self.socket, &deadline)? {
+        let answered = wait_readable(&self.socket, &deadline, &self.cancel);
+        if !matches!(answered, Ok(true)) {
+            // The REQ socket still expects the reply: start afresh.
             self.reopen()?;
+            answered?;
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!("send: no acknowledgement from {} within {timeout_ms} ms", self.endpoint),
@@ -102,6 +119,7 @@ pub struct CommandReceiver {
     buffer: Vec<u8>,
     decode_errors: u64,
     last_error: String,
+    cancel: CancelFlag,
     _lease: ContextLease,
 }
 
@@ -117,11 +135,23 @@ impl CommandReceiver {
         let lease = ContextLease::acquire();
         let socket = lease.socket(zmq::REP, RECEIVER_LINGER_MS)?;
         socket.bind(endpoint).map_err(|e| endpoint_error("bind", endpoint, e))?;
-        Ok(CommandReceiver { socket, buffer: Vec::new(), decode_errors: 0, last_error: String::new(), _lease: lease })
+        Ok(CommandReceiver {
+            socket,
+            buffer: Vec::new(),
+            decode_errors: 0,
+            last_error: String::new(),
+            cancel: CancelFlag::default(),
+            _lease: lease,
+        })
     }
 
     pub fn last_endpoint(&self) -> Result<String> {
         last_endpoint(&self.socket)
+    }
+
+    /// Setting this flag (from any thread) ends a receive that is waiting.
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.clone()
     }
 
     /// Requests that did not decode (each answered with an error acknowledgement).
@@ -161,7 +191,7 @@ impl CommandReceiver {
                     }
                 },
                 Err(zmq::Error::EAGAIN) => {
-                    if !wait_readable(&self.socket, &deadline)? {
+                    if !wait_readable(&self.socket, &deadline, &self.cancel)? {
                         return Ok(None);
                     }
                 }
@@ -178,6 +208,12 @@ impl CommandReceiver {
     }
 }
 
+/// Decodes a one-frame command request exactly as a receiver does, refusing
+/// what the receiver refuses (for fuzzing and for tests of peers).
+pub fn decode_command(frame: &[u8]) -> Result<proto::Command> {
+    decode_request(&[frame.to_vec()]).map_err(|reason| Error::new(ErrorKind::Decode, reason))
+}
+
 fn decode_request(frames: &[Vec<u8>]) -> std::result::Result<proto::Command, String> {
     let [frame] = frames else {
         return Err(format!("frames: a request of {} frames, expected 1", frames.len()));
@@ -185,7 +221,15 @@ fn decode_request(frames: &[Vec<u8>]) -> std::result::Result<proto::Command, Str
     if frame.is_empty() {
         return Err("payload: empty frame".to_string());
     }
+    if frame.len() > MAX_REQUEST_SIZE {
+        return Err(format!("size: a request of {} bytes, larger than {MAX_REQUEST_SIZE}", frame.len()));
+    }
     let request = proto::Command::decode(&frame[..]).map_err(|e| format!("payload: not a valid Command: {e}"))?;
+    // An acknowledgement "ok" for a type the engine does not know would say
+    // a command was understood when it was not.
+    if command::Type::try_from(request.r#type).is_err() {
+        return Err(format!("type: unknown command type {} (0 START_TRADING to 4 RELOAD_MODEL)", request.r#type));
+    }
     check_no_nul(&[("payload", &request.payload)], ErrorKind::Decode).map_err(|e| e.message)?;
     Ok(request)
 }

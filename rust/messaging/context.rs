@@ -9,7 +9,8 @@
 //! exiting loses nothing it sent; one that exits with objects still open may
 //! lose what was queued, as with any ZeroMQ program that skips zmq_ctx_term.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -68,11 +69,59 @@ pub(crate) fn check_hwm(name: &str, hwm: i32) -> Result<()> {
     Ok(())
 }
 
+/// Refuses an endpoint libzmq would misread: a port it would wrap modulo
+/// 65536 (`tcp://127.0.0.1:99999` binds port 34463), a transport pyrt does
+/// not speak, an ipc path longer than a Unix socket address holds.
 pub(crate) fn check_endpoint(endpoint: &str) -> Result<()> {
+    let bad = |reason: String| Err(Error::invalid("endpoint", format!("{endpoint:?}: {reason}")));
     if endpoint.is_empty() {
         return Err(Error::invalid("endpoint", "must not be empty"));
     }
-    Ok(())
+    if endpoint.len() > super::MAX_NAME_LEN {
+        return Err(Error::invalid(
+            "endpoint",
+            format!("{} bytes, longer than the limit of {}", endpoint.len(), super::MAX_NAME_LEN),
+        ));
+    }
+    if endpoint.as_bytes().contains(&0) {
+        return Err(Error::invalid("endpoint", "must not contain a NUL character"));
+    }
+    let Some((transport, address)) = endpoint.split_once("://") else {
+        return bad("expected transport://address, e.g. tcp://127.0.0.1:5555".to_string());
+    };
+    if address.is_empty() {
+        return bad("the address after :// is empty".to_string());
+    }
+    match transport {
+        "tcp" => check_tcp_address(address).or_else(bad),
+        // sockaddr_un.sun_path holds 107 bytes and the terminating NUL.
+        "ipc" if address.len() > 107 => bad(format!("an ipc path of {} bytes is longer than 107", address.len())),
+        "ipc" | "inproc" => Ok(()),
+        other => bad(format!("transport {other:?} is not supported (tcp, ipc or inproc)")),
+    }
+}
+
+/// `host:port`, `[v6]:port` or `source;host:port`; the port is `*` or 0..=65535.
+fn check_tcp_address(address: &str) -> std::result::Result<(), String> {
+    let target = address.rsplit(';').next().unwrap_or(address);
+    let Some((host, port)) = target.rsplit_once(':') else {
+        return Err("a tcp address needs host:port".to_string());
+    };
+    if host.is_empty() {
+        return Err("a tcp address needs a host before the port".to_string());
+    }
+    if port == "*" {
+        return Ok(());
+    }
+    let in_range = !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u32>().is_ok_and(|p| p <= 65535);
+    if in_range {
+        Ok(())
+    } else {
+        Err(format!("port {port:?} is not a number from 0 to 65535 (or * for any free port)"))
+    }
 }
 
 /// A bind/connect failure names the endpoint, which is what the user typed.
@@ -124,11 +173,36 @@ impl Deadline {
     }
 }
 
+/// How often a blocking wait looks at its cancel flag: the longest a
+/// `close()` from another thread waits for a receive that has nothing to read.
+pub(crate) const CANCEL_CHECK_MS: i64 = 50;
+
+/// Set by the C layer's `_close` (from any thread) to end a wait in progress
+/// on the object: the wait returns `ErrorKind::Closed` within
+/// [`CANCEL_CHECK_MS`], so a `receive(-1)` cannot hold up a close for ever.
+pub type CancelFlag = Arc<AtomicBool>;
+
+pub(crate) fn cancelled(flag: &AtomicBool) -> Result<()> {
+    if flag.load(Ordering::Relaxed) {
+        return Err(Error::new(ErrorKind::Closed, "closed by another thread while waiting"));
+    }
+    Ok(())
+}
+
+/// The next poll timeout: what is left of the deadline, at most one cancel check.
+pub(crate) fn poll_slice(deadline: &Deadline) -> i64 {
+    match deadline.remaining_ms() {
+        -1 => CANCEL_CHECK_MS,
+        left => left.min(CANCEL_CHECK_MS),
+    }
+}
+
 /// Waits until `socket` has something to read or the deadline passes;
-/// true when it is readable.
-pub(crate) fn wait_readable(socket: &zmq::Socket, deadline: &Deadline) -> Result<bool> {
+/// true when it is readable. Ends with `ErrorKind::Closed` once `cancel` is set.
+pub(crate) fn wait_readable(socket: &zmq::Socket, deadline: &Deadline, cancel: &AtomicBool) -> Result<bool> {
     loop {
-        match socket.poll(zmq::POLLIN, deadline.remaining_ms()) {
+        cancelled(cancel)?;
+        match socket.poll(zmq::POLLIN, poll_slice(deadline)) {
             Ok(n) if n > 0 => return Ok(true),
             Ok(_) => {
                 if deadline.expired() {

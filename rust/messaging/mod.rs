@@ -21,7 +21,8 @@ mod publisher;
 mod subscriber;
 mod topics;
 
-pub use command::{CommandReceiver, CommandSender, ACK_OK};
+pub use command::{decode_command, CommandReceiver, CommandSender, ACK_OK};
+pub(crate) use subscriber::DEFAULT_MAX_MESSAGE_SIZE;
 pub use publisher::{Publisher, DEFAULT_HWM};
 pub use subscriber::{Subscriber, SubscriberStats};
 pub use topics::{kind_of_topic, tick_topic, TopicFilter, FILLS, MARKET_PREFIX, ORDERS, POSITIONS, SIGNALS};
@@ -109,8 +110,26 @@ impl Message {
                 vec![("order_id", &m.order_id), ("symbol", &m.symbol), ("strategy_id", &m.strategy_id)]
             }
         };
-        check_no_nul(&strings, crate::ErrorKind::Decode)
+        check_names(&strings, crate::ErrorKind::Decode)
     }
+}
+
+/// The longest name pyrt accepts, in bytes: symbols, ids, feature keys,
+/// topics, endpoints. Long enough for any real instrument or address; short
+/// enough that a topic cannot drive libzmq's subscription trie (which
+/// recurses once per byte) off a thread's stack.
+pub(crate) const MAX_NAME_LEN: usize = 1024;
+
+/// Refuses names (symbols, ids, keys) with an interior NUL or longer than
+/// [`MAX_NAME_LEN`] bytes.
+pub(crate) fn check_names(fields: &[(&str, &str)], kind: crate::ErrorKind) -> Result<()> {
+    check_no_nul(fields, kind)?;
+    for (name, value) in fields {
+        if value.len() > MAX_NAME_LEN {
+            return Err(Error::new(kind, format!("{name}: {} bytes, longer than the limit of {MAX_NAME_LEN}", value.len())));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses strings with an interior NUL (they cannot cross as C strings).

@@ -3,11 +3,12 @@
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, check_hwm, endpoint_error, last_endpoint, zmq_error, ContextLease, Deadline,
+    cancelled, check_endpoint, check_hwm, endpoint_error, last_endpoint, poll_slice, zmq_error, CancelFlag, ContextLease,
+    Deadline,
 };
 use super::proto::{self, order_request, trading_signal};
 use super::topics::{FILLS, MARKET_PREFIX, ORDERS, POSITIONS, SIGNALS};
-use super::check_no_nul;
+use super::check_names;
 use crate::error::{Error, ErrorKind, Result};
 
 /// ZeroMQ's (and pyzmq's) default high-water mark: 1000 messages per peer.
@@ -41,6 +42,7 @@ pub struct Publisher {
     subscriptions: usize,
     topic: Vec<u8>,
     payload: Vec<u8>,
+    cancel: CancelFlag,
     _lease: ContextLease,
 }
 
@@ -78,11 +80,17 @@ impl Publisher {
             subscriptions: 0,
             topic: Vec::new(),
             payload: Vec::new(),
+            cancel: CancelFlag::default(),
             _lease: lease,
         })
     }
 
     /// The endpoint actually bound (a `*` port resolved to the real one).
+    /// Setting this flag (from any thread) ends a `wait_for_subscribers` in progress.
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.clone()
+    }
+
     pub fn last_endpoint(&self) -> Result<String> {
         last_endpoint(&self.socket)
     }
@@ -113,7 +121,7 @@ impl Publisher {
         if tick.symbol.is_empty() {
             return Err(Error::invalid("symbol", "must not be empty (it names the topic market.<symbol>)"));
         }
-        check_no_nul(&[("symbol", &tick.symbol), ("exchange", &tick.exchange)], ErrorKind::InvalidArgument)?;
+        check_names(&[("symbol", &tick.symbol), ("exchange", &tick.exchange)], ErrorKind::InvalidArgument)?;
         self.topic.clear();
         self.topic.extend_from_slice(MARKET_PREFIX.as_bytes());
         self.topic.extend_from_slice(tick.symbol.as_bytes());
@@ -139,7 +147,7 @@ impl Publisher {
         if symbol.is_empty() {
             return Err(Error::invalid("symbol", "must not be empty (it names the topic market.<symbol>)"));
         }
-        check_no_nul(&[("symbol", symbol), ("exchange", exchange)], ErrorKind::InvalidArgument)?;
+        check_names(&[("symbol", symbol), ("exchange", exchange)], ErrorKind::InvalidArgument)?;
         self.topic.clear();
         self.topic.extend_from_slice(MARKET_PREFIX.as_bytes());
         self.topic.extend_from_slice(symbol.as_bytes());
@@ -150,12 +158,17 @@ impl Publisher {
 
     /// Publishes a fill report under `fills`.
     pub fn publish_fill(&mut self, fill: &proto::FillReport) -> Result<()> {
+        check_names(
+            &[("order_id", &fill.order_id), ("fill_id", &fill.fill_id), ("symbol", &fill.symbol)],
+            ErrorKind::InvalidArgument,
+        )?;
         self.encode(FILLS, fill)?;
         self.send("publish_fill")
     }
 
     /// Publishes a position snapshot under `positions`.
     pub fn publish_position(&mut self, position: &proto::PositionSnapshot) -> Result<()> {
+        check_names(&[("symbol", &position.symbol)], ErrorKind::InvalidArgument)?;
         self.encode(POSITIONS, position)?;
         self.send("publish_position")
     }
@@ -164,7 +177,9 @@ impl Publisher {
     pub fn publish_signal(&mut self, signal: &proto::TradingSignal) -> Result<()> {
         trading_signal::Action::try_from(signal.action)
             .map_err(|_| Error::invalid("action", format!("must be 0 (NONE) to 3 (CLOSE), got {}", signal.action)))?;
+        check_names(&[("strategy_id", &signal.strategy_id), ("symbol", &signal.symbol)], ErrorKind::InvalidArgument)?;
         for (key, value) in &signal.features {
+            check_names(&[("features", key)], ErrorKind::InvalidArgument)?;
             if key.is_empty() {
                 return Err(Error::invalid("features", "a feature name must not be empty"));
             }
@@ -178,6 +193,10 @@ impl Publisher {
 
     /// Publishes an order request under `orders`.
     pub fn publish_order(&mut self, order: &proto::OrderRequest) -> Result<()> {
+        check_names(
+            &[("order_id", &order.order_id), ("symbol", &order.symbol), ("strategy_id", &order.strategy_id)],
+            ErrorKind::InvalidArgument,
+        )?;
         order_request::Side::try_from(order.side)
             .map_err(|_| Error::invalid("side", format!("must be 0 (BUY) or 1 (SELL), got {}", order.side)))?;
         order_request::OrderType::try_from(order.order_type).map_err(|_| {
@@ -198,8 +217,9 @@ impl Publisher {
             if self.peers >= count && self.subscriptions >= count {
                 return Ok(());
             }
+            cancelled(&self.cancel)?;
             let mut items = [self.socket.as_poll_item(zmq::POLLIN), self.monitor.as_poll_item(zmq::POLLIN)];
-            let ready = match zmq::poll(&mut items, deadline.remaining_ms()) {
+            let ready = match zmq::poll(&mut items, poll_slice(&deadline)) {
                 Ok(n) => n,
                 Err(zmq::Error::EINTR) => 0,
                 Err(e) => return Err(zmq_error("wait_for_subscribers", e)),

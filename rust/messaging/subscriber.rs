@@ -2,10 +2,12 @@
 
 use prost::Message as _;
 
-use super::context::{check_endpoint, check_hwm, endpoint_error, wait_readable, zmq_error, ContextLease, Deadline};
+use super::context::{
+    check_endpoint, check_hwm, endpoint_error, wait_readable, zmq_error, CancelFlag, ContextLease, Deadline,
+};
 use super::proto;
 use super::topics::{kind_of_topic, TopicFilter};
-use super::{check_no_nul, Kind, Message};
+use super::{check_names, Kind, Message};
 use crate::error::{Error, ErrorKind, Result};
 
 /// What a subscriber has refused or passed over so far.
@@ -16,9 +18,15 @@ pub struct SubscriberStats {
     pub decode_errors: u64,
     /// Valid messages other than ticks that `receive_ticks` passed over.
     pub skipped: u64,
+    /// Messages larger than the maximum message size, dropped unread.
+    pub oversized: u64,
     /// Why the latest refused message was refused ("" if none was).
     pub last_error: String,
 }
+
+/// The default largest message (topic and payload together) a subscriber
+/// takes, in bytes: 1 MiB, far above any pyrt message.
+pub(crate) const DEFAULT_MAX_MESSAGE_SIZE: usize = 1 << 20;
 
 /// Receives the messages of the topics it was given, decoded.
 ///
@@ -37,6 +45,8 @@ pub struct Subscriber {
     payload: zmq::Message,
     tick: proto::MarketTick,
     stats: SubscriberStats,
+    max_message_size: usize,
+    cancel: CancelFlag,
     _lease: ContextLease,
 }
 
@@ -63,12 +73,40 @@ impl Subscriber {
             payload: zmq::Message::new(),
             tick: proto::MarketTick::default(),
             stats: SubscriberStats::default(),
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            cancel: CancelFlag::default(),
             _lease: lease,
         })
     }
 
+    /// Setting this flag (from any thread) ends a receive that is waiting.
+    pub fn cancel_flag(&self) -> CancelFlag {
+        self.cancel.clone()
+    }
+
     pub fn stats(&self) -> &SubscriberStats {
         &self.stats
+    }
+
+    /// Messages whose topic and payload together exceed `bytes` are dropped
+    /// unread and counted in `stats().oversized`; the subscriber goes on.
+    ///
+    /// The check is pyrt's, after libzmq has received the message, and not
+    /// libzmq's own ZMQ_MAXMSGSIZE: libzmq treats an over-size frame as a
+    /// protocol error and ends that connection for good (a connecting
+    /// socket does not reconnect after a protocol error), so one large
+    /// message would silence its publisher until the subscriber is rebuilt.
+    /// What libzmq queues is bounded by `rcvhwm` messages.
+    pub fn set_max_message_size(&mut self, bytes: usize) -> Result<()> {
+        if bytes == 0 {
+            return Err(Error::invalid("max_message_size", "must be at least 1 byte"));
+        }
+        self.max_message_size = bytes;
+        Ok(())
+    }
+
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
     }
 
     /// The next message of a subscribed topic, or None when none arrived
@@ -135,7 +173,7 @@ impl Subscriber {
         self.tick
             .merge(&self.payload[..])
             .map_err(|e| Error::new(ErrorKind::Decode, format!("payload: not a valid market_data message: {e}")))?;
-        check_no_nul(&[("symbol", &self.tick.symbol), ("exchange", &self.tick.exchange)], ErrorKind::Decode)
+        check_names(&[("symbol", &self.tick.symbol), ("exchange", &self.tick.exchange)], ErrorKind::Decode)
     }
 
     fn unknown_topic(&self) -> Error {
@@ -151,7 +189,7 @@ impl Subscriber {
             match self.socket.recv(&mut self.topic, zmq::DONTWAIT) {
                 Ok(()) => {}
                 Err(zmq::Error::EAGAIN) => {
-                    if wait && wait_readable(&self.socket, deadline)? {
+                    if wait && wait_readable(&self.socket, deadline, &self.cancel)? {
                         continue;
                     }
                     return Ok(false);
@@ -179,9 +217,19 @@ impl Subscriber {
                 continue;
             }
             // The socket matched a prefix; only exact subscriptions count.
-            if self.filter.matches(&self.topic) {
-                return Ok(true);
+            if !self.filter.matches(&self.topic) {
+                continue;
             }
+            let size = self.topic.len() + self.payload.len();
+            if size > self.max_message_size {
+                self.stats.oversized += 1;
+                self.stats.last_error =
+                    format!("size: a message of {size} bytes, larger than max_message_size ({})", self.max_message_size);
+                // Released now, not when the next message reuses the buffer.
+                self.payload = zmq::Message::new();
+                continue;
+            }
+            return Ok(true);
         }
     }
 

@@ -228,3 +228,89 @@ fn a_refused_command_is_an_error_for_the_sender() {
     assert!(refusal.payload.contains("\"status\": \"error\""), "{}", refusal.payload);
     assert_eq!(receiver.decode_errors(), 1);
 }
+
+#[test]
+fn malformed_endpoints_ports_and_names_are_refused() {
+    for endpoint in [
+        "tcp://127.0.0.1:99999",
+        "tcp://127.0.0.1:65536",
+        "tcp://127.0.0.1:-1",
+        "tcp://127.0.0.1:",
+        "tcp://127.0.0.1",
+        "tcp://:5555",
+        "udp://127.0.0.1:5555",
+        "127.0.0.1:5555",
+        "tcp://",
+    ] {
+        let err = Publisher::bind(endpoint, 0).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidArgument, "{endpoint}: {}", err.message);
+        assert!(err.message.starts_with("endpoint"), "{}", err.message);
+        assert!(Subscriber::connect(endpoint, &["*"], 0).is_err());
+        assert!(CommandSender::connect(endpoint).is_err());
+    }
+    let long_ipc = format!("ipc:///tmp/{}", "x".repeat(200));
+    assert!(Publisher::bind(&long_ipc, 0).unwrap_err().message.contains("longer than 107"));
+    let huge_topic = "t".repeat(MAX_NAME_LEN + 1);
+    let err = Subscriber::connect("tcp://127.0.0.1:1", &[huge_topic.as_str()], 0).unwrap_err();
+    assert!(err.message.starts_with("topics: a topic of 1025 bytes"), "{}", err.message);
+    let mut publisher = Publisher::bind(ANY_PORT, 0).unwrap();
+    let err = publisher.publish_tick(&tick(&"S".repeat(MAX_NAME_LEN + 1), 1.0)).unwrap_err();
+    assert!(err.message.starts_with("symbol: 1025 bytes"), "{}", err.message);
+    let fill = proto::FillReport { order_id: "o".repeat(5000), ..Default::default() };
+    assert!(publisher.publish_fill(&fill).unwrap_err().message.starts_with("order_id"));
+}
+
+#[test]
+fn oversized_messages_are_dropped_and_counted_and_the_subscriber_goes_on() {
+    let (_context, raw, endpoint) = raw_publisher();
+    let mut subscriber = Subscriber::connect(&endpoint, &["*"], 0).unwrap();
+    assert_eq!(subscriber.max_message_size(), DEFAULT_MAX_MESSAGE_SIZE);
+    assert!(subscriber.set_max_message_size(0).is_err());
+    subscriber.set_max_message_size(1000).unwrap();
+    raw.set_rcvtimeo(WAIT_MS).unwrap();
+    assert_eq!(raw.recv_bytes(0).unwrap(), b"\x01");
+    use prost::Message as _;
+    let big = proto::FillReport { order_id: "x".repeat(2000), ..Default::default() }.encode_to_vec();
+    let small = proto::FillReport { order_id: "ok".into(), ..Default::default() }.encode_to_vec();
+    for _ in 0..3 {
+        raw.send_multipart([b"fills" as &[u8], &big], 0).unwrap();
+    }
+    raw.send_multipart([b"fills" as &[u8], &small], 0).unwrap();
+    let got = subscriber.receive(WAIT_MS).unwrap();
+    assert!(matches!(got, Some(Message::Fill(ref f)) if f.order_id == "ok"), "{got:?}");
+    assert_eq!(subscriber.stats().oversized, 3);
+    assert_eq!(subscriber.stats().decode_errors, 0);
+    assert!(subscriber.stats().last_error.starts_with("size:"), "{}", subscriber.stats().last_error);
+}
+
+#[test]
+fn a_command_of_unknown_type_is_answered_with_an_error() {
+    let mut receiver = CommandReceiver::bind(ANY_PORT).unwrap();
+    let context = zmq::Context::new();
+    let req = context.socket(zmq::REQ).unwrap();
+    req.set_linger(0).unwrap();
+    req.set_rcvtimeo(WAIT_MS).unwrap();
+    req.connect(&receiver.last_endpoint().unwrap()).unwrap();
+    use prost::Message as _;
+    let request = proto::Command { r#type: 99, payload: "{}".into(), timestamp_us: 5 }.encode_to_vec();
+    req.send(&request[..], 0).unwrap();
+    assert_eq!(receiver.receive(200).unwrap(), None);
+    let refusal = proto::Command::decode(&req.recv_bytes(0).unwrap()[..]).unwrap();
+    assert!(refusal.payload.contains("unknown command type 99"), "{}", refusal.payload);
+    assert_eq!(receiver.decode_errors(), 1);
+}
+
+#[test]
+fn a_cancel_flag_ends_a_receive_that_would_wait_for_ever() {
+    let mut subscriber = Subscriber::connect("tcp://127.0.0.1:1", &["*"], 0).unwrap();
+    let flag = subscriber.cancel_flag();
+    let started = std::time::Instant::now();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let err = subscriber.receive(-1).unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(err.kind, ErrorKind::Closed);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}

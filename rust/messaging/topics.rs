@@ -56,6 +56,18 @@ impl TopicFilter {
             if topic.is_empty() {
                 return Err(Error::invalid("topics", "a topic must not be empty (\"*\" means all)"));
             }
+            // libzmq keeps subscriptions in a trie it walks recursively, one
+            // level per byte: a topic of a few hundred kB overflows the stack
+            // when the socket closes.
+            if topic.len() > super::MAX_NAME_LEN {
+                return Err(Error::invalid(
+                    "topics",
+                    format!("a topic of {} bytes is longer than the limit of {}", topic.len(), super::MAX_NAME_LEN),
+                ));
+            }
+            if topic.as_bytes().contains(&0) {
+                return Err(Error::invalid("topics", "a topic must not contain a NUL character"));
+            }
             let pattern = if let Some(prefix) = topic.strip_suffix('*') {
                 Pattern::Prefix(prefix.as_bytes().to_vec())
             } else if topic.ends_with('.') {

@@ -15,21 +15,26 @@ pub use normal::normal_quantile;
 pub use ratios::{max_drawdown, position_size, sharpe_ratio, sortino_ratio};
 pub use var::{conditional_value_at_risk, value_at_risk, VarMethod};
 
+use std::borrow::Cow;
+
 use crate::error::{Error, Result};
 use moments::lane_sum;
 
-/// Refuses empty or non-finite returns, naming the argument and the index.
-pub(crate) fn check_finite(values: &[f64], name: &str) -> Result<()> {
+/// Refuses empty values or an infinity, naming the argument and the index,
+/// and drops NaN values, as empyrical's NaN-aware statistics skip them
+/// (a leading NaN from `pct_change()` is the usual case). Borrows when there
+/// is no NaN.
+pub(crate) fn without_nan<'a>(values: &'a [f64], name: &str) -> Result<Cow<'a, [f64]>> {
     if values.is_empty() {
         return Err(Error::invalid(name, "must not be empty"));
     }
-    // `x * 0.0` is NaN exactly for NaN and ±inf: a branch-free sum that
-    // vectorises; the index is searched only on failure.
-    if lane_sum(values, |x| x * 0.0) != 0.0 {
-        let (i, x) = values.iter().enumerate().find(|(_, x)| !x.is_finite()).expect("a non-finite value");
-        return Err(Error::invalid(name, format!("must be finite, got {x} at index {i}")));
+    if lane_sum(values, |x| x * 0.0) == 0.0 {
+        return Ok(Cow::Borrowed(values));
     }
-    Ok(())
+    if let Some((i, x)) = values.iter().enumerate().find(|(_, x)| x.is_infinite()) {
+        return Err(Error::invalid(name, format!("must be finite or NaN, got {x} at index {i}")));
+    }
+    Ok(Cow::Owned(values.iter().copied().filter(|x| !x.is_nan()).collect()))
 }
 
 pub(crate) fn check_confidence(confidence: f64) -> Result<()> {

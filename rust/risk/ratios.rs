@@ -1,7 +1,7 @@
 //! Sharpe and Sortino ratios (empyrical's definitions), maximum drawdown and
 //! stop-based position sizing.
 
-use super::check_finite;
+use super::without_nan;
 use super::moments::{lane_sum, mean, std_around};
 use crate::error::{Error, Result};
 
@@ -22,12 +22,15 @@ fn check_number(x: f64, name: &str) -> Result<()> {
 /// empyrical's `sharpe_ratio(returns, risk_free, annualization=periods_per_year)`:
 /// mean(r - risk_free) / std(r - risk_free, ddof=1) * sqrt(periods_per_year).
 /// NaN for a single return; identical returns have a std of exactly 0 (so the
-/// ratio is ±inf, or NaN when they are 0), as empyrical makes it.
+/// ratio is ±inf, or NaN when they are 0), as empyrical makes it. NaN values
+/// are skipped (empyrical's nanmean and nanstd), but counted in the "at
+/// least two returns" test, as empyrical counts them.
 pub fn sharpe_ratio(returns: &[f64], risk_free: f64, periods_per_year: f64) -> Result<f64> {
-    check_finite(returns, "returns")?;
+    let all = returns.len();
+    let returns = &*without_nan(returns, "returns")?;
     check_number(risk_free, "risk_free")?;
     check_periods(periods_per_year)?;
-    if returns.len() < 2 {
+    if all < 2 || returns.is_empty() {
         return Ok(f64::NAN);
     }
     // empyrical subtracts the risk-free rate element by element; so do we,
@@ -55,12 +58,14 @@ pub fn sharpe_ratio(returns: &[f64], risk_free: f64, periods_per_year: f64) -> R
 /// empyrical's `sortino_ratio(returns, required_return, annualization=periods_per_year)`:
 /// mean(r - required) * periods_per_year divided by the annualised downside
 /// risk sqrt(mean(min(r - required, 0)²)) * sqrt(periods_per_year). NaN for a
-/// single return; ±inf when no return falls below `required_return`.
+/// single return; ±inf when no return falls below `required_return`. NaN
+/// values are skipped as in `sharpe_ratio`.
 pub fn sortino_ratio(returns: &[f64], required_return: f64, periods_per_year: f64) -> Result<f64> {
-    check_finite(returns, "returns")?;
+    let all = returns.len();
+    let returns = &*without_nan(returns, "returns")?;
     check_number(required_return, "required_return")?;
     check_periods(periods_per_year)?;
-    if returns.len() < 2 {
+    if all < 2 || returns.is_empty() {
         return Ok(f64::NAN);
     }
     let n = returns.len() as f64;
@@ -74,8 +79,12 @@ pub fn sortino_ratio(returns: &[f64], required_return: f64, periods_per_year: f6
 
 /// The largest fall from a running peak of `equity_curve`, as a positive
 /// fraction of the peak; the peak starts at the first value, which must be > 0.
+/// NaN values are skipped; NaN when every value is NaN.
 pub fn max_drawdown(equity_curve: &[f64]) -> Result<f64> {
-    check_finite(equity_curve, "equity_curve")?;
+    let equity_curve = &*without_nan(equity_curve, "equity_curve")?;
+    if equity_curve.is_empty() {
+        return Ok(f64::NAN);
+    }
     if !(equity_curve[0] > 0.0) {
         return Err(Error::invalid("equity_curve", format!("the first value must be > 0, got {}", equity_curve[0])));
     }
@@ -124,6 +133,11 @@ mod tests {
         assert!((sortino_ratio(&r, 0.0, 252.0).unwrap() - mu * 252.0 / downside).abs() < 1e-10);
         assert!(sharpe_ratio(&[0.1], 0.0, 252.0).unwrap().is_nan());
         assert_eq!(sharpe_ratio(&[0.1, 0.1], 0.0, 252.0).unwrap(), f64::INFINITY);
+        // NaN is skipped, but counts towards the two returns needed.
+        assert_eq!(sharpe_ratio(&[f64::NAN, 0.01, -0.02, 0.03], 0.0, 252.0).unwrap(), sharpe_ratio(&r, 0.0, 252.0).unwrap());
+        assert!(sharpe_ratio(&[f64::NAN, 0.01], 0.0, 252.0).unwrap().is_nan());
+        assert_eq!(sortino_ratio(&[0.01, f64::NAN, -0.02, 0.03], 0.0, 252.0).unwrap(), sortino_ratio(&r, 0.0, 252.0).unwrap());
+        assert!(sharpe_ratio(&[f64::INFINITY, 0.01], 0.0, 252.0).unwrap_err().message.starts_with("returns:"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::moments::{central_moments, mean, std_around};
 use super::normal::normal_quantile;
-use super::{check_confidence, check_finite};
+use super::{check_confidence, without_nan};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,9 +152,13 @@ fn linear_quantile(values: &[f64], q: f64) -> f64 {
 }
 
 /// Value at risk of `returns` at `confidence`, a positive loss.
+/// NaN values are skipped; NaN when every value is NaN.
 pub fn value_at_risk(returns: &[f64], confidence: f64, method: VarMethod) -> Result<f64> {
-    check_finite(returns, "returns")?;
+    let returns = &*without_nan(returns, "returns")?;
     check_confidence(confidence)?;
+    if returns.is_empty() {
+        return Ok(f64::NAN);
+    }
     let q = 1.0 - confidence;
     if method == VarMethod::Historical {
         return Ok(-linear_quantile(returns, q));
@@ -184,10 +188,14 @@ pub fn value_at_risk(returns: &[f64], confidence: f64, method: VarMethod) -> Res
 
 /// Conditional value at risk, empyrical's `conditional_value_at_risk(r,
 /// cutoff=1-confidence)` negated: minus the mean of the
-/// `floor((n-1) * cutoff) + 1` smallest returns.
+/// `floor((n-1) * cutoff) + 1` smallest returns. NaN values are skipped
+/// first, as empyrical does; NaN when every value is NaN.
 pub fn conditional_value_at_risk(returns: &[f64], confidence: f64) -> Result<f64> {
-    check_finite(returns, "returns")?;
+    let returns = &*without_nan(returns, "returns")?;
     check_confidence(confidence)?;
+    if returns.is_empty() {
+        return Ok(f64::NAN);
+    }
     let cutoff = 1.0 - confidence;
     let k = ((returns.len() - 1) as f64 * cutoff) as usize;
     let tail = tail_statistics(returns, k);
@@ -258,7 +266,9 @@ mod tests {
     #[test]
     fn bad_inputs_are_named() {
         assert!(value_at_risk(&[], 0.95, VarMethod::Historical).unwrap_err().message.starts_with("returns:"));
-        assert!(value_at_risk(&[0.1, f64::NAN], 0.95, VarMethod::Parametric).unwrap_err().message.starts_with("returns:"));
+        assert!(value_at_risk(&[0.1, f64::INFINITY], 0.95, VarMethod::Parametric).unwrap_err().message.starts_with("returns:"));
+        assert_eq!(value_at_risk(&[f64::NAN, 0.1, 0.3], 0.5, VarMethod::Historical).unwrap(), value_at_risk(&[0.1, 0.3], 0.5, VarMethod::Historical).unwrap());
+        assert!(conditional_value_at_risk(&[f64::NAN], 0.95).unwrap().is_nan());
         assert!(value_at_risk(&[0.1, 0.2], 1.0, VarMethod::Historical).unwrap_err().message.starts_with("confidence:"));
         assert!(conditional_value_at_risk(&[0.1], 0.0).unwrap_err().message.starts_with("confidence:"));
         assert!(value_at_risk(&[0.1], 0.9, VarMethod::CornishFisher).unwrap_err().message.starts_with("returns:"));

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::signals::{Scratch, Strategy};
-use crate::backtest::{self, Config, CountingSink, Summary};
+use crate::backtest::{self, Bars, Config, CountingSink, Summary};
 use crate::error::{Error, Result};
 
 /// One row of a grid: which series and which combination, and the statistics
@@ -45,13 +45,20 @@ struct Worker {
     equity: Vec<f64>,
 }
 
+/// The bars of series `s` of a series-major matrix of bars.
+fn series_bars<'a>(bars: &Bars<'a>, s: usize, n_bars: usize) -> Bars<'a> {
+    let row = |m: &'a [f64]| &m[s * n_bars..(s + 1) * n_bars];
+    Bars { close: row(bars.close), open: bars.open.map(row), high: bars.high.map(row), low: bars.low.map(row) }
+}
+
 /// Runs `strategy` for every combination (row `k` of `params`, `n_params`
-/// values each) on every series (row `s` of `prices`, `n_bars` each) and
-/// writes row `s * n_combinations + k` of `out`. `threads == 0` uses all
-/// cores. Every argument is checked before any work, so an error leaves
-/// `out` untouched.
+/// values each) on every series (row `s` of `bars`, `n_bars` each: the
+/// closes, and the opens, highs and lows when the configuration needs
+/// them, each a series-major matrix of the closes' shape) and writes row
+/// `s * n_combinations + k` of `out`. `threads == 0` uses all cores. Every
+/// argument is checked before any work, so an error leaves `out` untouched.
 pub fn grid(
-    prices: &[f64],
+    bars: &Bars,
     n_series: usize,
     strategy: Strategy,
     params: &[f64],
@@ -59,6 +66,14 @@ pub fn grid(
     threads: usize,
     out: &mut [GridRow],
 ) -> Result<()> {
+    let prices = bars.close;
+    for (series, name) in [(bars.open, "open"), (bars.high, "high"), (bars.low, "low")] {
+        if let Some(values) = series {
+            if values.len() != prices.len() {
+                return Err(Error::invalid(name, format!("{} values differ from the {} prices", values.len(), prices.len())));
+            }
+        }
+    }
     if n_series == 0 || prices.is_empty() {
         return Err(Error::invalid("prices", "must not be empty"));
     }
@@ -79,20 +94,21 @@ pub fn grid(
         ));
     }
     config.validate()?;
-    for (s, series) in prices.chunks_exact(n_bars).enumerate() {
-        backtest::validate_inputs(series, &vec![0; n_bars], n_bars)
+    let no_signals = vec![0; n_bars];
+    for s in 0..n_series {
+        backtest::validate_bars(&series_bars(bars, s, n_bars), &no_signals, n_bars, config)
             .map_err(|e| Error::new(e.kind, format!("{} (series {s})", e.message)))?;
     }
 
     let run_all = |out: &mut [GridRow]| -> Result<()> {
         out.par_iter_mut().enumerate().try_for_each_init(Worker::default, |worker, (row, slot)| {
             let (s, k) = (row / n_combinations, row % n_combinations);
-            let series = &prices[s * n_bars..(s + 1) * n_bars];
+            let series = series_bars(bars, s, n_bars);
             let combination = &params[k * n_params..(k + 1) * n_params];
             worker.signals.resize(n_bars, 0);
             worker.equity.resize(n_bars, 0.0);
-            strategy.signals(series, combination, &mut worker.scratch, &mut worker.signals)?;
-            let summary = backtest::run(series, &worker.signals, config, &mut worker.equity, &mut CountingSink::default())?;
+            strategy.signals(series.close, combination, &mut worker.scratch, &mut worker.signals)?;
+            let summary = backtest::run_bars(&series, &worker.signals, config, &mut worker.equity, &mut CountingSink::default())?;
             *slot = GridRow { series: s, combination: k, summary };
             Ok(())
         })
@@ -134,7 +150,7 @@ mod tests {
         let blank = GridRow { series: 9, combination: 9, summary: backtest::run(&[1.0], &[0], &config, &mut [0.0], &mut CountingSink::default()).unwrap() };
         for threads in [1, 2, 0] {
             let mut out = vec![blank; 6];
-            grid(&prices, 2, Strategy::SmaCross, &params, &config, threads, &mut out).unwrap();
+            grid(&Bars::close_only(&prices), 2, Strategy::SmaCross, &params, &config, threads, &mut out).unwrap();
             for (row, got) in out.iter().enumerate() {
                 let (s, k) = (row / 3, row % 3);
                 let series = &prices[s * n_bars..(s + 1) * n_bars];
@@ -149,15 +165,48 @@ mod tests {
     }
 
     #[test]
+    fn grid_rows_with_next_open_fills_and_stops_equal_one_by_one_backtests() {
+        let n_bars = 300;
+        let close = walk(n_bars, 5);
+        let open: Vec<f64> = (0..n_bars).map(|i| if i == 0 { close[0] } else { close[i - 1] }).collect();
+        let high: Vec<f64> = (0..n_bars).map(|i| open[i].max(close[i]) + 0.5).collect();
+        let low: Vec<f64> = (0..n_bars).map(|i| open[i].min(close[i]) - 0.5).collect();
+        let bars = Bars { close: &close, open: Some(&open), high: Some(&high), low: Some(&low) };
+        let config = Config {
+            fill_at: backtest::FillAt::NextOpen,
+            stop_loss: Some(0.02),
+            take_profit: Some(0.04),
+            trailing_stop: Some(0.03),
+            commission_rate: 0.001,
+            allow_short: true,
+            ..Config::default()
+        };
+        let params = [5.0, 20.0, 10.0, 30.0];
+        let blank = GridRow { series: 9, combination: 9, summary: backtest::run(&[1.0], &[0], &Config::default(), &mut [0.0], &mut CountingSink::default()).unwrap() };
+        let mut out = vec![blank; 2];
+        grid(&bars, 1, Strategy::SmaCross, &params, &config, 1, &mut out).unwrap();
+        for (k, got) in out.iter().enumerate() {
+            let mut signals = vec![0; n_bars];
+            super::super::sma_cross(&close, params[2 * k] as usize, params[2 * k + 1] as usize, &mut signals).unwrap();
+            let mut equity = vec![0.0; n_bars];
+            let want = backtest::run_bars(&bars, &signals, &config, &mut equity, &mut CountingSink::default()).unwrap();
+            assert_eq!(got.summary, want);
+            assert!(want.num_trades > 0);
+        }
+        let err = grid(&Bars::close_only(&close), 1, Strategy::SmaCross, &params, &config, 1, &mut out).unwrap_err();
+        assert!(err.message.starts_with("open:"), "{}", err.message);
+    }
+
+    #[test]
     fn a_bad_combination_is_named_and_nothing_is_written() {
         let prices = walk(100, 3);
         let config = Config::default();
         let blank = GridRow { series: 7, combination: 7, summary: backtest::run(&[1.0], &[0], &config, &mut [0.0], &mut CountingSink::default()).unwrap() };
         let mut out = vec![blank; 2];
-        let err = grid(&prices, 1, Strategy::SmaCross, &[5.0, 20.0, 5.0, 200.0], &config, 0, &mut out).unwrap_err();
+        let err = grid(&Bars::close_only(&prices), 1, Strategy::SmaCross, &[5.0, 20.0, 5.0, 200.0], &config, 0, &mut out).unwrap_err();
         assert!(err.message.starts_with("slow:") && err.message.ends_with("(combination 1)"), "{}", err.message);
         assert!(out.iter().all(|r| r.series == 7));
-        let err = grid(&prices, 3, Strategy::SmaCross, &[5.0, 20.0], &config, 0, &mut out).unwrap_err();
+        let err = grid(&Bars::close_only(&prices), 3, Strategy::SmaCross, &[5.0, 20.0], &config, 0, &mut out).unwrap_err();
         assert!(err.message.starts_with("prices:"), "{}", err.message);
     }
 }

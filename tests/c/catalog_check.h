@@ -5,6 +5,7 @@
 #ifndef PYRT_TEST_CATALOG_CHECK_H
 #define PYRT_TEST_CATALOG_CHECK_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -72,6 +73,13 @@ static inline void check_catalog_function(const char *name, double typed[][CATAL
         for (int i = 0; i < CATALOG_N; i++) bits_equal &= same_bits(generic[k][i], typed[k][i]);
     CHECK(bits_equal);
 
+    /* By index (no name lookup), the same bits again. */
+    static double by_index[CATALOG_MAX_OUT][CATALOG_N];
+    double *index_outs[CATALOG_MAX_OUT];
+    for (size_t k = 0; k < info.n_outputs; k++) index_outs[k] = by_index[k];
+    CHECK_OK(pyrt_indicator_run_at(index, NULL, 0, inputs, info.n_inputs, CATALOG_N, index_outs, info.n_outputs));
+    CHECK(memcmp(by_index, generic, sizeof(double) * CATALOG_N * info.n_outputs) == 0);
+
     /* The lookback is the NaN prefix, whichever way it is asked. */
     size_t lookback = 0;
     CHECK_OK(pyrt_indicator_lookback(name, NULL, 0, &lookback));
@@ -98,6 +106,19 @@ static inline void check_catalog_function(const char *name, double typed[][CATAL
     CHECK(strncmp(pyrt_last_error_message(), "inputs:", 7) == 0);
     CHECK_STATUS(pyrt_indicator_run(name, NULL, 0, inputs, info.n_inputs, CATALOG_N, outs, info.n_outputs - 1),
                  PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_indicator_run_at(pyrt_indicator_count(), NULL, 0, inputs, info.n_inputs, CATALOG_N, outs,
+                                       info.n_outputs),
+                 PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "index:", 6) == 0);
+    /* A NULL series is named by its position in the list. */
+    const double *with_null[8];
+    for (size_t k = 0; k < info.n_inputs; k++) with_null[k] = inputs[k];
+    with_null[info.n_inputs - 1] = NULL;
+    CHECK_STATUS(pyrt_indicator_run_at(index, NULL, 0, with_null, info.n_inputs, CATALOG_N, outs, info.n_outputs),
+                 PYRT_NULL_POINTER);
+    char null_name[32];
+    snprintf(null_name, sizeof null_name, "inputs[%zu]: must not be NULL", info.n_inputs - 1);
+    CHECK(strcmp(pyrt_last_error_message(), null_name) == 0);
     if (info.n_params > 0) {
         double params[8];
         for (size_t k = 0; k < info.n_params; k++) params[k] = NAN;

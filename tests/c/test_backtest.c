@@ -21,7 +21,7 @@ static void test_backtest_by_hand(void) {
     config.commission = 1.0;
 
     PyrtBacktestResult *result = NULL;
-    CHECK_OK(pyrt_backtest_run(prices, signals, 4, &config, equity, &result));
+    CHECK_OK(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 4, &config, equity, &result));
     CHECK_CLOSE(equity[0], 999.0, 1e-9);
     CHECK_CLOSE(equity[1], 1097.9, 1e-9);
     CHECK_CLOSE(equity[2], 1097.9, 1e-9);
@@ -63,16 +63,70 @@ static void test_backtest_refuses_bad_input(void) {
     PyrtBacktestConfig config;
     PyrtBacktestResult *result = NULL;
     CHECK_OK(pyrt_backtest_config_default(&config));
-    CHECK_STATUS(pyrt_backtest_run(prices, bad_signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, bad_signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
     CHECK(strstr(pyrt_last_error_message(), "signals") != NULL);
     CHECK(result == NULL && equity[0] == -1.0);
     config.position_size = 1.5;
     CHECK_STATUS(pyrt_backtest_config_validate(&config), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "position_size:", 14) == 0);
     const int32_t signals[3] = {1, 0, 0};
-    CHECK_STATUS(pyrt_backtest_run(prices, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
-    CHECK_STATUS(pyrt_backtest_run(prices, signals, 3, NULL, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_backtest_run(prices, NULL, NULL, NULL, signals, 3, NULL, equity, &result), PYRT_NULL_POINTER);
     CHECK(result == NULL);
+}
+
+static void test_next_open_stops_and_fees(void) {
+    /* Signal at bar 0 fills at open[1] = 100 with a 0.1% fee: quantity
+     * 100000 / (100 * 1.001); bar 1's low 94 touches the 5% stop at 95, the
+     * same bar (an entry at an open is guarded from its own bar on). */
+    const double open[3] = {99.0, 100.0, 96.0};
+    const double high[3] = {99.0, 101.0, 97.0};
+    const double low[3] = {99.0, 94.0, 95.0};
+    const double close[3] = {99.0, 96.0, 96.0};
+    const int32_t signals[3] = {1, 0, 0};
+    double equity[3];
+    PyrtBacktestConfig config;
+    CHECK_OK(pyrt_backtest_config_default(&config));
+    CHECK(config.fill_at == PYRT_FILL_AT_CLOSE && config.stop_loss == 0.0 && config.commission_rate == 0.0);
+    config.fill_at = PYRT_FILL_AT_NEXT_OPEN;
+    config.stop_loss = 0.05;
+    config.commission_rate = 0.001;
+    PyrtBacktestResult *result = NULL;
+    CHECK_STATUS(pyrt_backtest_run(close, NULL, high, low, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "open:", 5) == 0 && result == NULL);
+    CHECK_STATUS(pyrt_backtest_run(close, open, NULL, low, signals, 3, &config, equity, &result), PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "high:", 5) == 0 && result == NULL);
+    CHECK_OK(pyrt_backtest_run(close, open, high, low, signals, 3, &config, equity, &result));
+    PyrtTrade trade;
+    size_t written = 0;
+    CHECK_OK(pyrt_backtest_result_trades(result, &trade, 1, &written));
+    CHECK(written == 1 && trade.entry_index == 1 && trade.exit_index == 1);
+    double q = 100000.0 / (100.0 * 1.001);
+    CHECK_CLOSE(trade.quantity, q, 1e-9);
+    CHECK_CLOSE(trade.exit_price, 95.0, 0.0);
+    CHECK_CLOSE(trade.pnl, -5.0 * q - 0.001 * q * 100.0 - 0.001 * q * 95.0, 1e-9);
+    CHECK_CLOSE(equity[2], 100000.0 + trade.pnl, 1e-9);
+    pyrt_backtest_result_free(result);
+
+    /* The report of that run: one trade over one of three bars. */
+    PyrtBacktestStats stats;
+    CHECK_OK(pyrt_backtest_stats(equity, close, 3, NULL, PYRT_INDEX_NUMBERS, &trade, 1, &stats));
+    CHECK(stats.num_trades == 1 && stats.start == 0 && stats.end == 2 && stats.duration == 2);
+    CHECK_CLOSE(stats.exposure_time_pct, 100.0 / 3.0, 1e-12);
+    CHECK_CLOSE(stats.return_pct, (equity[2] - equity[0]) / equity[0] * 100.0, 1e-12);
+    CHECK_CLOSE(stats.win_rate_pct, 0.0, 0.0);
+    CHECK(isnan(stats.sharpe_ratio) && isnan(stats.sqn));
+    /* Daily datetimes: durations in nanoseconds, rounded up to days. */
+    const int64_t day = 86400LL * 1000000000LL;
+    const int64_t index[3] = {19723 * day, 19724 * day, 19725 * day};
+    CHECK_OK(pyrt_backtest_stats(equity, close, 3, index, PYRT_INDEX_DATETIME_NS, &trade, 1, &stats));
+    CHECK(stats.duration == 2 * day && stats.max_trade_duration == 0.0);
+    CHECK_STATUS(pyrt_backtest_stats(equity, close, 3, index, 9, &trade, 1, &stats), PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "index_kind:", 11) == 0);
+    CHECK_STATUS(pyrt_backtest_stats(equity, close, 3, NULL, PYRT_INDEX_NUMBERS, NULL, 1, &stats), PYRT_NULL_POINTER);
+    config.trailing_stop = -0.1;
+    CHECK_STATUS(pyrt_backtest_config_validate(&config), PYRT_INVALID_ARGUMENT);
+    CHECK(strncmp(pyrt_last_error_message(), "trailing_stop:", 14) == 0);
 }
 
 static void test_fills_slippage_and_position(void) {
@@ -126,6 +180,7 @@ static void test_fills_slippage_and_position(void) {
 int main(void) {
     test_backtest_by_hand();
     test_backtest_refuses_bad_input();
+    test_next_open_stops_and_fees();
     test_fills_slippage_and_position();
     CHECK_DONE("test_backtest");
 }

@@ -12,9 +12,9 @@ int main(void) {
     double out[4] = {-1.0, -1.0, -1.0, -1.0};
     CHECK_STATUS(pyrt_sma(prices, 4, 0, out), PYRT_INVALID_ARGUMENT);
     CHECK(strstr(pyrt_last_error_message(), "window") != NULL);
-    CHECK_STATUS(pyrt_sma(NULL, 4, 2, out), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_sma(NULL, 4, 2, out), PYRT_NULL_POINTER);
     CHECK(strstr(pyrt_last_error_message(), "prices") != NULL);
-    CHECK_STATUS(pyrt_sma(prices, 4, 2, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_sma(prices, 4, 2, NULL), PYRT_NULL_POINTER);
     CHECK(strstr(pyrt_last_error_message(), "out") != NULL);
     /* No partial success: the output was not touched by the failed calls. */
     CHECK(out[0] == -1.0 && out[3] == -1.0);

@@ -185,7 +185,7 @@ static void test_errors(void) {
     CHECK_STATUS(pyrt_bollinger_bands(x, 3, 2, 2.0, out, out, o3), PYRT_INVALID_ARGUMENT);
     CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 2, 1, out), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "close:", 6) == 0);
-    CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 3, 1, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_atr(x, 3, x, 3, x, 3, 1, NULL), PYRT_NULL_POINTER);
     CHECK(strncmp(pyrt_last_error_message(), "out:", 4) == 0);
     PyrtStream *m = NULL;
     double bad_macd[3] = {1, 26, 9};
@@ -193,12 +193,12 @@ static void test_errors(void) {
     CHECK(strncmp(pyrt_last_error_message(), "fastperiod:", 11) == 0);
     CHECK(m == NULL);
     CHECK_STATUS(pyrt_stream_new("NOPE", NULL, 0, &m), PYRT_NOT_FOUND);
-    CHECK_STATUS(pyrt_ta_sma_stream_new(5, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_ta_sma_stream_new(5, NULL), PYRT_NULL_POINTER);
     double v = 0;
-    CHECK_STATUS(pyrt_ta_sma_stream_update(NULL, 1.0, &v), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_ta_sma_stream_update(NULL, 1.0, &v), PYRT_NULL_POINTER);
     const double *const in[1] = {x};
     double *const outs[1] = {out};
-    CHECK_STATUS(pyrt_stream_update_many(NULL, in, 1, 3, outs, 1), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_stream_update_many(NULL, in, 1, 3, outs, 1), PYRT_NULL_POINTER);
 }
 
 int main(void) {

@@ -55,7 +55,7 @@ int main(void) {
     CHECK_STATUS(pyrt_ring_create("a/b", 8, &ring), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "name", 4) == 0);
     CHECK(ring == NULL);
-    expect_open_refused(PYRT_INVALID_ARGUMENT, "does not exist");
+    expect_open_refused(PYRT_NOT_FOUND, "does not exist");
 
     CHECK_OK(pyrt_ring_create(name, 4, &ring));
     CHECK(pyrt_ring_capacity(ring) == 4);
@@ -83,7 +83,10 @@ int main(void) {
     }
     PyrtMarketDataRecord extra = seq_record(99);
     CHECK_STATUS(pyrt_ring_push(ring, &extra), PYRT_FULL);
-    CHECK(pyrt_ring_len(ring) == 4);
+    size_t len = 0;
+    CHECK_OK(pyrt_ring_len(ring, &len));
+    CHECK(len == 4);
+    CHECK_STATUS(pyrt_ring_len(ring, NULL), PYRT_NULL_POINTER);
     uint64_t producer_cursor;
     read_region(region, sizeof region);
     memcpy(&producer_cursor, region + PYRT_RING_PRODUCER_CURSOR_OFFSET, 8);
@@ -125,9 +128,15 @@ int main(void) {
     expect_open_refused(PYRT_BAD_LAYOUT, "smaller than a ring header");
     write_region(region, size);
     CHECK_OK(pyrt_ring_open(name, &ring));
+    /* A closed handle refuses every call and keeps its capacity. */
+    pyrt_ring_close(ring);
+    pyrt_ring_close(ring);
+    CHECK_STATUS(pyrt_ring_push(ring, &extra), PYRT_CLOSED);
+    CHECK_STATUS(pyrt_ring_len(ring, &len), PYRT_CLOSED);
+    CHECK(pyrt_ring_capacity(ring) == 4);
     pyrt_ring_free(ring);
 
     CHECK_OK(pyrt_ring_unlink(name));
-    CHECK_STATUS(pyrt_ring_unlink(name), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_ring_unlink(name), PYRT_NOT_FOUND);
     CHECK_DONE("test_ipc");
 }

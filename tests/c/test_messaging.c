@@ -15,26 +15,30 @@ static void endpoint_of_publisher(const PyrtPublisher *pub, char *buf, size_t ca
 
 static void test_bad_arguments(void) {
     PyrtPublisher *pub = NULL;
-    CHECK_STATUS(pyrt_publisher_new(NULL, PYRT_DEFAULT_HWM, &pub), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_publisher_new(NULL, PYRT_DEFAULT_HWM, &pub), PYRT_NULL_POINTER);
     CHECK(strstr(pyrt_last_error_message(), "endpoint") != NULL);
     CHECK_STATUS(pyrt_publisher_new("tcp://127.0.0.1:*", -1, &pub), PYRT_INVALID_ARGUMENT);
     CHECK(strstr(pyrt_last_error_message(), "sndhwm") != NULL);
-    CHECK_STATUS(pyrt_publisher_new("tcp://127.0.0.1:*", 0, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_publisher_new("tcp://127.0.0.1:*", 0, NULL), PYRT_NULL_POINTER);
     CHECK_STATUS(pyrt_publisher_new("nonsense", 0, &pub), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_publisher_new("tcp://127.0.0.1:99999", 0, &pub), PYRT_INVALID_ARGUMENT);
+    CHECK(strstr(pyrt_last_error_message(), "port") != NULL);
     CHECK(pub == NULL); /* no partial success */
 
     PyrtSubscriber *sub = NULL;
     const char *topics[1] = {"fills"};
     CHECK_STATUS(pyrt_subscriber_new("tcp://127.0.0.1:1", topics, 0, 0, &sub), PYRT_INVALID_ARGUMENT);
     CHECK(strstr(pyrt_last_error_message(), "topics") != NULL);
-    CHECK_STATUS(pyrt_subscriber_new("tcp://127.0.0.1:1", NULL, 1, 0, &sub), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_subscriber_new("tcp://127.0.0.1:1", NULL, 1, 0, &sub), PYRT_NULL_POINTER);
     CHECK(sub == NULL);
 
-    CHECK_STATUS(pyrt_publisher_publish_tick(NULL, NULL), PYRT_INVALID_ARGUMENT);
-    CHECK_STATUS(pyrt_subscriber_receive(NULL, 0, NULL), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_publisher_publish_tick(NULL, NULL), PYRT_NULL_POINTER);
+    CHECK_STATUS(pyrt_subscriber_receive(NULL, 0, NULL), PYRT_NULL_POINTER);
     CHECK(pyrt_message_kind(NULL) == PYRT_MESSAGE_NONE);
     CHECK(pyrt_subscriber_decode_errors(NULL) == 0);
-    CHECK(strcmp(pyrt_subscriber_last_decode_error(NULL), "") == 0);
+    size_t needed = 0;
+    CHECK_STATUS(pyrt_subscriber_last_decode_error(NULL, NULL, 0, &needed), PYRT_NULL_POINTER);
+    pyrt_subscriber_close(NULL);
     pyrt_publisher_free(NULL);
     pyrt_subscriber_free(NULL);
     pyrt_message_free(NULL);
@@ -177,8 +181,8 @@ static void test_tick_records(void) {
 
     CHECK_OK(pyrt_subscriber_receive_ticks(sub, got, N, 20, &received));
     CHECK(received == 0);
-    CHECK_STATUS(pyrt_subscriber_receive_ticks(sub, got, N, 0, NULL), PYRT_INVALID_ARGUMENT);
-    CHECK_STATUS(pyrt_subscriber_receive_ticks(sub, NULL, N, 0, &received), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_subscriber_receive_ticks(sub, got, N, 0, NULL), PYRT_NULL_POINTER);
+    CHECK_STATUS(pyrt_subscriber_receive_ticks(sub, NULL, N, 0, &received), PYRT_NULL_POINTER);
 
     pyrt_subscriber_free(sub);
     pyrt_publisher_free(pub);

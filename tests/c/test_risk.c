@@ -39,7 +39,7 @@ int main(void) {
     CHECK(strncmp(pyrt_last_error_message(), "method:", 7) == 0);
     CHECK_STATUS(pyrt_calculate_position_size(1000.0, 10.0, 10.0, 0.01, 1.0, &out), PYRT_INVALID_ARGUMENT);
     CHECK(strncmp(pyrt_last_error_message(), "stop_price:", 11) == 0);
-    CHECK_STATUS(pyrt_calculate_cvar(NULL, 5, 0.95, &out), PYRT_INVALID_ARGUMENT);
+    CHECK_STATUS(pyrt_calculate_cvar(NULL, 5, 0.95, &out), PYRT_NULL_POINTER);
     CHECK(out == -7.0);
     CHECK_DONE("test_risk");
 }

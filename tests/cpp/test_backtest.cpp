@@ -31,6 +31,25 @@ int main() {
     }
     EXPECT(threw);
 
+    // Next-open fills with a take-profit: filled at open[1] = 10, target 12
+    // touched by bar 1's high; then the report of that run.
+    PyrtBacktestConfig bracket = pyrt::default_backtest_config();
+    bracket.fill_at = PYRT_FILL_AT_NEXT_OPEN;
+    bracket.take_profit = 0.2;
+    pyrt::Bars bars = {{10.0, 10.0, 12.0, 11.0}, {10.5, 12.5, 12.5, 11.5}, {9.5, 9.0, 10.5, 10.5}};
+    std::vector<double> closes = {10.0, 12.0, 11.0, 11.0};
+    pyrt::BacktestRun bracketed = pyrt::backtest(closes, {1, 0, 0, 0}, bracket, bars);
+    EXPECT(bracketed.trades.size() == 1 && bracketed.trades[0].exit_price == 12.0);
+    PyrtBacktestStats stats = pyrt::backtest_stats(bracketed, closes);
+    EXPECT(stats.num_trades == 1 && stats.exposure_time_pct == 25.0 && std::fabs(stats.return_pct - 20.0) < 1e-9);
+    threw = false;
+    try {
+        pyrt::backtest(closes, {1, 0, 0, 0}, bracket);
+    } catch (const pyrt::Error &e) {
+        threw = std::string(e.what()).rfind("open:", 0) == 0;
+    }
+    EXPECT(threw);
+
     std::vector<PyrtOrder> orders = {{0, PYRT_ORDER_SIDE_BUY, PYRT_ORDER_TYPE_MARKET, 1.0, 0.0, 0.0}};
     std::vector<PyrtFill> fills = pyrt::simulate_fills(orders, {10.0, 11.0}, {12.0, 12.0}, {9.0, 10.0}, {11.0, 11.5});
     EXPECT(fills.size() == 1 && fills[0].price == 11.0 && fills[0].bar_index == 1);

@@ -61,7 +61,7 @@ int main() {
         pyrt::Ring::open(name);
         EXPECT(false);
     } catch (const pyrt::Error &e) {
-        EXPECT(e.status() == PYRT_INVALID_ARGUMENT);
+        EXPECT(e.status() == PYRT_NOT_FOUND);
         EXPECT(std::string(e.what()).find("does not exist") != std::string::npos);
     }
     try {

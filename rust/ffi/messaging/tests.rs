@@ -13,13 +13,13 @@ fn last_error() -> String {
 fn null_handles_and_out_pointers_are_refused() {
     unsafe {
         let mut publisher: *mut PyrtPublisher = null_mut();
-        assert_eq!(pyrt_publisher_new(null(), 0, &mut publisher), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_publisher_new(null(), 0, &mut publisher), PYRT_NULL_POINTER);
         assert!(last_error().starts_with("endpoint"));
-        assert_eq!(pyrt_publisher_new(c"tcp://127.0.0.1:*".as_ptr(), 0, null_mut()), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_publisher_new(c"tcp://127.0.0.1:*".as_ptr(), 0, null_mut()), PYRT_NULL_POINTER);
         assert!(publisher.is_null());
-        assert_eq!(pyrt_publisher_publish_tick(null_mut(), null()), PYRT_INVALID_ARGUMENT);
-        assert_eq!(pyrt_publisher_publish_tick_records(null_mut(), null(), 0), PYRT_INVALID_ARGUMENT);
-        assert_eq!(pyrt_publisher_wait_for_subscribers(null_mut(), 0, 0), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_publisher_publish_tick(null_mut(), null()), PYRT_NULL_POINTER);
+        assert_eq!(pyrt_publisher_publish_tick_records(null_mut(), null(), 0), PYRT_NULL_POINTER);
+        assert_eq!(pyrt_publisher_wait_for_subscribers(null_mut(), 0, 0), PYRT_NULL_POINTER);
         let mut subscriber: *mut PyrtSubscriber = null_mut();
         let topics = [c"fills".as_ptr()];
         assert_eq!(
@@ -30,24 +30,26 @@ fn null_handles_and_out_pointers_are_refused() {
         let bad_topics = [null::<c_char>()];
         assert_eq!(
             pyrt_subscriber_new(c"tcp://127.0.0.1:1".as_ptr(), bad_topics.as_ptr(), 1, 0, &mut subscriber),
-            PYRT_INVALID_ARGUMENT
+            PYRT_NULL_POINTER
         );
         assert!(subscriber.is_null());
-        assert_eq!(pyrt_subscriber_receive(null_mut(), 0, null_mut()), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_subscriber_receive(null_mut(), 0, null_mut()), PYRT_NULL_POINTER);
         let mut received = 0usize;
-        assert_eq!(pyrt_subscriber_receive_ticks(null_mut(), null_mut(), 0, 0, &mut received), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_subscriber_receive_ticks(null_mut(), null_mut(), 0, 0, &mut received), PYRT_NULL_POINTER);
         assert_eq!(pyrt_subscriber_decode_errors(null()), 0);
         assert_eq!(pyrt_subscriber_skipped(null()), 0);
         assert_eq!(pyrt_subscriber_truncated(null()), 0);
-        assert_eq!(CStr::from_ptr(pyrt_subscriber_last_decode_error(null())).to_bytes(), b"");
+        let mut needed = 0usize;
+        assert_eq!(pyrt_subscriber_last_decode_error(null(), null_mut(), 0, &mut needed), PYRT_NULL_POINTER);
+        assert_eq!(pyrt_subscriber_oversized(null()), 0);
         assert_eq!(pyrt_message_kind(null()), PYRT_MESSAGE_NONE);
-        assert_eq!(pyrt_message_new(null_mut()), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_message_new(null_mut()), PYRT_NULL_POINTER);
         let mut sender: *mut PyrtCommandSender = null_mut();
-        assert_eq!(pyrt_command_sender_new(null(), &mut sender), PYRT_INVALID_ARGUMENT);
-        assert_eq!(pyrt_command_sender_send(null_mut(), 0, null(), 0), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_command_sender_new(null(), &mut sender), PYRT_NULL_POINTER);
+        assert_eq!(pyrt_command_sender_send(null_mut(), 0, null(), 0), PYRT_NULL_POINTER);
         let mut receiver: *mut PyrtCommandReceiver = null_mut();
-        assert_eq!(pyrt_command_receiver_new(null(), &mut receiver), PYRT_INVALID_ARGUMENT);
-        assert_eq!(pyrt_command_receiver_receive(null_mut(), 0, null_mut()), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_command_receiver_new(null(), &mut receiver), PYRT_NULL_POINTER);
+        assert_eq!(pyrt_command_receiver_receive(null_mut(), 0, null_mut()), PYRT_NULL_POINTER);
         assert_eq!(pyrt_command_receiver_decode_errors(null()), 0);
         pyrt_publisher_free(null_mut());
         pyrt_subscriber_free(null_mut());
@@ -84,7 +86,7 @@ fn bad_values_are_refused_before_anything_is_sent() {
             feature_values: null(),
             features_len: 2,
         };
-        assert_eq!(pyrt_publisher_publish_signal(publisher, &signal), PYRT_INVALID_ARGUMENT);
+        assert_eq!(pyrt_publisher_publish_signal(publisher, &signal), PYRT_NULL_POINTER);
         assert!(last_error().starts_with("feature_keys"), "{}", last_error());
         let invalid_utf8 = [0xffu8 as c_char, 0];
         let tick = PyrtMarketTick {

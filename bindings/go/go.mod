@@ -1,0 +1,3 @@
+module pyrt.dev/pyrt
+
+go 1.22
