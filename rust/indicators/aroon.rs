@@ -65,12 +65,10 @@ impl Extreme {
     }
 }
 
-#[inline(always)]
 fn lower_or_equal(a: f64, b: f64) -> bool {
     a <= b
 }
 
-#[inline(always)]
 fn higher_or_equal(a: f64, b: f64) -> bool {
     a >= b
 }
@@ -174,75 +172,78 @@ impl Indicator for Aroon {
     crate::impl_boxed_clone!();
 }
 
-/// An extreme's index in the block kernels: TA-Lib's loop over the arrays,
-/// with the state's rescans and comparisons (`Extreme::track`).
-#[inline(always)]
-fn track_in(x: &[f64], at: &mut usize, value: &mut f64, today: usize, trailing: usize, beats: fn(f64, f64) -> bool) {
-    // `at` is one past the extreme's bar (0 before the first output).
-    if *at <= trailing {
-        *at = trailing + 1;
-        *value = x[trailing];
-        // Selects, not branches: where in a window the extreme lies is what
-        // random data leaves unpredictable.
-        let (mut found, mut best) = (*at, *value);
-        for (i, &v) in x[trailing + 1..=today].iter().enumerate() {
-            let better = beats(v, best);
-            found = if better { trailing + 2 + i } else { found };
-            best = if better { v } else { best };
+/// TA-Lib's AROON loop over whole arrays (the stream's `Extreme::track` on
+/// slices): calls `emit(today, index_of_lowest, index_of_highest)` for every
+/// bar from `period` on.
+#[inline]
+fn scan(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, usize, usize)) {
+    // -1: no extreme yet, so the first bar scans its window.
+    let (mut lowest_at, mut highest_at) = (-1isize, -1isize);
+    let (mut lowest, mut highest) = (0.0, 0.0);
+    for today in period..high.len() {
+        let trailing = today - period;
+        if lowest_at < trailing as isize {
+            lowest_at = trailing as isize;
+            lowest = low[trailing];
+            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v <= lowest {
+                    lowest_at = i as isize;
+                    lowest = v;
+                }
+            }
+        } else if low[today] <= lowest {
+            lowest_at = today as isize;
+            lowest = low[today];
         }
-        (*at, *value) = (found, best);
-    } else if beats(x[today], *value) {
-        *at = today + 1;
-        *value = x[today];
+        if highest_at < trailing as isize {
+            highest_at = trailing as isize;
+            highest = high[trailing];
+            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
+                if v >= highest {
+                    highest_at = i as isize;
+                    highest = v;
+                }
+            }
+        } else if high[today] >= highest {
+            highest_at = today as isize;
+            highest = high[today];
+        }
+        emit(today, lowest_at as usize, highest_at as usize);
     }
 }
 
-fn aroon_block(oscillator: bool, params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+/// AROON over whole arrays.
+pub fn aroon_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
-    let (high, low) = (inputs[0], &inputs[1][..inputs[0].len()]);
-    let n = high.len();
-    for o in outputs.iter_mut() {
-        o[..period.min(n)].fill(f64::NAN);
-    }
     let factor = 100.0 / period as f64;
-    let (mut low_at, mut lowest, mut high_at, mut highest) = (0, 0.0, 0, 0.0);
-    for today in period..n {
-        let trailing = today - period;
-        track_in(low, &mut low_at, &mut lowest, today, trailing, lower_or_equal);
-        track_in(high, &mut high_at, &mut highest, today, trailing, higher_or_equal);
-        let (low_at, high_at) = (low_at - 1, high_at - 1);
-        if oscillator {
-            outputs[0][today] = factor * (high_at as f64 - low_at as f64);
-        } else {
-            outputs[0][today] = factor * (period - (today - low_at)) as f64;
-            outputs[1][today] = factor * (period - (today - high_at)) as f64;
-        }
-    }
+    let (down, up) = outputs.split_at_mut(1);
+    let (down, up) = (&mut *down[0], &mut *up[0]);
+    let warm = period.min(down.len());
+    down[..warm].fill(f64::NAN);
+    up[..warm].fill(f64::NAN);
+    scan(period, inputs[0], inputs[1], |today, low_at, high_at| {
+        down[today] = factor * (period - (today - low_at)) as f64;
+        up[today] = factor * (period - (today - high_at)) as f64;
+    });
     Ok(())
 }
 
-/// AROON's block kernel (the state's operations over the arrays).
-pub fn batch_aroon(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    aroon_block(false, params, inputs, outputs)
-}
-
-/// AROONOSC's block kernel (the state's operations over the arrays).
-pub fn batch_aroonosc(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    aroon_block(true, params, inputs, outputs)
+/// AROONOSC over whole arrays.
+pub fn aroonosc_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let period = params[0] as usize;
+    let factor = 100.0 / period as f64;
+    let out = &mut *outputs[0];
+    let warm = period.min(out.len());
+    out[..warm].fill(f64::NAN);
+    scan(period, inputs[0], inputs[1], |today, low_at, high_at| {
+        out[today] = factor * (high_at as f64 - low_at as f64);
+    });
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn block_kernels_are_the_stream() {
-        use crate::indicators::testkit::assert_batch_is_replay;
-        for p in [2.0, 3.0, 14.0, 40.0] {
-            assert_batch_is_replay(batch_aroon, |p| Aroon::aroon(p).unwrap(), &[p], 2, 2);
-            assert_batch_is_replay(batch_aroonosc, |p| Aroon::aroonosc(p).unwrap(), &[p], 2, 1);
-        }
-    }
 
     fn run(s: &mut Aroon, bars: &[(f64, f64)]) -> Vec<Vec<f64>> {
         let n = if s.oscillator { 1 } else { 2 };
@@ -344,6 +345,27 @@ mod tests {
         a.lowest.save(&mut w);
         let bytes = w.into_bytes();
         assert!(b.load(&mut Reader::fields(&bytes)).is_err());
+    }
+
+    #[test]
+    fn batch_equals_the_stream() {
+        let mut bars = walk();
+        bars[7].0 = f64::NAN;
+        bars[20].1 = f64::NAN;
+        let (high, low): (Vec<f64>, Vec<f64>) = bars.iter().copied().unzip();
+        for period in [2, 3, 14, 59, 60, 61] {
+            let p = [period as f64];
+            let stream = run(&mut Aroon::aroon(&p).unwrap(), &bars);
+            let (mut down, mut up) = (vec![0.0; bars.len()], vec![0.0; bars.len()]);
+            aroon_batch(&p, &[&high, &low], &mut [&mut down, &mut up]).unwrap();
+            let batch: Vec<Vec<f64>> = down.iter().zip(&up).map(|(&d, &u)| vec![d, u]).collect();
+            assert_eq!(format!("{stream:?}"), format!("{batch:?}"));
+            let stream = run(&mut Aroon::aroonosc(&p).unwrap(), &bars);
+            let mut osc = vec![0.0; bars.len()];
+            aroonosc_batch(&p, &[&high, &low], &mut [&mut osc]).unwrap();
+            let batch: Vec<Vec<f64>> = osc.iter().map(|&o| vec![o]).collect();
+            assert_eq!(format!("{stream:?}"), format!("{batch:?}"));
+        }
     }
 
     #[test]

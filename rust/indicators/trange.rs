@@ -146,6 +146,7 @@ impl Indicator for Natr {
 }
 
 /// TRANGE's block kernel: the stream's true range straight over the bars.
+#[inline(always)]
 pub fn batch_trange(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
     let Some(first) = out.first_mut() else { return Ok(()) };

@@ -187,10 +187,11 @@ fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
     (close - true_low, true_range(high, low, prev_close))
 }
 
-/// ULTOSC's block kernel: the stream through its first output, then its
-/// steady step over the arrays, the terms of the bar leaving each window
-/// computed again from that bar (the same operations, so the same bits)
-/// instead of kept in rings.
+/// ULTOSC's block kernel (inlined into `cpu::batch`'s variants): the stream
+/// through its first output, then its steady step over the arrays, the terms
+/// of the bar leaving each window computed again from that bar (the same
+/// operations, so the same bits) instead of kept in rings.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = UltOsc::new(params)?;
     let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
