@@ -10,18 +10,20 @@ use super::state::{ensure, Reader, Writer};
 use super::{check_output, check_period, check_series, check_stream_period};
 use crate::error::{Error, Result};
 
-#[inline]
+/// Written as selects (TA-Lib's `if (x > greatest) greatest = x;` with the
+/// same NaN behaviour: a NaN `x` never replaces, a NaN `greatest` stays),
+/// which compile to `maxsd` instead of branches that random data mispredicts.
+#[inline(always)]
 pub(crate) fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
-    let mut greatest = high - low;
+    let greatest = high - low;
     let up = (prev_close - high).abs();
-    if up > greatest {
-        greatest = up;
-    }
+    let greatest = if up > greatest { up } else { greatest };
     let down = (prev_close - low).abs();
     if down > greatest {
-        greatest = down;
+        down
+    } else {
+        greatest
     }
-    greatest
 }
 
 /// First bar where high, low and close are all non-NaN (`talib` skips the

@@ -15,7 +15,7 @@
 //! falls back to the baseline when the CPU lacks it. The level in force is
 //! `level()`, reported by `pyrt_cpu_level()`.
 //
-// The one `unsafe` outside the C layer: calling a `#[target_feature]`
+// Besides `fused.rs`, the one `unsafe` outside the C layer: calling a `#[target_feature]`
 // function, which is sound only after the CPU was seen to have the feature
 // (checked in `detect`, once).
 #![allow(unsafe_code)]

@@ -176,6 +176,8 @@ impl EmaChain {
     /// The seeded chain over a whole slice: the steps `update` takes once
     /// every level is seeded (same operations, so the same bits), in a loop
     /// that decides form and fusing once. Writes `combine(levels)` per value.
+    /// Inlined so that a caller's `fused::with_fma` reaches the loop.
+    #[inline(always)]
     pub(crate) fn run_seeded<const D: usize>(
         &mut self,
         x: &[f64],

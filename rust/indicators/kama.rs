@@ -10,6 +10,7 @@
 //! above the signed change, and at most 1 otherwise (a NaN passes through).
 //! Period 1 copies the input. Lookback `timeperiod` (0 for period 1).
 
+use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::ma::run_single;
 use super::state::{ensure, Reader, Writer};
@@ -36,12 +37,12 @@ impl Kama {
         Ok(Kama { period, window: Window::new(period + 1), sum_roc1: 0.0, kama: 0.0, zero_run: 0 })
     }
 
-    #[inline]
+    #[inline(always)]
     fn count_change(&mut self, change: f64) {
         self.zero_run = if change == 0.0 { (self.zero_run + 1).min(self.period) } else { 0 };
     }
 
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, x: f64, period_roc: f64) -> f64 {
         let const_diff = 2.0 / (2.0 + 1.0) - CONST_MAX;
         let sum = self.sum_roc1;
@@ -150,27 +151,41 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
     }
     let warm = (p + 1).min(x.len());
     run_single(&mut s, &x[..warm], &mut out[..warm]);
-    for t in warm..x.len() {
-        let v = x[t];
-        let (trailing, oldest_kept) = (x[t - p - 1], x[t - p]);
-        let period_roc = v - oldest_kept;
-        let change = v - x[t - 1];
-        s.count_change(change);
-        if s.zero_run >= p {
-            s.sum_roc1 = 0.0;
-        } else {
-            s.sum_roc1 -= (trailing - oldest_kept).abs();
-            s.sum_roc1 += change.abs();
-        }
-        out[t] = s.step(v, period_roc);
-    }
+    steady(&mut s, x, out, warm);
     Ok(())
+}
+
+fma_copy! {
+    fn steady(s: &mut Kama, x: &[f64], out: &mut [f64], warm: usize) -> () {
+        let p = s.period;
+        for t in warm..x.len() {
+            let v = x[t];
+            let (trailing, oldest_kept) = (x[t - p - 1], x[t - p]);
+            let period_roc = v - oldest_kept;
+            let change = v - x[t - 1];
+            s.count_change(change);
+            if s.zero_run >= p {
+                s.sum_roc1 = 0.0;
+            } else {
+                s.sum_roc1 -= (trailing - oldest_kept).abs();
+                s.sum_roc1 += change.abs();
+            }
+            out[t] = s.step(v, period_roc);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[1.0], [2.0], [3.0], [10.0], [30.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| Kama::catalog(p).unwrap(), &p, 1, 1);
+        }
+    }
 
     #[test]
     fn hand_checked_values() {

@@ -16,6 +16,7 @@
 //! next fresh sum of a window without it, as in TA-Lib.
 
 use super::check_stream_period;
+use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
@@ -63,6 +64,7 @@ impl LinearReg {
         })
     }
 
+    #[inline(always)]
     fn value(&self) -> f64 {
         let m = (self.n * self.sum_xy - self.sum_x * self.sum_y) / self.divisor;
         let b = (self.sum_y - m * self.sum_x) / self.n;
@@ -127,19 +129,27 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
     }
     state.sum_slice(&x[..p]);
     out[p - 1] = state.value();
-    for i in p..len {
-        let (leaving, entering) = (x[i - p], x[i]);
-        state.sum_xy = state.sum_xy + state.sum_y - state.n * leaving;
-        state.sum_y = state.sum_y - leaving + entering;
-        state.sum_abs = state.sum_abs - leaving.abs() + entering.abs();
-        state.until_rebuild -= 1;
-        if state.until_rebuild == 0 || leaving.abs() * state.n > OUTLIER * state.sum_abs {
-            state.until_rebuild = REBUILD_EVERY * p;
-            state.sum_slice(&x[i + 1 - p..=i]);
-        }
-        out[i] = state.value();
-    }
+    steady(&mut state, x, out, p);
     Ok(())
+}
+
+fma_copy! {
+    /// The sliding sums from bar `p` on (the value's fused step is one
+    /// instruction in the FMA copy).
+    fn steady(state: &mut LinearReg, x: &[f64], out: &mut [f64], p: usize) -> () {
+        for i in p..x.len() {
+            let (leaving, entering) = (x[i - p], x[i]);
+            state.sum_xy = state.sum_xy + state.sum_y - state.n * leaving;
+            state.sum_y = state.sum_y - leaving + entering;
+            state.sum_abs = state.sum_abs - leaving.abs() + entering.abs();
+            state.until_rebuild -= 1;
+            if state.until_rebuild == 0 || leaving.abs() * state.n > OUTLIER * state.sum_abs {
+                state.until_rebuild = REBUILD_EVERY * p;
+                state.sum_slice(&x[i + 1 - p..=i]);
+            }
+            out[i] = state.value();
+        }
+    }
 }
 
 impl Indicator for LinearReg {
@@ -188,6 +198,13 @@ impl Indicator for LinearReg {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[2.0], [3.0], [14.0], [61.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| LinearReg::new(p).unwrap(), &p, 1, 1);
+        }
+    }
 
     fn run(state: &mut LinearReg, xs: &[f64]) -> Vec<f64> {
         xs.iter()

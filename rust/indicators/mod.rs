@@ -32,6 +32,7 @@ pub mod cpu;
 pub mod cmo;
 pub(crate) mod dema;
 mod directional;
+mod fused;
 mod ema;
 pub(crate) mod ema_chain;
 pub mod indicator;

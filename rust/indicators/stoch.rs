@@ -241,46 +241,46 @@ impl Indicator for Stoch {
     crate::impl_boxed_clone!();
 }
 
-/// %K of every bar from the `period`-th on (entry 0 is bar `period - 1`):
-/// `FastK::update`'s comparisons and arithmetic, reading the bars in place.
-fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64]) -> Vec<f64> {
+/// Writes %K of every bar from the `period`-th on to `out` (entry 0 is bar
+/// `period - 1`): `FastK::update`'s comparisons and arithmetic, reading the
+/// bars in place.
+fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
     let n = close.len();
-    let mut out = Vec::with_capacity(n.saturating_sub(period - 1));
-    let (mut lowest_at, mut highest_at) = (None::<usize>, None::<usize>);
+    // Extremes are tracked by one past their bar (0: none yet). The scans
+    // take a new extreme with selects, not branches: which bar of a window
+    // is lowest is what random data leaves unpredictable.
+    let (mut lowest_at, mut highest_at) = (0usize, 0usize);
     let (mut lowest, mut highest) = (0.0, 0.0);
-    for today in period - 1..n {
+    for (today, o) in (period - 1..n).zip(out.iter_mut()) {
         let trailing = today + 1 - period;
-        if lowest_at.map_or(true, |at| at < trailing) {
+        if lowest_at <= trailing {
             let mut at = trailing;
             lowest = low[trailing];
-            for (i, &v) in low.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v < lowest {
-                    at = i;
-                    lowest = v;
-                }
+            for (i, &v) in low[trailing + 1..=today].iter().enumerate() {
+                let lower = v < lowest;
+                at = if lower { trailing + 1 + i } else { at };
+                lowest = if lower { v } else { lowest };
             }
-            lowest_at = Some(at);
+            lowest_at = at + 1;
         } else if low[today] <= lowest {
-            lowest_at = Some(today);
+            lowest_at = today + 1;
             lowest = low[today];
         }
-        if highest_at.map_or(true, |at| at < trailing) {
+        if highest_at <= trailing {
             let mut at = trailing;
             highest = high[trailing];
-            for (i, &v) in high.iter().enumerate().take(today + 1).skip(trailing + 1) {
-                if v > highest {
-                    at = i;
-                    highest = v;
-                }
+            for (i, &v) in high[trailing + 1..=today].iter().enumerate() {
+                let higher = v > highest;
+                at = if higher { trailing + 1 + i } else { at };
+                highest = if higher { v } else { highest };
             }
-            highest_at = Some(at);
+            highest_at = at + 1;
         } else if high[today] >= highest {
-            highest_at = Some(today);
+            highest_at = today + 1;
             highest = high[today];
         }
-        out.push(k_value(close[today], lowest, highest));
+        *o = k_value(close[today], lowest, highest);
     }
-    out
 }
 
 /// %K from the close and the extremes, with TA-Lib 0.8.1's scaled zero
@@ -297,13 +297,6 @@ fn k_value(close: f64, lowest: f64, highest: f64) -> f64 {
     }
 }
 
-/// The average of type `matype` over `x`, from its first value.
-fn smoothed(matype: usize, period: usize, x: &[f64]) -> Result<Vec<f64>> {
-    let mut out = vec![0.0; x.len()];
-    moving_average_batch(matype, period, x, &mut out)?;
-    Ok(out)
-}
-
 /// STOCHF over whole series: %K into a buffer, then its average over the
 /// buffer, as TA-Lib runs `TA_MA` over its %K buffer.
 fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut [&mut [f64]]) -> Result<()> {
@@ -316,12 +309,14 @@ fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut
     if n <= lookback {
         return Ok(());
     }
-    let k = fast_k_series(fastk, high, low, close);
-    let d = smoothed(matype, fastd, &k)?;
-    let skip = lookback - (fastk - 1);
+    // %K straight into its output from its first bar, %D over it into the
+    // other; the bars before the lookback are then set to NaN.
     let (out_k, rest) = out.split_at_mut(1);
-    out_k[0][lookback..].copy_from_slice(&k[skip..]);
-    rest[0][lookback..].copy_from_slice(&d[skip..]);
+    let (out_k, out_d) = (&mut *out_k[0], &mut *rest[0]);
+    fast_k_series(fastk, high, low, close, &mut out_k[fastk - 1..]);
+    moving_average_batch(matype, fastd, &out_k[fastk - 1..], &mut out_d[fastk - 1..])?;
+    out_k[..lookback].fill(f64::NAN);
+    out_d[..lookback].fill(f64::NAN);
     Ok(())
 }
 
@@ -338,14 +333,18 @@ pub fn slow_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]])
     if n <= lookback {
         return Ok(());
     }
-    let k = fast_k_series(fastk, inputs[0], inputs[1], inputs[2]);
-    let slow_k = smoothed(slowk_type, slowk, &k)?;
-    let slow_k = &slow_k[moving_average_lookback(slowk_type, slowk)..];
-    let slow_d = smoothed(slowd_type, slowd, slow_k)?;
-    let skip = moving_average_lookback(slowd_type, slowd);
+    // %K into a buffer, its average straight into the slow %K output from
+    // %K's first bar, the slow %D over that from the slow %K's first value;
+    // the bars before the lookback are then set to NaN.
+    let mut k = vec![0.0; n - (fastk - 1)];
+    fast_k_series(fastk, inputs[0], inputs[1], inputs[2], &mut k);
     let (out_k, rest) = outputs.split_at_mut(1);
-    out_k[0][lookback..].copy_from_slice(&slow_k[skip..]);
-    rest[0][lookback..].copy_from_slice(&slow_d[skip..]);
+    let (out_k, out_d) = (&mut *out_k[0], &mut *rest[0]);
+    moving_average_batch(slowk_type, slowk, &k, &mut out_k[fastk - 1..])?;
+    let first_k = fastk - 1 + moving_average_lookback(slowk_type, slowk);
+    moving_average_batch(slowd_type, slowd, &out_k[first_k..], &mut out_d[first_k..])?;
+    out_k[..lookback].fill(f64::NAN);
+    out_d[..lookback].fill(f64::NAN);
     Ok(())
 }
 
@@ -482,6 +481,21 @@ impl Indicator for StochRsi {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_kernels_are_the_streams_bit_for_bit() {
+        use crate::indicators::testkit::assert_batch_near_replay;
+        // SMA and EMA smoothing run as block kernels that sum in lanes.
+        for p in [[5.0, 3.0, 0.0, 3.0, 0.0], [1.0, 1.0, 0.0, 1.0, 0.0], [14.0, 3.0, 1.0, 4.0, 8.0], [3.0, 5.0, 3.0, 2.0, 2.0]] {
+            assert_batch_near_replay(slow_batch, |p| Stoch::slow(p).unwrap(), &p, 3, 2, 1e-9);
+        }
+        for p in [[5.0, 3.0, 0.0], [1.0, 1.0, 0.0], [14.0, 4.0, 1.0], [3.0, 5.0, 6.0]] {
+            assert_batch_near_replay(fast_batch_catalog, |p| Stoch::fast(p).unwrap(), &p, 3, 2, 1e-9);
+        }
+        for p in [[14.0, 5.0, 3.0, 0.0], [2.0, 1.0, 1.0, 0.0], [5.0, 9.0, 4.0, 1.0]] {
+            assert_batch_near_replay(rsi_batch, |p| StochRsi::new(p).unwrap(), &p, 1, 2, 1e-9);
+        }
+    }
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
 
     fn bars(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {

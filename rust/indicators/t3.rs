@@ -7,6 +7,7 @@
 //! input, as TA-Lib does. Lookback `6 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
+use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::ma::run_single;
 use super::state::{Reader, Writer};
@@ -89,8 +90,7 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
         let [c1, c2, c3, c4] = s.c;
         let (x, out) = (&x[warm..], &mut out[warm..]);
         if s.chain.fused() {
-            s.chain
-                .run_seeded::<6>(x, out, |e| c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4]))));
+            steady_fused(&mut s.chain, [c1, c2, c3, c4], x, out);
         } else {
             s.chain.run_seeded::<6>(x, out, |e| c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]);
         }
@@ -98,10 +98,24 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
     Ok(())
 }
 
+fma_copy! {
+    fn steady_fused(chain: &mut EmaChain, c: [f64; 4], x: &[f64], out: &mut [f64]) -> () {
+        let [c1, c2, c3, c4] = c;
+        chain.run_seeded::<6>(x, out, |e| c4.mul_add(e[2], c3.mul_add(e[3], c1.mul_add(e[5], c2 * e[4]))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[1.0, 0.7], [2.0, 0.7], [5.0, 0.7], [5.0, 0.0], [13.0, 1.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| T3::catalog(p).unwrap(), &p, 1, 1);
+        }
+    }
 
     #[test]
     fn coefficients_sum_to_one() {

@@ -5,6 +5,7 @@
 //! TA-Lib does. Lookback `3 * (timeperiod - 1)`.
 
 use super::ema_chain::{EmaChain, Form};
+use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::ma::run_single;
 use super::state::{Reader, Writer};
@@ -66,15 +67,28 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
     let warm = (s.lookback() + 1).min(x.len());
     run_single(&mut s, &x[..warm], &mut out[..warm]);
     if warm < x.len() {
-        s.chain.run_seeded::<3>(&x[warm..], &mut out[warm..], |e| e[2] + (3.0 * e[0] - 3.0 * e[1]));
+        steady(&mut s.chain, &x[warm..], &mut out[warm..]);
     }
     Ok(())
+}
+
+fma_copy! {
+    fn steady(chain: &mut EmaChain, x: &[f64], out: &mut [f64]) -> () {
+        chain.run_seeded::<3>(x, out, |e| e[2] + (3.0 * e[0] - 3.0 * e[1]))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[1.0], [2.0], [5.0], [30.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| Tema::catalog(p).unwrap(), &p, 1, 1);
+        }
+    }
 
     #[test]
     fn hand_checked_values() {

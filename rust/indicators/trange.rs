@@ -12,6 +12,7 @@
 //! first bar has none) and then smoothed as TA-Lib 0.8.1 does (see `Natr`).
 
 use super::atr::true_range;
+use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
@@ -59,20 +60,6 @@ impl Indicator for TrueRange {
     }
 
     crate::impl_boxed_clone!();
-}
-
-/// TRANGE over whole arrays: one true range per bar from the second on
-/// (the stream's arithmetic; a bar depends on nothing but its neighbour).
-pub fn trange_batch(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
-    let out = &mut *outputs[0];
-    if let Some(first) = out.first_mut() {
-        *first = f64::NAN;
-    }
-    for (i, o) in out.iter_mut().enumerate().skip(1) {
-        *o = true_range(high[i], low[i], close[i - 1]);
-    }
-    Ok(())
 }
 
 /// NATR's streaming state: TA-Lib 0.8.1's ATR, then the normalization.
@@ -158,6 +145,52 @@ impl Indicator for Natr {
     crate::impl_boxed_clone!();
 }
 
+/// TRANGE's block kernel: the stream's true range straight over the bars.
+#[inline(always)]
+pub fn batch_trange(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
+    let Some(first) = out.first_mut() else { return Ok(()) };
+    *first = f64::NAN;
+    let bars = high[1..].iter().zip(&low[1..]).zip(close);
+    for (o, ((&h, &l), &prev_close)) in out[1..].iter_mut().zip(bars) {
+        *o = true_range(h, l, prev_close);
+    }
+    Ok(())
+}
+
+/// NATR's block kernel: the stream through its first output, then its
+/// steady step (the same operations) over the rest.
+pub fn batch_natr(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let mut s = Natr::new(params)?;
+    let n = inputs[0].len();
+    let warm = (s.period + 1).min(n);
+    let mut o = [0.0];
+    for t in 0..warm {
+        s.update(&[inputs[0][t], inputs[1][t], inputs[2][t]], &mut o);
+        outputs[0][t] = o[0];
+    }
+    if warm == n {
+        return Ok(());
+    }
+    let (high, low, out) = (&inputs[0][warm..], &inputs[1][warm..], &mut outputs[0][warm..]);
+    natr_steady(&s, high, low, &inputs[2][warm - 1..], out);
+    Ok(())
+}
+
+fma_copy! {
+    /// NATR after its first output; `close` starts one bar before the others.
+    fn natr_steady(s: &Natr, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> () {
+        let (alpha, beta, unnormalized) = (s.alpha, s.beta, s.period == 1);
+        let mut atr = s.atr;
+        let bars = high.iter().zip(low).zip(close).zip(&close[1..]);
+        for (o, (((&h, &l), &prev_close), &c)) in out.iter_mut().zip(bars) {
+            atr = beta.mul_add(atr, alpha * true_range(h, l, prev_close));
+            let natr = if c != 0.0 { atr / c * 100.0 } else { 0.0 };
+            *o = if unnormalized { atr } else { natr };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +209,15 @@ mod tests {
         [[10.0, 9.0, 9.5], [11.0, 10.0, 10.5], [12.0, 10.5, 11.0], [11.5, 9.0, 10.0], [10.5, 10.0, 0.0]];
 
     #[test]
+    fn block_kernels_are_the_streams() {
+        use crate::indicators::testkit::assert_batch_is_replay;
+        assert_batch_is_replay(batch_trange, |p| TrueRange::new(p).unwrap(), &[], 3, 1);
+        for p in [1.0, 2.0, 14.0, 50.0] {
+            assert_batch_is_replay(batch_natr, |p| Natr::new(p).unwrap(), &[p], 3, 1);
+        }
+    }
+
+    #[test]
     fn true_range_hand_computed() {
         // max(1, |9.5 - 11|, |9.5 - 10|) = 1.5; max(1.5, 1.5, 0) = 1.5; max(2.5, 0.5, 2) = 2.5.
         let out = run(&mut TrueRange::new(&[]).unwrap(), &BARS);
@@ -191,7 +233,7 @@ mod tests {
         let cols: Vec<Vec<f64>> = (0..3).map(|j| bars.iter().map(|b| b[j]).collect()).collect();
         let stream = run(&mut TrueRange::new(&[]).unwrap(), &bars);
         let mut out = vec![0.0; bars.len()];
-        trange_batch(&[], &[&cols[0], &cols[1], &cols[2]], &mut [&mut out]).unwrap();
+        batch_trange(&[], &[&cols[0], &cols[1], &cols[2]], &mut [&mut out]).unwrap();
         assert_eq!(format!("{stream:?}"), format!("{out:?}"));
     }
 

@@ -25,7 +25,7 @@ use crate::error::Result;
 
 /// 1 for a bar that moves either sum: a buying pressure or a true range
 /// that is not exactly 0 (NaN counts as moving).
-#[inline]
+#[inline(always)]
 fn moves(buying: f64, range: f64) -> usize {
     !(buying == 0.0 && range == 0.0) as usize
 }
@@ -184,45 +184,39 @@ impl Indicator for UltOsc {
     crate::impl_boxed_clone!();
 }
 
-/// ULTOSC over whole arrays: the stream's arithmetic on slices, with each
-/// bar's terms kept in a ring of the longest period (as TA-Lib does).
+/// One bar's buying pressure and true range, from its high, low and close
+/// and the previous close (the state's operations).
+#[inline(always)]
+fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
+    let true_low = if low < prev_close { low } else { prev_close };
+    (close - true_low, true_range(high, low, prev_close))
+}
+
+/// ULTOSC's block kernel (inlined into `cpu::batch`'s variants): the stream
+/// through its first output, then its steady step over the arrays, the terms
+/// of the bar leaving each window computed again from that bar (the same
+/// operations, so the same bits) instead of kept in rings.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let periods = UltOsc::new(params)?.periods;
-    let longest = periods[2];
-    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
-    let out = &mut *outputs[0];
+    let mut s = UltOsc::new(params)?;
+    let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
     let n = close.len();
-    out[..longest.min(n)].fill(f64::NAN);
-    if n <= longest {
-        return Ok(());
+    let longest = s.longest();
+    let warm = (longest + 1).min(n);
+    let mut o = [0.0];
+    for t in 0..warm {
+        s.update(&[high[t], low[t], close[t]], &mut o);
+        out[t] = o[0];
     }
-    let terms = |i: usize| {
-        let prev_close = close[i - 1];
-        let true_low = if low[i] < prev_close { low[i] } else { prev_close };
-        (close[i] - true_low, true_range(high[i], low[i], prev_close))
-    };
-    // Bar i >= 1 sits in slot (i - 1) % longest.
-    let mut ring = vec![(0.0, 0.0); longest];
-    let (mut a, mut b, mut moving) = ([0.0; 3], [0.0; 3], [0usize; 3]);
-    for i in 1..longest {
-        let (buying, range) = terms(i);
-        ring[i - 1] = (buying, range);
-        for (k, &p) in periods.iter().enumerate() {
-            if i + p > longest {
-                a[k] += buying;
-                b[k] += range;
-                moving[k] += moves(buying, range);
-            }
-        }
-    }
-    let mut slot = longest - 1;
-    for (today, o) in out.iter_mut().enumerate().skip(longest) {
-        let (buying, range) = terms(today);
-        ring[slot] = (buying, range);
+    let (periods, mut a, mut b, mut moving) = (s.periods, s.a, s.b, s.moving);
+    for t in warm..n {
+        let (buying, range) = terms(high[t], low[t], close[t], close[t - 1]);
         for k in 0..3 {
             a[k] += buying;
             b[k] += range;
             moving[k] += moves(buying, range);
+        }
+        for k in 0..3 {
             if moving[k] == 0 {
                 a[k] = 0.0;
                 b[k] = 0.0;
@@ -238,19 +232,14 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
         if b[2] > 0.0 {
             sum += a[2] / b[2];
         }
-        for (k, &p) in periods.iter().enumerate() {
-            // The slot of bar today + 1 - p.
-            let mut leaving = slot + longest + 1 - p;
-            if leaving >= longest {
-                leaving -= longest;
-            }
-            let (buying, range) = ring[leaving];
+        for k in 0..3 {
+            let j = t + 1 - periods[k];
+            let (buying, range) = terms(high[j], low[j], close[j], close[j - 1]);
             a[k] -= buying;
             b[k] -= range;
             moving[k] -= moves(buying, range);
         }
-        slot = if slot + 1 == longest { 0 } else { slot + 1 };
-        *o = 100.0 * (sum / 7.0);
+        out[t] = 100.0 * (sum / 7.0);
     }
     Ok(())
 }
@@ -258,6 +247,13 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        for p in [[7.0, 14.0, 28.0], [1.0, 2.0, 2.0], [5.0, 3.0, 4.0], [1.0, 1.0, 1.0]] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| UltOsc::new(p).unwrap(), &p, 3, 1);
+        }
+    }
 
     fn run(s: &mut UltOsc, bars: &[[f64; 3]]) -> Vec<f64> {
         let mut out = [0.0];
