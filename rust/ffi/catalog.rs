@@ -202,6 +202,24 @@ pub unsafe fn stream_update_typed(stream: *const PyrtStream, index: usize, tick:
     Ok(())
 }
 
+/// The checks every one-bar call makes (`pyrt_stream_update`, `_peek`),
+/// then `f` on the stream under its lock.
+unsafe fn on_bar(
+    stream: *const PyrtStream,
+    tick: *const f64,
+    n_inputs: usize,
+    out: *mut f64,
+    n_outputs: usize,
+    f: impl FnOnce(&mut Stream, &[f64], &mut [f64]) -> Result<()>,
+) -> Result<()> {
+    let handle = handle_ref(stream, "stream")?;
+    let tick = input_slice(tick, n_inputs, "tick")?;
+    ensure_out(out, "out")?;
+    ensure_disjoint(out, n_outputs, "out", tick.as_ptr(), tick.len(), "tick")?;
+    let out = output_slice(out, n_outputs, "out")?;
+    handle.0.with(|s| f(s, tick, out))
+}
+
 // ---- the generic API ----
 
 /// The instruction set the indicator kernels run with in this process:
@@ -378,14 +396,7 @@ pub unsafe extern "C" fn pyrt_stream_update(
     out: *mut f64,
     n_outputs: usize,
 ) -> PyrtStatus {
-    ffi_boundary! {
-        let handle = handle_ref(stream, "stream")?;
-        let tick = input_slice(tick, n_inputs, "tick")?;
-        ensure_out(out, "out")?;
-        ensure_disjoint(out, n_outputs, "out", tick.as_ptr(), tick.len(), "tick")?;
-        let out = output_slice(out, n_outputs, "out")?;
-        handle.0.with(|s| s.update(tick, out))
-    }
+    ffi_boundary! { on_bar(stream, tick, n_inputs, out, n_outputs, |s, tick, out| s.update(tick, out)) }
 }
 
 /// What `pyrt_stream_update` would write for `tick`, without consuming it.
@@ -397,14 +408,7 @@ pub unsafe extern "C" fn pyrt_stream_peek(
     out: *mut f64,
     n_outputs: usize,
 ) -> PyrtStatus {
-    ffi_boundary! {
-        let handle = handle_ref(stream, "stream")?;
-        let tick = input_slice(tick, n_inputs, "tick")?;
-        ensure_out(out, "out")?;
-        ensure_disjoint(out, n_outputs, "out", tick.as_ptr(), tick.len(), "tick")?;
-        let out = output_slice(out, n_outputs, "out")?;
-        handle.0.with(|s| s.peek(tick, out))
-    }
+    ffi_boundary! { on_bar(stream, tick, n_inputs, out, n_outputs, |s, tick, out| s.peek(tick, out)) }
 }
 
 /// The outputs at the last bar consumed (NaN before any, or while warming up).
