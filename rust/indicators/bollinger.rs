@@ -14,6 +14,8 @@ use super::kernels::{lane_len_cap, staggered};
 /// already hide the add latency, and their state fits in registers.
 const BB_LANES: usize = 4;
 use super::indicator::Indicator;
+use super::ma::{moving_average_lookback, moving_average_named};
+use super::stddev::RollingVariance;
 use super::state::{ensure, Reader, Writer};
 use super::{
     check_output, check_period, check_series, check_stream_period, first_valid,
@@ -323,17 +325,6 @@ pub struct BollingerStream {
 }
 
 impl BollingerStream {
-    /// The catalog's constructor: `[timeperiod, nbdevup, nbdevdn, matype]`.
-    pub fn catalog(params: &[f64]) -> Result<Self> {
-        if params[3] != 0.0 {
-            return Err(crate::error::Error::invalid(
-                "matype",
-                format!("BBANDS is available with matype 0 (SMA) only, got {}", params[3]),
-            ));
-        }
-        Self::new(params[0] as usize, params[1], params[2])
-    }
-
     pub fn new(window: usize, dev_up: f64, dev_dn: f64) -> Result<Self> {
         check_stream_period("window", window)?;
         check_num_std("nbdevup", dev_up)?;
@@ -487,8 +478,124 @@ impl Indicator for BollingerStream {
     crate::impl_boxed_clone!();
 }
 
-/// The catalog's block kernel (leading NaNs already skipped).
+/// BBANDS with a moving-average type other than SMA, as TA-Lib computes it:
+/// the middle band is `MA(matype)` of the window, the deviation TA-Lib's
+/// `STDDEV` (square root of its `VAR`) of the same `timeperiod` values; the
+/// bands start where the average does (its lookback).
+pub struct BandsOfMa {
+    average: Box<dyn Indicator>,
+    variance: RollingVariance,
+    dev_up: f64,
+    dev_dn: f64,
+    lookback: usize,
+}
+
+impl Clone for BandsOfMa {
+    fn clone(&self) -> Self {
+        BandsOfMa { average: self.average.boxed_clone(), variance: self.variance.clone(), ..*self }
+    }
+}
+
+impl Indicator for BandsOfMa {
+    fn lookback(&self) -> usize {
+        self.lookback
+    }
+
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        let mut middle = [f64::NAN];
+        self.average.update(tick, &mut middle);
+        let std = self.variance.update(tick[0]).sqrt();
+        let middle = middle[0];
+        out[0] = middle + std * self.dev_up;
+        out[1] = middle;
+        out[2] = middle - std * self.dev_dn;
+        if middle.is_nan() {
+            out.fill(f64::NAN);
+        }
+    }
+
+    fn save(&self, w: &mut Writer) {
+        self.average.save(w);
+        self.variance.save(w);
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        self.average.load(r)?;
+        self.variance.load(r)
+    }
+
+    crate::impl_boxed_clone!();
+}
+
+/// BBANDS in the catalog: the SMA bands (`BollingerStream`), or the bands of
+/// another moving-average type.
+#[derive(Clone)]
+pub enum Bbands {
+    Sma(BollingerStream),
+    OfMa(BandsOfMa),
+}
+
+impl Bbands {
+    /// The catalog's constructor: `[timeperiod, nbdevup, nbdevdn, matype]`.
+    pub fn catalog(params: &[f64]) -> Result<Self> {
+        let (period, matype) = (params[0] as usize, params[3] as usize);
+        if matype == 0 {
+            return Ok(Bbands::Sma(BollingerStream::new(period, params[1], params[2])?));
+        }
+        Ok(Bbands::OfMa(BandsOfMa {
+            average: moving_average_named("matype", matype, period)?,
+            variance: RollingVariance::new(period)?,
+            dev_up: params[1],
+            dev_dn: params[2],
+            lookback: moving_average_lookback(matype, period),
+        }))
+    }
+
+    fn inner(&self) -> &dyn Indicator {
+        match self {
+            Bbands::Sma(s) => s,
+            Bbands::OfMa(s) => s,
+        }
+    }
+
+    fn inner_mut(&mut self) -> &mut dyn Indicator {
+        match self {
+            Bbands::Sma(s) => s,
+            Bbands::OfMa(s) => s,
+        }
+    }
+}
+
+impl Indicator for Bbands {
+    fn lookback(&self) -> usize {
+        self.inner().lookback()
+    }
+
+    #[inline]
+    fn update(&mut self, tick: &[f64], out: &mut [f64]) {
+        match self {
+            Bbands::Sma(s) => Indicator::update(s, tick, out),
+            Bbands::OfMa(s) => s.update(tick, out),
+        }
+    }
+
+    fn save(&self, w: &mut Writer) {
+        self.inner().save(w)
+    }
+
+    fn load(&mut self, r: &mut Reader) -> Result<()> {
+        self.inner_mut().load(r)
+    }
+
+    crate::impl_boxed_clone!();
+}
+
+/// The catalog's block kernel (leading NaNs already skipped): the SMA bands'
+/// fast path, or the stream of another MA type replayed.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    if params[3] != 0.0 {
+        return super::indicator::replay_inline(Bbands::catalog(params)?, inputs, outputs);
+    }
     let window = params[0] as usize;
     if inputs[0].len() < window {
         for o in outputs.iter_mut() {

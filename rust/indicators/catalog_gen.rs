@@ -421,7 +421,7 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         EMA => Box::new(super::ema::EmaStream::catalog(p)?),
         RSI => Box::new(super::rsi::RsiStream::catalog(p)?),
         MACD => Box::new(super::macd::MacdStream::catalog(p)?),
-        BBANDS => Box::new(super::bollinger::BollingerStream::catalog(p)?),
+        BBANDS => Box::new(super::bollinger::Bbands::catalog(p)?),
         ATR => Box::new(super::atr::AtrStream::catalog(p)?),
         MIN => Box::new(super::minmax::MinMax::min(p)?),
         MAX => Box::new(super::minmax::MinMax::max(p)?),
