@@ -58,7 +58,9 @@ def table(n: int, names: list) -> list:
 
 if __name__ == "__main__":
     names = sys.argv[1:] or pt.get_functions()
-    print(f"pyrt {pyrt.__version__}, TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
+    from pyrt._core import ffi, lib
+
+    print(f"pyrt {pyrt.__version__} (kernels at CPU level {ffi.string(lib.pyrt_cpu_level()).decode()}), TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
           f"numpy {np.__version__}; {len(names)} functions, default parameters")
     rows = table(1_000, names) + table(1_000_000, names)
     slower = [f"{name} at {n:,} ({ratio:.2f}x)" for name, n, ratio, _ in rows if ratio < 1.0]

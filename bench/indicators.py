@@ -107,7 +107,10 @@ def streaming_table() -> None:
 
 
 if __name__ == "__main__":
-    print(f"pyrt {pyrt.__version__}, TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
+    from pyrt._core import ffi, lib
+
+    print(f"pyrt {pyrt.__version__} (kernels at CPU level {ffi.string(lib.pyrt_cpu_level()).decode()}), "
+          f"TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
           f"pandas {pd.__version__}, numpy {np.__version__}")
     batch_table(1_000)
     batch_table(1_000_000)
