@@ -17,6 +17,7 @@
 //! instructions compiled in, `f64::mul_add` is a call into the C library's
 //! `fma`, so the fused steps cost about three times the plain ones.
 
+use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use crate::error::Result;
 
@@ -250,6 +251,28 @@ impl EmaChain {
         self.e = [0.0; MAX_DEPTH];
         self.e[..seeded].copy_from_slice(&live);
         Ok(())
+    }
+}
+
+/// The whole-array path of every indicator built on a chain (DEMA, TEMA,
+/// T3): the input itself when `copy` (TA-Lib's period-1 rule), else the
+/// stream through its warm-up (lookback + 1 bars), then `steady` (the chain's
+/// steady loop, the same operations) over the rest.
+pub(crate) fn warm_then_steady<S: Indicator>(
+    state: &mut S,
+    copy: bool,
+    x: &[f64],
+    out: &mut [f64],
+    steady: impl FnOnce(&mut S, &[f64], &mut [f64]),
+) {
+    if copy {
+        out.copy_from_slice(x);
+        return;
+    }
+    let warm = (state.lookback() + 1).min(x.len());
+    super::ma::run_single(state, &x[..warm], &mut out[..warm]);
+    if warm < x.len() {
+        steady(state, &x[warm..], &mut out[warm..]);
     }
 }
 

@@ -6,10 +6,9 @@
 //! TA-Lib's FMA build fuses them, see `ema_chain`). Period 1 copies the
 //! input, as TA-Lib does. Lookback `6 * (timeperiod - 1)`.
 
-use super::ema_chain::{EmaChain, Form};
+use super::ema_chain::{warm_then_steady, EmaChain, Form};
 use super::fused::fma_copy;
 use super::indicator::Indicator;
-use super::ma::run_single;
 use super::state::{Reader, Writer};
 use crate::error::Result;
 
@@ -79,22 +78,15 @@ impl Indicator for T3 {
 /// chain's steady loop (the same operations).
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = T3::catalog(params)?;
-    let (x, out) = (inputs[0], &mut *outputs[0]);
-    if s.copy {
-        out.copy_from_slice(x);
-        return Ok(());
-    }
-    let warm = (s.lookback() + 1).min(x.len());
-    run_single(&mut s, &x[..warm], &mut out[..warm]);
-    if warm < x.len() {
+    let copy = s.copy;
+    warm_then_steady(&mut s, copy, inputs[0], outputs[0], |s, x, out| {
         let [c1, c2, c3, c4] = s.c;
-        let (x, out) = (&x[warm..], &mut out[warm..]);
         if s.chain.fused() {
             steady_fused(&mut s.chain, [c1, c2, c3, c4], x, out);
         } else {
             s.chain.run_seeded::<6>(x, out, |e| c1 * e[5] + c2 * e[4] + c3 * e[3] + c4 * e[2]);
         }
-    }
+    });
     Ok(())
 }
 

@@ -4,10 +4,9 @@
 //! for the CPU steps it (see `ema_chain`). Period 1 copies the input, as
 //! TA-Lib does. Lookback `3 * (timeperiod - 1)`.
 
-use super::ema_chain::{EmaChain, Form};
+use super::ema_chain::{warm_then_steady, EmaChain, Form};
 use super::fused::fma_copy;
 use super::indicator::Indicator;
-use super::ma::run_single;
 use super::state::{Reader, Writer};
 use crate::error::Result;
 
@@ -59,16 +58,8 @@ impl Indicator for Tema {
 /// chain's steady loop (the same operations).
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Tema::catalog(params)?;
-    let (x, out) = (inputs[0], &mut *outputs[0]);
-    if s.copy {
-        out.copy_from_slice(x);
-        return Ok(());
-    }
-    let warm = (s.lookback() + 1).min(x.len());
-    run_single(&mut s, &x[..warm], &mut out[..warm]);
-    if warm < x.len() {
-        steady(&mut s.chain, &x[warm..], &mut out[warm..]);
-    }
+    let copy = s.copy;
+    warm_then_steady(&mut s, copy, inputs[0], outputs[0], |s, x, out| steady(&mut s.chain, x, out));
     Ok(())
 }
 
