@@ -17,9 +17,24 @@ from typing import Any, Tuple
 
 import numpy as np
 
+from . import _batch
 from ._core import PyrtValueError, as_f64_array, check, ffi, lib
 
 __all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
+
+# Each function first offers its arguments to its compiled common case
+# (pyrt/_batch.c): float64 arrays the core can read in place and `int` (and,
+# for num_std, `float`) parameters, in one C call that allocates the outputs,
+# calls the core and raises its error. It returns None for anything else, and
+# the function then converts its arguments here and calls the core through
+# cffi. Both paths call the same C function, so values and errors are the
+# core's either way.
+_fast_sma = _batch.sma
+_fast_ema = _batch.ema
+_fast_rsi = _batch.rsi
+_fast_macd = _batch.macd
+_fast_bbands = _batch.bollinger_bands
+_fast_atr = _batch.atr
 
 _from_buffer = ffi.from_buffer
 _empty = np.empty
@@ -54,6 +69,18 @@ def _refuse_bool(**named: Any) -> None:
             raise PyrtValueError(f"{name}: must be {what}, not a boolean, got {value!r}")
 
 
+def _takes_double(value: Any) -> bool:
+    """Whether cffi passes `value` as a C double: a number a double holds
+    (an int beyond its range is refused with OverflowError)."""
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
 def _bad_float(name: str, value: Any) -> PyrtValueError:
     return PyrtValueError(f"{name}: must be a finite number, got {value!r}")
 
@@ -69,6 +96,9 @@ def sma(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
+    out = _fast_sma(prices, window)
+    if out is not None:
+        return out
     if window.__class__ in _BOOLS:
         _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
@@ -95,6 +125,9 @@ def ema(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
+    out = _fast_ema(prices, window)
+    if out is not None:
+        return out
     if window.__class__ in _BOOLS:
         _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
@@ -120,6 +153,9 @@ def rsi(prices: Any, window: int = 14) -> np.ndarray:
         float64 array of len(prices) with values in [0, 100]; the first
         `window` values (after any leading NaNs) are NaN.
     """
+    out = _fast_rsi(prices, window)
+    if out is not None:
+        return out
     if window.__class__ in _BOOLS:
         _refuse_bool(window=window)
     x = as_f64_array(prices, "prices")
@@ -151,6 +187,9 @@ def macd(
         `slow_period + signal_period - 2` values of all three (after any
         leading NaNs) are NaN.
     """
+    out = _fast_macd(prices, fast_period, slow_period, signal_period)
+    if out is not None:
+        return out
     if fast_period.__class__ in _BOOLS or slow_period.__class__ in _BOOLS or signal_period.__class__ in _BOOLS:
         _refuse_bool(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period)
     x = as_f64_array(prices, "prices")
@@ -181,6 +220,9 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
         (upper, middle, lower), float64 arrays of len(prices); the first
         `window - 1` values (after any leading NaNs) are NaN.
     """
+    out = _fast_bbands(prices, window, num_std)
+    if out is not None:
+        return out
     if window.__class__ in _BOOLS or num_std.__class__ in _BOOLS:
         _refuse_bool(window=window, num_std=num_std)
     x = as_f64_array(prices, "prices")
@@ -190,7 +232,7 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
     try:
         status = _bbands(_from_buffer("double[]", x), n, window, num_std, p, p + n, p + 2 * n)
     except (OverflowError, TypeError):
-        if not isinstance(num_std, (int, float, np.integer, np.floating)):
+        if not _takes_double(num_std):
             raise _bad_float("num_std", num_std) from None
         raise _bad_integer(window=window) from None
     if status:
@@ -209,6 +251,9 @@ def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
         float64 array of len(close); the first `window` values (after any
         leading bars where high, low or close is NaN) are NaN.
     """
+    out = _fast_atr(high, low, close, window)
+    if out is not None:
+        return out
     if window.__class__ in _BOOLS:
         _refuse_bool(window=window)
     h = as_f64_array(high, "high")

@@ -67,11 +67,22 @@ def lower(name: str) -> str:
 
 # ---- Rust: the run-time table ----
 
+def is_matype(p: dict) -> bool:
+    """An MA type parameter: TA-Lib's range 0-8 includes types pyrt refuses (see ma.rs)."""
+    return p["name"] == "matype" or p["name"].endswith("_matype")
+
+
 def gen_rust_table(records: list[dict]) -> str:
     out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::cpu;", "use super::indicator::Indicator;",
-           "use crate::error::{Error, Result};", ""]
+           "use super::ma;", "use crate::error::{Error, Result};", ""]
     for i, r in enumerate(records):
         out.append(f"pub const {r['name']}: usize = {i};")
+    out += ["",
+            "/// The most parameters, input series and output series of any record: what a",
+            "/// batch call gathers on the stack instead of allocating.",
+            f"pub const MAX_PARAMS: usize = {max(len(r['params']) for r in records)};",
+            f"pub const MAX_INPUTS: usize = {max(len(r['inputs']) for r in records)};",
+            f"pub const MAX_OUTPUTS: usize = {max(len(r['outputs']) for r in records)};"]
     out += ["", "pub static RECORDS: &[Record] = &["]
     for r in records:
         params = ", ".join(
@@ -98,6 +109,21 @@ def gen_rust_table(records: list[dict]) -> str:
         out.append(f"        {r['name']} => Box::new(super::{r['state']}(p)?),")
     out += ["        _ => return Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),",
             "    })", "}", "",
+            "/// What the resolved parameters of entry `index` (each within its range) must also",
+            "/// satisfy for `construct` to succeed, checked without building the state: an MA",
+            "/// type parameter (`matype`, `*_matype`) must name an MA pyrt has.",
+            "pub fn check(index: usize, p: &[f64]) -> Result<()> {",
+            "    match index {"]
+    for r in records:
+        checks = [f"ma::check_matype(\"{q['name']}\", p[{k}] as usize)"
+                  for k, q in enumerate(r["params"]) if is_matype(q)]
+        if len(checks) == 1:
+            out.append(f"        {r['name']} => {checks[0]},")
+        elif checks:
+            out.append(f"        {r['name']} => {{")
+            out += [f"            {c}?;" for c in checks[:-1]]
+            out += [f"            {checks[-1]}", "        }"]
+    out += ["        _ => Ok(()),", "    }", "}", "",
             "/// Whole arrays through entry `index`: its block kernel where it has one, else its",
             "/// stream replayed bar by bar with the state's type known (no virtual call per bar);",
             "/// either with the process's instruction set (`cpu`).",

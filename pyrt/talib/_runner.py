@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib
-from .._batch import configure as _configure_batch, run
+from .._batch import run
 from .._handle import Handle
 from .._tick import updater as _updater
 
@@ -112,9 +112,9 @@ def _convert_params(record: Record, values: tuple) -> list:
     return [as_int(v, p.name) if p.integer else as_float(v, p.name) for v, p in zip(values, record.params)]
 
 
-_configure_batch(_empty, error_for)
 # `run(index, *inputs, *params)`: the compiled common case of a function call
-# (pyrt/_batch.c), None when an argument needs the conversions below.
+# (pyrt/_batch.c, configured by `_core`), None when an argument needs the
+# conversions below.
 
 as_series = as_f64_array
 """An input as a contiguous float64 array (ValueError naming it otherwise)."""
