@@ -1,8 +1,8 @@
-"""The compiled common case of pyrt's own six indicator functions
-(pyrt/_batch.c: `sma`, `ema`, `rsi`, `macd`, `bollinger_bands`, `atr`)
-against their general path through cffi: which arguments each takes,
-identical bits out, identical errors, buffers released, the GIL released on
-long series."""
+"""The compiled call of pyrt's own six indicator functions (pyrt/_batch.c:
+`sma`, `ema`, `rsi`, `macd`, `bollinger_bands`, `atr`): which arguments it
+takes as they are, and that every other form, once the function converted it,
+gives identical bits and identical errors; buffers released, the GIL
+released on long series."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import threading
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import pyrt
@@ -71,6 +72,8 @@ OTHER_FORMS = {
     "misaligned": misaligned,
     "big-endian": lambda x: x.astype(">f8"),
     "float32": lambda x: x.astype(np.float32).astype(np.float64).astype(np.float32),
+    "read-only Series": lambda x: pd.Series(x),
+    "subclass": lambda x: x.view(np.memmap),
 }
 
 
@@ -90,7 +93,8 @@ def test_fast_path_is_taken_and_equals_the_general_path(name, n):
         else:
             expected = result
         if n > 1 or form in ("list", "big-endian", "float32"):  # one value is contiguous whatever its stride
-            assert fast(*other, *params(n)) is None, form
+            if form not in ("subclass",):  # a float64 ndarray subclass exports the same buffer
+                assert fast(*other, *params(n)) is None, form
         assert_identical(function(*other, *params(n)), expected)
 
 
