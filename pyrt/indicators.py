@@ -19,7 +19,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from . import _batch
-from ._core import PyrtValueError, as_f64_array
+from ._core import PyrtError, PyrtValueError, as_f64_array
 
 __all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
 
@@ -70,6 +70,12 @@ def _number(value: Any, name: str) -> float:
         raise PyrtValueError(f"{name}: must be a finite number, got {value!r}") from None
 
 
+def _checked(out: Any) -> Any:
+    if out is None:  # pragma: no cover - the converted arguments are what the compiled call takes
+        raise PyrtError("pyrt: the compiled call refused converted arguments")
+    return out
+
+
 def sma(prices: Any, window: int) -> np.ndarray:
     """Simple moving average.
 
@@ -83,7 +89,7 @@ def sma(prices: Any, window: int) -> np.ndarray:
     """
     out = _sma(prices, window)
     if out is None:
-        out = _sma(as_f64_array(prices, "prices"), _period(window, "window"))
+        out = _checked(_sma(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -101,7 +107,7 @@ def ema(prices: Any, window: int) -> np.ndarray:
     """
     out = _ema(prices, window)
     if out is None:
-        out = _ema(as_f64_array(prices, "prices"), _period(window, "window"))
+        out = _checked(_ema(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -118,7 +124,7 @@ def rsi(prices: Any, window: int = 14) -> np.ndarray:
     """
     out = _rsi(prices, window)
     if out is None:
-        out = _rsi(as_f64_array(prices, "prices"), _period(window, "window"))
+        out = _checked(_rsi(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -141,12 +147,10 @@ def macd(
     """
     out = _macd(prices, fast_period, slow_period, signal_period)
     if out is None:
-        out = _macd(
-            as_f64_array(prices, "prices"),
-            _period(fast_period, "fast_period"),
-            _period(slow_period, "slow_period"),
-            _period(signal_period, "signal_period"),
-        )
+        x = as_f64_array(prices, "prices")
+        periods = (_period(fast_period, "fast_period"), _period(slow_period, "slow_period"),
+                   _period(signal_period, "signal_period"))
+        out = _checked(_macd(x, *periods))
     return out
 
 
@@ -165,7 +169,8 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
     """
     out = _bbands(prices, window, num_std)
     if out is None:
-        out = _bbands(as_f64_array(prices, "prices"), _period(window, "window"), _number(num_std, "num_std"))
+        x = as_f64_array(prices, "prices")
+        out = _checked(_bbands(x, _period(window, "window"), _number(num_std, "num_std")))
     return out
 
 
@@ -182,6 +187,6 @@ def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
     """
     out = _atr(high, low, close, window)
     if out is None:
-        out = _atr(as_f64_array(high, "high"), as_f64_array(low, "low"), as_f64_array(close, "close"),
-                   _period(window, "window"))
+        bars = (as_f64_array(high, "high"), as_f64_array(low, "low"), as_f64_array(close, "close"))
+        out = _checked(_atr(*bars, _period(window, "window")))
     return out

@@ -119,13 +119,6 @@ def _convert_params(record: Record, values: tuple) -> list:
 as_series = as_f64_array
 """An input as a contiguous float64 array (ValueError naming it otherwise)."""
 
-empty = _empty
-
-
-def pointer(array: np.ndarray) -> Any:
-    """A `double *` into a contiguous float64 array, for the call."""
-    return _from_buffer("double[]", array)
-
 
 def same_length(arrays: tuple, names: tuple) -> int:
     """The one length of several inputs (ValueError naming the first that differs)."""
@@ -139,11 +132,11 @@ def same_length(arrays: tuple, names: tuple) -> int:
 _NDARRAY = np.ndarray
 
 
-def finish(status: int, inputs: tuple, outputs: Any) -> Any:
-    """Raises for a failed call; else the outputs, as pandas Series on the
-    first Series input's index when an input is one (as talib does)."""
-    if status:
-        check(status)
+def finish(inputs: tuple, outputs: Any) -> Any:
+    """The outputs, as pandas Series on the first Series input's index when
+    an input is one (as talib does)."""
+    if outputs is None:  # pragma: no cover - the converted arguments are what `run` takes
+        raise PyrtError("pyrt.talib: the compiled call refused converted arguments")
     for x in inputs:
         if x.__class__ is not _NDARRAY:
             return _as_pandas(inputs, outputs)
