@@ -80,9 +80,9 @@ def gen_rust_table(records: list[dict]) -> str:
     out += ["",
             "/// The most parameters, input series and output series of any record: what a",
             "/// batch call gathers on the stack instead of allocating.",
-            f"pub const MAX_PARAMS: usize = {max(len(r['params']) for r in records)};",
-            f"pub const MAX_INPUTS: usize = {max(len(r['inputs']) for r in records)};",
-            f"pub const MAX_OUTPUTS: usize = {max(len(r['outputs']) for r in records)};"]
+            f"pub(crate) const MAX_PARAMS: usize = {max(len(r['params']) for r in records)};",
+            f"pub(crate) const MAX_INPUTS: usize = {max(len(r['inputs']) for r in records)};",
+            f"pub(crate) const MAX_OUTPUTS: usize = {max(len(r['outputs']) for r in records)};"]
     out += ["", "pub static RECORDS: &[Record] = &["]
     for r in records:
         params = ", ".join(

@@ -54,9 +54,9 @@ pub const STOCHRSI: usize = 44;
 
 /// The most parameters, input series and output series of any record: what a
 /// batch call gathers on the stack instead of allocating.
-pub const MAX_PARAMS: usize = 5;
-pub const MAX_INPUTS: usize = 4;
-pub const MAX_OUTPUTS: usize = 3;
+pub(crate) const MAX_PARAMS: usize = 5;
+pub(crate) const MAX_INPUTS: usize = 4;
+pub(crate) const MAX_OUTPUTS: usize = 3;
 
 pub static RECORDS: &[Record] = &[
     Record {
