@@ -217,3 +217,12 @@ def test_a_long_call_lets_other_threads_run():
         1 for t in stamps for t0, t1 in calls if t0 + (t1 - t0) / 4 < t < t1 - (t1 - t0) / 4
     )
     assert inside > 0, calls
+
+
+def test_the_compiled_calls_refuse_a_wrong_call_of_themselves():
+    x = bars(30)[2]
+    for call in (lambda: _batch.sma(x), lambda: _batch.ema(x, 5, 5), lambda: _batch.rsi(),
+                 lambda: _batch.macd(x, 2, 4), lambda: _batch.bollinger_bands(x, 5),
+                 lambda: _batch.atr(x, x, 5)):
+        with pytest.raises(TypeError):
+            call()
