@@ -37,6 +37,8 @@ impl Cci {
     }
 }
 
+// The catalog replays this state over whole arrays (`cpu::replay`). Scalar:
+// TA-Lib sums the ring in slot order every bar; the same order, the same bits.
 impl Indicator for Cci {
     fn lookback(&self) -> usize {
         self.period - 1

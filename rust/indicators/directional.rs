@@ -280,6 +280,8 @@ impl Directional {
     }
 }
 
+// The catalog replays this state over whole arrays (`cpu::replay`). Scalar:
+// the three Wilder sums and the ADX are TA-Lib's chains, kept in its order.
 impl Indicator for Directional {
     fn lookback(&self) -> usize {
         let p = self.period;

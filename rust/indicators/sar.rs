@@ -216,7 +216,8 @@ impl Indicator for Sar {
 
 /// SAR's block kernel: the stream through its first output, then its step
 /// over the rest (compiled with FMA instructions where the CPU has them, so
-/// the fused step is one instruction).
+/// the fused step is one instruction). Scalar: a state machine whose every
+/// bar depends on the previous bar's trend, extreme and factor.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Sar::new(params)?;
     let (high, low, out) = (inputs[0], inputs[1], &mut *outputs[0]);

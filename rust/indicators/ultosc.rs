@@ -195,7 +195,8 @@ fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
 /// ULTOSC's block kernel (inlined into `cpu::batch`'s variants): the stream
 /// through its first output, then its steady step over the arrays, the terms
 /// of the bar leaving each window computed again from that bar (the same
-/// operations, so the same bits) instead of kept in rings.
+/// operations, so the same bits) instead of kept in rings. Scalar: the
+/// three windows' running sums are TA-Lib's chains, kept in its order.
 #[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = UltOsc::new(params)?;
