@@ -199,6 +199,7 @@ impl Indicator for LinearReg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     #[test]
     fn batch_is_the_stream_bit_for_bit() {
@@ -208,13 +209,7 @@ mod tests {
     }
 
     fn run(state: &mut LinearReg, xs: &[f64]) -> Vec<f64> {
-        xs.iter()
-            .map(|&x| {
-                let mut o = [0.0];
-                state.update(&[x], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, xs.iter().map(|&x| [x]))
     }
 
     #[test]

@@ -213,15 +213,10 @@ impl Indicator for Mfi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Mfi, bars: &[[f64; 4]]) -> Vec<f64> {
-        bars.iter()
-            .map(|b| {
-                let mut o = [0.0];
-                state.update(b, &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, bars)
     }
 
     #[test]

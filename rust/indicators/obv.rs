@@ -81,15 +81,10 @@ impl Indicator for Obv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Obv, bars: &[(f64, f64)]) -> Vec<f64> {
-        bars.iter()
-            .map(|&(p, v)| {
-                let mut o = [0.0];
-                state.update(&[p, v], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, bars.iter().map(|&(p, v)| [p, v]))
     }
 
     #[test]

@@ -242,6 +242,7 @@ fma_copy! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     #[test]
     fn batch_is_the_stream_bit_for_bit() {
@@ -251,13 +252,7 @@ mod tests {
     }
 
     fn run(s: &mut Sar, bars: &[(f64, f64)]) -> Vec<f64> {
-        let mut out = [0.0];
-        bars.iter()
-            .map(|&(h, l)| {
-                s.update(&[h, l], &mut out);
-                out[0]
-            })
-            .collect()
+        first_outputs(s, bars.iter().map(|&(h, l)| [h, l]))
     }
 
     #[test]
