@@ -71,6 +71,7 @@ def _number(value: Any, name: str) -> float:
 
 
 def _checked(out: Any) -> Any:
+    """The compiled call's result on converted arguments, never None."""
     if out is None:  # pragma: no cover - the converted arguments are what the compiled call takes
         raise PyrtError("pyrt: the compiled call refused converted arguments")
     return out
