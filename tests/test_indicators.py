@@ -180,6 +180,36 @@ def test_tiny_moves_at_a_high_price_level_keep_their_width(window):
     assert np.min(t_width) > 0
 
 
+def test_sma_and_bands_give_the_same_bits_at_every_cpu_level(tmp_path):
+    # pyrt.sma and pyrt.bollinger_bands run their kernels at the CPU's level;
+    # PYRT_CPU=baseline forces plain arrays in a child process. Long series,
+    # windows from 1 to 2000, a flat stretch (the direct recomputation) and a
+    # NaN (TA-Lib's order of operations).
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "windows.py"
+    script.write_text(
+        "import sys, numpy as np, pyrt\n"
+        "rng = np.random.default_rng(9)\n"
+        "x = 1e5 + np.cumsum(rng.normal(size=200_003) * 1e-3); x[50_000:50_500] = 100_000.5\n"
+        "y = x.copy(); y[120_000] = np.nan\n"
+        "out = []\n"
+        "for data in (x, y):\n"
+        "    for w in (1, 2, 20, 333, 2000):\n"
+        "        out += [pyrt.sma(data, w), *pyrt.bollinger_bands(data, w, 2.0)]\n"
+        "np.save(sys.argv[1], np.array(out))\n")
+    results = {}
+    for forced in ("baseline", ""):
+        target = tmp_path / f"out_{forced or 'best'}.npy"
+        done = subprocess.run([sys.executable, str(script), str(target)], env=dict(os.environ, PYRT_CPU=forced),
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results[forced or "best"] = np.load(target)
+    assert results["baseline"].tobytes() == results["best"].tobytes()
+
+
 def test_flat_windows_have_exactly_zero_width_like_talib():
     x = np.r_[random_walk(5, 300), np.full(100, 100.1), random_walk(6, 300)]
     for w in (2, 20, 50):
