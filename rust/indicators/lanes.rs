@@ -159,7 +159,16 @@ impl Lanes for Portable {
         let lo = scan4([a[0], a[1], a[2], a[3]]);
         let hi = scan4([a[4], a[5], a[6], a[7]]);
         let t = lo[3];
-        [lo[0], lo[1], lo[2], lo[3], hi[0] + t, hi[1] + t, hi[2] + t, hi[3] + t]
+        [
+            lo[0],
+            lo[1],
+            lo[2],
+            lo[3],
+            hi[0] + t,
+            hi[1] + t,
+            hi[2] + t,
+            hi[3] + t,
+        ]
     }
     #[inline(always)]
     fn splat_last(self, a: [f64; 8]) -> [f64; 8] {
@@ -221,7 +230,12 @@ impl Lanes for Avx2 {
     fn load(self, x: &[f64]) -> Pair {
         let x = &x[..8];
         // SAFETY: AVX2 (see `Avx2`); `x` holds the eight values read.
-        unsafe { Pair(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(x.as_ptr().add(4))) }
+        unsafe {
+            Pair(
+                _mm256_loadu_pd(x.as_ptr()),
+                _mm256_loadu_pd(x.as_ptr().add(4)),
+            )
+        }
     }
     #[inline(always)]
     fn store(self, v: Pair, out: &mut [f64]) {
@@ -320,7 +334,13 @@ mod tests {
                 ] {
                     // Any NaN counts as one: which operand's payload an
                     // operation keeps is not part of the contract.
-                    out.extend(l.to_array(v).iter().map(|x| if x.is_nan() { u64::MAX } else { x.to_bits() }));
+                    out.extend(l.to_array(v).iter().map(|x| {
+                        if x.is_nan() {
+                            u64::MAX
+                        } else {
+                            x.to_bits()
+                        }
+                    }));
                 }
             }
             out
