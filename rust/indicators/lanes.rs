@@ -1,23 +1,26 @@
 //! Eight `f64` lanes and the operations the rolling-window kernels
-//! (`rolling.rs`) are written in, implemented twice: on plain arrays (any
-//! CPU) and with AVX2 intrinsics (x86-64 CPUs that have them).
+//! (`rolling.rs`) are written in, implemented three times: on plain arrays
+//! (any CPU), with SSE2 intrinsics (every x86-64 CPU: the baseline level)
+//! and with AVX2 intrinsics (x86-64 CPUs that have them).
 //!
 //! The rolling sums need an in-register prefix sum (a scan) of eight
 //! consecutive values. Written on arrays, the compiler's vectoriser turns
 //! those lane shifts into long shuffle sequences and the kernel runs at a
-//! third of the speed, so the AVX2 lanes spell the shuffles out. Both
-//! implementations perform the same IEEE operations on the same values in
-//! the same order (adds, subtracts, multiplies, square roots, comparisons;
-//! never a fused multiply-add), so every CPU gives the same bits; the unit
-//! tests compare them.
+//! third of the speed, so the SSE2 and AVX2 lanes spell the shuffles out.
+//! All three perform the same IEEE operations on the same values in the
+//! same order (adds, subtracts, multiplies, square roots, comparisons; never
+//! a fused multiply-add), so every CPU gives the same bits; the unit tests
+//! compare them.
 //!
 //! AVX-512 is not used: on the CPUs that have it here (AMD Zen 4) a 512-bit
 //! operation runs as two 256-bit halves, and the 512-bit build of these
 //! kernels measured no faster than this one.
 //
 // Besides `cpu.rs` and `fused.rs`, the one `unsafe` outside the C layer: the
-// intrinsics, and the call into the AVX2 build, both sound only on a CPU
-// that has AVX2. `Avx2` values exist only after that was checked (`run`).
+// intrinsics (SSE2 ones are sound on every x86-64 CPU; AVX2 ones, and the
+// call into the AVX2 build, only on a CPU that has AVX2: `Avx2` values exist
+// only after that was checked) and the unaligned loads and stores, each
+// within a slice of eight.
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "x86_64")]
@@ -61,7 +64,7 @@ pub(crate) trait Kernel {
 }
 
 /// Runs `kernel` on the widest lanes the process's CPU level allows
-/// (`cpu::level()`, which `PYRT_CPU=baseline` lowers to the plain arrays).
+/// (`cpu::level()`; `PYRT_CPU=baseline` lowers it to SSE2 on x86-64).
 #[inline]
 pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
@@ -71,6 +74,9 @@ pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
             return unsafe { run_avx2(kernel, avx2) };
         }
     }
+    #[cfg(target_arch = "x86_64")]
+    return kernel.run(Sse2);
+    #[cfg(not(target_arch = "x86_64"))]
     kernel.run(Portable)
 }
 
@@ -86,6 +92,8 @@ unsafe fn run_avx2<K: Kernel>(kernel: K, lanes: Avx2) -> K::Output {
 pub(crate) fn run_each<K: Kernel + Clone>(kernel: K) -> Vec<K::Output> {
     let mut outs = vec![kernel.clone().run(Portable)];
     #[cfg(target_arch = "x86_64")]
+    outs.push(kernel.clone().run(Sse2));
+    #[cfg(target_arch = "x86_64")]
     if let Some(avx2) = Avx2::detect() {
         // SAFETY: as in `run`.
         outs.push(unsafe { run_avx2(kernel, avx2) });
@@ -93,18 +101,22 @@ pub(crate) fn run_each<K: Kernel + Clone>(kernel: K) -> Vec<K::Output> {
     outs
 }
 
-/// Plain arrays: what the baseline build runs.
+/// Plain arrays: what CPUs other than x86-64 run, and the reference the
+/// tests compare the intrinsics with.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[derive(Clone, Copy)]
 pub(crate) struct Portable;
 
-/// The four-lane scan both implementations share: add the lanes shifted by
+/// The four-lane scan all implementations share: add the lanes shifted by
 /// one (a zero shifted in), then by two.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn scan4(p: [f64; 4]) -> [f64; 4] {
     let q = [p[0] + 0.0, p[1] + p[0], p[2] + p[1], p[3] + p[2]];
     [q[0] + 0.0, q[1] + 0.0, q[2] + q[0], q[3] + q[1]]
 }
 
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
 fn zip8(a: [f64; 8], b: [f64; 8], f: impl Fn(f64, f64) -> f64) -> [f64; 8] {
     let mut r = [0.0; 8];
@@ -181,6 +193,110 @@ impl Lanes for Portable {
     #[inline(always)]
     fn to_array(self, a: [f64; 8]) -> [f64; 8] {
         a
+    }
+}
+
+/// SSE2 lanes: four 128-bit registers. SSE2 is part of x86-64, so these
+/// need no detection.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Sse2;
+
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Quad([__m128d; 4]);
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn quad(f: impl Fn(usize) -> __m128d) -> Quad {
+    Quad([f(0), f(1), f(2), f(3)])
+}
+
+/// `scan4` on the register pair `(a, b)` = `[p0, p1], [p2, p3]`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn scan4_sse2(a: __m128d, b: __m128d) -> (__m128d, __m128d) {
+    // SAFETY (here and in `Sse2`'s methods): SSE2 is part of x86-64.
+    unsafe {
+        let zero = _mm_setzero_pd();
+        // + [0, p0], [p1, p2]
+        let qa = _mm_add_pd(a, _mm_unpacklo_pd(zero, a));
+        let qb = _mm_add_pd(b, _mm_shuffle_pd::<0b01>(a, b));
+        // + [0, 0], [q0, q1]
+        (_mm_add_pd(qa, zero), _mm_add_pd(qb, qa))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Sse2 {
+    type V = Quad;
+    #[inline(always)]
+    fn load(self, x: &[f64]) -> Quad {
+        let x = &x[..8];
+        // SAFETY: `x` holds the eight values read.
+        quad(|k| unsafe { _mm_loadu_pd(x.as_ptr().add(2 * k)) })
+    }
+    #[inline(always)]
+    fn store(self, v: Quad, out: &mut [f64]) {
+        let out = &mut out[..8];
+        for k in 0..4 {
+            // SAFETY: `out` holds the eight values written.
+            unsafe { _mm_storeu_pd(out.as_mut_ptr().add(2 * k), v.0[k]) }
+        }
+    }
+    #[inline(always)]
+    fn splat(self, a: f64) -> Quad {
+        quad(|_| unsafe { _mm_set1_pd(a) })
+    }
+    #[inline(always)]
+    fn add(self, a: Quad, b: Quad) -> Quad {
+        quad(|k| unsafe { _mm_add_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn sub(self, a: Quad, b: Quad) -> Quad {
+        quad(|k| unsafe { _mm_sub_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn mul(self, a: Quad, b: Quad) -> Quad {
+        quad(|k| unsafe { _mm_mul_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn max(self, a: Quad, b: Quad) -> Quad {
+        // maxpd(a, b) is `a > b ? a : b`, as the portable lanes.
+        quad(|k| unsafe { _mm_max_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn min(self, a: Quad, b: Quad) -> Quad {
+        quad(|k| unsafe { _mm_min_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn sqrt(self, a: Quad) -> Quad {
+        quad(|k| unsafe { _mm_sqrt_pd(a.0[k]) })
+    }
+    #[inline(always)]
+    fn scan(self, a: Quad) -> Quad {
+        let [a0, a1, a2, a3] = a.0;
+        let (l0, l1) = scan4_sse2(a0, a1);
+        let (h0, h1) = scan4_sse2(a2, a3);
+        unsafe {
+            let t = _mm_unpackhi_pd(l1, l1);
+            Quad([l0, l1, _mm_add_pd(h0, t), _mm_add_pd(h1, t)])
+        }
+    }
+    #[inline(always)]
+    fn splat_last(self, a: Quad) -> Quad {
+        let t = unsafe { _mm_unpackhi_pd(a.0[3], a.0[3]) };
+        Quad([t; 4])
+    }
+    #[inline(always)]
+    fn last(self, a: Quad) -> f64 {
+        unsafe { _mm_cvtsd_f64(_mm_unpackhi_pd(a.0[3], a.0[3])) }
+    }
+    #[inline(always)]
+    fn to_array(self, a: Quad) -> [f64; 8] {
+        let mut r = [0.0; 8];
+        self.store(a, &mut r);
+        r
     }
 }
 
