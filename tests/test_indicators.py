@@ -161,6 +161,55 @@ def test_long_series_stay_accurate():
     assert_same(pyrt.ema(x, 50), talib.EMA(x, 50), np.abs(x).max())
 
 
+@pytest.mark.parametrize("window", [20, 2000])
+def test_tiny_moves_at_a_high_price_level_keep_their_width(window):
+    # Prices near 1e5 moving by about 1e-4: squares of the price would
+    # cancel every digit of the variance (1e10 against about 1e-7), and a
+    # running sum carried across a million outputs would drift.
+    x = random_walk(77, 1_000_000, level=1e5, step=1e-4)
+    assert_same(pyrt.sma(x, window), talib.SMA(x, window), 1e5)
+    ours = pyrt.bollinger_bands(x, window, 2.0)
+    theirs = talib.BBANDS(x, window, 2.0, 2.0)
+    for ours_band, theirs_band in zip(ours, theirs):
+        assert_same(ours_band, theirs_band, 1e5)
+    # The band's width itself, relative to the width: far tighter than the
+    # scale-relative tolerance above.
+    valid = slice(window - 1, None)
+    width, t_width = ours[0][valid] - ours[1][valid], theirs[0][valid] - theirs[1][valid]
+    assert np.max(np.abs(width - t_width)) <= 1e-6 * np.max(t_width)
+    assert np.min(t_width) > 0
+
+
+def test_sma_and_bands_give_the_same_bits_at_every_cpu_level(tmp_path):
+    # pyrt.sma and pyrt.bollinger_bands run their kernels at the CPU's level;
+    # PYRT_CPU=baseline forces plain arrays in a child process. Long series,
+    # windows from 1 to 2000, a flat stretch (the direct recomputation) and a
+    # NaN (TA-Lib's order of operations).
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "windows.py"
+    script.write_text(
+        "import sys, numpy as np, pyrt\n"
+        "rng = np.random.default_rng(9)\n"
+        "x = 1e5 + np.cumsum(rng.normal(size=200_003) * 1e-3); x[50_000:50_500] = 100_000.5\n"
+        "y = x.copy(); y[120_000] = np.nan\n"
+        "out = []\n"
+        "for data in (x, y):\n"
+        "    for w in (1, 2, 20, 333, 2000):\n"
+        "        out += [pyrt.sma(data, w), *pyrt.bollinger_bands(data, w, 2.0)]\n"
+        "np.save(sys.argv[1], np.array(out))\n")
+    results = {}
+    for forced in ("baseline", ""):
+        target = tmp_path / f"out_{forced or 'best'}.npy"
+        done = subprocess.run([sys.executable, str(script), str(target)], env=dict(os.environ, PYRT_CPU=forced),
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results[forced or "best"] = np.load(target)
+    assert results["baseline"].tobytes() == results["best"].tobytes()
+
+
 def test_flat_windows_have_exactly_zero_width_like_talib():
     x = np.r_[random_walk(5, 300), np.full(100, 100.1), random_walk(6, 300)]
     for w in (2, 20, 50):

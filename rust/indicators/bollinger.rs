@@ -3,18 +3,15 @@
 //! window. Lookback `window - 1`.
 //!
 //! Accuracy: TA-Lib 0.8.1 computes the deviation essentially exactly (a flat
-//! window gives exactly 0). Here the sums run over deviations from an anchor
-//! inside the data, re-anchored every block, and any window whose variance is
-//! too small to trust against the rounding of those sums (a flat or nearly
-//! flat window) is recomputed directly, so the same holds.
+//! window gives exactly 0). The batch kernel (`rolling::rolling_bands`) and
+//! the stream sum deviations from an anchor inside the data, re-anchored
+//! regularly, and any window whose variance is too small to trust against
+//! the rounding of those sums (a flat or nearly flat window) is recomputed
+//! directly, so the same holds.
 
-use super::kernels::{lane_len_cap, staggered};
-
-/// Interleaved lanes of the deviation sums: two chains each, so four lanes
-/// already hide the add latency, and their state fits in registers.
-const BB_LANES: usize = 4;
 use super::indicator::Indicator;
 use super::ma::{moving_average_lookback, moving_average_named};
+use super::rolling::rolling_bands;
 use super::stddev::RollingVariance;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -26,13 +23,13 @@ use crate::error::{Error, Result};
 /// deviation from the anchor the running sums have carried since it was set,
 /// which bounds their rounding) may be mostly rounding; such a window is
 /// recomputed directly.
-fn trust_factor(steps: usize) -> f64 {
+pub(crate) fn trust_factor(steps: usize) -> f64 {
     16.0 * f64::EPSILON * steps as f64
 }
 
 /// Population variance of `xs`, two passes over deviations from its first
 /// value (so a flat window gives exactly 0).
-fn direct_variance(xs: &[f64]) -> f64 {
+pub(crate) fn direct_variance(xs: &[f64]) -> f64 {
     let n = xs.len() as f64;
     let shift = xs[0];
     let mut sum = 0.0;
@@ -104,188 +101,11 @@ pub fn bollinger_bands(
     if first_out >= n {
         return Ok(());
     }
-    let inv = 1.0 / window as f64;
-    let mut pos = first_out;
-    while pos < n {
-        // One block at a time, so its sums are still in cache when the
-        // bands are made from them.
-        let remaining = n - pos;
-        let mut lane = staggered((remaining / BB_LANES).min(lane_len_cap(window)));
-        let lanes = if lane < 16 {
-            lane = remaining;
-            1
-        } else {
-            BB_LANES
-        };
-        let end = pos + lanes * lane;
-        // `middle` receives the sums of deviations, `upper` their squares.
-        let Some(block) = deviation_sums(
-            prices,
-            window,
-            pos,
-            lane,
-            lanes,
-            &mut middle[pos..end],
-            &mut upper[pos..end],
-        ) else {
-            let mut stream = BollingerStream::new(window, dev_up, dev_dn)?;
-            stream.update_into(prices, upper, middle, lower);
-            return Ok(());
-        };
-        for (k, lane_sums) in block.iter().enumerate() {
-            let start = pos + k * lane;
-            let range = start..start + lane;
-            let (s1, s2, low) = (
-                &mut middle[range.clone()],
-                &mut upper[range.clone()],
-                &mut lower[range],
-            );
-            // The largest mean square the lane's sums carried bounds their rounding.
-            let peak = lane_sums.peak * inv;
-            let threshold = trust_factor(window + lane) * peak;
-            let all_trusted = peak == 0.0;
-            let anchor = lane_sums.anchor;
-            let mut suspicious = false;
-            // One pass over the lane. NaN in `lower` marks a window to
-            // recompute directly (flat or nearly so): the data is finite
-            // here, so no band is NaN otherwise.
-            for ((m, u), l) in s1.iter_mut().zip(s2.iter_mut()).zip(low.iter_mut()) {
-                let m1 = *m * inv;
-                let variance = *u * inv - m1 * m1;
-                let mid = anchor + m1;
-                let trusted = (variance > threshold) | all_trusted;
-                suspicious |= !trusted;
-                let std = variance.max(0.0).sqrt();
-                *m = mid;
-                *u = mid + std * dev_up;
-                *l = if trusted { mid - std * dev_dn } else { f64::NAN };
-            }
-            if suspicious {
-                for (offset, l) in low.iter_mut().enumerate() {
-                    if l.is_nan() {
-                        let i = start + offset;
-                        let std = direct_variance(&prices[i + 1 - window..=i]).sqrt();
-                        s2[offset] = s1[offset] + std * dev_up;
-                        *l = s1[offset] - std * dev_dn;
-                    }
-                }
-            }
-        }
-        pos = end;
+    if !rolling_bands(prices, window, first_out, dev_up, dev_dn, upper, middle, lower) {
+        let mut stream = BollingerStream::new(window, dev_up, dev_dn)?;
+        stream.update_into(prices, upper, middle, lower);
     }
     Ok(())
-}
-
-/// What one lane of deviation sums was taken around.
-struct LaneSums {
-    anchor: f64,
-    /// Largest sum of squared deviations the lane carried.
-    peak: f64,
-}
-
-/// Sliding sums of `x - anchor` (to `s1`) and of its square (to `s2`) for
-/// the `lanes * lane` outputs from `pos` (`s1`, `s2` cover exactly those), in
-/// interleaved lanes, each anchored at its first output's price and started
-/// with direct sums. None if the data held a non-finite value.
-fn deviation_sums(
-    x: &[f64],
-    w: usize,
-    pos: usize,
-    lane: usize,
-    lanes: usize,
-    s1: &mut [f64],
-    s2: &mut [f64],
-) -> Option<Vec<LaneSums>> {
-    let mut anchor = [0.0f64; BB_LANES];
-    let mut a = [0.0f64; BB_LANES];
-    let mut b = [0.0f64; BB_LANES];
-    let mut peak = [0.0f64; BB_LANES];
-    for k in 0..lanes {
-        let s = pos + k * lane;
-        let c = x[s];
-        anchor[k] = c;
-        for &v in &x[s + 1 - w..=s] {
-            let d = v - c;
-            a[k] += d;
-            b[k] += d * d;
-        }
-        s1[k * lane] = a[k];
-        s2[k * lane] = b[k];
-        peak[k] = b[k];
-    }
-    let steps = lane - 1;
-    if lanes == 1 {
-        let (c, mut sa, mut sb, mut pk) = (anchor[0], a[0], b[0], peak[0]);
-        for t in 0..steps {
-            let i = pos + 1 + t;
-            let (xn, xo) = (x[i], x[i - w]);
-            let delta = xn - xo;
-            sa += delta;
-            sb += delta * ((xn - c) + (xo - c));
-            pk = if sb > pk { sb } else { pk };
-            s1[1 + t] = sa;
-            s2[1 + t] = sb;
-        }
-        (a[0], b[0], peak[0]) = (sa, sb, pk);
-    } else {
-        let mut new: [&[f64]; BB_LANES] = [&[]; BB_LANES];
-        let mut old: [&[f64]; BB_LANES] = [&[]; BB_LANES];
-        let mut out1: [&mut [f64]; BB_LANES] = Default::default();
-        let mut out2: [&mut [f64]; BB_LANES] = Default::default();
-        for (k, (o1, o2)) in s1
-            .chunks_exact_mut(lane)
-            .zip(s2.chunks_exact_mut(lane))
-            .enumerate()
-        {
-            let s = pos + k * lane;
-            out1[k] = &mut o1[1..1 + steps];
-            out2[k] = &mut o2[1..1 + steps];
-            new[k] = &x[s + 1..s + 1 + steps];
-            old[k] = &x[s + 1 - w..s + 1 - w + steps];
-        }
-        // The lanes' state in locals and every slice cut to `steps`, so the
-        // sums stay in registers and the loop carries no bounds checks.
-        let [n0, n1, n2, n3] = new.map(|v| &v[..steps]);
-        let [o0, o1, o2, o3] = old.map(|v| &v[..steps]);
-        let [p0, p1, p2, p3] = out1;
-        let [q0, q1, q2, q3] = out2;
-        let (p0, p1, p2, p3) = (&mut p0[..steps], &mut p1[..steps], &mut p2[..steps], &mut p3[..steps]);
-        let (q0, q1, q2, q3) = (&mut q0[..steps], &mut q1[..steps], &mut q2[..steps], &mut q3[..steps]);
-        let [c0, c1, c2, c3] = anchor;
-        let [mut a0, mut a1, mut a2, mut a3] = a;
-        let [mut b0, mut b1, mut b2, mut b3] = b;
-        let [mut k0, mut k1, mut k2, mut k3] = peak;
-        macro_rules! step {
-            ($t:ident, $new:ident, $old:ident, $c:ident, $a:ident, $b:ident, $peak:ident, $s1:ident, $s2:ident) => {
-                // x_new^2 - x_old^2 around the anchor, as one product.
-                let (xn, xo) = ($new[$t], $old[$t]);
-                let delta = xn - xo;
-                $a += delta;
-                $b += delta * ((xn - $c) + (xo - $c));
-                $peak = if $b > $peak { $b } else { $peak };
-                $s1[$t] = $a;
-                $s2[$t] = $b;
-            };
-        }
-        for t in 0..steps {
-            step!(t, n0, o0, c0, a0, b0, k0, p0, q0);
-            step!(t, n1, o1, c1, a1, b1, k1, p1, q1);
-            step!(t, n2, o2, c2, a2, b2, k2, p2, q2);
-            step!(t, n3, o3, c3, a3, b3, k3, p3, q3);
-        }
-        a = [a0, a1, a2, a3];
-        b = [b0, b1, b2, b3];
-        peak = [k0, k1, k2, k3];
-    }
-    let finite = a[..lanes].iter().chain(&b[..lanes]).all(|v| v.is_finite());
-    finite.then(|| {
-        (0..lanes)
-            .map(|k| LaneSums {
-                anchor: anchor[k],
-                peak: peak[k],
-            })
-            .collect()
-    })
 }
 
 /// One Bollinger result, in the batch function's output order.

@@ -1,6 +1,6 @@
 //! Simple moving average (TA-Lib `SMA`): lookback `window - 1`.
 
-use super::kernels::rolling_mean;
+use super::rolling::rolling_mean;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
