@@ -19,8 +19,9 @@
 //! Speed: TA-Lib's loops are one long dependency chain per output. Here the
 //! sliding sums run as eight independent lanes over blocks of the output, each
 //! block re-anchored with a direct sum (so rounding cannot drift on long
-//! series), and the exponential recurrences advance eight steps per link of the
-//! chain. Cost is O(n) and does not depend on the window.
+//! series), and the exponential and Wilder recurrences run as blocked scans over
+//! rows of eight values (`scan.rs`). Cost is O(n) and does not depend on the
+//! window.
 
 mod aroon;
 mod atr;
@@ -47,6 +48,7 @@ pub mod momentum;
 pub mod obv;
 mod rsi;
 mod sar;
+mod scan;
 mod sma;
 pub mod state;
 pub mod stddev;
