@@ -78,12 +78,13 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     finite && gain.is_finite() && total.is_finite()
 }
 
-/// Gain and size of a change without a branch (exact for finite changes; a
-/// non-finite one makes the caller fall back, so its split here is moot).
+/// Gain and size of a change without a branch: `d > 0 ? d : 0` (a select,
+/// `maxsd`) and `|d|`; for finite changes the same as `split_change`, and a
+/// non-finite one makes the caller fall back. `scan::rsi_rows` makes the
+/// same two values for its rows.
 #[inline(always)]
 fn split_change_fast(d: f64) -> (f64, f64) {
-    let size = d.abs();
-    (0.5 * (d + size), size)
+    (if d > 0.0 { d } else { 0.0 }, d.abs())
 }
 
 /// RSI from the unscaled sums; they are finite here (else the caller falls

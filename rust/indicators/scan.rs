@@ -597,9 +597,9 @@ pub(crate) fn ema_rows<L>(x: &[f64], from: usize, prev: f64, a: f64, k: f64, out
 }
 
 lanes_kernel! {
-/// RSI rows from `from` (`>= 1`): the changes `x[t] - x[t-1]`, the
-/// unscaled Wilder sums of the gains and of the change sizes (`gain`,
-/// `total` before the first row) and `100 * (gain / total)`, 0 where the
+/// RSI rows from `from` (`>= 1`): the changes `d = x[t] - x[t-1]`, the
+/// unscaled Wilder sums of the gains (`d > 0 ? d : 0`) and of the sizes
+/// (`|d|`) from `gain` and `total`, and `100 * (gain / total)`, 0 where the
 /// total is not positive. Returns the last sums and whether all were finite.
 pub(crate) fn rsi_rows<L>(x: &[f64], from: usize, gain: f64, total: f64, a: f64, out: &mut [f64]) -> (f64, f64, bool) {
     let rows = rows_in(from, x.len().min(out.len()));
@@ -608,12 +608,11 @@ pub(crate) fn rsi_rows<L>(x: &[f64], from: usize, gain: f64, total: f64, a: f64,
     }
     let mut gains = Recurrence::<L>::new(a);
     let mut totals = Recurrence::<L>::new(a);
-    let (half, hundred) = (L::splat(0.5), L::splat(100.0));
+    let (zero, hundred) = (L::splat(0.0), L::splat(100.0));
     for r in 0..rows {
         let t = from + r * ROW;
         let d = L::load(x, t).sub(L::load(x, t - 1));
-        let size = d.abs();
-        let up = half.mul(d.add(size));
+        let (up, size) = (zero.keep_greater(d), d.abs());
         let (g, s) = if r == 0 {
             (gains.first(gain, up), totals.first(total, size))
         } else {
