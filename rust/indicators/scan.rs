@@ -3,9 +3,9 @@
 //!
 //! TA-Lib steps one value at a time, so every output waits for the one
 //! before it (a multiply and an add of latency). Unrolled eight times the
-//! recurrence reads `y[t] = a^8*y[t-8] + w[t]` with `w[t] = u[t] + a*u[t-1]
-//! + ... + a^7*u[t-7]`: within a row of eight outputs the lanes no longer
-//! depend on each other, only on the same lane of the row before. `w` is made
+//! recurrence reads `y[t] = a^8*y[t-8] + w[t]`, where `w[t]` is the sum of
+//! `a^i*u[t-i]` for i from 0 to 7: within a row of eight outputs the lanes no
+//! longer depend on each other, only on the same lane of the row before. `w` is made
 //! in three log steps (`u + a*u'`, then `+ a^2*` that shifted by two, then
 //! `+ a^4*` that shifted by four), each shift taking its first lanes from the
 //! row before. So a row costs about a dozen eight-wide operations and the
