@@ -905,9 +905,11 @@ PyrtStatus pyrt_position_snapshot(const PyrtPosition *position, PyrtPositionSnap
 const char *pyrt_position_symbol(const PyrtPosition *position);
 
 // The instruction set the indicator kernels run with in this process:
-// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
-// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
-// baseline (read once, at the first indicator call).
+// "avx512" (AVX-512 F/VL/DQ/BW with AVX2 and FMA), "fma" (AVX2 with fused
+// multiply-add) or "baseline" (a static string). Results are the same bits
+// at every level; `PYRT_CPU=baseline|fma|avx512` forces a level (one the CPU
+// lacks falls back to the best it has; read once, at the first indicator
+// call).
 const char *pyrt_cpu_level(void);
 
 // How many indicators the catalog holds (indices 0 .. count-1).

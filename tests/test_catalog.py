@@ -233,37 +233,71 @@ def test_the_talib_strategy_example_runs_unchanged():
     assert "identical with talib and pyrt.talib" in done.stdout
 
 
-def test_every_function_gives_the_same_bits_at_every_cpu_level(tmp_path):
-    # The kernels run with the CPU's best instruction set (pyrt_cpu_level);
-    # PYRT_CPU=baseline forces the baseline build in a child process. The
-    # arithmetic is the same at every level, so every output is the same bits.
+# Every catalog function with its defaults, plus the native six (which call
+# their kernels directly) at several periods, on a series whose length is not
+# a multiple of eight and which starts with NaNs; run in a child process.
+_ALL_FUNCTIONS = """
+import sys, numpy as np, pyrt, pyrt.talib as pt
+from pyrt._core import ffi, lib
+rng = np.random.default_rng(4)
+n = 3001
+c = 100 + np.cumsum(rng.normal(size=n)); o = c + rng.normal(0, .5, n)
+c[:3] = np.nan
+data = dict(open=o, high=np.maximum(o, c) + 1, low=np.minimum(o, c) - 1, close=c, volume=rng.uniform(1e3, 1e5, n))
+out = []
+for r in pt._runner.RECORDS:
+    res = getattr(pt, r.name)(*[data.get(x, c) for x in r.inputs])
+    out += list(res) if isinstance(res, tuple) else [res]
+for w in (1, 2, 9, 14, 30, 500):
+    out += [pyrt.sma(c, w), pyrt.ema(c, w), pyrt.rsi(c, w), pyrt.atr(data["high"], data["low"], c, w)]
+    out += list(pyrt.bollinger_bands(c, w, 2.0))
+for periods in ((12, 26, 9), (1, 1, 1), (3, 5, 2), (26, 26, 1), (5, 35, 17)):
+    out += list(pyrt.macd(c, *periods))
+np.save(sys.argv[1], np.array(out))
+print(ffi.string(lib.pyrt_cpu_level()).decode())
+"""
+
+_LEVEL_RUNS: dict = {}
+
+
+def _run_at_level(level: str, tmp_path_factory) -> tuple:
+    """(the level the child reported, its outputs) with PYRT_CPU=level."""
     import subprocess
     import sys
 
-    from pyrt._core import ffi, lib
-
-    script = tmp_path / "all_functions.py"
-    script.write_text(
-        "import sys, numpy as np, pyrt.talib as pt\n"
-        "from pyrt._core import ffi, lib\n"
-        "rng = np.random.default_rng(4)\n"
-        "c = 100 + np.cumsum(rng.normal(size=3000)); o = c + rng.normal(0, .5, 3000)\n"
-        "data = dict(open=o, high=np.maximum(o, c) + 1, low=np.minimum(o, c) - 1, close=c, volume=rng.uniform(1e3, 1e5, 3000))\n"
-        "out = []\n"
-        "for r in pt._runner.RECORDS:\n"
-        "    res = getattr(pt, r.name)(*[data.get(x, c) for x in r.inputs])\n"
-        "    out += list(res) if isinstance(res, tuple) else [res]\n"
-        "np.save(sys.argv[1], np.array(out))\n"
-        "print(ffi.string(lib.pyrt_cpu_level()).decode())\n")
-    levels = {}
-    for forced in ("baseline", ""):
-        env = dict(os.environ, PYRT_CPU=forced)
-        target = tmp_path / f"out_{forced or 'best'}.npy"
+    if level not in _LEVEL_RUNS:
+        folder = tmp_path_factory.mktemp("cpu_level")
+        script = folder / "all_functions.py"
+        script.write_text(_ALL_FUNCTIONS)
+        target = folder / f"out_{level or 'best'}.npy"
+        env = dict(os.environ, PYRT_CPU=level)
         done = subprocess.run([sys.executable, str(script), str(target)], env=env, capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr
-        levels[forced or "best"] = (done.stdout.strip(), np.load(target))
-    assert levels["baseline"][0] == "baseline"
-    assert levels["best"][0] == ffi.string(lib.pyrt_cpu_level()).decode()
-    baseline, best = levels["baseline"][1], levels["best"][1]
-    assert baseline.tobytes() == best.tobytes()
+        _LEVEL_RUNS[level] = (done.stdout.strip(), np.load(target))
+    return _LEVEL_RUNS[level]
+
+
+@pytest.mark.parametrize("level", ["fma", "avx512"])
+def test_every_function_gives_the_same_bits_at_every_cpu_level(level, tmp_path_factory):
+    # The kernels run with the CPU's best instruction set (pyrt_cpu_level);
+    # PYRT_CPU forces a level in a child process, and a level the CPU lacks
+    # falls back to the best it has. The arithmetic is the same at every
+    # level, so every output is the same bits as the baseline's. A level this
+    # machine cannot run is reported as skipped, never passed.
+    from pyrt._core import ffi, lib
+
+    base_level, baseline = _run_at_level("baseline", tmp_path_factory)
+    assert base_level == "baseline"
+    ran_at, outputs = _run_at_level(level, tmp_path_factory)
+    if ran_at != level:
+        pytest.skip(f"this CPU cannot run the {level} level (PYRT_CPU={level} ran at {ran_at})")
+    assert np.isfinite(baseline).sum() > baseline.size // 2
+    assert baseline.tobytes() == outputs.tobytes(), [
+        i for i, (a, b) in enumerate(zip(baseline, outputs)) if a.tobytes() != b.tobytes()]
+    # Unset, the level is the best the CPU has: what asking for the highest
+    # level falls back to.
+    best_level, _ = _run_at_level("", tmp_path_factory)
+    assert best_level == _run_at_level("avx512", tmp_path_factory)[0]
+    if not os.environ.get("PYRT_CPU"):
+        assert best_level == ffi.string(lib.pyrt_cpu_level()).decode()

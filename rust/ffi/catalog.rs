@@ -238,12 +238,15 @@ unsafe fn on_bar(
 // ---- the generic API ----
 
 /// The instruction set the indicator kernels run with in this process:
-/// "fma" (AVX2 with fused multiply-add) or "baseline" (a static string).
-/// Results are the same bits at every level; `PYRT_CPU=baseline` forces the
-/// baseline (read once, at the first indicator call).
+/// "avx512" (AVX-512 F/VL/DQ/BW with AVX2 and FMA), "fma" (AVX2 with fused
+/// multiply-add) or "baseline" (a static string). Results are the same bits
+/// at every level; `PYRT_CPU=baseline|fma|avx512` forces a level (one the CPU
+/// lacks falls back to the best it has; read once, at the first indicator
+/// call).
 #[no_mangle]
 pub extern "C" fn pyrt_cpu_level() -> *const c_char {
     match crate::indicators::cpu::level() {
+        crate::indicators::cpu::Level::Avx512 => c"avx512".as_ptr(),
         crate::indicators::cpu::Level::Fma => c"fma".as_ptr(),
         crate::indicators::cpu::Level::Baseline => c"baseline".as_ptr(),
     }

@@ -4,7 +4,7 @@
 //! not), first ATR the simple average of the first `window` true ranges, then
 //! `atr = (atr * (window - 1) + tr) / window`. Lookback `window`.
 
-use super::kernels::linear_recurrence;
+use super::scan::{atr_rows, rows_end};
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{check_output, check_period, check_series, check_stream_period};
@@ -65,8 +65,9 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], window: usize, out: &mut [f
     Ok(())
 }
 
-const CHUNK: usize = 256;
-
+/// The fast path: true ranges and their Wilder average in one pass, a row
+/// of eight at a time (`scan::atr_rows`, at the process's CPU level). False
+/// when a non-finite value was met (the caller falls back to TA-Lib's order).
 fn atr_fast(
     high: &[f64],
     low: &[f64],
@@ -86,21 +87,16 @@ fn atr_fast(
         seed += true_range(high[t], low[t], close[t - 1]);
     }
     let inv = 1.0 / window as f64;
-    let mut value = seed * inv;
+    let value = seed * inv;
     out[first_out] = value;
     let a = (window as f64 - 1.0) * inv;
-    let mut ranges = [0.0f64; CHUNK];
-    let mut t = first_out + 1;
-    while t < n {
-        let m = CHUNK.min(n - t);
-        let (h, l, c) = (&high[t..t + m], &low[t..t + m], &close[t - 1..t - 1 + m]);
-        for (j, r) in ranges[..m].iter_mut().enumerate() {
-            *r = true_range(h[j], l[j], c[j]);
-        }
-        value = linear_recurrence(value, a, inv, &ranges[..m], &mut out[t..t + m]);
-        t += m;
+    let from = first_out + 1;
+    let (mut value, finite) = atr_rows(high, low, close, from, value, a, inv, out);
+    for t in rows_end(from, n)..n {
+        value = a * value + inv * true_range(high[t], low[t], close[t - 1]);
+        out[t] = value;
     }
-    value.is_finite()
+    finite && value.is_finite()
 }
 
 /// Streaming ATR, TA-Lib's operations in TA-Lib's order.

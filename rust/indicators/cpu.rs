@@ -2,17 +2,21 @@
 //! process.
 //!
 //! The arithmetic never depends on this choice: Rust does not contract
-//! `a * b + c` into a fused multiply-add, so a kernel compiled for FMA and
-//! AVX2 performs exactly the operations of the baseline (x86-64, SSE2) build,
-//! in the same order, and gives the same bits. What the choice changes is
-//! speed: where an indicator follows TA-Lib's fused build (`f64::mul_add`, on
-//! CPUs where TA-Lib itself runs its FMA build), the baseline build calls the
-//! C library's `fma` for every step, while the FMA build does it in one
-//! instruction; wider registers also help the auto-vectorised loops.
+//! `a * b + c` into a fused multiply-add, so a kernel compiled for AVX2 and
+//! FMA, or for AVX-512, performs exactly the operations of the baseline
+//! (x86-64, SSE2) build, in the same order, and gives the same bits. What the
+//! choice changes is speed: where an indicator follows TA-Lib's fused build
+//! (`f64::mul_add`, on CPUs where TA-Lib itself runs its FMA build), the
+//! baseline build calls the C library's `fma` for every step, while the
+//! higher levels do it in one instruction; and the block kernels, written on
+//! eight-wide arrays, become one AVX-512 operation (or two AVX2 ones) per
+//! array operation instead of four SSE2 ones.
 //!
-//! `PYRT_CPU=baseline` forces the baseline build (for tests that compare the
-//! two, and for users who need it); `PYRT_CPU=fma` asks for the FMA build and
-//! falls back to the baseline when the CPU lacks it. The level in force is
+//! `PYRT_CPU` forces a level: `baseline`, `fma` (AVX2 with FMA) or `avx512`
+//! (AVX-512 F, VL, DQ and BW, with AVX2 and FMA). A level the CPU lacks falls
+//! back to the best one it has (so `PYRT_CPU=avx512` on an AVX2 machine runs
+//! `fma`); unset, empty or any other value means the best the CPU has. The
+//! variable is read once, at the first indicator call. The level in force is
 //! `level()`, reported by `pyrt_cpu_level()`.
 //
 // Besides `fused.rs`, the one `unsafe` outside the C layer: calling a `#[target_feature]`
@@ -25,7 +29,7 @@ use std::sync::OnceLock;
 use super::indicator::{replay_inline, Indicator};
 use crate::error::Result;
 
-/// The instruction sets a kernel may run with.
+/// The instruction sets a kernel may run with, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Level {
@@ -33,6 +37,9 @@ pub enum Level {
     Baseline = 0,
     /// AVX2 with fused multiply-add (x86-64 CPUs since 2013).
     Fma = 1,
+    /// AVX-512 F, VL, DQ and BW, plus AVX2 and FMA (x86-64 CPUs since 2017
+    /// (Intel), 2022 (AMD)).
+    Avx512 = 2,
 }
 
 impl Level {
@@ -40,28 +47,44 @@ impl Level {
         match self {
             Level::Baseline => "baseline",
             Level::Fma => "fma",
+            Level::Avx512 => "avx512",
         }
     }
 }
 
-fn cpu_has_fma() -> bool {
+/// The best level this CPU supports.
+fn best_supported() -> Level {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("avx2")
+        let fma = std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("avx2");
+        let avx512 = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512bw");
+        if fma && avx512 {
+            return Level::Avx512;
+        }
+        if fma {
+            return Level::Fma;
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+    Level::Baseline
+}
+
+/// The level `PYRT_CPU` asks for (`None`: the best there is).
+fn requested(value: &str) -> Option<Level> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "baseline" => Some(Level::Baseline),
+        "fma" => Some(Level::Fma),
+        "avx512" => Some(Level::Avx512),
+        _ => None,
     }
 }
 
 fn detect() -> Level {
-    let wanted = std::env::var("PYRT_CPU").unwrap_or_default();
-    match wanted.trim().to_ascii_lowercase().as_str() {
-        "baseline" => Level::Baseline,
-        _ if cpu_has_fma() => Level::Fma,
-        _ => Level::Baseline,
-    }
+    let best = best_supported();
+    let wanted = std::env::var("PYRT_CPU").ok().and_then(|v| requested(&v));
+    wanted.map_or(best, |w| w.min(best))
 }
 
 /// The level the kernels run with in this process.
@@ -70,12 +93,50 @@ pub fn level() -> Level {
     *LEVEL.get_or_init(detect)
 }
 
+/// `level_copies! { fn name(args) -> Ret { body } }` defines `name` with its
+/// body compiled once per CPU level (baseline, FMA and AVX2, AVX-512), and
+/// runs the copy for `cpu::level()`. The body is repeated verbatim inside
+/// each copy, so closures in it take the copy's instructions too; functions
+/// it calls in its hot loop must be `#[inline(always)]` to be compiled into
+/// the copy. Calling a function compiled for a CPU feature is sound only on
+/// a CPU that has it: `cpu::level()` names a level only when it does.
+macro_rules! level_copies {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[allow(unsafe_code)]
+                #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")]
+                unsafe fn avx512($($arg: $ty),*) -> $ret $body
+                #[allow(unsafe_code)]
+                #[target_feature(enable = "fma,avx2")]
+                unsafe fn fma($($arg: $ty),*) -> $ret $body
+                match $crate::indicators::cpu::level() {
+                    // SAFETY: the level is `Avx512` only on a CPU with these features.
+                    #[allow(unsafe_code)]
+                    $crate::indicators::cpu::Level::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: the level is `Fma` only on a CPU with FMA and AVX2.
+                    #[allow(unsafe_code)]
+                    $crate::indicators::cpu::Level::Fma => return unsafe { fma($($arg),*) },
+                    $crate::indicators::cpu::Level::Baseline => {}
+                }
+            }
+            $body
+        }
+    };
+}
+pub(crate) use level_copies;
+
 /// Replays `state` over whole arrays with the process's instruction set.
 pub fn replay<S: Indicator>(state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
-    if level() == Level::Fma {
+    match level() {
+        // SAFETY: `level()` is `Avx512` only when the CPU has its features.
+        Level::Avx512 => return unsafe { replay_avx512(state, inputs, outputs) },
         // SAFETY: `level()` is `Fma` only when the CPU has FMA and AVX2.
-        return unsafe { replay_fma(state, inputs, outputs) };
+        Level::Fma => return unsafe { replay_fma(state, inputs, outputs) },
+        Level::Baseline => {}
     }
     replay_inline(state, inputs, outputs)
 }
@@ -86,18 +147,29 @@ unsafe fn replay_fma<S: Indicator>(state: S, inputs: &[&[f64]], outputs: &mut [&
     replay_inline(state, inputs, outputs)
 }
 
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")]
+unsafe fn replay_avx512<S: Indicator>(state: S, inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    replay_inline(state, inputs, outputs)
+}
+
 /// Runs a block kernel with the process's instruction set. The kernel is
-/// compiled into the FMA variant when it is `#[inline(always)]` (the kernels
-/// that step with `f64::mul_add` are).
+/// compiled into the FMA and AVX-512 variants when it is `#[inline(always)]`
+/// (the kernels that step with `f64::mul_add` are); the recurrence kernels
+/// (EMA, MACD, RSI, ATR) choose their copy themselves (`level_copies!`), so
+/// the native entry points get it too.
 #[inline(always)]
 pub fn batch<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
 where
     F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
 {
     #[cfg(target_arch = "x86_64")]
-    if level() == Level::Fma {
+    match level() {
+        // SAFETY: `level()` is `Avx512` only when the CPU has its features.
+        Level::Avx512 => return unsafe { batch_avx512(kernel, p, inputs, outputs) },
         // SAFETY: `level()` is `Fma` only when the CPU has FMA and AVX2.
-        return unsafe { batch_fma(kernel, p, inputs, outputs) };
+        Level::Fma => return unsafe { batch_fma(kernel, p, inputs, outputs) },
+        Level::Baseline => {}
     }
     kernel(p, inputs, outputs)
 }
@@ -109,4 +181,28 @@ where
     F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
 {
     kernel(p, inputs, outputs)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")]
+unsafe fn batch_avx512<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
+where
+    F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
+{
+    kernel(p, inputs, outputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyrt_cpu_names_a_level_or_means_the_best() {
+        assert_eq!(requested("avx512"), Some(Level::Avx512));
+        assert_eq!(requested(" FMA "), Some(Level::Fma));
+        assert_eq!(requested("baseline"), Some(Level::Baseline));
+        assert_eq!(requested(""), None);
+        assert_eq!(requested("sse9"), None);
+        assert!(level() <= best_supported());
+    }
 }

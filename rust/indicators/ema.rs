@@ -1,7 +1,7 @@
 //! Exponential moving average (TA-Lib `EMA`): k = 2 / (window + 1), seeded
 //! with the simple average of the first `window` values; lookback `window - 1`.
 
-use super::kernels::linear_recurrence;
+use super::scan::{ema_rows, rows_end};
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -26,7 +26,8 @@ pub fn ema(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-/// The fast path from index `start`: seed, then the blocked recurrence.
+/// The fast path from index `start`: seed, then the blocked recurrence
+/// (`scan::ema_rows`, at the process's CPU level) and its last few steps.
 /// Returns false when a non-finite value was met (caller falls back).
 pub(crate) fn ema_from(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let n = x.len();
@@ -37,9 +38,14 @@ pub(crate) fn ema_from(x: &[f64], start: usize, window: usize, out: &mut [f64]) 
     }
     let seed = direct_sum(&x[start..=seed_at]) / window as f64;
     out[seed_at] = seed;
-    let k = ema_k(window);
-    let last = linear_recurrence(seed, 1.0 - k, k, &x[seed_at + 1..], &mut out[seed_at + 1..]);
-    seed.is_finite() && last.is_finite()
+    let (k, from) = (ema_k(window), seed_at + 1);
+    let a = 1.0 - k;
+    let (mut y, finite) = ema_rows(x, from, seed, a, k, out);
+    for t in rows_end(from, n)..n {
+        y = a * y + k * x[t];
+        out[t] = y;
+    }
+    seed.is_finite() && finite && y.is_finite()
 }
 
 /// Streaming EMA with TA-Lib's update `prev + k * (x - prev)`.

@@ -7,7 +7,7 @@
 //! `slow_period + signal_period - 2` (the lookback).
 
 use super::ema::ema_k;
-use super::kernels::{linear_recurrence, paired_recurrence};
+use super::scan::{macd_rows, rows_end, MacdLines};
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -54,23 +54,25 @@ pub fn macd(
     check_output("out_signal", out_signal, prices.len())?;
     check_output("out_hist", out_hist, prices.len())?;
     let start = first_valid(prices);
-    let periods = (fast_period, slow_period, signal_period);
-    if !macd_fast(prices, start, periods, out_macd, out_signal, out_hist) {
+    if !macd_fast(prices, start, fast_period, slow_period, signal_period, out_macd, out_signal, out_hist) {
         let mut stream = MacdStream::new(fast_period, slow_period, signal_period)?;
         stream.update_into(prices, out_macd, out_signal, out_hist);
     }
     Ok(())
 }
 
-/// Outputs per block of the fused loop: the block's macd values are still in
-/// L1 cache when its signal and histogram are made from them, so the prices
-/// are read once and each output written once (no second pass over memory).
-const BLOCK: usize = 1024;
-
+/// The fast path. After the warm-up, `scan::macd_rows` makes each row of
+/// eight outputs from its prices in one pass (both EMAs, their difference,
+/// its signal EMA, the histogram: the prices are read once and each output
+/// written once), at the process's CPU level. False when a non-finite value
+/// was met (the caller falls back to TA-Lib's order).
+#[allow(clippy::too_many_arguments)]
 fn macd_fast(
     x: &[f64],
     start: usize,
-    (fast, slow, signal): (usize, usize, usize),
+    fast: usize,
+    slow: usize,
+    signal: usize,
     macd: &mut [f64],
     sig: &mut [f64],
     hist: &mut [f64],
@@ -87,53 +89,37 @@ fn macd_fast(
     // Fast and slow EMA together from `lines_at`; only their difference is kept.
     let slow_seed = direct_sum(&x[start..=lines_at]) / slow as f64;
     let fast_seed = direct_sum(&x[lines_at + 1 - fast..=lines_at]) / fast as f64;
-    let (kf, ks) = (ema_k(fast), ema_k(slow));
-    let (a_lines, k_lines) = ([1.0 - kf, 1.0 - ks], [kf, ks]);
-    // The signal line's seed needs the first `signal` macd values; they are
-    // written to `macd` (the NaN head is filled afterwards).
-    macd[lines_at] = fast_seed - slow_seed;
-    let head = &x[lines_at + 1..=first_out];
-    let dst = &mut macd[lines_at + 1..=first_out];
-    let mut lines = paired_recurrence([fast_seed, slow_seed], a_lines, k_lines, [head, head], |t0, ys| {
-        for (o, pair) in dst[t0..t0 + ys.len()].iter_mut().zip(ys) {
-            *o = pair[0] - pair[1];
-        }
-    });
+    let (kf, ks, kg) = (ema_k(fast), ema_k(slow), ema_k(signal));
+    let (af, a_s, ag) = (1.0 - kf, 1.0 - ks, 1.0 - kg);
+    // The signal line's seed needs the first `signal` macd values, made one
+    // step at a time (the NaN head is filled afterwards).
+    let (mut f, mut s) = (fast_seed, slow_seed);
+    macd[lines_at] = f - s;
+    for t in lines_at + 1..=first_out {
+        f = af * f + kf * x[t];
+        s = a_s * s + ks * x[t];
+        macd[t] = f - s;
+    }
     let signal_seed = direct_sum(&macd[lines_at..=first_out]) / signal as f64;
     sig[first_out] = signal_seed;
     hist[first_out] = macd[first_out] - signal_seed;
-    let kg = ema_k(signal);
-    let mut signal_value = signal_seed;
-    let mut pos = first_out + 1;
-    while pos < n {
-        let end = (pos + BLOCK).min(n);
-        let prices = &x[pos..end];
-        let m = &mut macd[pos..end];
-        lines = paired_recurrence(lines, a_lines, k_lines, [prices, prices], |t0, ys| {
-            for (o, pair) in m[t0..t0 + ys.len()].iter_mut().zip(ys) {
-                *o = pair[0] - pair[1];
-            }
-        });
-        let s = &mut sig[pos..end];
-        signal_value = linear_recurrence(signal_value, 1.0 - kg, kg, m, s);
-        for ((h, mv), sv) in hist[pos..end].iter_mut().zip(m.iter()).zip(s.iter()) {
-            *h = mv - sv;
-        }
-        pos = end;
+    let from = first_out + 1;
+    let lines = MacdLines { fast: (f, kf), slow: (s, ks), signal: (signal_seed, kg) };
+    let ([f_end, s_end, g_end], finite) = macd_rows(x, from, lines, macd, sig, hist);
+    let (mut f, mut s, mut g) = (f_end, s_end, g_end);
+    for t in rows_end(from, n)..n {
+        f = af * f + kf * x[t];
+        s = a_s * s + ks * x[t];
+        let line = f - s;
+        g = ag * g + kg * line;
+        macd[t] = line;
+        sig[t] = g;
+        hist[t] = line - g;
     }
     macd[..first_out].fill(f64::NAN);
     sig[..first_out].fill(f64::NAN);
     hist[..first_out].fill(f64::NAN);
-    [
-        slow_seed,
-        fast_seed,
-        lines[0],
-        lines[1],
-        signal_seed,
-        signal_value,
-    ]
-    .iter()
-    .all(|v| v.is_finite())
+    finite && [slow_seed, fast_seed, signal_seed, f, s, g].iter().all(|v| v.is_finite())
 }
 
 /// One MACD result: the line, its signal and the histogram.

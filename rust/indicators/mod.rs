@@ -19,11 +19,13 @@
 //! Speed: TA-Lib's loops are one long dependency chain per output. Here the
 //! sliding sums run as eight independent lanes over blocks of the output, each
 //! block re-anchored with a direct sum (so rounding cannot drift on long
-//! series), and the exponential recurrences advance eight steps per link of the
-//! chain. Cost is O(n) and does not depend on the window.
+//! series), and the exponential and Wilder recurrences run as blocked scans over
+//! rows of eight values (`scan.rs`). Cost is O(n) and does not depend on the
+//! window.
 //!
-//! Every whole-array kernel runs inside `cpu::batch` or `cpu::replay`, so it
-//! is compiled for each CPU level and inherits the process's level. Only the
+//! Every whole-array kernel runs inside `cpu::batch` or `cpu::replay` (the
+//! recurrence rows inside `scan.rs`'s own per-level copies), so it is
+//! compiled for each CPU level and inherits the process's level. Only the
 //! six native indicators reorder TA-Lib's arithmetic (within 1e-12 of scale);
 //! the other kernels equal TA-Lib bit for bit because they keep its order of
 //! operations, and that order is what keeps them scalar: a running sum
@@ -52,7 +54,6 @@ mod ema;
 pub(crate) mod ema_chain;
 pub mod indicator;
 pub(crate) mod kama;
-mod kernels;
 mod lanes;
 pub mod linearreg;
 pub mod ma;
@@ -64,6 +65,7 @@ pub mod obv;
 mod rolling;
 mod rsi;
 mod sar;
+mod scan;
 mod sma;
 pub mod state;
 pub mod stddev;

@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::kernels::powers;
+use super::scan::{rows_end, rsi_rows};
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -44,6 +44,8 @@ pub fn rsi(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
+/// The fast path: false when a non-finite value was met, and the caller
+/// falls back to TA-Lib's operation order.
 fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let n = x.len();
     let first_out = start + window;
@@ -62,58 +64,27 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     // The RSI is a ratio, so the averages can be carried unscaled: `gain`
     // (window times the average gain) and `total` (window times average gain
     // plus average loss, the same recurrence over |change|) both follow
-    // `y = a*y + input`, and RSI = 100 * gain / total. Both advance eight
-    // steps per link of their chains (`kernels::block8`), and each block's
-    // changes, sums and RSI values are made in one pass.
+    // `y = a*y + input`, and RSI = 100 * gain / total. `scan::rsi_rows`
+    // makes each row's changes, both sums and the ratios in one pass.
     let a = (window as f64 - 1.0) * inv;
-    let p = powers(a);
-    let mut total = gain + loss;
     let from = first_out + 1;
-    let (now, before, dst) = (&x[from..], &x[from - 1..n - 1], &mut out[from..]);
-    let mut now_blocks = now.chunks_exact(8);
-    let mut before_blocks = before.chunks_exact(8);
-    let mut dst_blocks = dst.chunks_exact_mut(8);
-    for ((xn, xb), o) in (&mut now_blocks).zip(&mut before_blocks).zip(&mut dst_blocks) {
-        let (mut up, mut size) = ([0.0f64; 8], [0.0f64; 8]);
-        for j in 0..8 {
-            let (g, m) = split_change_fast(xn[j] - xb[j]);
-            up[j] = g;
-            size[j] = m;
-        }
-        let (mut cg, mut cs) = ([0.0f64; 8], [0.0f64; 8]);
-        (cg[0], cs[0]) = (up[0], size[0]);
-        for j in 1..8 {
-            cg[j] = a * cg[j - 1] + up[j];
-            cs[j] = a * cs[j - 1] + size[j];
-        }
-        for j in 0..8 {
-            let g = p[j] * gain + cg[j];
-            let s = p[j] * total + cs[j];
-            o[j] = rsi_of_sums(g, s);
-        }
-        gain = p[7] * gain + cg[7];
-        total = p[7] * total + cs[7];
-    }
-    for ((xn, xb), o) in now_blocks
-        .remainder()
-        .iter()
-        .zip(before_blocks.remainder())
-        .zip(dst_blocks.into_remainder())
-    {
-        let (g, m) = split_change_fast(xn - xb);
+    let (mut gain, mut total, finite) = rsi_rows(x, from, gain, gain + loss, a, out);
+    for t in rows_end(from, n)..n {
+        let (g, m) = split_change_fast(x[t] - x[t - 1]);
         gain = a * gain + g;
         total = a * total + m;
-        *o = rsi_of_sums(gain, total);
+        out[t] = rsi_of_sums(gain, total);
     }
-    gain.is_finite() && total.is_finite()
+    finite && gain.is_finite() && total.is_finite()
 }
 
-/// Gain and size of a change without a branch (exact for finite changes; a
-/// non-finite one makes the caller fall back, so its split here is moot).
+/// Gain and size of a change without a branch: `d > 0 ? d : 0` (a select,
+/// `maxsd`) and `|d|`; for finite changes the same as `split_change`, and a
+/// non-finite one makes the caller fall back. `scan::rsi_rows` makes the
+/// same two values for its rows.
 #[inline(always)]
 fn split_change_fast(d: f64) -> (f64, f64) {
-    let size = d.abs();
-    (0.5 * (d + size), size)
+    (if d > 0.0 { d } else { 0.0 }, d.abs())
 }
 
 /// RSI from the unscaled sums; they are finite here (else the caller falls
