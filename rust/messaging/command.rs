@@ -12,7 +12,7 @@
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, endpoint_error, last_endpoint, wait_readable, zmq_error, CancelFlag, ContextLease, Deadline,
+    check_endpoint, endpoint_error, last_endpoint, receive_within, zmq_error, CancelFlag, ContextLease, Deadline,
 };
 use super::proto::{self, command};
 use super::{check_no_nul, now_us};
@@ -81,17 +81,18 @@ impl CommandSender {
             self.reopen()?;
             return Err(zmq_error("send", e));
         }
-        let answered = wait_readable(&self.socket, &deadline, &self.cancel);
-        if !matches!(answered, Ok(true)) {
-            // The REQ socket still expects the reply: start afresh.
-            self.reopen()?;
-            answered?;
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!("send: no acknowledgement from {} within {timeout_ms} ms", self.endpoint),
-            ));
-        }
-        let frames = self.socket.recv_multipart(0).map_err(|e| zmq_error("acknowledgement", e))?;
+        let frames = match receive_within(&self.socket, &deadline, &self.cancel) {
+            Ok(Some(frames)) => frames,
+            answered => {
+                // The REQ socket still expects the reply: start afresh.
+                self.reopen()?;
+                answered?;
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("send: no acknowledgement from {} within {timeout_ms} ms", self.endpoint),
+                ));
+            }
+        };
         let ack = match frames.as_slice() {
             [frame] => proto::Command::decode(&frame[..]).ok(),
             _ => None,
@@ -168,35 +169,29 @@ impl CommandReceiver {
     pub fn receive(&mut self, timeout_ms: i32) -> Result<Option<proto::Command>> {
         let deadline = Deadline::after_ms(timeout_ms)?;
         loop {
-            match self.socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => match decode_request(&frames) {
-                    Ok(request) => {
-                        let ack = proto::Command {
-                            r#type: request.r#type,
-                            payload: ACK_OK.to_string(),
-                            timestamp_us: request.timestamp_us,
-                        };
-                        self.reply(&ack)?;
-                        return Ok(Some(request));
-                    }
-                    Err(reason) => {
-                        self.decode_errors += 1;
-                        let refusal = proto::Command {
-                            r#type: 0,
-                            payload: format!("{{\"status\": \"error\", \"reason\": \"{}\"}}", json_escape(&reason)),
-                            timestamp_us: 0,
-                        };
-                        self.last_error = reason;
-                        self.reply(&refusal)?;
-                    }
-                },
-                Err(zmq::Error::EAGAIN) => {
-                    if !wait_readable(&self.socket, &deadline, &self.cancel)? {
-                        return Ok(None);
-                    }
+            let Some(frames) = receive_within(&self.socket, &deadline, &self.cancel)? else {
+                return Ok(None);
+            };
+            match decode_request(&frames) {
+                Ok(request) => {
+                    let ack = proto::Command {
+                        r#type: request.r#type,
+                        payload: ACK_OK.to_string(),
+                        timestamp_us: request.timestamp_us,
+                    };
+                    self.reply(&ack)?;
+                    return Ok(Some(request));
                 }
-                Err(zmq::Error::EINTR) => return Ok(None),
-                Err(e) => return Err(zmq_error("receive", e)),
+                Err(reason) => {
+                    self.decode_errors += 1;
+                    let refusal = proto::Command {
+                        r#type: 0,
+                        payload: format!("{{\"status\": \"error\", \"reason\": \"{}\"}}", json_escape(&reason)),
+                        timestamp_us: 0,
+                    };
+                    self.last_error = reason;
+                    self.reply(&refusal)?;
+                }
             }
         }
     }

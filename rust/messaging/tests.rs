@@ -314,3 +314,20 @@ fn a_cancel_flag_ends_a_receive_that_would_wait_for_ever() {
     assert_eq!(err.kind, ErrorKind::Closed);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// libzmq wakes the threads behind a socket through an eventfd only when it
+/// is compiled with ZMQ_HAVE_EVENTFD (set in .cargo/config.toml); its
+/// fallback, a Unix socket pair, costs the command channel several
+/// microseconds per round trip. Nothing else in this process makes an eventfd.
+#[cfg(target_os = "linux")]
+#[test]
+fn libzmq_wakes_its_threads_through_an_eventfd() {
+    let receiver = CommandReceiver::bind(ANY_PORT).unwrap();
+    let eventfds = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| target.as_os_str() == "anon_inode:[eventfd]")
+        .count();
+    drop(receiver);
+    assert!(eventfds > 0, "libzmq was built without ZMQ_HAVE_EVENTFD: was cargo run outside this tree?");
+}
