@@ -9,10 +9,13 @@
 //! which the sender raises as an error. An acknowledgement means the command
 //! arrived and was decoded, not that the engine has carried it out.
 
+use std::time::Duration;
+
 use prost::Message as _;
 
 use super::context::{
     check_endpoint, endpoint_error, last_endpoint, receive_within, zmq_error, CancelFlag, ContextLease, Deadline,
+    ACK_SPIN,
 };
 use super::proto::{self, command};
 use super::{check_no_nul, now_us};
@@ -81,7 +84,7 @@ impl CommandSender {
             self.reopen()?;
             return Err(zmq_error("send", e));
         }
-        let frames = match receive_within(&self.socket, &deadline, &self.cancel) {
+        let frames = match receive_within(&self.socket, &deadline, &self.cancel, ACK_SPIN) {
             Ok(Some(frames)) => frames,
             answered => {
                 // The REQ socket still expects the reply: start afresh.
@@ -169,7 +172,10 @@ impl CommandReceiver {
     pub fn receive(&mut self, timeout_ms: i32) -> Result<Option<proto::Command>> {
         let deadline = Deadline::after_ms(timeout_ms)?;
         loop {
-            let Some(frames) = receive_within(&self.socket, &deadline, &self.cancel)? else {
+            // No spinning here: a receiver may wait a long time for the next
+            // command, and one polling beside a spinning sender on a small
+            // machine would take the CPU the I/O threads need.
+            let Some(frames) = receive_within(&self.socket, &deadline, &self.cancel, Duration::ZERO)? else {
                 return Ok(None);
             };
             match decode_request(&frames) {

@@ -331,3 +331,18 @@ fn libzmq_wakes_its_threads_through_an_eventfd() {
     drop(receiver);
     assert!(eventfds > 0, "libzmq was built without ZMQ_HAVE_EVENTFD: was cargo run outside this tree?");
 }
+
+#[test]
+fn a_sender_whose_receiver_never_answers_times_out_on_time() {
+    // A bound receiver that never calls receive(): the request is queued, never acknowledged.
+    let receiver = CommandReceiver::bind(ANY_PORT).unwrap();
+    let mut sender = CommandSender::connect(&receiver.last_endpoint().unwrap()).unwrap();
+    for timeout_ms in [0, 1, 30, 120] {
+        let started = std::time::Instant::now();
+        let err = sender.send(2, "{}", timeout_ms).unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.kind, ErrorKind::Timeout, "{}", err.message);
+        assert!(waited >= std::time::Duration::from_millis(timeout_ms as u64), "{timeout_ms} ms: {waited:?}");
+        assert!(waited < std::time::Duration::from_millis(timeout_ms as u64 + 500), "{timeout_ms} ms: {waited:?}");
+    }
+}
