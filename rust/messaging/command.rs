@@ -68,6 +68,8 @@ impl CommandSender {
     /// with a JSON `payload`, and waits at most `timeout_ms` (-1 = forever)
     /// for its acknowledgement, which it returns. No acknowledgement in time
     /// is `ErrorKind::Timeout`; a refusal by the receiver is `ErrorKind::Messaging`.
+    /// While it waits it polls for up to `ACK_SPIN` (200 µs), yielding the
+    /// CPU between polls, before it sleeps (see `context::receive_within`).
     pub fn send(&mut self, command_type: i32, payload: &str, timeout_ms: i32) -> Result<proto::Command> {
         command::Type::try_from(command_type).map_err(|_| {
             Error::invalid("type", format!("must be 0 (START_TRADING) to 4 (RELOAD_MODEL), got {command_type}"))
