@@ -1,7 +1,11 @@
 """Times pyrt's indicators against TA-Lib 0.8 and pandas in one run.
 
 Best of several repeats; prints ratios anchor/pyrt (above 1: pyrt is faster)
-and pyrt's time over a np.copy of the same array. Asserts nothing.
+and pyrt's time over its memory-traffic floor: the time np.copy takes to move
+the bytes the indicator must read and write, (inputs + outputs) x 8 bytes x n
+(a copy reads one array and writes one, so the floor of ATR, three inputs and
+one output, is two copies). The CPU level the kernels ran at (PYRT_CPU) is
+printed on every row. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +18,17 @@ import talib
 import talib.stream as ta_stream
 
 import pyrt
+import pyrt.talib
+from pyrt._core import ffi, lib
 
+LEVEL = ffi.string(lib.pyrt_cpu_level()).decode()
 
 def best(fn, number: int, repeat: int = 7) -> float:
-    """Best time per call, in seconds."""
+    """Best time per call, in seconds. Short calls are timed in many short
+    repeats (a millisecond or less each): on a shared machine the best of
+    those is a repeat that no other process interrupted."""
+    if number > 200:
+        number, repeat = 200, repeat * number // 200
     return min(timeit.repeat(fn, number=number, repeat=repeat)) / number
 
 
@@ -35,25 +46,29 @@ def batch_table(n: int) -> None:
     number = 2000 if n <= 10_000 else 5
     s = pd.Series(close)
     cases = [
+        # name, pyrt, TA-Lib, pandas, arrays read + written
         ("sma(20)", lambda: pyrt.sma(close, 20), lambda: talib.SMA(close, 20),
-         lambda: s.rolling(20).mean().to_numpy(), "rolling(20).mean"),
+         lambda: s.rolling(20).mean().to_numpy(), 2),
         ("ema(12)", lambda: pyrt.ema(close, 12), lambda: talib.EMA(close, 12),
-         lambda: s.ewm(span=12, adjust=False).mean().to_numpy(), "ewm(span=12)"),
-        ("rsi(14)", lambda: pyrt.rsi(close, 14), lambda: talib.RSI(close, 14), None, ""),
-        ("macd(12,26,9)", lambda: pyrt.macd(close), lambda: talib.MACD(close), None, ""),
+         lambda: s.ewm(span=12, adjust=False).mean().to_numpy(), 2),
+        ("rsi(14)", lambda: pyrt.rsi(close, 14), lambda: talib.RSI(close, 14), None, 2),
+        ("macd(12,26,9)", lambda: pyrt.macd(close), lambda: talib.MACD(close), None, 4),
         ("bollinger(20,2)", lambda: pyrt.bollinger_bands(close, 20, 2.0), lambda: talib.BBANDS(close, 20, 2, 2),
-         lambda: (s.rolling(20).mean() + 2 * s.rolling(20).std(ddof=0)).to_numpy(), "rolling mean+std"),
-        ("atr(14)", lambda: pyrt.atr(high, low, close, 14), lambda: talib.ATR(high, low, close, 14), None, ""),
+         lambda: (s.rolling(20).mean() + 2 * s.rolling(20).std(ddof=0)).to_numpy(), 4),
+        ("atr(14)", lambda: pyrt.atr(high, low, close, 14), lambda: talib.ATR(high, low, close, 14), None, 4),
     ]
     t_copy = best(lambda: np.copy(close), number)
     print(f"\n== batch, {n:,} points (np.copy: {fmt(t_copy).strip()}) ==")
-    print(f"{'indicator':<16}{'pyrt':>13}{'TA-Lib':>13}{'TA/pyrt':>9}{'pandas':>13}{'pd/pyrt':>9}{'pyrt/copy':>11}")
-    for name, ours, ta, pd_fn, _pd_name in cases:
+    print(f"{'indicator':<16}{'pyrt':>13}{'TA-Lib':>13}{'TA/pyrt':>9}{'pandas':>13}{'pd/pyrt':>9}"
+          f"{'floor':>13}{'pyrt/floor':>11}  level")
+    for name, ours, ta, pd_fn, arrays in cases:
         t_ours = best(ours, number)
         t_ta = best(ta, number)
         t_pd = best(pd_fn, max(1, number // 10)) if pd_fn else None
         pd_cols = f"{fmt(t_pd):>13}{t_pd / t_ours:>8.1f}x" if t_pd else f"{'-':>13}{'-':>9}"
-        print(f"{name:<16}{fmt(t_ours):>13}{fmt(t_ta):>13}{t_ta / t_ours:>8.2f}x{pd_cols}{t_ours / t_copy:>10.2f}x")
+        t_floor = t_copy * arrays / 2
+        print(f"{name:<16}{fmt(t_ours):>13}{fmt(t_ta):>13}{t_ta / t_ours:>8.2f}x{pd_cols}"
+              f"{fmt(t_floor):>13}{t_ours / t_floor:>10.2f}x  {LEVEL}")
 
 
 def window_table() -> None:
@@ -65,16 +80,18 @@ def window_table() -> None:
         print(f"{name:<10} window 20: {fmt(t20)}   window 2000: {fmt(t2000)}   ratio {t2000 / t20:.2f}")
 
 
-def wrapper_overhead() -> None:
+def call_cost() -> None:
+    """The fixed cost of a call: on 10 points the core has almost nothing to
+    do, so what a call costs there is argument checks, output allocation and
+    the call itself."""
     close = 100 + np.cumsum(np.random.default_rng(2).standard_normal(1000))
-    from pyrt._core import ffi, lib
-
-    out = np.empty(1000)
-    x_ptr, out_ptr = ffi.from_buffer("double[]", close), ffi.from_buffer("double[]", out)
-    t_call = best(lambda: pyrt.sma(close, 20), 20000)
-    t_core = best(lambda: lib.pyrt_sma(x_ptr, 1000, 20, out_ptr), 20000)
-    print(f"\n== pyrt.sma on 1,000 points: {fmt(t_call)} per call, of which the core {fmt(t_core)}; "
-          f"wrapper overhead {fmt(t_call - t_core)} ==")
+    short = close[:10].copy()
+    print("\n== cost of a call: sma(5) on 10 and on 1,000 points ==")
+    print(f"{'':<18}{'10 points':>12}{'1,000 points':>14}")
+    for name, fn in [("pyrt.sma", pyrt.sma), ("pyrt.talib.SMA", pyrt.talib.SMA), ("talib.SMA", talib.SMA)]:
+        t_short = best(lambda: fn(short, 5), 20000)
+        t_long = best(lambda: fn(close, 5), 20000)
+        print(f"{name:<18}{fmt(t_short):>12}{fmt(t_long):>14}")
 
 
 def streaming_table() -> None:
@@ -107,13 +124,11 @@ def streaming_table() -> None:
 
 
 if __name__ == "__main__":
-    from pyrt._core import ffi, lib
-
-    print(f"pyrt {pyrt.__version__} (kernels at CPU level {ffi.string(lib.pyrt_cpu_level()).decode()}), "
+    print(f"pyrt {pyrt.__version__} (kernels at CPU level {LEVEL}), "
           f"TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
           f"pandas {pd.__version__}, numpy {np.__version__}")
     batch_table(1_000)
     batch_table(1_000_000)
     window_table()
-    wrapper_overhead()
+    call_cost()
     streaming_table()

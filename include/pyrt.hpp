@@ -36,7 +36,9 @@ inline void check(PyrtStatus status) {
 inline std::string version() { return pyrt_version(); }
 
 // Owns one pyrt handle; frees it with the matching pyrt_<thing>_free.
-template <typename T, void (*Free)(T *)>
+// close() is pyrt_<thing>_close: it waits for a call in flight on another
+// thread, and every later call on the handle fails with PYRT_CLOSED.
+template <typename T, void (*Free)(T *), void (*Close)(const T *)>
 class Handle {
 public:
     Handle() noexcept = default;
@@ -53,6 +55,7 @@ public:
     }
     ~Handle() { Free(raw_); }
     T *get() const noexcept { return raw_; }
+    void close() const noexcept { Close(raw_); }
 
 private:
     T *raw_ = nullptr;
@@ -146,7 +149,7 @@ public:
     explicit Stream(const std::string &name, const std::vector<double> &params = {}) {
         PyrtStream *raw = nullptr;
         check(pyrt_stream_new(name.c_str(), params.data(), params.size(), &raw));
-        handle_ = Handle<PyrtStream, pyrt_stream_free>(raw);
+        handle_ = Handle<PyrtStream, pyrt_stream_free, pyrt_stream_close>(raw);
     }
 
     // A stream fed with history, as talib.stream.NAME(*history).
@@ -217,13 +220,13 @@ public:
     }
 
     // Stops the stream now (other threads' later calls fail with PYRT_CLOSED).
-    void close() noexcept { pyrt_stream_close(get()); }
+    void close() noexcept { handle_.close(); }
     PyrtStream *get() const noexcept { return handle_.get(); }
 
 private:
     explicit Stream(PyrtStream *raw) noexcept : handle_(raw) {}
     std::size_t outputs() const { return info().n_outputs; }
-    Handle<PyrtStream, pyrt_stream_free> handle_;
+    Handle<PyrtStream, pyrt_stream_free, pyrt_stream_close> handle_;
 };
 
 }  // namespace pyrt
@@ -278,7 +281,7 @@ inline BacktestRun backtest(const std::vector<double> &prices, const std::vector
     PyrtBacktestResult *raw = nullptr;
     check(pyrt_backtest_run(prices.data(), given(bars.open), given(bars.high), given(bars.low), signals.data(),
                             prices.size(), &config, run.equity_curve.data(), &raw));
-    Handle<PyrtBacktestResult, pyrt_backtest_result_free> result(raw);
+    Handle<PyrtBacktestResult, pyrt_backtest_result_free, pyrt_backtest_result_close> result(raw);
     check(pyrt_backtest_result_summary(result.get(), &run.summary));
     run.trades.resize(pyrt_backtest_result_num_trades(result.get()));
     size_t written = 0;
@@ -322,7 +325,7 @@ public:
     explicit Position(const std::string &symbol) {
         PyrtPosition *raw = nullptr;
         check(pyrt_position_new(symbol.c_str(), &raw));
-        handle_ = Handle<PyrtPosition, pyrt_position_free>(raw);
+        handle_ = Handle<PyrtPosition, pyrt_position_free, pyrt_position_close>(raw);
     }
     void apply_fill(PyrtOrderSide side, double quantity, double price, double commission = 0.0,
                     int64_t timestamp_us = 0) {
@@ -336,8 +339,11 @@ public:
     }
     std::string symbol() const { return pyrt_position_symbol(handle_.get()); }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtPosition, pyrt_position_free> handle_;
+    Handle<PyrtPosition, pyrt_position_free, pyrt_position_close> handle_;
 };
 // ---- end backtest ----
 
@@ -442,6 +448,9 @@ public:
     uint64_t capacity() const noexcept { return pyrt_ring_capacity(handle_.get()); }
     PyrtRing *get() const noexcept { return handle_.get(); }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
     explicit Ring(PyrtRing *raw) noexcept : handle_(raw) {}
     static bool outcome(PyrtStatus status, PyrtStatus refusal) {
@@ -451,19 +460,19 @@ private:
         check(status);
         return true;
     }
-    Handle<PyrtRing, pyrt_ring_free> handle_;
+    Handle<PyrtRing, pyrt_ring_free, pyrt_ring_close> handle_;
 };
 // ---- end ipc ----
 
 // ---- messaging ----
-// ZeroMQ + protobuf messaging (see pyrt.h). Each object is used by one thread
-// at a time. Strings read from a Message belong to it until its next receive.
+// ZeroMQ + protobuf messaging (see pyrt.h). Calls on one object are
+// serialized. Strings read from a Message belong to it until its next receive.
 class Message {
 public:
     Message() {
         PyrtMessage *raw = nullptr;
         check(pyrt_message_new(&raw));
-        handle_ = Handle<PyrtMessage, pyrt_message_free>(raw);
+        handle_ = Handle<PyrtMessage, pyrt_message_free, pyrt_message_close>(raw);
     }
     PyrtMessageKind kind() const noexcept { return pyrt_message_kind(handle_.get()); }
     PyrtMarketTick market_tick() const { PyrtMarketTick v; check(pyrt_message_market_tick(get(), &v)); return v; }
@@ -482,8 +491,11 @@ public:
     PyrtCommand command() const { PyrtCommand v; check(pyrt_message_command(get(), &v)); return v; }
     PyrtMessage *get() const noexcept { return handle_.get(); }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtMessage, pyrt_message_free> handle_;
+    Handle<PyrtMessage, pyrt_message_free, pyrt_message_close> handle_;
 };
 
 namespace detail {
@@ -513,7 +525,7 @@ public:
     explicit Publisher(const std::string &endpoint, int32_t sndhwm = PYRT_DEFAULT_HWM) {
         PyrtPublisher *raw = nullptr;
         check(pyrt_publisher_new(endpoint.c_str(), sndhwm, &raw));
-        handle_ = Handle<PyrtPublisher, pyrt_publisher_free>(raw);
+        handle_ = Handle<PyrtPublisher, pyrt_publisher_free, pyrt_publisher_close>(raw);
     }
     std::string endpoint() const { return detail::last_endpoint(handle_.get(), pyrt_publisher_last_endpoint); }
     void wait_for_subscribers(size_t count, int32_t timeout_ms) {
@@ -529,8 +541,11 @@ public:
     }
     PyrtPublisher *get() const noexcept { return handle_.get(); }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtPublisher, pyrt_publisher_free> handle_;
+    Handle<PyrtPublisher, pyrt_publisher_free, pyrt_publisher_close> handle_;
 };
 
 class Subscriber {
@@ -541,7 +556,7 @@ public:
         for (const auto &topic : topics) pointers.push_back(topic.c_str());
         PyrtSubscriber *raw = nullptr;
         check(pyrt_subscriber_new(endpoint.c_str(), pointers.data(), pointers.size(), rcvhwm, &raw));
-        handle_ = Handle<PyrtSubscriber, pyrt_subscriber_free>(raw);
+        handle_ = Handle<PyrtSubscriber, pyrt_subscriber_free, pyrt_subscriber_close>(raw);
     }
     // Receives into `message`; false when nothing came within timeout_ms.
     bool receive(Message &message, int32_t timeout_ms) {
@@ -556,8 +571,11 @@ public:
     uint64_t decode_errors() const noexcept { return pyrt_subscriber_decode_errors(handle_.get()); }
     PyrtSubscriber *get() const noexcept { return handle_.get(); }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtSubscriber, pyrt_subscriber_free> handle_;
+    Handle<PyrtSubscriber, pyrt_subscriber_free, pyrt_subscriber_close> handle_;
 };
 
 class CommandSender {
@@ -565,15 +583,18 @@ public:
     explicit CommandSender(const std::string &endpoint) {
         PyrtCommandSender *raw = nullptr;
         check(pyrt_command_sender_new(endpoint.c_str(), &raw));
-        handle_ = Handle<PyrtCommandSender, pyrt_command_sender_free>(raw);
+        handle_ = Handle<PyrtCommandSender, pyrt_command_sender_free, pyrt_command_sender_close>(raw);
     }
     // Returns once acknowledged; throws pyrt::Error (status PYRT_TIMEOUT) otherwise.
     void send(int32_t command_type, const std::string &payload_json, int32_t timeout_ms) {
         check(pyrt_command_sender_send(handle_.get(), command_type, payload_json.c_str(), timeout_ms));
     }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtCommandSender, pyrt_command_sender_free> handle_;
+    Handle<PyrtCommandSender, pyrt_command_sender_free, pyrt_command_sender_close> handle_;
 };
 
 class CommandReceiver {
@@ -581,7 +602,7 @@ public:
     explicit CommandReceiver(const std::string &endpoint) {
         PyrtCommandReceiver *raw = nullptr;
         check(pyrt_command_receiver_new(endpoint.c_str(), &raw));
-        handle_ = Handle<PyrtCommandReceiver, pyrt_command_receiver_free>(raw);
+        handle_ = Handle<PyrtCommandReceiver, pyrt_command_receiver_free, pyrt_command_receiver_close>(raw);
     }
     std::string endpoint() const {
         return detail::last_endpoint(handle_.get(), pyrt_command_receiver_last_endpoint);
@@ -591,8 +612,11 @@ public:
         return detail::received(pyrt_command_receiver_receive(handle_.get(), timeout_ms, message.get()));
     }
 
+    // Stops the handle now (other threads' later calls fail with PYRT_CLOSED).
+    void close() noexcept { handle_.close(); }
+
 private:
-    Handle<PyrtCommandReceiver, pyrt_command_receiver_free> handle_;
+    Handle<PyrtCommandReceiver, pyrt_command_receiver_free, pyrt_command_receiver_close> handle_;
 };
 // ---- end messaging ----
 

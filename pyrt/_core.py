@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _batch
 from ._native import ffi, lib
 
 __all__ = [
@@ -168,5 +169,10 @@ def check_abi(found: int, expected: int) -> None:
 
 
 check_abi(lib.pyrt_abi_version(), lib.PYRT_ABI_VERSION)
+
+# The compiled common case of the batch indicator calls (pyrt/_batch.c)
+# allocates its outputs with numpy.empty and raises through error_for, as
+# the cffi calls here do.
+_batch.configure(np.empty, error_for)
 
 LIBRARY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libpyrt.so.0")

@@ -13,49 +13,68 @@ the way TA-Lib's own arithmetic propagates it (see the README).
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Tuple
 
 import numpy as np
 
-from ._core import PyrtValueError, as_f64_array, check, ffi, lib
+from . import _batch
+from ._core import PyrtError, PyrtValueError, as_f64_array
 
 __all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
 
-_from_buffer = ffi.from_buffer
-_empty = np.empty
-_sma = lib.pyrt_sma
-_ema = lib.pyrt_ema
-_rsi = lib.pyrt_rsi
-_macd = lib.pyrt_macd
-_bbands = lib.pyrt_bollinger_bands
-_atr = lib.pyrt_atr
-
-
-def _bad_integer(**named: Any) -> PyrtValueError:
-    """The error for a period that is not a non-negative integer (cffi
-    refuses it before the core can name it)."""
-    for name, value in named.items():
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            return PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}")
-        if value >= 2**63:
-            return PyrtValueError(f"{name}: too large, got {value!r}")
-    name = next(iter(named))
-    return PyrtValueError(f"{name}: must be an integer of at least 1, got {named[name]!r}")
-
+# Every call runs in pyrt/_batch.c, which reads float64 arrays in place,
+# allocates the outputs, calls the core (pyrt_sma, ...) and raises its
+# error. It takes `int` periods and an `int` or `float` num_std as they are
+# and returns None for any other argument: the function then converts its
+# arguments here (lists, other dtypes and layouts, NumPy scalars) and calls
+# it again. The values (periods against the series, finiteness) are the
+# core's to check either way.
+_sma = _batch.sma
+_ema = _batch.ema
+_rsi = _batch.rsi
+_macd = _batch.macd
+_bbands = _batch.bollinger_bands
+_atr = _batch.atr
 
 _BOOLS = (bool, np.bool_)
+_SIZE_LIMIT = 2**64  # the C size_t a period crosses as
 
 
-def _refuse_bool(**named: Any) -> None:
-    """A boolean is an integer to cffi; as a period it is a mistake."""
-    for name, value in named.items():
-        if value.__class__ in _BOOLS:
-            what = "a finite number" if name == "num_std" else "an integer of at least 1"
-            raise PyrtValueError(f"{name}: must be {what}, not a boolean, got {value!r}")
+def _period(value: Any, name: str) -> int:
+    """A period as an `int` the C size_t holds (its value is the core's to
+    check); anything else is a ValueError naming `name`."""
+    if value.__class__ in _BOOLS:
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, not a boolean, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}") from None
+    if number < 0:
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}")
+    if number >= _SIZE_LIMIT:
+        raise PyrtValueError(f"{name}: too large, got {value!r}")
+    return number
 
 
-def _bad_float(name: str, value: Any) -> PyrtValueError:
-    return PyrtValueError(f"{name}: must be a finite number, got {value!r}")
+def _number(value: Any, name: str) -> float:
+    """A float for a C double parameter (its finiteness is the core's to
+    check); anything else is a ValueError naming `name`."""
+    if value.__class__ in _BOOLS:
+        raise PyrtValueError(f"{name}: must be a finite number, not a boolean, got {value!r}")
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        raise PyrtValueError(f"{name}: must be a finite number, got {value!r}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise PyrtValueError(f"{name}: must be a finite number, got {value!r}") from None
+
+
+def _checked(out: Any) -> Any:
+    """The compiled call's result on converted arguments, never None."""
+    if out is None:  # pragma: no cover - the converted arguments are what the compiled call takes
+        raise PyrtError("pyrt: the compiled call refused converted arguments")
+    return out
 
 
 def sma(prices: Any, window: int) -> np.ndarray:
@@ -69,17 +88,9 @@ def sma(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
-    if window.__class__ in _BOOLS:
-        _refuse_bool(window=window)
-    x = as_f64_array(prices, "prices")
-    n = len(x)
-    out = _empty(n)
-    try:
-        status = _sma(_from_buffer("double[]", x), n, window, _from_buffer("double[]", out))
-    except (OverflowError, TypeError):
-        raise _bad_integer(window=window) from None
-    if status:
-        check(status)
+    out = _sma(prices, window)
+    if out is None:
+        out = _checked(_sma(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -95,17 +106,9 @@ def ema(prices: Any, window: int) -> np.ndarray:
         float64 array of len(prices); the first `window - 1` values (after any
         leading NaNs) are NaN.
     """
-    if window.__class__ in _BOOLS:
-        _refuse_bool(window=window)
-    x = as_f64_array(prices, "prices")
-    n = len(x)
-    out = _empty(n)
-    try:
-        status = _ema(_from_buffer("double[]", x), n, window, _from_buffer("double[]", out))
-    except (OverflowError, TypeError):
-        raise _bad_integer(window=window) from None
-    if status:
-        check(status)
+    out = _ema(prices, window)
+    if out is None:
+        out = _checked(_ema(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -120,17 +123,9 @@ def rsi(prices: Any, window: int = 14) -> np.ndarray:
         float64 array of len(prices) with values in [0, 100]; the first
         `window` values (after any leading NaNs) are NaN.
     """
-    if window.__class__ in _BOOLS:
-        _refuse_bool(window=window)
-    x = as_f64_array(prices, "prices")
-    n = len(x)
-    out = _empty(n)
-    try:
-        status = _rsi(_from_buffer("double[]", x), n, window, _from_buffer("double[]", out))
-    except (OverflowError, TypeError):
-        raise _bad_integer(window=window) from None
-    if status:
-        check(status)
+    out = _rsi(prices, window)
+    if out is None:
+        out = _checked(_rsi(as_f64_array(prices, "prices"), _period(window, "window")))
     return out
 
 
@@ -151,21 +146,13 @@ def macd(
         `slow_period + signal_period - 2` values of all three (after any
         leading NaNs) are NaN.
     """
-    if fast_period.__class__ in _BOOLS or slow_period.__class__ in _BOOLS or signal_period.__class__ in _BOOLS:
-        _refuse_bool(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period)
-    x = as_f64_array(prices, "prices")
-    n = len(x)
-    # One allocation; each row is a C-contiguous array of its own.
-    out = _empty((3, n))
-    p = _from_buffer("double[]", out)
-    try:
-        status = _macd(_from_buffer("double[]", x), n, fast_period, slow_period, signal_period, p, p + n, p + 2 * n)
-    except (OverflowError, TypeError):
-        raise _bad_integer(fast_period=fast_period, slow_period=slow_period, signal_period=signal_period) from None
-    if status:
-        check(status)
-    # Indexing the rows costs a third of unpacking the 2-D array by iteration.
-    return out[0], out[1], out[2]
+    out = _macd(prices, fast_period, slow_period, signal_period)
+    if out is None:
+        x = as_f64_array(prices, "prices")
+        periods = (_period(fast_period, "fast_period"), _period(slow_period, "slow_period"),
+                   _period(signal_period, "signal_period"))
+        out = _checked(_macd(x, *periods))
+    return out
 
 
 def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -181,21 +168,11 @@ def bollinger_bands(prices: Any, window: int = 20, num_std: float = 2.0) -> Tupl
         (upper, middle, lower), float64 arrays of len(prices); the first
         `window - 1` values (after any leading NaNs) are NaN.
     """
-    if window.__class__ in _BOOLS or num_std.__class__ in _BOOLS:
-        _refuse_bool(window=window, num_std=num_std)
-    x = as_f64_array(prices, "prices")
-    n = len(x)
-    out = _empty((3, n))
-    p = _from_buffer("double[]", out)
-    try:
-        status = _bbands(_from_buffer("double[]", x), n, window, num_std, p, p + n, p + 2 * n)
-    except (OverflowError, TypeError):
-        if not isinstance(num_std, (int, float, np.integer, np.floating)):
-            raise _bad_float("num_std", num_std) from None
-        raise _bad_integer(window=window) from None
-    if status:
-        check(status)
-    return out[0], out[1], out[2]
+    out = _bbands(prices, window, num_std)
+    if out is None:
+        x = as_f64_array(prices, "prices")
+        out = _checked(_bbands(x, _period(window, "window"), _number(num_std, "num_std")))
+    return out
 
 
 def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
@@ -209,19 +186,8 @@ def atr(high: Any, low: Any, close: Any, window: int = 14) -> np.ndarray:
         float64 array of len(close); the first `window` values (after any
         leading bars where high, low or close is NaN) are NaN.
     """
-    if window.__class__ in _BOOLS:
-        _refuse_bool(window=window)
-    h = as_f64_array(high, "high")
-    lo = as_f64_array(low, "low")
-    c = as_f64_array(close, "close")
-    out = _empty(len(c))
-    try:
-        status = _atr(
-            _from_buffer("double[]", h), len(h), _from_buffer("double[]", lo), len(lo),
-            _from_buffer("double[]", c), len(c), window, _from_buffer("double[]", out),
-        )
-    except (OverflowError, TypeError):
-        raise _bad_integer(window=window) from None
-    if status:
-        check(status)
+    out = _atr(high, low, close, window)
+    if out is None:
+        bars = (as_f64_array(high, "high"), as_f64_array(low, "low"), as_f64_array(close, "close"))
+        out = _checked(_atr(*bars, _period(window, "window")))
     return out

@@ -67,11 +67,22 @@ def lower(name: str) -> str:
 
 # ---- Rust: the run-time table ----
 
+def is_matype(p: dict) -> bool:
+    """An MA type parameter: TA-Lib's range 0-8 includes types pyrt refuses (see ma.rs)."""
+    return p["name"] == "matype" or p["name"].endswith("_matype")
+
+
 def gen_rust_table(records: list[dict]) -> str:
     out = [f"//! {BANNER}", "", "use super::catalog::{Param, Record};", "use super::cpu;", "use super::indicator::Indicator;",
-           "use crate::error::{Error, Result};", ""]
+           "use super::ma;", "use crate::error::{Error, Result};", ""]
     for i, r in enumerate(records):
         out.append(f"pub const {r['name']}: usize = {i};")
+    out += ["",
+            "/// The most parameters, input series and output series of any record: what a",
+            "/// batch call gathers on the stack instead of allocating.",
+            f"pub(crate) const MAX_PARAMS: usize = {max(len(r['params']) for r in records)};",
+            f"pub(crate) const MAX_INPUTS: usize = {max(len(r['inputs']) for r in records)};",
+            f"pub(crate) const MAX_OUTPUTS: usize = {max(len(r['outputs']) for r in records)};"]
     out += ["", "pub static RECORDS: &[Record] = &["]
     for r in records:
         params = ", ".join(
@@ -98,6 +109,21 @@ def gen_rust_table(records: list[dict]) -> str:
         out.append(f"        {r['name']} => Box::new(super::{r['state']}(p)?),")
     out += ["        _ => return Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),",
             "    })", "}", "",
+            "/// What the resolved parameters of entry `index` (each within its range) must also",
+            "/// satisfy for `construct` to succeed, checked without building the state: an MA",
+            "/// type parameter (`matype`, `*_matype`) must name an MA pyrt has.",
+            "pub fn check(index: usize, p: &[f64]) -> Result<()> {",
+            "    match index {"]
+    for r in records:
+        checks = [f"ma::check_matype(\"{q['name']}\", p[{k}] as usize)"
+                  for k, q in enumerate(r["params"]) if is_matype(q)]
+        if len(checks) == 1:
+            out.append(f"        {r['name']} => {checks[0]},")
+        elif checks:
+            out.append(f"        {r['name']} => {{")
+            out += [f"            {c}?;" for c in checks[:-1]]
+            out += [f"            {checks[-1]}", "        }"]
+    out += ["        _ => Ok(()),", "    }", "}", "",
             "/// Whole arrays through entry `index`: its block kernel where it has one, else its",
             "/// stream replayed bar by bar with the state's type known (no virtual call per bar);",
             "/// either with the process's instruction set (`cpu`).",
@@ -196,13 +222,13 @@ def signature_doc(r: dict) -> str:
 
 def gen_python_functions(records: list[dict]) -> str:
     out = [f'"""{BANNER}', "", "pyrt.talib's functions: TA-Lib's names, positional inputs, parameter names,",
-           "defaults and output order (see `pyrt.talib`). Each first offers its arguments to the",
-           "compiled call (`pyrt._batch.run`, by catalog index), which runs the common case (float64",
-           "arrays, int and float parameters) and returns None for anything else; then it converts",
-           'its arguments and calls its typed C function (`pyrt_ta_<name>`); the core checks the values."""', "",
-           "from .._core import lib as _lib",
-           "from ._runner import as_float as _float, as_int as _int, as_series as _series, empty as _empty, "
-           "finish as _finish, pointer as _ptr, run as _run, same_length as _same_length",
+           "defaults and output order (see `pyrt.talib`). Each runs in the compiled call",
+           "(`pyrt._batch.run`, by catalog index), which takes float64 arrays and int and float",
+           "parameters as they are and returns None for anything else; the function then converts",
+           "its arguments (ValueError naming the one that does not convert) and calls it again. The",
+           'core checks the values."""', "",
+           "from ._runner import as_float as _float, as_int as _int, as_series as _series, "
+           "finish as _finish, run as _run, same_length as _same_length",
            "", "__all__ = [" + ", ".join(f'"{r["name"]}"' for r in records) + "]", ""]
     for index, r in enumerate(records):
         name = r["name"]
@@ -217,17 +243,12 @@ def gen_python_functions(records: list[dict]) -> str:
         fast_args = ", ".join([str(index)] + r["inputs"] + [p["name"] for p in r["params"]])
         body = [f"    out = _run({fast_args})", "    if out is not None:", "        return out"]
         body += [f"    {x} = _series({inp}, \"{inp}\")" for x, inp in zip(xs, r["inputs"])]
-        if len(xs) == 1:
-            body.append("    n = x0.shape[0]")
-        else:
-            body.append(f"    n = _same_length(({', '.join(xs)}), {tuple(r['inputs'])!r})")
-        body += [f"    {o} = _empty(n)" for o in os_]
-        call_args = [f"_ptr({x})" for x in xs] + ["n"]
-        call_args += [f"_int({p['name']}, \"{p['name']}\")" if p["integer"] else f"_float({p['name']}, \"{p['name']}\")"
-                      for p in r["params"]]
-        call_args += [f"_ptr({o})" for o in os_]
-        body.append(f"    status = _lib.pyrt_ta_{lower(name)}({', '.join(call_args)})")
-        body.append(f"    return _finish(status, ({', '.join(r['inputs'])},), {os_[0] if len(os_) == 1 else '(' + ', '.join(os_) + ')'})")
+        if len(xs) > 1:
+            body.append(f"    _same_length(({', '.join(xs)}), {tuple(r['inputs'])!r})")
+        params = [f"_int({p['name']}, \"{p['name']}\")" if p["integer"] else f"_float({p['name']}, \"{p['name']}\")"
+                  for p in r["params"]]
+        body.append(f"    out = _run({', '.join([str(index)] + xs + params)})")
+        body.append(f"    return _finish(({', '.join(r['inputs'])},), out)")
         out += [
             "",
             f"def {name}({args}):",

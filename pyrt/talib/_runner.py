@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib
-from .._batch import configure as _configure_batch, run
+from .._batch import run
 from .._handle import Handle
 from .._tick import updater as _updater
 
@@ -112,19 +112,12 @@ def _convert_params(record: Record, values: tuple) -> list:
     return [as_int(v, p.name) if p.integer else as_float(v, p.name) for v, p in zip(values, record.params)]
 
 
-_configure_batch(_empty, error_for)
 # `run(index, *inputs, *params)`: the compiled common case of a function call
-# (pyrt/_batch.c), None when an argument needs the conversions below.
+# (pyrt/_batch.c, configured by `_core`), None when an argument needs the
+# conversions below.
 
 as_series = as_f64_array
 """An input as a contiguous float64 array (ValueError naming it otherwise)."""
-
-empty = _empty
-
-
-def pointer(array: np.ndarray) -> Any:
-    """A `double *` into a contiguous float64 array, for the call."""
-    return _from_buffer("double[]", array)
 
 
 def same_length(arrays: tuple, names: tuple) -> int:
@@ -139,11 +132,11 @@ def same_length(arrays: tuple, names: tuple) -> int:
 _NDARRAY = np.ndarray
 
 
-def finish(status: int, inputs: tuple, outputs: Any) -> Any:
-    """Raises for a failed call; else the outputs, as pandas Series on the
-    first Series input's index when an input is one (as talib does)."""
-    if status:
-        check(status)
+def finish(inputs: tuple, outputs: Any) -> Any:
+    """The outputs, as pandas Series on the first Series input's index when
+    an input is one (as talib does)."""
+    if outputs is None:  # pragma: no cover - the converted arguments are what `run` takes
+        raise PyrtError("pyrt.talib: the compiled call refused converted arguments")
     for x in inputs:
         if x.__class__ is not _NDARRAY:
             return _as_pandas(inputs, outputs)

@@ -17,6 +17,7 @@ use super::boundary::*;
 use super::handle::Handle;
 use crate::error::{Error, Result};
 use crate::indicators::catalog::{self, Stream};
+use crate::indicators::catalog_gen::{MAX_INPUTS, MAX_OUTPUTS};
 
 /// A catalog indicator's streaming state: opaque; see `pyrt_stream_new`.
 pub struct PyrtStream(Handle<Stream>);
@@ -114,28 +115,42 @@ unsafe fn params_slice<'a>(params: *const f64, n_params: usize) -> Result<&'a [f
     input_slice(params, n_params, "params")
 }
 
-/// `n` caller series of `len` values each, from an array of pointers.
-unsafe fn series_list<'a>(ptrs: *const *const f64, n: usize, len: usize, what: &str) -> Result<Vec<&'a [f64]>> {
+/// `n` caller series of `len` values each, from an array of pointers,
+/// gathered into `buf` (a call's stack array: no allocation per call).
+unsafe fn series_list<'a, 'b>(
+    ptrs: *const *const f64,
+    n: usize,
+    len: usize,
+    what: &str,
+    buf: &'b mut [&'a [f64]; MAX_INPUTS],
+) -> Result<&'b [&'a [f64]]> {
+    if n > MAX_INPUTS {
+        return Err(Error::invalid(what, format!("{n} series, but no indicator takes more than {MAX_INPUTS}")));
+    }
     let ptrs = input_slice(ptrs, n, what)?;
-    ptrs.iter()
-        .enumerate()
+    for (k, (&p, slot)) in ptrs.iter().zip(buf.iter_mut()).enumerate() {
         // The name is formatted only for the message of a refused pointer:
         // a short series' call should not pay an allocation per input.
-        .map(|(k, &p)| match input_slice(p, len, what) {
-            Ok(series) => Ok(series),
-            Err(_) => input_slice(p, len, &format!("{what}[{k}]")),
-        })
-        .collect()
+        *slot = match input_slice(p, len, what) {
+            Ok(series) => series,
+            Err(_) => input_slice(p, len, &format!("{what}[{k}]"))?,
+        };
+    }
+    Ok(&buf[..n])
 }
 
-/// `n` caller output buffers of `len` values each, disjoint from each other
-/// and from every input.
-unsafe fn output_list<'a>(
+/// Caller output buffers of `len` values each, disjoint from each other and
+/// from every input, gathered into `buf` as `series_list` does.
+unsafe fn output_list<'a, 'b>(
     ptrs: &[*mut f64],
     len: usize,
     inputs: &[&[f64]],
     names: &[&str],
-) -> Result<Vec<&'a mut [f64]>> {
+    buf: &'b mut [&'a mut [f64]; MAX_OUTPUTS],
+) -> Result<&'b mut [&'a mut [f64]]> {
+    if ptrs.len() > MAX_OUTPUTS {
+        return Err(Error::invalid("outputs", format!("{} buffers, but no indicator has more than {MAX_OUTPUTS}", ptrs.len())));
+    }
     for (k, &p) in ptrs.iter().enumerate() {
         ensure_out(p, names[k])?;
         for x in inputs {
@@ -145,23 +160,23 @@ unsafe fn output_list<'a>(
             ensure_disjoint(p, len, names[k], q, len, names[j])?;
         }
     }
-    ptrs.iter().enumerate().map(|(k, &p)| output_slice(p, len, names[k])).collect()
-}
-
-fn output_names(index: usize) -> Vec<&'static str> {
-    catalog::records()[index].outputs.to_vec()
+    for (k, (&p, slot)) in ptrs.iter().zip(buf.iter_mut()).enumerate() {
+        *slot = output_slice(p, len, names[k])?;
+    }
+    Ok(&mut buf[..ptrs.len()])
 }
 
 /// The body of every typed batch function (`pyrt_adx`, ...).
 pub unsafe fn run_typed(index: usize, params: &[f64], inputs: &[*const f64], len: usize, outputs: &[*mut f64]) -> Result<()> {
     let record = catalog::record(index)?;
-    let inputs: Vec<&[f64]> = inputs
-        .iter()
-        .enumerate()
-        .map(|(k, &p)| input_slice(p, len, record.inputs[k]))
-        .collect::<Result<_>>()?;
-    let mut outs = output_list(outputs, len, &inputs, &output_names(index))?;
-    catalog::run(index, params, &inputs, &mut outs)
+    let mut ins: [&[f64]; MAX_INPUTS] = [&[]; MAX_INPUTS];
+    for (k, (&p, slot)) in inputs.iter().zip(ins.iter_mut()).enumerate() {
+        *slot = input_slice(p, len, record.inputs[k])?;
+    }
+    let ins = &ins[..inputs.len()];
+    let mut outs = Default::default();
+    let outs = output_list(outputs, len, ins, record.outputs, &mut outs)?;
+    catalog::run(index, params, ins, outs)
 }
 
 /// The body of every typed lookback function.
@@ -181,7 +196,7 @@ pub unsafe fn stream_new_typed(index: usize, params: &[f64], out: *mut *mut Pyrt
 /// The body of every typed stream update: one bar, outputs through pointers.
 pub unsafe fn stream_update_typed(stream: *const PyrtStream, index: usize, tick: &[f64], outputs: &[*mut f64]) -> Result<()> {
     let handle = handle_ref(stream, "stream")?;
-    let names = output_names(index);
+    let names = catalog::records()[index].outputs;
     for (k, &p) in outputs.iter().enumerate() {
         ensure_out(p, names[k])?;
     }
@@ -338,10 +353,12 @@ unsafe fn run_at(
     let record = catalog::record(index)?;
     catalog::check_arity(record, n_inputs, n_outputs)?;
     let params = params_slice(params, n_params)?;
-    let inputs = series_list(inputs, n_inputs, len, "inputs")?;
+    let mut ins = Default::default();
+    let inputs = series_list(inputs, n_inputs, len, "inputs", &mut ins)?;
     let out_ptrs = input_slice(outputs as *const *mut f64, n_outputs, "outputs")?;
-    let mut outs = output_list(out_ptrs, len, &inputs, record.outputs)?;
-    catalog::run(index, params, &inputs, &mut outs)
+    let mut outs = Default::default();
+    let outs = output_list(out_ptrs, len, inputs, record.outputs, &mut outs)?;
+    catalog::run(index, params, inputs, outs)
 }
 
 /// A new stream of indicator `name` with `params`, in `*out`; free it with
@@ -378,8 +395,9 @@ pub unsafe extern "C" fn pyrt_stream_open(
     ffi_boundary! {
         ensure_out(out, "out")?;
         let index = catalog::find(input_str(name, "name")?)?;
-        let history = series_list(history, n_inputs, len, "history")?;
-        let stream = Stream::open(index, params_slice(params, n_params)?, &history)?;
+        let mut buf = Default::default();
+        let history = series_list(history, n_inputs, len, "history", &mut buf)?;
+        let stream = Stream::open(index, params_slice(params, n_params)?, history)?;
         write_handle(out, PyrtStream(Handle::new("stream", stream)), "out")
     }
 }
@@ -439,12 +457,14 @@ pub unsafe extern "C" fn pyrt_stream_update_many(
 ) -> PyrtStatus {
     ffi_boundary! {
         let handle = handle_ref(stream, "stream")?;
-        let inputs = series_list(inputs, n_inputs, len, "inputs")?;
+        let mut ins = Default::default();
+        let inputs = series_list(inputs, n_inputs, len, "inputs", &mut ins)?;
         let out_ptrs = input_slice(outputs as *const *mut f64, n_outputs, "outputs")?;
         handle.0.with(|s| {
             catalog::check_arity(s.record(), n_inputs, n_outputs)?;
-            let mut outs = output_list(out_ptrs, len, &inputs, s.record().outputs)?;
-            s.update_many(&inputs, &mut outs)
+            let mut outs = Default::default();
+            let outs = output_list(out_ptrs, len, inputs, s.record().outputs, &mut outs)?;
+            s.update_many(inputs, outs)
         })
     }
 }

@@ -212,7 +212,8 @@ fn scan(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, us
     }
 }
 
-/// AROON over whole arrays.
+/// AROON over whole arrays. Scalar: TA-Lib's cached-index search, whose
+/// ties and NaNs depend on the order it meets the bars.
 pub fn aroon_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
     let factor = 100.0 / period as f64;

@@ -5,7 +5,7 @@
 //! around each streaming state (leading-NaN skipping, the last value, the
 //! self-describing saved state).
 
-use super::catalog_gen;
+use super::catalog_gen::{self, MAX_INPUTS, MAX_OUTPUTS, MAX_PARAMS};
 use super::indicator::Indicator;
 use super::state::{self, Reader, Writer};
 use crate::error::{Error, ErrorKind, Result};
@@ -58,33 +58,38 @@ pub fn record(index: usize) -> Result<&'static Record> {
 /// `given` parameters (record order; fewer than the record's count, or NaN,
 /// mean the default) checked against the record: a full parameter list.
 pub fn resolve_params(record: &Record, given: &[f64]) -> Result<Vec<f64>> {
+    let mut buf = [0.0; MAX_PARAMS];
+    Ok(resolve_params_into(record, given, &mut buf)?.to_vec())
+}
+
+/// `resolve_params` into a buffer on the caller's stack (a batch call
+/// allocates nothing for its parameters).
+pub fn resolve_params_into<'a>(record: &Record, given: &[f64], buf: &'a mut [f64; MAX_PARAMS]) -> Result<&'a [f64]> {
     if given.len() > record.params.len() {
         return Err(Error::invalid(
             "params",
             format!("{} takes {} parameters, got {}", record.name, record.params.len(), given.len()),
         ));
     }
-    record
-        .params
-        .iter()
-        .enumerate()
-        .map(|(k, p)| {
-            let v = given.get(k).copied().unwrap_or(f64::NAN);
-            if v.is_nan() {
-                return Ok(p.default);
-            }
-            if !(p.min..=p.max).contains(&v) {
-                return Err(Error::invalid(
-                    p.name,
-                    format!("must be in [{}, {}] for {}, got {v}", fmt_bound(p.min), fmt_bound(p.max), record.name),
-                ));
-            }
-            if p.integer && v.fract() != 0.0 {
-                return Err(Error::invalid(p.name, format!("must be a whole number for {}, got {v}", record.name)));
-            }
-            Ok(v)
-        })
-        .collect()
+    let resolved = &mut buf[..record.params.len()];
+    for (k, (p, slot)) in record.params.iter().zip(resolved.iter_mut()).enumerate() {
+        let v = given.get(k).copied().unwrap_or(f64::NAN);
+        if v.is_nan() {
+            *slot = p.default;
+            continue;
+        }
+        if !(p.min..=p.max).contains(&v) {
+            return Err(Error::invalid(
+                p.name,
+                format!("must be in [{}, {}] for {}, got {v}", fmt_bound(p.min), fmt_bound(p.max), record.name),
+            ));
+        }
+        if p.integer && v.fract() != 0.0 {
+            return Err(Error::invalid(p.name, format!("must be a whole number for {}, got {v}", record.name)));
+        }
+        *slot = v;
+    }
+    Ok(resolved)
 }
 
 fn fmt_bound(v: f64) -> String {
@@ -133,11 +138,14 @@ pub fn first_complete_bar(inputs: &[&[f64]]) -> usize {
 
 /// Runs entry `index` over whole series with TA-Lib's batch semantics:
 /// leading bars NaN in any input are skipped, the first `lookback` outputs
-/// after them are NaN, a series no longer than that is all NaN.
+/// after them are NaN, a series no longer than that is all NaN. Every check
+/// is made before any output is written. Allocates nothing itself: on a
+/// short series the call's fixed cost is what the caller pays.
 pub fn run(index: usize, given: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let record = record(index)?;
     check_arity(record, inputs.len(), outputs.len())?;
-    let params = resolve_params(record, given)?;
+    let mut buf = [0.0; MAX_PARAMS];
+    let params = resolve_params_into(record, given, &mut buf)?;
     let n = inputs[0].len();
     for (k, x) in inputs.iter().enumerate() {
         if x.len() != n {
@@ -152,19 +160,29 @@ pub fn run(index: usize, given: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [
             return Err(Error::invalid(record.outputs[k], format!("must hold {n} values, holds {}", o.len())));
         }
     }
-    // Built once to check what spans parameters (the constructor's checks)
-    // before any output is written.
-    build(index, &params)?;
+    // What spans parameters (the constructor's checks beyond each range),
+    // without building a state only to drop it.
+    catalog_gen::check(index, params)?;
     let begin = first_complete_bar(inputs);
+    if begin == 0 {
+        return catalog_gen::batch(index, params, inputs, outputs);
+    }
     for o in outputs.iter_mut() {
         o[..begin].fill(f64::NAN);
     }
     if begin == n {
         return Ok(());
     }
-    let inputs: Vec<&[f64]> = inputs.iter().map(|x| &x[begin..]).collect();
-    let mut outputs: Vec<&mut [f64]> = outputs.iter_mut().map(|o| &mut o[begin..]).collect();
-    catalog_gen::batch(index, &params, &inputs, &mut outputs)
+    let mut rest_in: [&[f64]; MAX_INPUTS] = [&[]; MAX_INPUTS];
+    for (r, x) in rest_in.iter_mut().zip(inputs) {
+        *r = &x[begin..];
+    }
+    let n_outputs = outputs.len();
+    let mut rest_out: [&mut [f64]; MAX_OUTPUTS] = Default::default();
+    for (r, o) in rest_out.iter_mut().zip(outputs.iter_mut()) {
+        *r = &mut o[begin..];
+    }
+    catalog_gen::batch(index, params, &rest_in[..inputs.len()], &mut rest_out[..n_outputs])
 }
 
 /// Version of the self-describing saved-state format.
@@ -400,6 +418,54 @@ mod tests {
         let err = resolve_params(record, &[2.5]).unwrap_err();
         assert!(err.message.starts_with("timeperiod: must be a whole number"), "{}", err.message);
         assert!(resolve_params(record, &[5.0, 1.0]).is_err());
+    }
+
+    /// Each parameter's range ends, its default, and every value of a short
+    /// whole-number range (the MA types).
+    fn probe_values(p: &Param) -> Vec<f64> {
+        let mut values = vec![p.min, p.default, p.max];
+        if p.integer && p.max - p.min <= 10.0 {
+            values.extend((p.min as i64..=p.max as i64).map(|v| v as f64));
+        } else if !p.integer {
+            values.push((p.min + p.max) / 2.0);
+        }
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        values
+    }
+
+    #[test]
+    fn the_generated_check_refuses_exactly_what_the_constructor_refuses() {
+        // `run` checks parameters with `catalog_gen::check` instead of
+        // building the state: an indicator whose constructor refuses more
+        // than its ranges and MA types must say so there.
+        for (index, record) in records().iter().enumerate() {
+            let mut sets: Vec<Vec<f64>> = vec![vec![]];
+            for p in record.params {
+                sets = sets
+                    .iter()
+                    .flat_map(|set| probe_values(p).into_iter().map(move |v| [set.clone(), vec![v]].concat()))
+                    .collect();
+            }
+            for params in sets {
+                let built = build(index, &params).map(|_| ()).map_err(|e| e.message);
+                let checked = catalog_gen::check(index, &params).map_err(|e| e.message);
+                assert_eq!(built, checked, "{} {params:?}", record.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_run_writes_no_output() {
+        let bbands = find("BBANDS").unwrap();
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let (mut u, mut m, mut l) = ([7.0; 4], [7.0; 4], [7.0; 4]);
+        let err = run(bbands, &[2.0, 2.0, 2.0, 7.0], &[&x], &mut [&mut u, &mut m, &mut l]).unwrap_err();
+        assert!(err.message.starts_with("matype: "), "{}", err.message);
+        assert_eq!((u, m, l), ([7.0; 4], [7.0; 4], [7.0; 4]));
+        let leading_nan = [f64::NAN, 2.0, 3.0, 4.0];
+        run(bbands, &[2.0, 2.0, 2.0, 7.0], &[&leading_nan], &mut [&mut u, &mut m, &mut l]).unwrap_err();
+        assert_eq!((u, m, l), ([7.0; 4], [7.0; 4], [7.0; 4]));
     }
 
     #[test]

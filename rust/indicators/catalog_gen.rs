@@ -3,6 +3,7 @@
 use super::catalog::{Param, Record};
 use super::cpu;
 use super::indicator::Indicator;
+use super::ma;
 use crate::error::{Error, Result};
 
 pub const SMA: usize = 0;
@@ -50,6 +51,12 @@ pub const MA: usize = 41;
 pub const STOCH: usize = 42;
 pub const STOCHF: usize = 43;
 pub const STOCHRSI: usize = 44;
+
+/// The most parameters, input series and output series of any record: what a
+/// batch call gathers on the stack instead of allocating.
+pub(crate) const MAX_PARAMS: usize = 5;
+pub(crate) const MAX_INPUTS: usize = 4;
+pub(crate) const MAX_OUTPUTS: usize = 3;
 
 pub static RECORDS: &[Record] = &[
     Record {
@@ -464,6 +471,23 @@ pub fn construct(index: usize, p: &[f64]) -> Result<Box<dyn Indicator>> {
         STOCHRSI => Box::new(super::stoch::StochRsi::new(p)?),
         _ => return Err(Error::invalid("index", format!("{index} is not a catalog entry"))),
     })
+}
+
+/// What the resolved parameters of entry `index` (each within its range) must also
+/// satisfy for `construct` to succeed, checked without building the state: an MA
+/// type parameter (`matype`, `*_matype`) must name an MA pyrt has.
+pub fn check(index: usize, p: &[f64]) -> Result<()> {
+    match index {
+        BBANDS => ma::check_matype("matype", p[3] as usize),
+        MA => ma::check_matype("matype", p[1] as usize),
+        STOCH => {
+            ma::check_matype("slowk_matype", p[2] as usize)?;
+            ma::check_matype("slowd_matype", p[4] as usize)
+        }
+        STOCHF => ma::check_matype("fastd_matype", p[2] as usize),
+        STOCHRSI => ma::check_matype("fastd_matype", p[3] as usize),
+        _ => Ok(()),
+    }
 }
 
 /// Whole arrays through entry `index`: its block kernel where it has one, else its

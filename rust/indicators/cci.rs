@@ -37,6 +37,8 @@ impl Cci {
     }
 }
 
+// The catalog replays this state over whole arrays (`cpu::replay`). Scalar:
+// TA-Lib sums the ring in slot order every bar; the same order, the same bits.
 impl Indicator for Cci {
     fn lookback(&self) -> usize {
         self.period - 1
@@ -97,15 +99,10 @@ impl Indicator for Cci {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(s: &mut Cci, bars: &[[f64; 3]]) -> Vec<f64> {
-        let mut out = [0.0];
-        bars.iter()
-            .map(|b| {
-                s.update(b, &mut out);
-                out[0]
-            })
-            .collect()
+        first_outputs(s, bars)
     }
 
     #[test]

@@ -146,7 +146,8 @@ impl Cmo {
 }
 
 /// The catalog's batch kernel: [`WilderAverages`]' operations in the same
-/// order over the series.
+/// order over the series. Scalar: the two Wilder averages are TA-Lib's
+/// dependency chains, kept in its order for the same bits.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let p = params[0] as usize;
     let (x, out) = (inputs[0], &mut *outputs[0]);
@@ -201,15 +202,10 @@ impl Indicator for Cmo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Cmo, xs: &[f64]) -> Vec<f64> {
-        xs.iter()
-            .map(|&x| {
-                let mut o = [0.0];
-                state.update(&[x], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, xs.iter().map(|&x| [x]))
     }
 
     #[test]

@@ -280,6 +280,8 @@ impl Directional {
     }
 }
 
+// The catalog replays this state over whole arrays (`cpu::replay`). Scalar:
+// the three Wilder sums and the ADX are TA-Lib's chains, kept in its order.
 impl Indicator for Directional {
     fn lookback(&self) -> usize {
         let p = self.period;
@@ -387,15 +389,10 @@ impl Indicator for Adxr {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut dyn Indicator, bars: &[[f64; 3]]) -> Vec<f64> {
-        let mut out = [0.0];
-        bars.iter()
-            .map(|b| {
-                state.update(b, &mut out);
-                out[0]
-            })
-            .collect()
+        first_outputs(state, bars)
     }
 
     fn bars() -> Vec<[f64; 3]> {

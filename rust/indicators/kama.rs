@@ -140,7 +140,8 @@ impl Indicator for Kama {
 }
 
 /// The catalog's batch kernel: the stream through the first output, then
-/// the same operations reading the input directly.
+/// the same operations reading the input directly. Scalar: the adaptive
+/// average depends on the previous one through a per-bar smoothing constant.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Kama::catalog(params)?;
     let (x, out) = (inputs[0], &mut *outputs[0]);

@@ -117,7 +117,8 @@ fn direct_sums(len: usize, values: impl Iterator<Item = f64>) -> (f64, f64, f64)
 }
 
 /// The catalog's batch kernel: the stream's operations in the same order,
-/// indexing the series instead of a ring.
+/// indexing the series instead of a ring. Scalar: TA-Lib's running sums are
+/// one chain; splitting them into lanes would change their rounding.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut state = LinearReg::new(params)?;
     let (x, out) = (inputs[0], &mut *outputs[0]);
@@ -198,6 +199,7 @@ impl Indicator for LinearReg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     #[test]
     fn batch_is_the_stream_bit_for_bit() {
@@ -207,13 +209,7 @@ mod tests {
     }
 
     fn run(state: &mut LinearReg, xs: &[f64]) -> Vec<f64> {
-        xs.iter()
-            .map(|&x| {
-                let mut o = [0.0];
-                state.update(&[x], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, xs.iter().map(|&x| [x]))
     }
 
     #[test]

@@ -128,7 +128,8 @@ fn index(pos_sum: f64, neg_sum: f64) -> f64 {
 }
 
 /// The catalog's batch kernel: the stream's operations in the same order,
-/// with the flows kept in plain arrays.
+/// with the flows kept in plain arrays. Scalar: the positive and negative
+/// flow sums are TA-Lib's running sums, one chain each.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let p = params[0] as usize;
     let (high, low, close, volume) = (inputs[0], inputs[1], inputs[2], inputs[3]);
@@ -212,15 +213,10 @@ impl Indicator for Mfi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Mfi, bars: &[[f64; 4]]) -> Vec<f64> {
-        bars.iter()
-            .map(|b| {
-                let mut o = [0.0];
-                state.update(b, &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, bars)
     }
 
     #[test]

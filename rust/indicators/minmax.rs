@@ -287,7 +287,8 @@ pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut
     }
 }
 
-/// The catalog's batch kernel for `MIN`.
+/// The catalog's batch kernel for `MIN`. Scalar: TA-Lib's block folds
+/// decide which NaN an extreme keeps by their order.
 pub fn batch_min(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     block_scan(Side::Lowest, inputs[0], params[0] as usize, outputs[0]);
     Ok(())
@@ -344,15 +345,10 @@ impl Indicator for MinMax {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut dyn Indicator, xs: &[f64]) -> Vec<f64> {
-        xs.iter()
-            .map(|&x| {
-                let mut o = [0.0];
-                state.update(&[x], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, xs.iter().map(|&x| [x]))
     }
 
     fn same(a: &[f64], b: &[f64]) -> bool {

@@ -21,6 +21,21 @@
 //! block re-anchored with a direct sum (so rounding cannot drift on long
 //! series), and the exponential recurrences advance eight steps per link of the
 //! chain. Cost is O(n) and does not depend on the window.
+//!
+//! Every whole-array kernel runs inside `cpu::batch` or `cpu::replay`, so it
+//! is compiled for each CPU level and inherits the process's level. Only the
+//! six native indicators reorder TA-Lib's arithmetic (within 1e-12 of scale);
+//! the other kernels equal TA-Lib bit for bit because they keep its order of
+//! operations, and that order is what keeps them scalar: a running sum
+//! (`sum += new - old`, WMA, TRIMA, LINEARREG, STDDEV/VAR, MFI, ULTOSC, OBV),
+//! a Wilder or exponential recurrence (CMO, NATR, the directional family,
+//! DEMA/TEMA/T3, KAMA) or a state machine (SAR) is one dependency chain whose
+//! rounding changes if it is split into lanes, and the window extremes
+//! (MIN/MAX, WILLR, AROON, STOCH) follow TA-Lib's block folds, whose NaN
+//! handling depends on the fold order. The level still gives them FMA for
+//! TA-Lib's fused steps and wider loads; the element-wise kernels (MOM, ROC*,
+//! TRANGE, TYPPRICE) are vectorised by the compiler at every level. Each
+//! kernel's comment names its chain.
 
 mod aroon;
 mod atr;

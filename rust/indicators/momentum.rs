@@ -158,15 +158,10 @@ impl Indicator for Momentum {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Momentum, xs: &[f64]) -> Vec<f64> {
-        xs.iter()
-            .map(|&x| {
-                let mut o = [0.0];
-                state.update(&[x], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, xs.iter().map(|&x| [x]))
     }
 
     #[test]

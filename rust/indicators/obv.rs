@@ -41,7 +41,8 @@ impl Obv {
     }
 }
 
-/// The catalog's batch kernel (the stream's steps, inlined).
+/// The catalog's batch kernel (the stream's steps, inlined). Scalar: the
+/// balance is a running total, one addition per bar in TA-Lib's order.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut state = Obv::new(params)?;
     for ((o, &p), &v) in outputs[0].iter_mut().zip(inputs[0]).zip(inputs[1]) {
@@ -80,15 +81,10 @@ impl Indicator for Obv {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     fn run(state: &mut Obv, bars: &[(f64, f64)]) -> Vec<f64> {
-        bars.iter()
-            .map(|&(p, v)| {
-                let mut o = [0.0];
-                state.update(&[p, v], &mut o);
-                o[0]
-            })
-            .collect()
+        first_outputs(state, bars.iter().map(|&(p, v)| [p, v]))
     }
 
     #[test]

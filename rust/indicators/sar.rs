@@ -216,7 +216,8 @@ impl Indicator for Sar {
 
 /// SAR's block kernel: the stream through its first output, then its step
 /// over the rest (compiled with FMA instructions where the CPU has them, so
-/// the fused step is one instruction).
+/// the fused step is one instruction). Scalar: a state machine whose every
+/// bar depends on the previous bar's trend, extreme and factor.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Sar::new(params)?;
     let (high, low, out) = (inputs[0], inputs[1], &mut *outputs[0]);
@@ -241,6 +242,7 @@ fma_copy! {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::indicators::testkit::first_outputs;
 
     #[test]
     fn batch_is_the_stream_bit_for_bit() {
@@ -250,13 +252,7 @@ mod tests {
     }
 
     fn run(s: &mut Sar, bars: &[(f64, f64)]) -> Vec<f64> {
-        let mut out = [0.0];
-        bars.iter()
-            .map(|&(h, l)| {
-                s.update(&[h, l], &mut out);
-                out[0]
-            })
-            .collect()
+        first_outputs(s, bars.iter().map(|&(h, l)| [h, l]))
     }
 
     #[test]

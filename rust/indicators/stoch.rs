@@ -320,7 +320,8 @@ fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut
     Ok(())
 }
 
-/// STOCH's batch kernel (the record's parameters).
+/// STOCH's batch kernel (the record's parameters). Scalar: TA-Lib's
+/// cached-index extremes and the running sums of its smoothing, in order.
 pub fn slow_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let stoch = Stoch::slow(params)?;
     let p = |i: usize| params[i] as usize;

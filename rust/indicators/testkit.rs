@@ -13,6 +13,19 @@ pub(crate) fn run(state: &mut dyn Indicator, inputs: &[&[f64]], n_outputs: usize
     outs
 }
 
+/// The first output of `state` after each bar (a bar is one value per input),
+/// one `update` per bar.
+pub(crate) fn first_outputs<B: AsRef<[f64]>>(state: &mut dyn Indicator, bars: impl IntoIterator<Item = B>) -> Vec<f64> {
+    // Room for the most outputs any indicator has.
+    let mut out = [0.0; 4];
+    bars.into_iter()
+        .map(|bar| {
+            state.update(bar.as_ref(), &mut out);
+            out[0]
+        })
+        .collect()
+}
+
 /// Same bits, or both NaN.
 pub(crate) fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())

@@ -159,7 +159,8 @@ pub fn batch_trange(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64
 }
 
 /// NATR's block kernel: the stream through its first output, then its
-/// steady step (the same operations) over the rest.
+/// steady step (the same operations) over the rest. Scalar: the Wilder
+/// average of the true range is TA-Lib's chain, kept in its order.
 pub fn batch_natr(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Natr::new(params)?;
     let n = inputs[0].len();

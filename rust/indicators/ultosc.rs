@@ -192,10 +192,19 @@ fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
     (close - true_low, true_range(high, low, prev_close))
 }
 
+/// Bars per chunk of the block kernel (at least; a chunk spans the longest
+/// window too): its terms and sums stay in L1.
+const CHUNK: usize = 512;
+
 /// ULTOSC's block kernel (inlined into `cpu::batch`'s variants): the stream
-/// through its first output, then its steady step over the arrays, the terms
-/// of the bar leaving each window computed again from that bar (the same
-/// operations, so the same bits) instead of kept in rings.
+/// through its first output, then its steady step a chunk of bars at a time,
+/// in three passes with the stream's operations, so the stream's bits:
+/// every bar's buying pressure, true range and "moves" flag once (element
+/// by element, vectorised), the running sums over them (scalar: TA-Lib's
+/// chains, kept in its order; the bar leaving a window is read back, not
+/// recomputed), then the four divisions per bar over the chunk as
+/// independent vector operations (a division is exactly rounded at any
+/// width) instead of each bar waiting on them.
 #[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = UltOsc::new(params)?;
@@ -208,38 +217,68 @@ pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> R
         s.update(&[high[t], low[t], close[t]], &mut o);
         out[t] = o[0];
     }
+    if warm == n {
+        return Ok(());
+    }
     let (periods, mut a, mut b, mut moving) = (s.periods, s.a, s.b, s.moving);
-    for t in warm..n {
-        let (buying, range) = terms(high[t], low[t], close[t], close[t - 1]);
-        for k in 0..3 {
-            a[k] += buying;
-            b[k] += range;
-            moving[k] += moves(buying, range);
+    let chunk = CHUNK.max(longest);
+    // Terms of the bars from the oldest one leaving a window in this chunk
+    // (`longest - 1` bars before it) to the chunk's last bar.
+    let (mut buying, mut range, mut moved) =
+        (vec![0.0; chunk + longest], vec![0.0; chunk + longest], vec![0usize; chunk + longest]);
+    let mut sums = vec![[0.0f64; 6]; chunk];
+    let mut start = warm;
+    while start < n {
+        let len = chunk.min(n - start);
+        let first = start + 1 - longest;
+        let bars = start + len - first;
+        for (i, t) in (first..start + len).enumerate().take(bars) {
+            let (bu, ra) = terms(high[t], low[t], close[t], close[t - 1]);
+            buying[i] = bu;
+            range[i] = ra;
+            moved[i] = moves(bu, ra);
         }
-        for k in 0..3 {
-            if moving[k] == 0 {
-                a[k] = 0.0;
-                b[k] = 0.0;
+        // The bar entering every window, and the bar leaving each window.
+        fn window<T>(x: &[T], from: usize, len: usize) -> &[T] {
+            &x[from..][..len]
+        }
+        let (bu_in, ra_in, mv_in) =
+            (window(&buying, longest - 1, len), window(&range, longest - 1, len), window(&moved, longest - 1, len));
+        let bu_out = periods.map(|p| window(&buying, longest - p, len));
+        let ra_out = periods.map(|p| window(&range, longest - p, len));
+        let mv_out = periods.map(|p| window(&moved, longest - p, len));
+        let [mut a0, mut a1, mut a2] = a;
+        let [mut b0, mut b1, mut b2] = b;
+        let [mut m0, mut m1, mut m2] = moving;
+        let ([bo0, bo1, bo2], [ro0, ro1, ro2], [mo0, mo1, mo2]) = (bu_out, ra_out, mv_out);
+        for (i, row) in sums[..len].iter_mut().enumerate() {
+            let (bu, ra, mv) = (bu_in[i], ra_in[i], mv_in[i]);
+            (a0, a1, a2, b0, b1, b2) = (a0 + bu, a1 + bu, a2 + bu, b0 + ra, b1 + ra, b2 + ra);
+            (m0, m1, m2) = (m0 + mv, m1 + mv, m2 + mv);
+            // A window in which no bar moved either sum (rare): both exactly 0.
+            if m0 == 0 || m1 == 0 || m2 == 0 {
+                (a0, b0) = if m0 == 0 { (0.0, 0.0) } else { (a0, b0) };
+                (a1, b1) = if m1 == 0 { (0.0, 0.0) } else { (a1, b1) };
+                (a2, b2) = if m2 == 0 { (0.0, 0.0) } else { (a2, b2) };
             }
+            *row = [a0, a1, a2, b0, b1, b2];
+            (a0, a1, a2) = (a0 - bo0[i], a1 - bo1[i], a2 - bo2[i]);
+            (b0, b1, b2) = (b0 - ro0[i], b1 - ro1[i], b2 - ro2[i]);
+            (m0, m1, m2) = (m0 - mo0[i], m1 - mo1[i], m2 - mo2[i]);
         }
-        let mut sum = 0.0;
-        if b[0] > 0.0 {
-            sum += 4.0 * (a[0] / b[0]);
+        (a, b, moving) = ([a0, a1, a2], [b0, b1, b2], [m0, m1, m2]);
+        for (o, &[a0, a1, a2, b0, b1, b2]) in out[start..start + len].iter_mut().zip(&sums) {
+            // The stream's `if b > 0 { sum += term }`, as selects.
+            let mut sum = 0.0;
+            let t0 = sum + 4.0 * (a0 / b0);
+            sum = if b0 > 0.0 { t0 } else { sum };
+            let t1 = sum + 2.0 * (a1 / b1);
+            sum = if b1 > 0.0 { t1 } else { sum };
+            let t2 = sum + a2 / b2;
+            sum = if b2 > 0.0 { t2 } else { sum };
+            *o = 100.0 * (sum / 7.0);
         }
-        if b[1] > 0.0 {
-            sum += 2.0 * (a[1] / b[1]);
-        }
-        if b[2] > 0.0 {
-            sum += a[2] / b[2];
-        }
-        for k in 0..3 {
-            let j = t + 1 - periods[k];
-            let (buying, range) = terms(high[j], low[j], close[j], close[j - 1]);
-            a[k] -= buying;
-            b[k] -= range;
-            moving[k] -= moves(buying, range);
-        }
-        out[t] = 100.0 * (sum / 7.0);
+        start += len;
     }
     Ok(())
 }

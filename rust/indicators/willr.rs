@@ -28,7 +28,8 @@ fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
     (-100.0 * ((highest - close) / range)).clamp(-100.0, 0.0)
 }
 
-/// The catalog's batch kernel: the two block scans, then the ratio.
+/// The catalog's batch kernel: the two block scans, then the ratio. Scalar:
+/// TA-Lib's block folds decide which NaN an extreme keeps by their order.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
     let (high, low, close) = (inputs[0], inputs[1], inputs[2]);

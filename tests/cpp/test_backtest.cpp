@@ -58,6 +58,14 @@ int main() {
     position.apply_fill(PYRT_ORDER_SIDE_SELL, 2.0, 50.0);
     position.mark(45.0);
     EXPECT(position.snapshot().unrealized_pnl == 10.0 && position.symbol() == "ETH");
+    position.close();
+    threw = false;
+    try {
+        position.mark(46.0);
+    } catch (const pyrt::Error &e) {
+        threw = e.status() == PYRT_CLOSED;
+    }
+    EXPECT(threw);
 
     EXPECT(std::fabs(pyrt::value_at_risk({5.0, 1.0, 4.0, 2.0, 3.0}) + 1.2) < 1e-12);
     EXPECT(pyrt::max_drawdown({100.0, 120.0, 90.0}) == 0.25);

@@ -55,6 +55,14 @@ int main() {
             EXPECT(e.status() == PYRT_INVALID_ARGUMENT);
             EXPECT(std::string(e.what()).find("already exists") != std::string::npos);
         }
+        // close() stops the handle: later calls are refused, not undefined.
+        moved.close();
+        try {
+            moved.size();
+            EXPECT(false);
+        } catch (const pyrt::Error &e) {
+            EXPECT(e.status() == PYRT_CLOSED);
+        }
         pyrt::Ring::unlink(name);
     }
     try {
