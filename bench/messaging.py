@@ -10,10 +10,12 @@ sides, so nothing should be dropped; the table shows how many ticks arrived.
 A rate is ticks received over the time from the first to the last tick.
 
 Then the round trip of a command and its acknowledgement (CommandSender ->
-CommandReceiver in another process), p50 and p99, next to the same exchange
-written with pyzmq REQ/REP and the protobuf runtime.
+CommandReceiver in another process, over tcp://127.0.0.1), p50 to p99.9, next
+to the same exchange written with pyzmq REQ/REP and the protobuf runtime, with
+the load average: on a shared machine the tail percentiles follow the load.
 
-Run: .venv/bin/python bench/messaging.py [--quick]. Asserts nothing.
+Run: .venv/bin/python bench/messaging.py [--quick] [--latency] (--latency: only
+the command round trip). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import subprocess
 import sys
 import time
+from typing import Callable
 
 # NumPy's OpenBLAS threads spin for a while after start-up; nothing here uses
 # BLAS, and on a small machine they would steal cycles from the processes timed.
@@ -36,6 +39,8 @@ sys.path.insert(0, os.path.join(HERE, os.pardir, "tests", "proto"))
 
 REPEATS = 5
 IDLE_MS = 1000
+LATENCY_WARMUP = 1000
+LATENCY_BLOCK = 1000
 
 
 def make_ticks(n: int) -> np.ndarray:
@@ -197,23 +202,23 @@ def measure(consumer, count: int) -> tuple[float, int]:
     return best_rate, best_received
 
 
-def command_latency(n: int) -> tuple[float, float]:
-    """pyrt CommandSender -> pyrt CommandReceiver (another process)."""
+def pyrt_command_channel() -> tuple[Callable[[int, dict], None], Callable[[], None]]:
+    """pyrt CommandSender -> pyrt CommandReceiver (another process): (send, close)."""
     proc, endpoint = spawn("commands")
-    samples = np.empty(n)
-    with messaging.CommandSender(endpoint) as sender:
-        for _ in range(200):  # connect and warm up
-            sender.send(messaging.CommandType.UPDATE_STRATEGY, {"warmup": True}, timeout_ms=10_000)
-        for i in range(n):
-            start = time.perf_counter_ns()
-            sender.send(messaging.CommandType.UPDATE_STRATEGY, {"fast": 12, "slow": 26}, timeout_ms=10_000)
-            samples[i] = (time.perf_counter_ns() - start) / 1000.0
-        sender.send(messaging.CommandType.STOP_TRADING, {}, timeout_ms=10_000)
-    proc.wait(timeout=30)
-    return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+    sender = messaging.CommandSender(endpoint)
+
+    def send(command_type: int, payload: dict) -> None:
+        sender.send(command_type, payload, timeout_ms=10_000)
+
+    def close() -> None:
+        send(messaging.CommandType.STOP_TRADING, {})
+        sender.close()
+        proc.wait(timeout=30)
+
+    return send, close
 
 
-def command_latency_pyzmq(n: int) -> tuple[float, float]:
+def pyzmq_command_channel() -> tuple[Callable[[int, dict], None], Callable[[], None]]:
     """The anchor: pyzmq REQ + protobuf -> pyzmq REP + protobuf (another process)."""
     import json
 
@@ -232,22 +237,60 @@ def command_latency_pyzmq(n: int) -> tuple[float, float]:
         ack.ParseFromString(socket.recv())
         assert ack.timestamp_us == request.timestamp_us
 
-    samples = np.empty(n)
-    for _ in range(200):
-        send(Command.UPDATE_STRATEGY, {"warmup": True})
-    for i in range(n):
-        start = time.perf_counter_ns()
-        send(Command.UPDATE_STRATEGY, {"fast": 12, "slow": 26})
-        samples[i] = (time.perf_counter_ns() - start) / 1000.0
-    send(Command.STOP_TRADING, {})
-    socket.close(linger=0)
-    context.term()
-    proc.wait(timeout=30)
-    return float(np.percentile(samples, 50)), float(np.percentile(samples, 99))
+    def close() -> None:
+        send(Command.STOP_TRADING, {})
+        socket.close(linger=0)
+        context.term()
+        proc.wait(timeout=30)
+
+    return send, close
+
+
+def command_latency(n: int) -> dict[str, np.ndarray]:
+    """Round trips in microseconds: n commands through each channel, after a
+    warm-up. The channels take turns in blocks of LATENCY_BLOCK commands
+    (ABBA order), so a change of load on the machine falls on both alike."""
+    channels = {"pyrt CommandSender -> CommandReceiver": pyrt_command_channel(),
+                "pyzmq REQ/REP + protobuf (anchor)": pyzmq_command_channel()}
+    samples = {name: np.empty(n) for name in channels}
+    update = int(messaging.CommandType.UPDATE_STRATEGY)
+    for send, _ in channels.values():
+        for _ in range(LATENCY_WARMUP):
+            send(update, {"warmup": True})
+    order = list(channels)
+    for block, start in enumerate(range(0, n, LATENCY_BLOCK)):
+        for name in (order if block % 2 == 0 else order[::-1]):
+            send = channels[name][0]
+            out = samples[name]
+            for i in range(start, min(start + LATENCY_BLOCK, n)):
+                begin = time.perf_counter_ns()
+                send(update, {"fast": 12, "slow": 26})
+                out[i] = (time.perf_counter_ns() - begin) / 1000.0
+    for _, close in channels.values():
+        close()
+    return samples
+
+
+def print_command_latency(n: int) -> None:
+    load_before = os.getloadavg()
+    samples = command_latency(n)
+    load_after = os.getloadavg()
+    print(f"\ncommand round trip, acknowledged, receiver in another process: {n} commands each "
+          f"after {LATENCY_WARMUP} of warm-up, in alternating blocks of {LATENCY_BLOCK}")
+    print(f"{'':<38} {'p50 (us)':>10} {'p90 (us)':>10} {'p99 (us)':>10} {'p99.9 (us)':>11}")
+    for name, values in samples.items():
+        p50, p90, p99, p999 = np.percentile(values, [50, 90, 99, 99.9])
+        print(f"{name:<38} {p50:>10.1f} {p90:>10.1f} {p99:>10.1f} {p999:>11.1f}")
+    print("load average (1, 5, 15 min): before " + " ".join(f"{x:.2f}" for x in load_before)
+          + ", after " + " ".join(f"{x:.2f}" for x in load_after) + f", on {os.cpu_count()} CPUs")
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    n = 2000 if quick else 20_000
+    if "--latency" in sys.argv:
+        print_command_latency(n)
+        return
     fast_n = 400_000 if quick else 2_000_000
     slow_n = 100_000 if quick else 300_000
     rows = [
@@ -261,13 +304,7 @@ def main() -> None:
     print(f"{'subscriber':<38} {'sent':>10} {'received':>10} {'M ticks/s':>10} {'vs anchor':>10}")
     for name, sent, rate, received in results:
         print(f"{name:<38} {sent:>10} {received:>10} {rate / 1e6:>10.3f} {rate / anchor:>9.1f}x")
-    n = 2000 if quick else 10_000
-    latencies = [("pyrt CommandSender -> CommandReceiver", command_latency(n)),
-                 ("pyzmq REQ/REP + protobuf (anchor)", command_latency_pyzmq(n))]
-    print(f"\ncommand round trip, acknowledged, receiver in another process ({n} commands)")
-    print(f"{'':<38} {'p50 (us)':>10} {'p99 (us)':>10}")
-    for name, (p50, p99) in latencies:
-        print(f"{name:<38} {p50:>10.1f} {p99:>10.1f}")
+    print_command_latency(n)
 
 
 if __name__ == "__main__":

@@ -2389,7 +2389,8 @@ PyrtStatus pyrt_command_sender_new(const char *endpoint, PyrtCommandSender **out
 // NULL for "") and waits at most `timeout_ms` (-1 = forever) for its
 // acknowledgement. PYRT_TIMEOUT when none came (the sender then starts over
 // with a fresh connection, so it can be used again); PYRT_MESSAGING_ERROR
-// when the receiver refused the command.
+// when the receiver refused the command. While it waits, the call polls
+// for up to 200 microseconds (yielding the CPU between polls) before it sleeps.
 PyrtStatus pyrt_command_sender_send(PyrtCommandSender *sender,
                                     int32_t command_type,
                                     const char *payload,

@@ -348,6 +348,40 @@ def test_commands_are_sent_received_and_acknowledged():
         assert receiver.receive(0) is None
 
 
+def test_command_arguments_in_every_accepted_form_and_refusals_naming_them():
+    import collections
+    import types
+
+    with messaging.CommandReceiver(LOCAL) as receiver, messaging.CommandSender(receiver.endpoint) as sender:
+        accepted = [
+            (np.int64(3), types.MappingProxyType({"a": 1}), np.int32(WAIT_MS), 3, {"a": 1}),
+            ("update_strategy", collections.OrderedDict(b=[1, 2]), WAIT_MS, 2, {"b": [1, 2]}),
+            (messaging.CommandType.RELOAD_MODEL, None, -1, 4, {}),
+            (0, {"text": "a\0b \u20ac"}, WAIT_MS, 0, {"text": "a\0b \u20ac"}),
+        ]
+        for command_type, payload, timeout_ms, expected_type, expected_data in accepted:
+            thread, box = receive_in_thread(receiver)
+            sender.send(command_type, payload, timeout_ms=timeout_ms)
+            thread.join(WAIT_MS / 1000)
+            command = box[0]
+            assert command.type == expected_type and type(command.type) is messaging.CommandType
+            assert command.data == expected_data
+        for bad_type in (True, 5, -1, 2**40, 1.0, "BOGUS", None):
+            with pytest.raises(ValueError, match="^type"):
+                sender.send(bad_type, {}, timeout_ms=10)
+        for bad_payload in ([1, 2], "{}", {"x": float("nan")}, {"x": object()}):
+            with pytest.raises(ValueError, match="^payload"):
+                sender.send(0, bad_payload, timeout_ms=10)
+        for bad_timeout in (-2, 2**31, True, 1.5, None):
+            with pytest.raises(ValueError, match="^timeout_ms"):
+                sender.send(0, {}, timeout_ms=bad_timeout)
+            with pytest.raises(ValueError, match="^timeout_ms"):
+                receiver.receive(bad_timeout)
+        # Nothing refused above reached the receiver.
+        assert receiver.receive(0) is None
+        assert receiver.decode_errors == 0
+
+
 def test_a_sender_without_receiver_times_out_and_recovers():
     receiver = messaging.CommandReceiver(LOCAL)
     sender = messaging.CommandSender(receiver.endpoint)

@@ -974,7 +974,8 @@ pub unsafe extern "C" fn pyrt_command_sender_new(endpoint: *const c_char, out: *
 /// NULL for "") and waits at most `timeout_ms` (-1 = forever) for its
 /// acknowledgement. PYRT_TIMEOUT when none came (the sender then starts over
 /// with a fresh connection, so it can be used again); PYRT_MESSAGING_ERROR
-/// when the receiver refused the command.
+/// when the receiver refused the command. While it waits, the call polls
+/// for up to 200 microseconds (yielding the CPU between polls) before it sleeps.
 #[no_mangle]
 pub unsafe extern "C" fn pyrt_command_sender_send(
     sender: *mut PyrtCommandSender,

@@ -9,10 +9,13 @@
 //! which the sender raises as an error. An acknowledgement means the command
 //! arrived and was decoded, not that the engine has carried it out.
 
+use std::time::Duration;
+
 use prost::Message as _;
 
 use super::context::{
-    check_endpoint, endpoint_error, last_endpoint, wait_readable, zmq_error, CancelFlag, ContextLease, Deadline,
+    check_endpoint, endpoint_error, last_endpoint, receive_within, zmq_error, CancelFlag, ContextLease, Deadline,
+    ACK_SPIN,
 };
 use super::proto::{self, command};
 use super::{check_no_nul, now_us};
@@ -65,6 +68,8 @@ impl CommandSender {
     /// with a JSON `payload`, and waits at most `timeout_ms` (-1 = forever)
     /// for its acknowledgement, which it returns. No acknowledgement in time
     /// is `ErrorKind::Timeout`; a refusal by the receiver is `ErrorKind::Messaging`.
+    /// While it waits it polls for up to `ACK_SPIN` (200 µs), yielding the
+    /// CPU between polls, before it sleeps (see `context::receive_within`).
     pub fn send(&mut self, command_type: i32, payload: &str, timeout_ms: i32) -> Result<proto::Command> {
         command::Type::try_from(command_type).map_err(|_| {
             Error::invalid("type", format!("must be 0 (START_TRADING) to 4 (RELOAD_MODEL), got {command_type}"))
@@ -81,17 +86,18 @@ impl CommandSender {
             self.reopen()?;
             return Err(zmq_error("send", e));
         }
-        let answered = wait_readable(&self.socket, &deadline, &self.cancel);
-        if !matches!(answered, Ok(true)) {
-            // The REQ socket still expects the reply: start afresh.
-            self.reopen()?;
-            answered?;
-            return Err(Error::new(
-                ErrorKind::Timeout,
-                format!("send: no acknowledgement from {} within {timeout_ms} ms", self.endpoint),
-            ));
-        }
-        let frames = self.socket.recv_multipart(0).map_err(|e| zmq_error("acknowledgement", e))?;
+        let frames = match receive_within(&self.socket, &deadline, &self.cancel, ACK_SPIN) {
+            Ok(Some(frames)) => frames,
+            answered => {
+                // The REQ socket still expects the reply: start afresh.
+                self.reopen()?;
+                answered?;
+                return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("send: no acknowledgement from {} within {timeout_ms} ms", self.endpoint),
+                ));
+            }
+        };
         let ack = match frames.as_slice() {
             [frame] => proto::Command::decode(&frame[..]).ok(),
             _ => None,
@@ -168,35 +174,32 @@ impl CommandReceiver {
     pub fn receive(&mut self, timeout_ms: i32) -> Result<Option<proto::Command>> {
         let deadline = Deadline::after_ms(timeout_ms)?;
         loop {
-            match self.socket.recv_multipart(zmq::DONTWAIT) {
-                Ok(frames) => match decode_request(&frames) {
-                    Ok(request) => {
-                        let ack = proto::Command {
-                            r#type: request.r#type,
-                            payload: ACK_OK.to_string(),
-                            timestamp_us: request.timestamp_us,
-                        };
-                        self.reply(&ack)?;
-                        return Ok(Some(request));
-                    }
-                    Err(reason) => {
-                        self.decode_errors += 1;
-                        let refusal = proto::Command {
-                            r#type: 0,
-                            payload: format!("{{\"status\": \"error\", \"reason\": \"{}\"}}", json_escape(&reason)),
-                            timestamp_us: 0,
-                        };
-                        self.last_error = reason;
-                        self.reply(&refusal)?;
-                    }
-                },
-                Err(zmq::Error::EAGAIN) => {
-                    if !wait_readable(&self.socket, &deadline, &self.cancel)? {
-                        return Ok(None);
-                    }
+            // No spinning here: a receiver may wait a long time for the next
+            // command, and one polling beside a spinning sender on a small
+            // machine would take the CPU the I/O threads need.
+            let Some(frames) = receive_within(&self.socket, &deadline, &self.cancel, Duration::ZERO)? else {
+                return Ok(None);
+            };
+            match decode_request(&frames) {
+                Ok(request) => {
+                    let ack = proto::Command {
+                        r#type: request.r#type,
+                        payload: ACK_OK.to_string(),
+                        timestamp_us: request.timestamp_us,
+                    };
+                    self.reply(&ack)?;
+                    return Ok(Some(request));
                 }
-                Err(zmq::Error::EINTR) => return Ok(None),
-                Err(e) => return Err(zmq_error("receive", e)),
+                Err(reason) => {
+                    self.decode_errors += 1;
+                    let refusal = proto::Command {
+                        r#type: 0,
+                        payload: format!("{{\"status\": \"error\", \"reason\": \"{}\"}}", json_escape(&reason)),
+                        timestamp_us: 0,
+                    };
+                    self.last_error = reason;
+                    self.reply(&refusal)?;
+                }
             }
         }
     }

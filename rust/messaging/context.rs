@@ -197,6 +197,91 @@ pub(crate) fn poll_slice(deadline: &Deadline) -> i64 {
     }
 }
 
+/// How long a command sender waiting for its acknowledgement keeps polling
+/// before it sleeps (see [`receive_within`]).
+pub(crate) const ACK_SPIN: Duration = Duration::from_micros(200);
+
+/// The next message on `socket` (all its frames), waiting until the deadline;
+/// None when nothing came in time or a signal interrupted the wait. Ends with
+/// `ErrorKind::Closed` once `cancel` is set.
+///
+/// For up to `spin` it polls without blocking, yielding the CPU to any other
+/// runnable thread between polls; then it sleeps inside libzmq's own blocking
+/// receive, bounded by ZMQ_RCVTIMEO in slices of at most [`CANCEL_CHECK_MS`].
+///
+/// Why spin: a request/reply round trip over tcp wakes six sleeping threads
+/// (each end's own and its I/O thread, twice). On a machine whose CPUs are
+/// idle, a wake-up that lands on a halted CPU costs it a wake from idle (an
+/// interrupt to another CPU; on a virtual machine, an exit to the host); a
+/// caller that polls while its reply is a few tens of microseconds away keeps
+/// its CPU awake and the last wake-up never happens. Yielding between polls
+/// hands the CPU to whatever else is runnable, so a busy machine loses little.
+///
+/// Why a blocking receive after that rather than zmq_poll then a receive:
+/// zmq_poll makes a non-blocking pass and reads ZMQ_EVENTS before and after
+/// its blocking poll, and the receive then looks at the command mailbox
+/// again: two to three system calls more per message.
+pub(crate) fn receive_within(
+    socket: &zmq::Socket,
+    deadline: &Deadline,
+    cancel: &AtomicBool,
+    spin: Duration,
+) -> Result<Option<Vec<Vec<u8>>>> {
+    if !spin.is_zero() {
+        if let Some(frames) = receive_polling(socket, deadline, cancel, spin)? {
+            return Ok(Some(frames));
+        }
+    }
+    loop {
+        cancelled(cancel)?;
+        // poll_slice is at most CANCEL_CHECK_MS, so it fits an i32; 0 (the
+        // deadline has passed) makes the receive take only what is queued.
+        let slice = poll_slice(deadline) as i32;
+        socket.set_rcvtimeo(slice).map_err(|e| zmq_error("rcvtimeo", e))?;
+        match socket.recv_multipart(0) {
+            Ok(frames) => return Ok(Some(frames)),
+            Err(zmq::Error::EAGAIN) => {
+                if slice == 0 || deadline.expired() {
+                    return Ok(None);
+                }
+            }
+            // A signal (Ctrl-C in a Python host) ends the wait early, as a
+            // timeout, so the host gets to run its signal handler.
+            Err(zmq::Error::EINTR) => return Ok(None),
+            Err(e) => return Err(zmq_error("receive", e)),
+        }
+    }
+}
+
+/// Polls `socket` without blocking for at most `spin` (never past the
+/// deadline), yielding between polls; None when nothing came meanwhile.
+fn receive_polling(
+    socket: &zmq::Socket,
+    deadline: &Deadline,
+    cancel: &AtomicBool,
+    spin: Duration,
+) -> Result<Option<Vec<Vec<u8>>>> {
+    let start = Instant::now();
+    let until = match deadline.0 {
+        Some(at) => at.min(start + spin),
+        None => start + spin,
+    };
+    loop {
+        cancelled(cancel)?;
+        match socket.recv_multipart(zmq::DONTWAIT) {
+            Ok(frames) => return Ok(Some(frames)),
+            Err(zmq::Error::EAGAIN) => {}
+            // The blocking wait that follows sees the signal too.
+            Err(zmq::Error::EINTR) => return Ok(None),
+            Err(e) => return Err(zmq_error("receive", e)),
+        }
+        if Instant::now() >= until {
+            return Ok(None);
+        }
+        std::thread::yield_now();
+    }
+}
+
 /// Waits until `socket` has something to read or the deadline passes;
 /// true when it is readable. Ends with `ErrorKind::Closed` once `cancel` is set.
 pub(crate) fn wait_readable(socket: &zmq::Socket, deadline: &Deadline, cancel: &AtomicBool) -> Result<bool> {

@@ -314,3 +314,35 @@ fn a_cancel_flag_ends_a_receive_that_would_wait_for_ever() {
     assert_eq!(err.kind, ErrorKind::Closed);
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
+
+/// libzmq wakes the threads behind a socket through an eventfd only when it
+/// is compiled with ZMQ_HAVE_EVENTFD (set in .cargo/config.toml); its
+/// fallback, a Unix socket pair, costs the command channel several
+/// microseconds per round trip. Nothing else in this process makes an eventfd.
+#[cfg(target_os = "linux")]
+#[test]
+fn libzmq_wakes_its_threads_through_an_eventfd() {
+    let receiver = CommandReceiver::bind(ANY_PORT).unwrap();
+    let eventfds = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|entry| std::fs::read_link(entry.ok()?.path()).ok())
+        .filter(|target| target.as_os_str() == "anon_inode:[eventfd]")
+        .count();
+    drop(receiver);
+    assert!(eventfds > 0, "libzmq was built without ZMQ_HAVE_EVENTFD: was cargo run outside this tree?");
+}
+
+#[test]
+fn a_sender_whose_receiver_never_answers_times_out_on_time() {
+    // A bound receiver that never calls receive(): the request is queued, never acknowledged.
+    let receiver = CommandReceiver::bind(ANY_PORT).unwrap();
+    let mut sender = CommandSender::connect(&receiver.last_endpoint().unwrap()).unwrap();
+    for timeout_ms in [0, 1, 30, 120] {
+        let started = std::time::Instant::now();
+        let err = sender.send(2, "{}", timeout_ms).unwrap_err();
+        let waited = started.elapsed();
+        assert_eq!(err.kind, ErrorKind::Timeout, "{}", err.message);
+        assert!(waited >= std::time::Duration::from_millis(timeout_ms as u64), "{timeout_ms} ms: {waited:?}");
+        assert!(waited < std::time::Duration::from_millis(timeout_ms as u64 + 500), "{timeout_ms} ms: {waited:?}");
+    }
+}
