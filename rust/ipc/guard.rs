@@ -59,6 +59,9 @@ static HAVE_PREVIOUS: AtomicBool = AtomicBool::new(false);
 /// A registered mapping; unregisters itself when dropped.
 pub(crate) struct Registration {
     index: usize,
+    /// Its slot's flag, kept as a reference so that the check on every
+    /// ring call is one load, with no index bounds check.
+    lost: &'static AtomicBool,
 }
 
 impl Registration {
@@ -79,13 +82,13 @@ impl Registration {
         slot.len.store(len, Ordering::Relaxed);
         slot.base.store(base, Ordering::Relaxed);
         slot.seq.fetch_add(1, Ordering::Release);
-        Ok(Registration { index })
+        Ok(Registration { index, lost: &slot.lost })
     }
 
     /// True once a fault replaced the mapping (its file was shrunk).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn lost(&self) -> bool {
-        SLOTS[self.index].lost.load(Ordering::Relaxed)
+        self.lost.load(Ordering::Relaxed)
     }
 }
 

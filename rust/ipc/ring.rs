@@ -17,19 +17,18 @@
 //! that re-opens continues after the last record it published.
 
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{compiler_fence, AtomicU64, Ordering};
 
 use super::layout::*;
-use super::shm::Mapping;
+use super::shm::{Mapping, RingMemory};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A handle on a named ring. Any handle can push and pop; the contract is one
 /// pushing handle and one popping handle at a time, in any processes.
 pub struct Ring {
-    map: Mapping,
+    memory: RingMemory,
     what: String,
     capacity: u64,
-    mask: u64,
     /// Producer side: the consumer cursor as last seen (a lower bound).
     seen_consumer: u64,
     /// Consumer side: the producer cursor as last seen (a lower bound).
@@ -92,37 +91,58 @@ impl Ring {
         Mapping::unlink(&object, &describe(name))
     }
 
+    /// `capacity` was validated against the mapping's size.
     fn attach(map: Mapping, what: String, capacity: u64) -> Ring {
-        let mut ring = Ring { map, what, capacity, mask: capacity - 1, seen_consumer: 0, seen_producer: 0 };
+        let memory = RingMemory::new(map, capacity);
+        let mut ring = Ring { memory, what, capacity, seen_consumer: 0, seen_producer: 0 };
         ring.seen_consumer = ring.consumer().load(Acquire);
         ring.seen_producer = ring.producer().load(Acquire);
         ring
     }
 
+    #[inline(always)]
     fn producer(&self) -> &AtomicU64 {
-        self.map.atomic_u64(PRODUCER_CURSOR_OFFSET)
+        self.memory.producer()
     }
 
+    #[inline(always)]
     fn consumer(&self) -> &AtomicU64 {
-        self.map.atomic_u64(CONSUMER_CURSOR_OFFSET)
+        self.memory.consumer()
     }
 
     /// Fails once another process has shrunk the ring's memory under this
     /// handle (see `guard`): whatever the call just read or wrote was not
     /// the ring's, and nothing this handle does will be again.
-    #[inline]
+    ///
+    /// The flag is set by the SIGBUS handler, which runs on this thread in
+    /// the middle of the faulting copy: the compiler fence (no instruction)
+    /// keeps the check after the call's accesses to the ring, as a signal
+    /// handler's writes are ordered only by such a fence.
+    #[inline(always)]
     fn intact(&self) -> Result<()> {
-        if self.map.lost() {
-            return Err(Error::new(
-                ErrorKind::BadLayout,
-                format!(
-                    "{}: its shared memory was truncated by another process; this handle no longer \
-                     reaches the ring (close it; the ring must be created again)",
-                    self.what
-                ),
-            ));
+        if !self.is_intact() {
+            return Err(self.truncated());
         }
         Ok(())
+    }
+
+    #[inline(always)]
+    fn is_intact(&self) -> bool {
+        compiler_fence(Ordering::SeqCst);
+        !self.memory.lost()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn truncated(&self) -> Error {
+        Error::new(
+            ErrorKind::BadLayout,
+            format!(
+                "{}: its shared memory was truncated by another process; this handle no longer \
+                 reaches the ring (close it; the ring must be created again)",
+                self.what
+            ),
+        )
     }
 
     /// Cursors written by something other than a pyrt ring peer are refused
@@ -160,18 +180,22 @@ impl Ring {
         Ok(self.len()? == 0)
     }
 
-    fn slot_offset(&self, cursor: u64) -> usize {
-        RECORDS_OFFSET + (cursor & self.mask) as usize * RECORD_SIZE
-    }
-
     /// Free slots for a producer at `producer`, re-reading the consumer
     /// cursor only when the cached one leaves fewer than `wanted` (or is
     /// stale beyond use, after another handle produced).
+    #[inline(always)]
     fn free_slots(&mut self, producer: u64, wanted: u64) -> Result<u64> {
         let used = producer.wrapping_sub(self.seen_consumer);
         if used <= self.capacity && self.capacity - used >= wanted {
             return Ok(self.capacity - used);
         }
+        self.refresh_free_slots(producer)
+    }
+
+    /// The slow half of `free_slots`, out of line so that the hot path of a
+    /// push stays small enough to be inlined into its entry point.
+    #[inline(never)]
+    fn refresh_free_slots(&mut self, producer: u64) -> Result<u64> {
         self.seen_consumer = self.consumer().load(Acquire);
         Ok(self.capacity - self.consistent(producer, self.seen_consumer)?)
     }
@@ -179,37 +203,61 @@ impl Ring {
     /// Records ready for a consumer at `consumer`, re-reading the producer
     /// cursor only when the cached one shows fewer than `wanted` (or is stale
     /// beyond use, after another handle consumed).
+    #[inline(always)]
     fn ready_records(&mut self, consumer: u64, wanted: u64) -> Result<u64> {
         let ready = self.seen_producer.wrapping_sub(consumer);
         if ready <= self.capacity && ready >= wanted {
             return Ok(ready);
         }
+        self.refresh_ready_records(consumer)
+    }
+
+    #[inline(never)]
+    fn refresh_ready_records(&mut self, consumer: u64) -> Result<u64> {
         self.seen_producer = self.producer().load(Acquire);
         self.consistent(self.seen_producer, consumer)
     }
 
     /// Appends one record; `Ok(false)` when the ring is full (nothing written).
+    #[inline(always)]
     pub fn push(&mut self, record: &PyrtMarketDataRecord) -> Result<bool> {
         let producer = self.producer().load(Acquire);
         if self.free_slots(producer, 1)? == 0 {
             self.intact()?;
             return Ok(false);
         }
-        self.map.write_records(self.slot_offset(producer), std::slice::from_ref(record));
+        self.memory.write_record(producer, record);
         self.producer().store(producer.wrapping_add(1), Release);
         self.intact()?;
         Ok(true)
     }
 
+    /// `push` for the case that needs nothing else: true when the record
+    /// was appended, with room shown by the cached consumer cursor and the
+    /// mapping intact afterwards. False when the cache shows no room (then
+    /// nothing was written) or the mapping is lost (then the record went to
+    /// the zero pages that replaced it): `push` then says what happened.
+    /// No branch here can fail or panic.
+    #[inline(always)]
+    pub fn try_push(&mut self, record: &PyrtMarketDataRecord) -> bool {
+        let producer = self.producer().load(Acquire);
+        if producer.wrapping_sub(self.seen_consumer) >= self.capacity {
+            return false;
+        }
+        self.memory.write_record(producer, record);
+        self.producer().store(producer.wrapping_add(1), Release);
+        self.is_intact()
+    }
+
     /// Takes the oldest record; `Ok(None)` when the ring is empty.
+    #[inline(always)]
     pub fn pop(&mut self) -> Result<Option<PyrtMarketDataRecord>> {
         let consumer = self.consumer().load(Acquire);
         if self.ready_records(consumer, 1)? == 0 {
             self.intact()?;
             return Ok(None);
         }
-        let mut record = PyrtMarketDataRecord::default();
-        self.map.read_records(self.slot_offset(consumer), std::slice::from_mut(&mut record));
+        let record = self.memory.read_record(consumer);
         self.consumer().store(consumer.wrapping_add(1), Release);
         self.intact()?;
         Ok(Some(record))
@@ -228,12 +276,7 @@ impl Ring {
             self.intact()?;
             return Ok(0);
         }
-        let start = (producer & self.mask) as usize;
-        let first = n.min(self.capacity as usize - start);
-        self.map.write_records(self.slot_offset(producer), &records[..first]);
-        if first < n {
-            self.map.write_records(RECORDS_OFFSET, &records[first..n]);
-        }
+        self.memory.write_records(producer, &records[..n]);
         self.producer().store(producer.wrapping_add(n as u64), Release);
         self.intact()?;
         Ok(n)
@@ -252,12 +295,7 @@ impl Ring {
             self.intact()?;
             return Ok(0);
         }
-        let start = (consumer & self.mask) as usize;
-        let first = n.min(self.capacity as usize - start);
-        self.map.read_records(self.slot_offset(consumer), &mut out[..first]);
-        if first < n {
-            self.map.read_records(RECORDS_OFFSET, &mut out[first..n]);
-        }
+        self.memory.read_records(consumer, &mut out[..n]);
         self.consumer().store(consumer.wrapping_add(n as u64), Release);
         self.intact()?;
         Ok(n)

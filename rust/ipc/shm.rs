@@ -5,8 +5,10 @@
 //! back, so it can only be reached through raw pointers. This module keeps
 //! every such access behind a small safe API: each access is bounds-checked
 //! against the mapping's length (which `open` learns from the object itself,
-//! before reading a byte), cursors and header words are touched only as
-//! atomics, and records are plain data for which every bit pattern is valid.
+//! before reading a byte), through `Mapping` on every access, or through
+//! `RingMemory` once for the whole ring; cursors and header words are touched
+//! only as atomics, and records are plain data for which every bit pattern
+//! is valid.
 //! The ordering protocol between producer and consumer lives in `ring.rs`.
 #![allow(unsafe_code)]
 
@@ -15,22 +17,34 @@ use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 
 use super::guard::Registration;
-use super::layout::{PyrtMarketDataRecord, RECORD_SIZE};
+use super::layout::{PyrtMarketDataRecord, CONSUMER_CURSOR_OFFSET, PRODUCER_CURSOR_OFFSET, RECORDS_OFFSET, RECORD_SIZE};
 use crate::error::{Error, ErrorKind, Result};
 
 /// A read-write shared mapping of a whole shared-memory object.
 pub struct Mapping {
+    /// Declared before `region`, so it is dropped (unregistered) before the
+    /// memory is unmapped: the SIGBUS guard never acts on an address range
+    /// that is no longer this mapping.
+    guard: Registration,
+    region: Region,
+}
+
+/// The mapped bytes; unmapped when dropped.
+struct Region {
     base: *mut u8,
     len: usize,
-    /// Dropped before the memory is unmapped, so the SIGBUS guard never acts
-    /// on an address range that is no longer this mapping.
-    guard: Option<Registration>,
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+    }
 }
 
 // The mapping is process-wide memory, valid until `Drop` unmaps it; the
 // handle can move to another thread. Concurrent access from several threads
 // through one handle is not offered (no `Sync`).
-unsafe impl Send for Mapping {}
+unsafe impl Send for Region {}
 
 fn os_error(what: &str, call: &str, error: io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{what}: {call} failed: {error}"))
@@ -81,9 +95,10 @@ fn map_fd(fd: &Fd, len: usize, what: &str) -> Result<Mapping> {
     if base == libc::MAP_FAILED {
         return Err(os_error(what, "mmap", io::Error::last_os_error()));
     }
-    let mut mapping = Mapping { base: base as *mut u8, len, guard: None };
-    mapping.guard = Some(Registration::new(base as usize, len, what)?);
-    Ok(mapping)
+    // Unmapped again (Region's drop) if the registration fails.
+    let region = Region { base: base as *mut u8, len };
+    let guard = Registration::new(base as usize, len, what)?;
+    Ok(Mapping { guard, region })
 }
 
 impl Mapping {
@@ -166,25 +181,25 @@ impl Mapping {
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.region.len
     }
 
     /// True once another process shrank the object under this mapping and
     /// an access faulted: the mapping is then private zero pages, detached
     /// from the ring, and must not be trusted again.
-    #[inline]
+    #[inline(always)]
     pub fn lost(&self) -> bool {
-        self.guard.as_ref().is_some_and(Registration::lost)
+        self.guard.lost()
     }
 
     fn checked(&self, offset: usize, size: usize, align: usize) -> *mut u8 {
         assert!(
-            offset % align == 0 && offset.checked_add(size).is_some_and(|end| end <= self.len),
+            offset % align == 0 && offset.checked_add(size).is_some_and(|end| end <= self.region.len),
             "shared-memory access out of bounds: {size} bytes at {offset} of {}",
-            self.len
+            self.region.len
         );
         // The base is page-aligned, so an aligned offset is an aligned address.
-        unsafe { self.base.add(offset) }
+        unsafe { self.region.base.add(offset) }
     }
 
     /// The u64 at `offset` as an atomic (8-byte aligned, inside the mapping).
@@ -196,29 +211,104 @@ impl Mapping {
     pub fn atomic_u32(&self, offset: usize) -> &AtomicU32 {
         unsafe { &*(self.checked(offset, 4, 4) as *const AtomicU32) }
     }
-
-    /// Copies `records` into consecutive record slots starting at byte `offset`.
-    /// The ring protocol guarantees no other process reads these slots now.
-    pub fn write_records(&self, offset: usize, records: &[PyrtMarketDataRecord]) {
-        let dst = self.checked(offset, records.len() * RECORD_SIZE, 8);
-        unsafe {
-            std::ptr::copy_nonoverlapping(records.as_ptr(), dst as *mut PyrtMarketDataRecord, records.len())
-        };
-    }
-
-    /// Copies consecutive record slots starting at byte `offset` into `out`.
-    /// The ring protocol guarantees no other process writes these slots now.
-    pub fn read_records(&self, offset: usize, out: &mut [PyrtMarketDataRecord]) {
-        let src = self.checked(offset, out.len() * RECORD_SIZE, 8);
-        unsafe {
-            std::ptr::copy_nonoverlapping(src as *const PyrtMarketDataRecord, out.as_mut_ptr(), out.len())
-        };
-    }
 }
 
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        drop(self.guard.take());
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.len) };
+/// A mapping checked once to hold a ring of `capacity` records: both
+/// cursors and every record slot lie inside it.
+///
+/// Why a type of its own: `Mapping`'s accessors check bounds on every
+/// access, which a ring's push paid three times (cursor load, record copy,
+/// cursor store). Here the check is made once, when the ring is attached,
+/// and a slot is reached through a cursor masked with `capacity - 1`, so it
+/// is in bounds by construction and the hot path has no check left.
+pub struct RingMemory {
+    map: Mapping,
+    /// `capacity - 1`, capacity a power of two.
+    mask: usize,
+}
+
+impl RingMemory {
+    /// Panics unless `capacity` is a power of two whose records fit in the
+    /// mapping: the callers validated the header against the mapping's size
+    /// already, so a failure here is a bug in pyrt.
+    pub fn new(map: Mapping, capacity: u64) -> RingMemory {
+        let fits = usize::try_from(capacity)
+            .ok()
+            .and_then(|c| c.checked_mul(RECORD_SIZE))
+            .and_then(|bytes| bytes.checked_add(RECORDS_OFFSET))
+            .is_some_and(|end| end <= map.len());
+        assert!(capacity.is_power_of_two() && fits, "ring of {capacity} records does not fit in {} bytes", map.len());
+        RingMemory { map, mask: capacity as usize - 1 }
+    }
+
+    #[inline(always)]
+    pub fn lost(&self) -> bool {
+        self.map.lost()
+    }
+
+    #[inline(always)]
+    fn at(&self, offset: usize) -> *mut u8 {
+        // In bounds: `new` checked the whole ring against the mapping.
+        unsafe { self.map.region.base.add(offset) }
+    }
+
+    /// The producer cursor (8-byte aligned: the base is page-aligned).
+    #[inline(always)]
+    pub fn producer(&self) -> &AtomicU64 {
+        unsafe { &*(self.at(PRODUCER_CURSOR_OFFSET) as *const AtomicU64) }
+    }
+
+    /// The consumer cursor.
+    #[inline(always)]
+    pub fn consumer(&self) -> &AtomicU64 {
+        unsafe { &*(self.at(CONSUMER_CURSOR_OFFSET) as *const AtomicU64) }
+    }
+
+    #[inline(always)]
+    fn slot(&self, cursor: u64) -> *mut PyrtMarketDataRecord {
+        self.at(RECORDS_OFFSET + (cursor as usize & self.mask) * RECORD_SIZE) as *mut PyrtMarketDataRecord
+    }
+
+    /// Copies one record into the slot of `cursor`. The ring protocol
+    /// guarantees no other process reads that slot now.
+    #[inline(always)]
+    pub fn write_record(&self, cursor: u64, record: &PyrtMarketDataRecord) {
+        unsafe { self.slot(cursor).write(*record) };
+    }
+
+    /// Copies the record in the slot of `cursor` out.
+    #[inline(always)]
+    pub fn read_record(&self, cursor: u64) -> PyrtMarketDataRecord {
+        unsafe { self.slot(cursor).read() }
+    }
+
+    /// Where a run of `n` records from `cursor` lies: its first part up to
+    /// the end of the ring, then the rest from slot 0 (at most two copies).
+    fn split(&self, cursor: u64, n: usize) -> (usize, usize) {
+        let capacity = self.mask + 1;
+        assert!(n <= capacity, "{n} records do not fit in a ring of {capacity}");
+        let start = cursor as usize & self.mask;
+        let first = n.min(capacity - start);
+        (first, n - first)
+    }
+
+    /// Copies `records` into the slots of `cursor`, `cursor + 1`, ...,
+    /// wrapping at the end of the ring. At most the ring's capacity.
+    pub fn write_records(&self, cursor: u64, records: &[PyrtMarketDataRecord]) {
+        let (first, rest) = self.split(cursor, records.len());
+        unsafe {
+            std::ptr::copy_nonoverlapping(records.as_ptr(), self.slot(cursor), first);
+            std::ptr::copy_nonoverlapping(records.as_ptr().add(first), self.slot(0), rest);
+        }
+    }
+
+    /// Copies the records in the slots of `cursor`, `cursor + 1`, ... into
+    /// `out`, wrapping at the end of the ring. At most the ring's capacity.
+    pub fn read_records(&self, cursor: u64, out: &mut [PyrtMarketDataRecord]) {
+        let (first, rest) = self.split(cursor, out.len());
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.slot(cursor), out.as_mut_ptr(), first);
+            std::ptr::copy_nonoverlapping(self.slot(0), out.as_mut_ptr().add(first), rest);
+        }
     }
 }
