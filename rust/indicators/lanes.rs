@@ -248,7 +248,16 @@ impl Lanes for Portable {
         let lo = scan4([a[0], a[1], a[2], a[3]]);
         let hi = scan4([a[4], a[5], a[6], a[7]]);
         let t = lo[3];
-        [lo[0], lo[1], lo[2], lo[3], hi[0] + t, hi[1] + t, hi[2] + t, hi[3] + t]
+        [
+            lo[0],
+            lo[1],
+            lo[2],
+            lo[3],
+            hi[0] + t,
+            hi[1] + t,
+            hi[2] + t,
+            hi[3] + t,
+        ]
     }
     #[inline(always)]
     fn splat_last(self, a: [f64; ROW]) -> [f64; ROW] {
@@ -475,7 +484,12 @@ impl Lanes for Avx2 {
     #[inline(always)]
     fn load(self, x: &[f64], at: usize) -> Pair {
         let x = &x[at..at + ROW];
-        unsafe { Pair(_mm256_loadu_pd(x.as_ptr()), _mm256_loadu_pd(x.as_ptr().add(4))) }
+        unsafe {
+            Pair(
+                _mm256_loadu_pd(x.as_ptr()),
+                _mm256_loadu_pd(x.as_ptr().add(4)),
+            )
+        }
     }
     #[inline(always)]
     fn store(self, v: Pair, out: &mut [f64], at: usize) {
@@ -769,7 +783,7 @@ mod tests {
         // Which operand's NaN payload an operation keeps is not part of the
         // contract (the compiler may swap the operands of a portable add).
         let outs = run_each(Ops { x, any_nan: true });
-        assert_eq!(outs.len(), if cfg!(target_arch = "x86_64") { 2 } else { 1 } + avx_levels());
+        assert_eq!(outs.len(), implementations());
         for other in &outs[1..] {
             assert_eq!(&outs[0], other);
         }
@@ -777,29 +791,34 @@ mod tests {
 
     #[test]
     fn signed_zeros_nans_and_infinities_keep_their_exact_bits() {
-        let x = vec![
-            1.5, -0.0, f64::NAN, 3.0, -2.0, 1e300, f64::INFINITY, 0.0, //
-            0.1, 0.0, 2.0, f64::NAN, -2.5, 1e300, 1.0, -0.0,
-        ];
+        let a = [1.5, -0.0, f64::NAN, 3.0, -2.0, 1e300, f64::INFINITY, 0.0];
+        let b = [0.1, 0.0, 2.0, f64::NAN, -2.5, 1e300, 1.0, -0.0];
+        let x = [a, b].concat();
         let outs = run_each(Ops { x, any_nan: false });
         for other in &outs[1..] {
             assert_eq!(&outs[0], other);
         }
     }
 
-    /// How many of the AVX2 and AVX-512 lanes this CPU runs.
-    fn avx_levels() -> usize {
+    /// How many lane implementations this CPU runs: the portable ones, and
+    /// on x86-64 the SSE2 ones and those of AVX2 and AVX-512 it has.
+    fn implementations() -> usize {
         #[cfg(target_arch = "x86_64")]
-        return Avx2::detect().is_some() as usize + Avx512::detect().is_some() as usize;
+        return 2 + Avx2::detect().is_some() as usize + Avx512::detect().is_some() as usize;
         #[cfg(not(target_arch = "x86_64"))]
-        0
+        1
     }
 
     #[test]
     fn scan_is_the_prefix_sum_and_shifts_borrow_from_the_previous_row() {
         let x: Vec<f64> = (1..=16).map(f64::from).collect();
         for got in run_each(Ops { x, any_nan: false }) {
-            let row = |k: usize| -> Vec<f64> { got[8 * k..8 * k + 8].iter().map(|b| f64::from_bits(*b)).collect() };
+            let row = |k: usize| -> Vec<f64> {
+                got[8 * k..8 * k + 8]
+                    .iter()
+                    .map(|b| f64::from_bits(*b))
+                    .collect()
+            };
             assert_eq!(row(9), [8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]);
             assert_eq!(row(10), [7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0]);
             assert_eq!(row(11), [5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);

@@ -26,8 +26,8 @@
 //! slower than the AVX2 one.
 
 use super::bollinger::{direct_variance, trust_factor};
-use super::direct_sum;
 use super::cpu::Level;
+use super::direct_sum;
 use super::lanes::{self, Kernel, Lanes};
 
 /// Outputs between two restarts of a running sum from a direct sum: long

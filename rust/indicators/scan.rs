@@ -124,8 +124,22 @@ pub(crate) fn rows_end(from: usize, n: usize) -> usize {
 /// EMA rows: `out[t] = y[t] = a*y[t-1] + k*x[t]` for the whole rows from
 /// `from` (`y[from-1] = prev`). Returns the last `y` (`prev` when there is
 /// no row) and whether all were finite.
-pub(crate) fn ema_rows(x: &[f64], from: usize, prev: f64, a: f64, k: f64, out: &mut [f64]) -> (f64, bool) {
-    lanes::run(EmaRows { x, from, prev, a, k, out })
+pub(crate) fn ema_rows(
+    x: &[f64],
+    from: usize,
+    prev: f64,
+    a: f64,
+    k: f64,
+    out: &mut [f64],
+) -> (f64, bool) {
+    lanes::run(EmaRows {
+        x,
+        from,
+        prev,
+        a,
+        k,
+        out,
+    })
 }
 
 struct EmaRows<'a> {
@@ -142,7 +156,14 @@ impl Kernel for EmaRows<'_> {
 
     #[inline(always)]
     fn run<L: Lanes>(self, l: L) -> (f64, bool) {
-        let EmaRows { x, from, prev, a, k, out } = self;
+        let EmaRows {
+            x,
+            from,
+            prev,
+            a,
+            k,
+            out,
+        } = self;
         let rows = rows_in(from, x.len().min(out.len()));
         if rows == 0 {
             return (prev, true);
@@ -162,8 +183,22 @@ impl Kernel for EmaRows<'_> {
 /// unscaled Wilder sums of the gains (`d > 0 ? d : 0`) and of the sizes
 /// (`|d|`) from `gain` and `total`, and `100 * (gain / total)`, 0 where the
 /// total is not positive. Returns the last sums and whether all were finite.
-pub(crate) fn rsi_rows(x: &[f64], from: usize, gain: f64, total: f64, a: f64, out: &mut [f64]) -> (f64, f64, bool) {
-    lanes::run(RsiRows { x, from, gain, total, a, out })
+pub(crate) fn rsi_rows(
+    x: &[f64],
+    from: usize,
+    gain: f64,
+    total: f64,
+    a: f64,
+    out: &mut [f64],
+) -> (f64, f64, bool) {
+    lanes::run(RsiRows {
+        x,
+        from,
+        gain,
+        total,
+        a,
+        out,
+    })
 }
 
 struct RsiRows<'a> {
@@ -180,7 +215,14 @@ impl Kernel for RsiRows<'_> {
 
     #[inline(always)]
     fn run<L: Lanes>(self, l: L) -> (f64, f64, bool) {
-        let RsiRows { x, from, gain, total, a, out } = self;
+        let RsiRows {
+            x,
+            from,
+            gain,
+            total,
+            a,
+            out,
+        } = self;
         let rows = rows_in(from, x.len().min(out.len()));
         if rows == 0 {
             return (gain, total, true);
@@ -220,7 +262,16 @@ pub(crate) fn atr_rows(
     inv: f64,
     out: &mut [f64],
 ) -> (f64, bool) {
-    lanes::run(AtrRows { high, low, close, from, value, a, inv, out })
+    lanes::run(AtrRows {
+        high,
+        low,
+        close,
+        from,
+        value,
+        a,
+        inv,
+        out,
+    })
 }
 
 struct AtrRows<'a> {
@@ -239,7 +290,16 @@ impl Kernel for AtrRows<'_> {
 
     #[inline(always)]
     fn run<L: Lanes>(self, l: L) -> (f64, bool) {
-        let AtrRows { high, low, close, from, value, a, inv, out } = self;
+        let AtrRows {
+            high,
+            low,
+            close,
+            from,
+            value,
+            a,
+            inv,
+            out,
+        } = self;
         let n = high.len().min(low.len()).min(close.len()).min(out.len());
         let rows = rows_in(from, n);
         if rows == 0 {
@@ -255,7 +315,11 @@ impl Kernel for AtrRows<'_> {
             let range = l.max(l.abs(l.sub(c, h)), l.sub(h, lo));
             let range = l.max(l.abs(l.sub(c, lo)), range);
             let u = l.mul(scale, range);
-            let y = if r == 0 { rec.first(value, u) } else { rec.next(u) };
+            let y = if r == 0 {
+                rec.first(value, u)
+            } else {
+                rec.next(u)
+            };
             l.store(y, out, t);
         }
         rec.finish()
@@ -282,7 +346,14 @@ pub(crate) fn macd_rows(
     sig: &mut [f64],
     hist: &mut [f64],
 ) -> ([f64; 3], bool) {
-    lanes::run(MacdRows { x, from, lines, macd, sig, hist })
+    lanes::run(MacdRows {
+        x,
+        from,
+        lines,
+        macd,
+        sig,
+        hist,
+    })
 }
 
 struct MacdRows<'a> {
@@ -299,10 +370,21 @@ impl Kernel for MacdRows<'_> {
 
     #[inline(always)]
     fn run<L: Lanes>(self, l: L) -> ([f64; 3], bool) {
-        let MacdRows { x, from, lines, macd, sig, hist } = self;
+        let MacdRows {
+            x,
+            from,
+            lines,
+            macd,
+            sig,
+            hist,
+        } = self;
         let n = x.len().min(macd.len()).min(sig.len()).min(hist.len());
         let rows = rows_in(from, n);
-        let MacdLines { fast: (f0, kf), slow: (s0, ks), signal: (g0, kg) } = lines;
+        let MacdLines {
+            fast: (f0, kf),
+            slow: (s0, ks),
+            signal: (g0, kg),
+        } = lines;
         if rows == 0 {
             return ([f0, s0, g0], true);
         }
@@ -314,10 +396,18 @@ impl Kernel for MacdRows<'_> {
             let t = from + r * ROW;
             let p = l.load(x, t);
             let (uf, us) = (l.mul(kf, p), l.mul(ks, p));
-            let (f, s) = if r == 0 { (fast.first(f0, uf), slow.first(s0, us)) } else { (fast.next(uf), slow.next(us)) };
+            let (f, s) = if r == 0 {
+                (fast.first(f0, uf), slow.first(s0, us))
+            } else {
+                (fast.next(uf), slow.next(us))
+            };
             let line = l.sub(f, s);
             let ug = l.mul(kg, line);
-            let g = if r == 0 { signal.first(g0, ug) } else { signal.next(ug) };
+            let g = if r == 0 {
+                signal.first(g0, ug)
+            } else {
+                signal.next(ug)
+            };
             l.store(line, macd, t);
             l.store(g, sig, t);
             l.store(l.sub(line, g), hist, t);
@@ -356,14 +446,24 @@ mod tests {
 
     #[test]
     fn rows_match_one_step_at_a_time_for_every_length() {
-        let x: Vec<f64> = (0..203).map(|i| (i as f64 * 0.7).sin() * 10.0 + 100.0).collect();
-        for (a, k) in [(0.9, 0.1), (0.0, 1.0), (12.0 / 13.0, 1.0 / 13.0), (0.999, 0.001)] {
+        let x: Vec<f64> = (0..203)
+            .map(|i| (i as f64 * 0.7).sin() * 10.0 + 100.0)
+            .collect();
+        for (a, k) in [
+            (0.9, 0.1),
+            (0.0, 1.0),
+            (12.0 / 13.0, 1.0 / 13.0),
+            (0.999, 0.001),
+        ] {
             for n in [0, 1, 7, 8, 9, 15, 16, 17, 64, 203] {
                 let (out, finite) = recurrence(95.0, a, k, &x[..n]);
                 assert!(finite);
                 let want = one_step(95.0, a, k, &x[..n]);
                 for (i, (g, w)) in out.iter().zip(&want).enumerate() {
-                    assert!((g - w).abs() <= 1e-13 * w.abs(), "a={a} n={n} i={i}: {g} vs {w}");
+                    assert!(
+                        (g - w).abs() <= 1e-13 * w.abs(),
+                        "a={a} n={n} i={i}: {g} vs {w}"
+                    );
                 }
             }
         }
@@ -388,7 +488,11 @@ mod tests {
             let (a, k) = ((window - 1.0) / window, 1.0 / window);
             let (out, _) = recurrence(x[0], a, k, &x);
             let want = one_step(x[0], a, k, &x);
-            let worst = out.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
+            let worst = out
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| (g - w).abs())
+                .fold(0.0, f64::max);
             assert!(worst < 1e-11, "window {window}: {worst}");
         }
     }
