@@ -293,12 +293,12 @@ fn bands_stretch<L: Lanes, const KEEP_VARIANCE: bool>(
         new.chunks_exact(16).zip(old.chunks_exact(16)).zip(outs)
     {
         let mut sums = [[l.splat(0.0); 2]; 2];
-        for h in 0..2 {
+        for (h, sum) in sums.iter_mut().enumerate() {
             let (xn, xo) = (l.load(xn, 8 * h), l.load(xo, 8 * h));
             let d = l.sub(xn, xo);
             // x_new^2 - x_old^2 around the anchor, as one product.
             let e = l.mul(d, l.add(l.sub(xn, vanchor), l.sub(xo, vanchor)));
-            sums[h] = [l.scan(d), l.scan(e)];
+            *sum = [l.scan(d), l.scan(e)];
         }
         let [[p1a, p2a], [p1b, p2b]] = sums;
         let half1 = l.add(carry1, l.splat_last(p1a));
