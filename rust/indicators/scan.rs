@@ -111,6 +111,20 @@ impl<L: Lanes> Recurrence<L> {
     }
 }
 
+/// The rows of `x` (whose length is a multiple of `ROW`): slices of a
+/// length the compiler knows, so the loads and stores in a kernel's loop
+/// need no bounds checks.
+#[inline(always)]
+fn row_chunks(x: &[f64]) -> std::slice::ChunksExact<'_, f64> {
+    x.chunks_exact(ROW)
+}
+
+/// As `row_chunks`, to write.
+#[inline(always)]
+fn row_chunks_mut(x: &mut [f64]) -> std::slice::ChunksExactMut<'_, f64> {
+    x.chunks_exact_mut(ROW)
+}
+
 /// Rows in `from..n`.
 fn rows_in(from: usize, n: usize) -> usize {
     n.saturating_sub(from) / ROW
@@ -170,10 +184,16 @@ impl Kernel for EmaRows<'_> {
         }
         let mut rec = Recurrence::new(l, a);
         let kk = l.splat(k);
-        l.store(rec.first(prev, l.mul(kk, l.load(x, from))), out, from);
-        for r in 1..rows {
-            let t = from + r * ROW;
-            l.store(rec.next(l.mul(kk, l.load(x, t))), out, t);
+        let end = from + rows * ROW;
+        let rows = row_chunks(&x[from..end]).zip(row_chunks_mut(&mut out[from..end]));
+        for (r, (x, out)) in rows.enumerate() {
+            let u = l.mul(kk, l.load(x, 0));
+            let y = if r == 0 {
+                rec.first(prev, u)
+            } else {
+                rec.next(u)
+            };
+            l.store(y, out, 0);
         }
         rec.finish()
     }
@@ -230,9 +250,12 @@ impl Kernel for RsiRows<'_> {
         let mut gains = Recurrence::new(l, a);
         let mut totals = Recurrence::new(l, a);
         let (zero, hundred) = (l.splat(0.0), l.splat(100.0));
-        for r in 0..rows {
-            let t = from + r * ROW;
-            let d = l.sub(l.load(x, t), l.load(x, t - 1));
+        let end = from + rows * ROW;
+        let rows = row_chunks(&x[from..end])
+            .zip(row_chunks(&x[from - 1..end - 1]))
+            .zip(row_chunks_mut(&mut out[from..end]));
+        for (r, ((now, before), out)) in rows.enumerate() {
+            let d = l.sub(l.load(now, 0), l.load(before, 0));
             // `max(d, 0)` is `d > 0 ? d : 0`.
             let (up, size) = (l.max(d, zero), l.abs(d));
             let (g, s) = if r == 0 {
@@ -240,7 +263,7 @@ impl Kernel for RsiRows<'_> {
             } else {
                 (gains.next(up), totals.next(size))
             };
-            l.store(l.where_positive(l.mul(hundred, l.div(g, s)), s), out, t);
+            l.store(l.where_positive(l.mul(hundred, l.div(g, s)), s), out, 0);
         }
         let (g, g_finite) = gains.finish();
         let (s, s_finite) = totals.finish();
@@ -307,9 +330,13 @@ impl Kernel for AtrRows<'_> {
         }
         let mut rec = Recurrence::new(l, a);
         let scale = l.splat(inv);
-        for r in 0..rows {
-            let t = from + r * ROW;
-            let (h, lo, c) = (l.load(high, t), l.load(low, t), l.load(close, t - 1));
+        let end = from + rows * ROW;
+        let rows = row_chunks(&high[from..end])
+            .zip(row_chunks(&low[from..end]))
+            .zip(row_chunks(&close[from - 1..end - 1]))
+            .zip(row_chunks_mut(&mut out[from..end]));
+        for (r, (((high, low), close), out)) in rows.enumerate() {
+            let (h, lo, c) = (l.load(high, 0), l.load(low, 0), l.load(close, 0));
             // `max(b, a)` is `b > a ? b : a`: the comparisons of
             // `atr::true_range`, operands in its order.
             let range = l.max(l.abs(l.sub(c, h)), l.sub(h, lo));
@@ -320,7 +347,7 @@ impl Kernel for AtrRows<'_> {
             } else {
                 rec.next(u)
             };
-            l.store(y, out, t);
+            l.store(y, out, 0);
         }
         rec.finish()
     }
@@ -392,9 +419,13 @@ impl Kernel for MacdRows<'_> {
         let mut slow = Recurrence::new(l, 1.0 - ks);
         let mut signal = Recurrence::new(l, 1.0 - kg);
         let (kf, ks, kg) = (l.splat(kf), l.splat(ks), l.splat(kg));
-        for r in 0..rows {
-            let t = from + r * ROW;
-            let p = l.load(x, t);
+        let end = from + rows * ROW;
+        let rows = row_chunks(&x[from..end])
+            .zip(row_chunks_mut(&mut macd[from..end]))
+            .zip(row_chunks_mut(&mut sig[from..end]))
+            .zip(row_chunks_mut(&mut hist[from..end]));
+        for (r, (((x, macd), sig), hist)) in rows.enumerate() {
+            let p = l.load(x, 0);
             let (uf, us) = (l.mul(kf, p), l.mul(ks, p));
             let (f, s) = if r == 0 {
                 (fast.first(f0, uf), slow.first(s0, us))
@@ -408,9 +439,9 @@ impl Kernel for MacdRows<'_> {
             } else {
                 signal.next(ug)
             };
-            l.store(line, macd, t);
-            l.store(g, sig, t);
-            l.store(l.sub(line, g), hist, t);
+            l.store(line, macd, 0);
+            l.store(g, sig, 0);
+            l.store(l.sub(line, g), hist, 0);
         }
         let (f, f_ok) = fast.finish();
         let (s, s_ok) = slow.finish();
