@@ -331,12 +331,14 @@ impl Kernel for AtrRows<'_> {
         let mut rec = Recurrence::new(l, a);
         let scale = l.splat(inv);
         let end = from + rows * ROW;
-        let rows = row_chunks(&high[from..end])
-            .zip(row_chunks(&low[from..end]))
-            .zip(row_chunks(&close[from - 1..end - 1]))
-            .zip(row_chunks_mut(&mut out[from..end]));
-        for (r, (((high, low), close), out)) in rows.enumerate() {
-            let (h, lo, c) = (l.load(high, 0), l.load(low, 0), l.load(close, 0));
+        // The rows by index into slices of their exact length: the bounds
+        // checks fold away as with exact chunks, and the four chunk
+        // iterators' state made the SSE2 copy spill more registers.
+        let (high, low) = (&high[from..end], &low[from..end]);
+        let (close, out) = (&close[from - 1..end - 1], &mut out[from..end]);
+        for r in 0..rows {
+            let t = r * ROW;
+            let (h, lo, c) = (l.load(high, t), l.load(low, t), l.load(close, t));
             // `max(b, a)` is `b > a ? b : a`: the comparisons of
             // `atr::true_range`, operands in its order.
             let range = l.max(l.abs(l.sub(c, h)), l.sub(h, lo));
@@ -347,7 +349,7 @@ impl Kernel for AtrRows<'_> {
             } else {
                 rec.next(u)
             };
-            l.store(y, out, 0);
+            l.store(y, out, t);
         }
         rec.finish()
     }
