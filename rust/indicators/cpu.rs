@@ -155,9 +155,10 @@ unsafe fn replay_avx512<S: Indicator>(state: S, inputs: &[&[f64]], outputs: &mut
 
 /// Runs a block kernel with the process's instruction set. The kernel is
 /// compiled into the FMA and AVX-512 variants when it is `#[inline(always)]`
-/// (the kernels that step with `f64::mul_add` are); the recurrence kernels
-/// (EMA, MACD, RSI, ATR) choose their copy themselves (`level_copies!`), so
-/// the native entry points get it too.
+/// (the kernels that step with `f64::mul_add` are); the kernels written on
+/// lanes (the rolling sums of SMA and Bollinger, the recurrences of EMA,
+/// MACD, RSI and ATR) choose their copy themselves (`lanes::run`), so the
+/// native entry points get it too.
 #[inline(always)]
 pub fn batch<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
 where

@@ -1,26 +1,27 @@
-//! Eight `f64` lanes and the operations the rolling-window kernels
-//! (`rolling.rs`) are written in, implemented three times: on plain arrays
-//! (any CPU), with SSE2 intrinsics (every x86-64 CPU: the baseline level)
-//! and with AVX2 intrinsics (x86-64 CPUs that have them).
+//! Eight `f64` lanes and the operations the block kernels are written in:
+//! the rolling sums of SMA and Bollinger (`rolling.rs`) and the recurrences
+//! of EMA, MACD, RSI and ATR (`scan.rs`). Implemented four times: on plain
+//! arrays (`Portable`: any CPU, and the reference the tests compare the
+//! others with), with SSE2 intrinsics (`Sse2`, four 128-bit registers: every
+//! x86-64 CPU, the baseline level), AVX2 (`Avx2`, two 256-bit registers: the
+//! FMA level) and AVX-512 (`Avx512`, one 512-bit register).
 //!
-//! The rolling sums need an in-register prefix sum (a scan) of eight
-//! consecutive values. Written on arrays, the compiler's vectoriser turns
-//! those lane shifts into long shuffle sequences and the kernel runs at a
-//! third of the speed, so the SSE2 and AVX2 lanes spell the shuffles out.
-//! All three perform the same IEEE operations on the same values in the
-//! same order (adds, subtracts, multiplies, square roots, comparisons; never
-//! a fused multiply-add), so every CPU gives the same bits; the unit tests
-//! compare them.
+//! Why intrinsics: the kernels need lane shifts (the prefix sum of the
+//! rolling sums, the shifts that borrow lanes from the previous row in the
+//! recurrences). Written on arrays, the compiler turns them into long shuffle
+//! sequences or scalar code and the kernels run at a third of the speed.
 //!
-//! AVX-512 is not used: on the CPUs that have it here (AMD Zen 4) a 512-bit
-//! operation runs as two 256-bit halves, and the 512-bit build of these
-//! kernels measured no faster than this one.
+//! Every implementation performs the same IEEE operations on the same values
+//! in the same order (adds, subtracts, multiplies, divides, square roots,
+//! comparisons and moves; never a fused multiply-add or an approximation),
+//! so every CPU level gives the same bits; the unit tests compare them.
 //
 // Besides `cpu.rs` and `fused.rs`, the one `unsafe` outside the C layer: the
-// intrinsics (SSE2 ones are sound on every x86-64 CPU; AVX2 ones, and the
-// call into the AVX2 build, only on a CPU that has AVX2: `Avx2` values exist
-// only after that was checked) and the unaligned loads and stores, each
-// within a slice of eight.
+// intrinsics and the unaligned loads and stores (each within a slice of
+// eight), and the calls into the copies compiled for a CPU level. SSE2 is
+// part of x86-64; an `Avx2` or `Avx512` value is made only by its `detect`,
+// after the CPU was seen to have the features, so holding one proves that
+// its intrinsics are sound.
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "x86_64")]
@@ -28,25 +29,40 @@ use core::arch::x86_64::*;
 
 use super::cpu::{self, Level};
 
+/// Values per row of lanes.
+pub(crate) const ROW: usize = 8;
+
 /// Eight lanes of `f64` and the operations on them. Every method is
 /// `#[inline(always)]` so that a kernel generic over `Lanes` compiles into
 /// straight-line vector code inside the `#[target_feature]` function that
-/// runs it.
+/// runs it (`run`).
 pub(crate) trait Lanes: Copy {
     type V: Copy;
-    /// `x[..8]`.
-    fn load(self, x: &[f64]) -> Self::V;
-    /// Into `out[..8]`.
-    fn store(self, v: Self::V, out: &mut [f64]);
+    /// `x[at..at + 8]`.
+    fn load(self, x: &[f64], at: usize) -> Self::V;
+    /// Into `out[at..at + 8]`.
+    fn store(self, v: Self::V, out: &mut [f64], at: usize);
     fn splat(self, a: f64) -> Self::V;
     fn add(self, a: Self::V, b: Self::V) -> Self::V;
     fn sub(self, a: Self::V, b: Self::V) -> Self::V;
     fn mul(self, a: Self::V, b: Self::V) -> Self::V;
-    /// `if a > b { a } else { b }` per lane.
+    fn div(self, a: Self::V, b: Self::V) -> Self::V;
+    fn abs(self, a: Self::V) -> Self::V;
+    fn sqrt(self, a: Self::V) -> Self::V;
+    /// `if a > b { a } else { b }` per lane (x86's `max(a, b)`: a NaN `a`
+    /// gives `b`, a NaN `b` gives `b`).
     fn max(self, a: Self::V, b: Self::V) -> Self::V;
     /// `if a < b { a } else { b }` per lane.
     fn min(self, a: Self::V, b: Self::V) -> Self::V;
-    fn sqrt(self, a: Self::V) -> Self::V;
+    /// Per lane `if s > 0 { a } else { 0.0 }`.
+    fn where_positive(self, a: Self::V, s: Self::V) -> Self::V;
+    /// `cur` moved one lane up, its first lane the last of `prev`: the
+    /// values one step before each lane's.
+    fn shift1(self, prev: Self::V, cur: Self::V) -> Self::V;
+    /// As `shift1`, two lanes.
+    fn shift2(self, prev: Self::V, cur: Self::V) -> Self::V;
+    /// As `shift1`, four lanes.
+    fn shift4(self, prev: Self::V, cur: Self::V) -> Self::V;
     /// Inclusive prefix sum, as two four-lane Hillis-Steele scans
     /// (`scan4`) with the low half's total then added to the high half.
     fn scan(self, a: Self::V) -> Self::V;
@@ -54,25 +70,41 @@ pub(crate) trait Lanes: Copy {
     fn splat_last(self, a: Self::V) -> Self::V;
     /// Lane 7.
     fn last(self, a: Self::V) -> f64;
-    fn to_array(self, a: Self::V) -> [f64; 8];
+    fn to_array(self, a: Self::V) -> [f64; ROW];
 }
 
 /// A kernel generic over the lanes it runs on.
 pub(crate) trait Kernel {
     type Output;
+    /// The widest lanes worth running this kernel on, as the CPU level that
+    /// brings them (`Fma`: AVX2 lanes). `run` takes the lower of this and
+    /// `cpu::level()`.
+    const WIDEST: Level = Level::Avx512;
     fn run<L: Lanes>(self, lanes: L) -> Self::Output;
 }
 
-/// Runs `kernel` on the widest lanes the process's CPU level allows
-/// (`cpu::level()`; `PYRT_CPU=baseline` lowers it to SSE2 on x86-64).
+/// Runs `kernel` on the lanes of the process's CPU level (`cpu::level()`,
+/// which `PYRT_CPU` can lower), capped at the kernel's `WIDEST`, compiled
+/// with that level's instructions.
 #[inline]
 pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
     #[cfg(target_arch = "x86_64")]
-    if cpu::level() >= Level::Fma {
-        if let Some(avx2) = Avx2::detect() {
-            // SAFETY: `Avx2::detect` returned a value, so the CPU has AVX2.
-            return unsafe { run_avx2(kernel, avx2) };
+    match cpu::level().min(K::WIDEST) {
+        Level::Avx512 => {
+            if let Some(lanes) = Avx512::detect() {
+                // SAFETY: `Avx512::detect` returned a value, so the CPU has
+                // the features `run_avx512` is compiled for.
+                return unsafe { run_avx512(kernel, lanes) };
+            }
         }
+        Level::Fma => {
+            if let Some(lanes) = Avx2::detect() {
+                // SAFETY: `Avx2::detect` returned a value, so the CPU has
+                // AVX2 and FMA.
+                return unsafe { run_avx2(kernel, lanes) };
+            }
+        }
+        Level::Baseline => {}
     }
     #[cfg(target_arch = "x86_64")]
     return kernel.run(Sse2);
@@ -81,22 +113,33 @@ pub(crate) fn run<K: Kernel>(kernel: K) -> K::Output {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "fma,avx2")]
 unsafe fn run_avx2<K: Kernel>(kernel: K, lanes: Avx2) -> K::Output {
     kernel.run(lanes)
 }
 
-/// Every lane implementation available on this CPU, for tests that compare
-/// their bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")]
+unsafe fn run_avx512<K: Kernel>(kernel: K, lanes: Avx512) -> K::Output {
+    kernel.run(lanes)
+}
+
+/// `kernel` on every lane implementation this CPU has, whatever its level
+/// and `WIDEST`, for tests that compare their bits.
 #[cfg(test)]
 pub(crate) fn run_each<K: Kernel + Clone>(kernel: K) -> Vec<K::Output> {
     let mut outs = vec![kernel.clone().run(Portable)];
     #[cfg(target_arch = "x86_64")]
-    outs.push(kernel.clone().run(Sse2));
-    #[cfg(target_arch = "x86_64")]
-    if let Some(avx2) = Avx2::detect() {
-        // SAFETY: as in `run`.
-        outs.push(unsafe { run_avx2(kernel, avx2) });
+    {
+        outs.push(kernel.clone().run(Sse2));
+        if let Some(lanes) = Avx2::detect() {
+            // SAFETY: as in `run`.
+            outs.push(unsafe { run_avx2(kernel.clone(), lanes) });
+        }
+        if let Some(lanes) = Avx512::detect() {
+            // SAFETY: as in `run`.
+            outs.push(unsafe { run_avx512(kernel, lanes) });
+        }
     }
     outs
 }
@@ -118,56 +161,90 @@ fn scan4(p: [f64; 4]) -> [f64; 4] {
 
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 #[inline(always)]
-fn zip8(a: [f64; 8], b: [f64; 8], f: impl Fn(f64, f64) -> f64) -> [f64; 8] {
-    let mut r = [0.0; 8];
-    for j in 0..8 {
+fn zip8(a: [f64; ROW], b: [f64; ROW], f: impl Fn(f64, f64) -> f64) -> [f64; ROW] {
+    let mut r = [0.0; ROW];
+    for j in 0..ROW {
         r[j] = f(a[j], b[j]);
     }
     r
 }
 
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+#[inline(always)]
+fn shift_array<const S: usize>(prev: [f64; ROW], cur: [f64; ROW]) -> [f64; ROW] {
+    let mut r = [0.0; ROW];
+    for j in 0..ROW {
+        r[j] = if j < S { prev[ROW - S + j] } else { cur[j - S] };
+    }
+    r
+}
+
 impl Lanes for Portable {
-    type V = [f64; 8];
+    type V = [f64; ROW];
     #[inline(always)]
-    fn load(self, x: &[f64]) -> [f64; 8] {
-        let mut v = [0.0; 8];
-        v.copy_from_slice(&x[..8]);
+    fn load(self, x: &[f64], at: usize) -> [f64; ROW] {
+        let mut v = [0.0; ROW];
+        v.copy_from_slice(&x[at..at + ROW]);
         v
     }
     #[inline(always)]
-    fn store(self, v: [f64; 8], out: &mut [f64]) {
-        out[..8].copy_from_slice(&v);
+    fn store(self, v: [f64; ROW], out: &mut [f64], at: usize) {
+        out[at..at + ROW].copy_from_slice(&v);
     }
     #[inline(always)]
-    fn splat(self, a: f64) -> [f64; 8] {
-        [a; 8]
+    fn splat(self, a: f64) -> [f64; ROW] {
+        [a; ROW]
     }
     #[inline(always)]
-    fn add(self, a: [f64; 8], b: [f64; 8]) -> [f64; 8] {
+    fn add(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
         zip8(a, b, |x, y| x + y)
     }
     #[inline(always)]
-    fn sub(self, a: [f64; 8], b: [f64; 8]) -> [f64; 8] {
+    fn sub(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
         zip8(a, b, |x, y| x - y)
     }
     #[inline(always)]
-    fn mul(self, a: [f64; 8], b: [f64; 8]) -> [f64; 8] {
+    fn mul(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
         zip8(a, b, |x, y| x * y)
     }
     #[inline(always)]
-    fn max(self, a: [f64; 8], b: [f64; 8]) -> [f64; 8] {
-        zip8(a, b, |x, y| if x > y { x } else { y })
+    fn div(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
+        zip8(a, b, |x, y| x / y)
     }
     #[inline(always)]
-    fn min(self, a: [f64; 8], b: [f64; 8]) -> [f64; 8] {
-        zip8(a, b, |x, y| if x < y { x } else { y })
+    fn abs(self, a: [f64; ROW]) -> [f64; ROW] {
+        zip8(a, a, |x, _| x.abs())
     }
     #[inline(always)]
-    fn sqrt(self, a: [f64; 8]) -> [f64; 8] {
+    fn sqrt(self, a: [f64; ROW]) -> [f64; ROW] {
         zip8(a, a, |x, _| x.sqrt())
     }
     #[inline(always)]
-    fn scan(self, a: [f64; 8]) -> [f64; 8] {
+    fn max(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
+        zip8(a, b, |x, y| if x > y { x } else { y })
+    }
+    #[inline(always)]
+    fn min(self, a: [f64; ROW], b: [f64; ROW]) -> [f64; ROW] {
+        zip8(a, b, |x, y| if x < y { x } else { y })
+    }
+    #[inline(always)]
+    fn where_positive(self, a: [f64; ROW], s: [f64; ROW]) -> [f64; ROW] {
+        zip8(a, s, |x, s| if s > 0.0 { x } else { 0.0 })
+    }
+    #[inline(always)]
+    fn shift1(self, prev: [f64; ROW], cur: [f64; ROW]) -> [f64; ROW] {
+        shift_array::<1>(prev, cur)
+    }
+    #[inline(always)]
+    fn shift2(self, prev: [f64; ROW], cur: [f64; ROW]) -> [f64; ROW] {
+        shift_array::<2>(prev, cur)
+    }
+    #[inline(always)]
+    fn shift4(self, prev: [f64; ROW], cur: [f64; ROW]) -> [f64; ROW] {
+        shift_array::<4>(prev, cur)
+    }
+    #[inline(always)]
+    fn scan(self, a: [f64; ROW]) -> [f64; ROW] {
         let lo = scan4([a[0], a[1], a[2], a[3]]);
         let hi = scan4([a[4], a[5], a[6], a[7]]);
         let t = lo[3];
@@ -183,21 +260,21 @@ impl Lanes for Portable {
         ]
     }
     #[inline(always)]
-    fn splat_last(self, a: [f64; 8]) -> [f64; 8] {
-        [a[7]; 8]
+    fn splat_last(self, a: [f64; ROW]) -> [f64; ROW] {
+        [a[7]; ROW]
     }
     #[inline(always)]
-    fn last(self, a: [f64; 8]) -> f64 {
+    fn last(self, a: [f64; ROW]) -> f64 {
         a[7]
     }
     #[inline(always)]
-    fn to_array(self, a: [f64; 8]) -> [f64; 8] {
+    fn to_array(self, a: [f64; ROW]) -> [f64; ROW] {
         a
     }
 }
 
-/// SSE2 lanes: four 128-bit registers. SSE2 is part of x86-64, so these
-/// need no detection.
+/// SSE2 lanes: four 128-bit registers (lanes 0-1, 2-3, 4-5, 6-7). SSE2 is
+/// part of x86-64, so these need no detection.
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Sse2;
@@ -216,7 +293,7 @@ fn quad(f: impl Fn(usize) -> __m128d) -> Quad {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn scan4_sse2(a: __m128d, b: __m128d) -> (__m128d, __m128d) {
-    // SAFETY (here and in `Sse2`'s methods): SSE2 is part of x86-64.
+    // SAFETY: SSE2 is part of x86-64.
     unsafe {
         let zero = _mm_setzero_pd();
         // + [0, p0], [p1, p2]
@@ -227,20 +304,20 @@ fn scan4_sse2(a: __m128d, b: __m128d) -> (__m128d, __m128d) {
     }
 }
 
+// SAFETY (every `unsafe` in this impl): SSE2 is part of x86-64, and the
+// loads and stores stay within the slice of eight taken first.
 #[cfg(target_arch = "x86_64")]
 impl Lanes for Sse2 {
     type V = Quad;
     #[inline(always)]
-    fn load(self, x: &[f64]) -> Quad {
-        let x = &x[..8];
-        // SAFETY: `x` holds the eight values read.
+    fn load(self, x: &[f64], at: usize) -> Quad {
+        let x = &x[at..at + ROW];
         quad(|k| unsafe { _mm_loadu_pd(x.as_ptr().add(2 * k)) })
     }
     #[inline(always)]
-    fn store(self, v: Quad, out: &mut [f64]) {
-        let out = &mut out[..8];
+    fn store(self, v: Quad, out: &mut [f64], at: usize) {
+        let out = &mut out[at..at + ROW];
         for k in 0..4 {
-            // SAFETY: `out` holds the eight values written.
             unsafe { _mm_storeu_pd(out.as_mut_ptr().add(2 * k), v.0[k]) }
         }
     }
@@ -261,6 +338,18 @@ impl Lanes for Sse2 {
         quad(|k| unsafe { _mm_mul_pd(a.0[k], b.0[k]) })
     }
     #[inline(always)]
+    fn div(self, a: Quad, b: Quad) -> Quad {
+        quad(|k| unsafe { _mm_div_pd(a.0[k], b.0[k]) })
+    }
+    #[inline(always)]
+    fn abs(self, a: Quad) -> Quad {
+        quad(|k| unsafe { _mm_andnot_pd(_mm_set1_pd(-0.0), a.0[k]) })
+    }
+    #[inline(always)]
+    fn sqrt(self, a: Quad) -> Quad {
+        quad(|k| unsafe { _mm_sqrt_pd(a.0[k]) })
+    }
+    #[inline(always)]
     fn max(self, a: Quad, b: Quad) -> Quad {
         // maxpd(a, b) is `a > b ? a : b`, as the portable lanes.
         quad(|k| unsafe { _mm_max_pd(a.0[k], b.0[k]) })
@@ -270,8 +359,31 @@ impl Lanes for Sse2 {
         quad(|k| unsafe { _mm_min_pd(a.0[k], b.0[k]) })
     }
     #[inline(always)]
-    fn sqrt(self, a: Quad) -> Quad {
-        quad(|k| unsafe { _mm_sqrt_pd(a.0[k]) })
+    fn where_positive(self, a: Quad, s: Quad) -> Quad {
+        quad(|k| unsafe { _mm_and_pd(_mm_cmpgt_pd(s.0[k], _mm_setzero_pd()), a.0[k]) })
+    }
+    #[inline(always)]
+    fn shift1(self, prev: Quad, cur: Quad) -> Quad {
+        // [a1, b0] of neighbouring pairs.
+        let (p, c) = (prev.0, cur.0);
+        unsafe {
+            Quad([
+                _mm_shuffle_pd::<0b01>(p[3], c[0]),
+                _mm_shuffle_pd::<0b01>(c[0], c[1]),
+                _mm_shuffle_pd::<0b01>(c[1], c[2]),
+                _mm_shuffle_pd::<0b01>(c[2], c[3]),
+            ])
+        }
+    }
+    #[inline(always)]
+    fn shift2(self, prev: Quad, cur: Quad) -> Quad {
+        let (p, c) = (prev.0, cur.0);
+        Quad([p[3], c[0], c[1], c[2]])
+    }
+    #[inline(always)]
+    fn shift4(self, prev: Quad, cur: Quad) -> Quad {
+        let (p, c) = (prev.0, cur.0);
+        Quad([p[2], p[3], c[0], c[1]])
     }
     #[inline(always)]
     fn scan(self, a: Quad) -> Quad {
@@ -293,16 +405,15 @@ impl Lanes for Sse2 {
         unsafe { _mm_cvtsd_f64(_mm_unpackhi_pd(a.0[3], a.0[3])) }
     }
     #[inline(always)]
-    fn to_array(self, a: Quad) -> [f64; 8] {
-        let mut r = [0.0; 8];
-        self.store(a, &mut r);
+    fn to_array(self, a: Quad) -> [f64; ROW] {
+        let mut r = [0.0; ROW];
+        self.store(a, &mut r, 0);
         r
     }
 }
 
 /// AVX2 lanes: two 256-bit registers. A value of this type proves that the
-/// CPU has AVX2 (it is only made by `detect`), which is what makes the
-/// intrinsics below sound.
+/// CPU has AVX2 and FMA (it is only made by `detect`).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 pub(crate) struct Avx2(());
@@ -310,7 +421,8 @@ pub(crate) struct Avx2(());
 #[cfg(target_arch = "x86_64")]
 impl Avx2 {
     fn detect() -> Option<Self> {
-        std::is_x86_feature_detected!("avx2").then_some(Avx2(()))
+        let has = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
+        has.then_some(Avx2(()))
     }
 }
 
@@ -339,13 +451,39 @@ unsafe fn scan4_avx2(p: __m256d) -> __m256d {
     _mm256_add_pd(q, _mm256_permute2f128_pd::<0x08>(q, q))
 }
 
+/// `[p3, c0, c1, c2]`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn up1_avx2(p: __m256d, c: __m256d) -> __m256d {
+    let mid = _mm256_permute2f128_pd::<0x21>(p, c); // [p2, p3, c0, c1]
+    _mm256_shuffle_pd::<0b0101>(mid, c)
+}
+
+/// `[p2, p3, c0, c1]`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn up2_avx2(p: __m256d, c: __m256d) -> __m256d {
+    _mm256_permute2f128_pd::<0x21>(p, c)
+}
+
+/// The AVX2 prefix sum of eight lanes (`Lanes::scan`), shared with the
+/// AVX-512 lanes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn scan_avx2(lo: __m256d, hi: __m256d) -> (__m256d, __m256d) {
+    let lo = scan4_avx2(lo);
+    let hi = scan4_avx2(hi);
+    (lo, _mm256_add_pd(hi, _mm256_permute4x64_pd::<0xFF>(lo)))
+}
+
+// SAFETY (every `unsafe` in this impl): an `Avx2` value exists, so the CPU
+// has AVX2; the loads and stores stay within the slice of eight taken first.
 #[cfg(target_arch = "x86_64")]
 impl Lanes for Avx2 {
     type V = Pair;
     #[inline(always)]
-    fn load(self, x: &[f64]) -> Pair {
-        let x = &x[..8];
-        // SAFETY: AVX2 (see `Avx2`); `x` holds the eight values read.
+    fn load(self, x: &[f64], at: usize) -> Pair {
+        let x = &x[at..at + ROW];
         unsafe {
             Pair(
                 _mm256_loadu_pd(x.as_ptr()),
@@ -354,9 +492,8 @@ impl Lanes for Avx2 {
         }
     }
     #[inline(always)]
-    fn store(self, v: Pair, out: &mut [f64]) {
-        let out = &mut out[..8];
-        // SAFETY: AVX2; `out` holds the eight values written.
+    fn store(self, v: Pair, out: &mut [f64], at: usize) {
+        let out = &mut out[at..at + ROW];
         unsafe {
             _mm256_storeu_pd(out.as_mut_ptr(), v.0);
             _mm256_storeu_pd(out.as_mut_ptr().add(4), v.1);
@@ -364,7 +501,6 @@ impl Lanes for Avx2 {
     }
     #[inline(always)]
     fn splat(self, a: f64) -> Pair {
-        // SAFETY: AVX2.
         unsafe { Pair(_mm256_set1_pd(a), _mm256_set1_pd(a)) }
     }
     #[inline(always)]
@@ -380,6 +516,19 @@ impl Lanes for Avx2 {
         halves!(_mm256_mul_pd, a, b)
     }
     #[inline(always)]
+    fn div(self, a: Pair, b: Pair) -> Pair {
+        halves!(_mm256_div_pd, a, b)
+    }
+    #[inline(always)]
+    fn abs(self, a: Pair) -> Pair {
+        let sign = self.splat(-0.0);
+        halves!(_mm256_andnot_pd, sign, a)
+    }
+    #[inline(always)]
+    fn sqrt(self, a: Pair) -> Pair {
+        unsafe { Pair(_mm256_sqrt_pd(a.0), _mm256_sqrt_pd(a.1)) }
+    }
+    #[inline(always)]
     fn max(self, a: Pair, b: Pair) -> Pair {
         // maxpd(a, b) is `a > b ? a : b`, as the portable lanes.
         halves!(_mm256_max_pd, a, b)
@@ -389,37 +538,182 @@ impl Lanes for Avx2 {
         halves!(_mm256_min_pd, a, b)
     }
     #[inline(always)]
-    fn sqrt(self, a: Pair) -> Pair {
-        // SAFETY: AVX2.
-        unsafe { Pair(_mm256_sqrt_pd(a.0), _mm256_sqrt_pd(a.1)) }
-    }
-    #[inline(always)]
-    fn scan(self, a: Pair) -> Pair {
-        // SAFETY: AVX2.
+    fn where_positive(self, a: Pair, s: Pair) -> Pair {
         unsafe {
-            let lo = scan4_avx2(a.0);
-            let hi = scan4_avx2(a.1);
-            Pair(lo, _mm256_add_pd(hi, _mm256_permute4x64_pd::<0xFF>(lo)))
+            let zero = _mm256_setzero_pd();
+            let m0 = _mm256_cmp_pd::<_CMP_GT_OQ>(s.0, zero);
+            let m1 = _mm256_cmp_pd::<_CMP_GT_OQ>(s.1, zero);
+            Pair(_mm256_and_pd(m0, a.0), _mm256_and_pd(m1, a.1))
         }
     }
     #[inline(always)]
+    fn shift1(self, prev: Pair, cur: Pair) -> Pair {
+        unsafe { Pair(up1_avx2(prev.1, cur.0), up1_avx2(cur.0, cur.1)) }
+    }
+    #[inline(always)]
+    fn shift2(self, prev: Pair, cur: Pair) -> Pair {
+        unsafe { Pair(up2_avx2(prev.1, cur.0), up2_avx2(cur.0, cur.1)) }
+    }
+    #[inline(always)]
+    fn shift4(self, prev: Pair, cur: Pair) -> Pair {
+        Pair(prev.1, cur.0)
+    }
+    #[inline(always)]
+    fn scan(self, a: Pair) -> Pair {
+        let (lo, hi) = unsafe { scan_avx2(a.0, a.1) };
+        Pair(lo, hi)
+    }
+    #[inline(always)]
     fn splat_last(self, a: Pair) -> Pair {
-        // SAFETY: AVX2.
         let t = unsafe { _mm256_permute4x64_pd::<0xFF>(a.1) };
         Pair(t, t)
     }
     #[inline(always)]
     fn last(self, a: Pair) -> f64 {
-        // SAFETY: AVX2.
         unsafe {
             let top = _mm256_extractf128_pd::<1>(a.1);
             _mm_cvtsd_f64(_mm_unpackhi_pd(top, top))
         }
     }
     #[inline(always)]
-    fn to_array(self, a: Pair) -> [f64; 8] {
-        let mut r = [0.0; 8];
-        self.store(a, &mut r);
+    fn to_array(self, a: Pair) -> [f64; ROW] {
+        let mut r = [0.0; ROW];
+        self.store(a, &mut r, 0);
+        r
+    }
+}
+
+/// AVX-512 lanes: one 512-bit register. A value of this type proves that
+/// the CPU has AVX-512 F, VL, DQ and BW, AVX2 and FMA (`cpu::Level::Avx512`;
+/// it is only made by `detect`).
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx512 {
+    fn detect() -> Option<Self> {
+        let has = std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vl")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512bw")
+            && std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma");
+        has.then_some(Avx512(()))
+    }
+}
+
+/// `prev` and `cur` as sixteen lanes, moved down by `$by`: lanes `by..8` of
+/// `prev`, then lanes `0..8-by` of `cur` (valignq).
+#[cfg(target_arch = "x86_64")]
+macro_rules! align {
+    ($prev:expr, $cur:expr, $by:literal) => {
+        // SAFETY: an `Avx512` value exists, so the CPU has AVX-512 F.
+        unsafe {
+            _mm512_castsi512_pd(_mm512_alignr_epi64::<$by>(
+                _mm512_castpd_si512($cur),
+                _mm512_castpd_si512($prev),
+            ))
+        }
+    };
+}
+
+// SAFETY (every `unsafe` in this impl): an `Avx512` value exists, so the CPU
+// has AVX-512 F, VL, DQ and BW and AVX2; the loads and stores stay within
+// the slice of eight taken first.
+#[cfg(target_arch = "x86_64")]
+impl Lanes for Avx512 {
+    type V = __m512d;
+    #[inline(always)]
+    fn load(self, x: &[f64], at: usize) -> __m512d {
+        let x = &x[at..at + ROW];
+        unsafe { _mm512_loadu_pd(x.as_ptr()) }
+    }
+    #[inline(always)]
+    fn store(self, v: __m512d, out: &mut [f64], at: usize) {
+        let out = &mut out[at..at + ROW];
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn splat(self, a: f64) -> __m512d {
+        unsafe { _mm512_set1_pd(a) }
+    }
+    #[inline(always)]
+    fn add(self, a: __m512d, b: __m512d) -> __m512d {
+        unsafe { _mm512_add_pd(a, b) }
+    }
+    #[inline(always)]
+    fn sub(self, a: __m512d, b: __m512d) -> __m512d {
+        unsafe { _mm512_sub_pd(a, b) }
+    }
+    #[inline(always)]
+    fn mul(self, a: __m512d, b: __m512d) -> __m512d {
+        unsafe { _mm512_mul_pd(a, b) }
+    }
+    #[inline(always)]
+    fn div(self, a: __m512d, b: __m512d) -> __m512d {
+        unsafe { _mm512_div_pd(a, b) }
+    }
+    #[inline(always)]
+    fn abs(self, a: __m512d) -> __m512d {
+        unsafe { _mm512_abs_pd(a) }
+    }
+    #[inline(always)]
+    fn sqrt(self, a: __m512d) -> __m512d {
+        unsafe { _mm512_sqrt_pd(a) }
+    }
+    #[inline(always)]
+    fn max(self, a: __m512d, b: __m512d) -> __m512d {
+        // vmaxpd(a, b) is `a > b ? a : b`, as the portable lanes.
+        unsafe { _mm512_max_pd(a, b) }
+    }
+    #[inline(always)]
+    fn min(self, a: __m512d, b: __m512d) -> __m512d {
+        unsafe { _mm512_min_pd(a, b) }
+    }
+    #[inline(always)]
+    fn where_positive(self, a: __m512d, s: __m512d) -> __m512d {
+        unsafe {
+            let m = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(s, _mm512_setzero_pd());
+            _mm512_maskz_mov_pd(m, a)
+        }
+    }
+    #[inline(always)]
+    fn shift1(self, prev: __m512d, cur: __m512d) -> __m512d {
+        align!(prev, cur, 7)
+    }
+    #[inline(always)]
+    fn shift2(self, prev: __m512d, cur: __m512d) -> __m512d {
+        align!(prev, cur, 6)
+    }
+    #[inline(always)]
+    fn shift4(self, prev: __m512d, cur: __m512d) -> __m512d {
+        align!(prev, cur, 4)
+    }
+    #[inline(always)]
+    fn scan(self, a: __m512d) -> __m512d {
+        // On the two 256-bit halves, exactly as the AVX2 lanes: no kernel
+        // runs a prefix sum on 512-bit lanes (see `rolling.rs`).
+        unsafe {
+            let (lo, hi) = scan_avx2(_mm512_castpd512_pd256(a), _mm512_extractf64x4_pd::<1>(a));
+            _mm512_insertf64x4::<1>(_mm512_castpd256_pd512(lo), hi)
+        }
+    }
+    #[inline(always)]
+    fn splat_last(self, a: __m512d) -> __m512d {
+        unsafe { _mm512_permutexvar_pd(_mm512_set1_epi64(7), a) }
+    }
+    #[inline(always)]
+    fn last(self, a: __m512d) -> f64 {
+        unsafe {
+            let top = _mm512_extractf64x2_pd::<3>(a);
+            _mm_cvtsd_f64(_mm_unpackhi_pd(top, top))
+        }
+    }
+    #[inline(always)]
+    fn to_array(self, a: __m512d) -> [f64; ROW] {
+        let mut r = [0.0; ROW];
+        self.store(a, &mut r, 0);
         r
     }
 }
@@ -428,30 +722,43 @@ impl Lanes for Avx2 {
 mod tests {
     use super::*;
 
+    /// Every operation on the rows `x[16k..16k+8]`, `x[16k+8..16k+16]`, as
+    /// bits.
     #[derive(Clone)]
-    struct Ops(Vec<f64>);
+    struct Ops {
+        x: Vec<f64>,
+        /// Any NaN counts as one.
+        any_nan: bool,
+    }
 
     impl Kernel for Ops {
         type Output = Vec<u64>;
         fn run<L: Lanes>(self, l: L) -> Vec<u64> {
+            // Opaque inputs: the hardware computes, not the compiler's
+            // constant folding (which makes 0/0 a NaN of the other sign).
+            let x = std::hint::black_box(self.x);
             let mut out = Vec::new();
-            for c in self.0.chunks_exact(16) {
-                let (a, b) = (l.load(&c[..8]), l.load(&c[8..]));
+            for c in x.chunks_exact(2 * ROW) {
+                let (a, b) = (l.load(c, 0), l.load(c, ROW));
                 for v in [
-                    l.scan(a),
                     l.add(a, b),
                     l.sub(a, b),
                     l.mul(a, b),
+                    l.div(a, b),
+                    l.abs(a),
+                    l.sqrt(a),
                     l.max(a, b),
                     l.min(a, b),
-                    l.sqrt(a),
+                    l.where_positive(a, b),
+                    l.shift1(a, b),
+                    l.shift2(a, b),
+                    l.shift4(a, b),
+                    l.scan(a),
                     l.splat_last(b),
                     l.splat(l.last(a)),
                 ] {
-                    // Any NaN counts as one: which operand's payload an
-                    // operation keeps is not part of the contract.
                     out.extend(l.to_array(v).iter().map(|x| {
-                        if x.is_nan() {
+                        if self.any_nan && x.is_nan() {
                             u64::MAX
                         } else {
                             x.to_bits()
@@ -473,17 +780,50 @@ mod tests {
         x[40] = f64::NAN;
         x[41] = f64::INFINITY;
         x[60] = -f64::INFINITY;
-        let outs = run_each(Ops(x));
+        // Which operand's NaN payload an operation keeps is not part of the
+        // contract (the compiler may swap the operands of a portable add).
+        let outs = run_each(Ops { x, any_nan: true });
+        assert_eq!(outs.len(), implementations());
         for other in &outs[1..] {
             assert_eq!(&outs[0], other);
         }
     }
 
     #[test]
-    fn scan_is_the_prefix_sum() {
+    fn signed_zeros_nans_and_infinities_keep_their_exact_bits() {
+        let a = [1.5, -0.0, f64::NAN, 3.0, -2.0, 1e300, f64::INFINITY, 0.0];
+        let b = [0.1, 0.0, 2.0, f64::NAN, -2.5, 1e300, 1.0, -0.0];
+        let x = [a, b].concat();
+        let outs = run_each(Ops { x, any_nan: false });
+        for other in &outs[1..] {
+            assert_eq!(&outs[0], other);
+        }
+    }
+
+    /// How many lane implementations this CPU runs: the portable ones, and
+    /// on x86-64 the SSE2 ones and those of AVX2 and AVX-512 it has.
+    fn implementations() -> usize {
+        #[cfg(target_arch = "x86_64")]
+        return 2 + Avx2::detect().is_some() as usize + Avx512::detect().is_some() as usize;
+        #[cfg(not(target_arch = "x86_64"))]
+        1
+    }
+
+    #[test]
+    fn scan_is_the_prefix_sum_and_shifts_borrow_from_the_previous_row() {
         let x: Vec<f64> = (1..=16).map(f64::from).collect();
-        let got = run(Ops(x));
-        let scan: Vec<f64> = got[..8].iter().map(|b| f64::from_bits(*b)).collect();
-        assert_eq!(scan, [1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0, 36.0]);
+        for got in run_each(Ops { x, any_nan: false }) {
+            let row = |k: usize| -> Vec<f64> {
+                got[8 * k..8 * k + 8]
+                    .iter()
+                    .map(|b| f64::from_bits(*b))
+                    .collect()
+            };
+            assert_eq!(row(9), [8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0]);
+            assert_eq!(row(10), [7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0]);
+            assert_eq!(row(11), [5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);
+            assert_eq!(row(12), [1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0, 36.0]);
+            assert_eq!(row(13), [16.0; 8]);
+        }
     }
 }

@@ -24,8 +24,9 @@
 //! window.
 //!
 //! Every whole-array kernel runs inside `cpu::batch` or `cpu::replay` (the
-//! recurrence rows inside `scan.rs`'s own per-level copies), so it is
-//! compiled for each CPU level and inherits the process's level. Only the
+//! rolling sums and the recurrence rows, written on `lanes::Lanes`, inside
+//! `lanes::run`'s per-level copies), so it is compiled for each CPU level
+//! and inherits the process's level. Only the
 //! six native indicators reorder TA-Lib's arithmetic (within 1e-12 of scale);
 //! the other kernels equal TA-Lib bit for bit because they keep its order of
 //! operations, and that order is what keeps them scalar: a running sum
