@@ -6,6 +6,8 @@ released on long series."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 
@@ -15,6 +17,9 @@ import pytest
 
 import pyrt
 from pyrt import _batch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from array_checks import as_tuple, assert_identical, misaligned, strided  # noqa: E402
 
 
 def bars(n: int, seed: int = 5) -> tuple:
@@ -36,34 +41,6 @@ CASES = {
     "atr": (pyrt.atr, _batch.atr, lambda h, l, c: [h, l, c], lambda n: [min(14, n)]),
 }
 NAMES = list(CASES)
-
-
-def as_tuple(result) -> tuple:
-    return result if isinstance(result, tuple) else (result,)
-
-
-def assert_identical(a, b) -> None:
-    """The same float64 arrays bit for bit (NaN payloads included)."""
-    a, b = as_tuple(a), as_tuple(b)
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert type(x) is np.ndarray and type(y) is np.ndarray
-        assert x.dtype == y.dtype == np.float64 and x.shape == y.shape
-        assert x.tobytes() == y.tobytes()
-
-
-def strided(x: np.ndarray) -> np.ndarray:
-    wide = np.empty(2 * x.shape[0])
-    wide[::2] = x
-    return wide[::2]
-
-
-def misaligned(x: np.ndarray) -> np.ndarray:
-    raw = np.zeros(x.nbytes + 1, dtype=np.uint8)
-    view = raw[1:].view(np.float64)
-    view[:] = x
-    assert not view.flags.aligned
-    return view
 
 
 OTHER_FORMS = {

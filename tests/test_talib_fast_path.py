@@ -5,6 +5,8 @@ identical errors, buffers released, pandas in and out."""
 from __future__ import annotations
 
 import array
+import os
+import sys
 import threading
 
 import numpy as np
@@ -15,6 +17,9 @@ import pyrt.talib as pt
 from pyrt._batch import run
 from pyrt._core import PyrtError
 from pyrt.talib._runner import RECORDS
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from array_checks import as_tuple, assert_identical, misaligned, strided  # noqa: E402
 
 NAMES = pt.get_functions()
 
@@ -40,36 +45,6 @@ def inputs_of(name: str, data: dict) -> list:
 
 def defaults(name: str) -> list:
     return [int(p.default) if p.integer else float(p.default) for p in record(name).params]
-
-
-def as_tuple(result) -> tuple:
-    return result if isinstance(result, tuple) else (result,)
-
-
-def assert_identical(a, b) -> None:
-    """The same arrays bit for bit (NaN payloads included)."""
-    a, b = as_tuple(a), as_tuple(b)
-    assert len(a) == len(b)
-    for x, y in zip(a, b):
-        assert type(x) is np.ndarray and type(y) is np.ndarray
-        assert x.dtype == y.dtype == np.float64 and x.shape == y.shape
-        assert x.tobytes() == y.tobytes()
-
-
-def strided(x: np.ndarray) -> np.ndarray:
-    wide = np.empty(2 * x.shape[0])
-    wide[::2] = x
-    view = wide[::2]
-    assert x.shape[0] <= 1 or not view.flags.c_contiguous
-    return view
-
-
-def misaligned(x: np.ndarray) -> np.ndarray:
-    raw = np.zeros(x.nbytes + 1, dtype=np.uint8)
-    view = raw[1:].view(np.float64)
-    view[:] = x
-    assert view.flags.c_contiguous and (x.shape[0] == 0 or not view.flags.aligned)
-    return view
 
 
 def big_endian(x: np.ndarray) -> np.ndarray:
