@@ -23,13 +23,6 @@ impl Dema {
     }
 }
 
-impl Dema {
-    #[cfg(test)]
-    pub(crate) fn set_fused(&mut self, fused: bool) {
-        self.chain.set_fused(fused);
-    }
-}
-
 impl Indicator for Dema {
     fn lookback(&self) -> usize {
         self.chain.lookback()
