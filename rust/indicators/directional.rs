@@ -45,6 +45,31 @@ fn movement(diff_p: f64, diff_m: f64) -> (f64, f64) {
     (if plus { diff_p } else { 0.0 }, if minus { diff_m } else { 0.0 })
 }
 
+/// The DX of the sums, `None` where TA-Lib computes none.
+#[inline(always)]
+fn dx_of(plus_dm: f64, minus_dm: f64, tr: f64) -> Option<f64> {
+    if !(tr > 0.0) {
+        return None;
+    }
+    let minus_di = 100.0 * (minus_dm / tr);
+    let plus_di = 100.0 * (plus_dm / tr);
+    let sum = minus_di + plus_di;
+    if is_zero(sum) {
+        return None;
+    }
+    Some(100.0 * ((minus_di - plus_di).abs() / sum))
+}
+
+/// A DI of the sums: 0 while the range sum is not above 0.
+#[inline(always)]
+fn di_of(dm: f64, tr: f64) -> f64 {
+    if tr > 0.0 {
+        100.0 * (dm / tr)
+    } else {
+        0.0
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     PlusDm,
@@ -145,25 +170,12 @@ impl Directional {
     /// The DX of the current sums, `None` where TA-Lib computes none.
     #[inline]
     fn current_dx(&self) -> Option<f64> {
-        if !(self.tr > 0.0) {
-            return None;
-        }
-        let minus_di = 100.0 * (self.minus_dm / self.tr);
-        let plus_di = 100.0 * (self.plus_dm / self.tr);
-        let sum = minus_di + plus_di;
-        if is_zero(sum) {
-            return None;
-        }
-        Some(100.0 * ((minus_di - plus_di).abs() / sum))
+        dx_of(self.plus_dm, self.minus_dm, self.tr)
     }
 
     #[inline]
     fn di(&self, dm: f64) -> f64 {
-        if self.tr > 0.0 {
-            100.0 * (dm / self.tr)
-        } else {
-            0.0
-        }
+        di_of(dm, self.tr)
     }
 
     /// Consumes one bar; NaN while warming up.
@@ -280,8 +292,6 @@ impl Directional {
     }
 }
 
-// The catalog replays this state over whole arrays (`cpu::replay`). Scalar:
-// the three Wilder sums and the ADX are TA-Lib's chains, kept in its order.
 impl Indicator for Directional {
     fn lookback(&self) -> usize {
         let p = self.period;
@@ -335,6 +345,124 @@ impl Indicator for Directional {
     }
 
     crate::impl_boxed_clone!();
+}
+
+impl Directional {
+    /// Whole arrays: the stream through its warm-up (the first `2 * period`
+    /// bars, after which every bar is handled alike), then its steady step
+    /// with the sums in locals instead of the state (the same operations in
+    /// the same order, so the stream's bits). Period 1 stays on the stream.
+    #[inline(always)]
+    fn run(mut self, inputs: &[&[f64]], out: &mut [f64]) {
+        let (high, low) = (inputs[0], inputs[1]);
+        let has_close = self.has_close();
+        let close = if has_close { inputs[2] } else { inputs[0] };
+        let n = high.len();
+        let p = self.period;
+        let warm = if p == 1 { n } else { self.last_bar_counted().min(n) };
+        let mut o = [0.0];
+        for t in 0..warm {
+            let c = if has_close { close[t] } else { 0.0 };
+            self.update(&[high[t], low[t], c], &mut o);
+            out[t] = o[0];
+        }
+        let pf = p as f64;
+        let (keeps_plus, keeps_minus, keeps_tr) = self.mode.sums();
+        let Directional { mode, mut prev_high, mut prev_low, mut prev_close, .. } = self;
+        let (mut plus_dm, mut minus_dm, mut tr, mut value) = (self.plus_dm, self.minus_dm, self.tr, self.value);
+        for t in warm..n {
+            let (h, l) = (high[t], low[t]);
+            let diff_p = h - prev_high;
+            let diff_m = prev_low - l;
+            let range = true_range(h, l, prev_close);
+            prev_high = h;
+            prev_low = l;
+            prev_close = if has_close { close[t] } else { 0.0 };
+            let (plus, minus) = movement(diff_p, diff_m);
+            if keeps_plus {
+                plus_dm = plus_dm - plus_dm / pf + plus;
+            }
+            if keeps_minus {
+                minus_dm = minus_dm - minus_dm / pf + minus;
+            }
+            if keeps_tr {
+                tr = tr - tr / pf + range;
+            }
+            out[t] = match mode {
+                Mode::PlusDm => plus_dm,
+                Mode::MinusDm => minus_dm,
+                Mode::PlusDi => di_of(plus_dm, tr),
+                Mode::MinusDi => di_of(minus_dm, tr),
+                Mode::Dx => {
+                    if let Some(dx) = dx_of(plus_dm, minus_dm, tr) {
+                        value = dx;
+                    }
+                    value
+                }
+                Mode::Adx => {
+                    if let Some(dx) = dx_of(plus_dm, minus_dm, tr) {
+                        value = (value * (pf - 1.0) + dx) / pf;
+                    }
+                    value
+                }
+            };
+        }
+    }
+}
+
+/// The catalog's batch kernels (`Directional::run`). Scalar: the three
+/// Wilder sums and the ADX are TA-Lib's chains (a division each per bar),
+/// kept in its order for the same bits.
+#[inline(always)]
+pub fn batch_plus_dm(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::plus_dm(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+#[inline(always)]
+pub fn batch_minus_dm(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::minus_dm(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+#[inline(always)]
+pub fn batch_plus_di(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::plus_di(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+#[inline(always)]
+pub fn batch_minus_di(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::minus_di(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+#[inline(always)]
+pub fn batch_dx(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::dx(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+#[inline(always)]
+pub fn batch_adx(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    Directional::adx(p)?.run(inputs, outputs[0]);
+    Ok(())
+}
+
+/// ADXR's batch kernel: the ADX (`Directional::run`) into the output, then
+/// `(adx[t] + adx[t - period + 1]) / 2` from the last bar back (each value
+/// read before it is overwritten), the stream's operation.
+#[inline(always)]
+pub fn batch_adxr(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    let adx = Directional::adx(p)?;
+    let (first_adx, lag) = (adx.lookback(), adx.period - 1);
+    let out = &mut *outputs[0];
+    adx.run(inputs, out);
+    let n = out.len();
+    for t in (first_adx..n).rev() {
+        out[t] = if t >= first_adx + lag { (out[t] + out[t - lag]) / 2.0 } else { f64::NAN };
+    }
+    Ok(())
 }
 
 /// ADXR: `(ADX + ADX of period - 1 bars earlier) / 2`.
@@ -393,6 +521,32 @@ mod tests {
 
     fn run(state: &mut dyn Indicator, bars: &[[f64; 3]]) -> Vec<f64> {
         first_outputs(state, bars)
+    }
+
+    #[test]
+    fn batches_are_the_streams_bit_for_bit() {
+        use crate::indicators::testkit::assert_batch_is_replay;
+        type Batch = fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>;
+        type Make = fn(&[f64]) -> Result<Directional>;
+        // (batch, state, inputs, smallest period)
+        let kernels: [(Batch, Make, usize, f64); 6] = [
+            (batch_plus_dm, Directional::plus_dm, 2, 1.0),
+            (batch_minus_dm, Directional::minus_dm, 2, 1.0),
+            (batch_plus_di, Directional::plus_di, 3, 1.0),
+            (batch_minus_di, Directional::minus_di, 3, 1.0),
+            (batch_dx, Directional::dx, 3, 2.0),
+            (batch_adx, Directional::adx, 3, 2.0),
+        ];
+        for p in [1.0, 2.0, 3.0, 14.0] {
+            for (batch, make, inputs, smallest) in kernels {
+                if p >= smallest {
+                    assert_batch_is_replay(batch, |p| make(p).unwrap(), &[p], inputs, 1);
+                }
+            }
+            if p >= 2.0 {
+                assert_batch_is_replay(batch_adxr, |p| Adxr::new(p).unwrap(), &[p], 3, 1);
+            }
+        }
     }
 
     fn bars() -> Vec<[f64; 3]> {
