@@ -68,6 +68,20 @@
         }                                    \
     } while (0)
 
+/* `result` = the `n` outputs of `call`, which writes them through `out`:
+ * new_outputs makes them, CALL_CORE runs the core, finish returns them (or
+ * raises the status). NULL with an exception set on any failure. */
+#define CALL_INTO_OUTPUTS(result, n, len, outputs, out, call)                  \
+    do {                                                                      \
+        PyrtStatus status_ = PYRT_OK;                                         \
+        if (new_outputs((n), (len), (outputs), (out))) {                      \
+            CALL_CORE(status_, (len), call);                                  \
+            (result) = finish(status_, (n), (outputs));                       \
+        } else {                                                              \
+            for (size_t k_ = 0; k_ < (size_t)(n); k_++) Py_XDECREF((outputs)[k_]); \
+        }                                                                     \
+    } while (0)
+
 typedef struct {
     size_t n_inputs;
     size_t n_params;
@@ -290,16 +304,10 @@ static PyObject *run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) 
 
     PyObject *outputs[MAX_OUTPUTS] = {NULL};
     double *out[MAX_OUTPUTS];
-    PyrtStatus status = PYRT_OK;
     PyObject *result = NULL;
-    if (new_outputs(entry->n_outputs, len, outputs, out)) {
-        CALL_CORE(status, len,
-                  pyrt_indicator_run_at((size_t)index, params, entry->n_params, inputs, entry->n_inputs, (size_t)len,
-                                        out, entry->n_outputs));
-        result = finish(status, entry->n_outputs, outputs);
-    } else {
-        for (size_t k = 0; k < entry->n_outputs; k++) Py_XDECREF(outputs[k]);
-    }
+    CALL_INTO_OUTPUTS(result, entry->n_outputs, len, outputs, out,
+                      pyrt_indicator_run_at((size_t)index, params, entry->n_params, inputs, entry->n_inputs,
+                                            (size_t)len, out, entry->n_outputs));
     release_all(views, held);
     return result;
 }
@@ -323,14 +331,9 @@ static PyObject *one_period(PyObject *const *args, Py_ssize_t nargs, PeriodFn fn
     if (take_inputs(args, 1, &view, &x, &len) != 1) Py_RETURN_NONE;
     PyObject *outputs[1] = {NULL};
     double *out[1];
-    PyrtStatus status = PYRT_OK;
     PyObject *result = NULL;
-    if (new_outputs(1, len, outputs, out)) {
-        CALL_CORE(status, len, fn(x, (size_t)len, window, out[0]));
-        result = finish(status, 1, outputs);
-    } else {
-        Py_XDECREF(outputs[0]);
-    }
+    CALL_INTO_OUTPUTS(result, 1, len, outputs, out,
+                      fn(x, (size_t)len, window, out[0]));
     PyBuffer_Release(&view);
     return result;
 }
@@ -368,14 +371,9 @@ static PyObject *macd(PyObject *m, PyObject *const *args, Py_ssize_t nargs) {
     if (take_inputs(args, 1, &view, &x, &len) != 1) Py_RETURN_NONE;
     PyObject *outputs[3] = {NULL};
     double *out[3];
-    PyrtStatus status = PYRT_OK;
     PyObject *result = NULL;
-    if (new_outputs(3, len, outputs, out)) {
-        CALL_CORE(status, len, pyrt_macd(x, (size_t)len, fast, slow, signal, out[0], out[1], out[2]));
-        result = finish(status, 3, outputs);
-    } else {
-        for (size_t k = 0; k < 3; k++) Py_XDECREF(outputs[k]);
-    }
+    CALL_INTO_OUTPUTS(result, 3, len, outputs, out,
+                      pyrt_macd(x, (size_t)len, fast, slow, signal, out[0], out[1], out[2]));
     PyBuffer_Release(&view);
     return result;
 }
@@ -397,14 +395,9 @@ static PyObject *bollinger_bands(PyObject *m, PyObject *const *args, Py_ssize_t 
     if (take_inputs(args, 1, &view, &x, &len) != 1) Py_RETURN_NONE;
     PyObject *outputs[3] = {NULL};
     double *out[3];
-    PyrtStatus status = PYRT_OK;
     PyObject *result = NULL;
-    if (new_outputs(3, len, outputs, out)) {
-        CALL_CORE(status, len, pyrt_bollinger_bands(x, (size_t)len, window, num_std, out[0], out[1], out[2]));
-        result = finish(status, 3, outputs);
-    } else {
-        for (size_t k = 0; k < 3; k++) Py_XDECREF(outputs[k]);
-    }
+    CALL_INTO_OUTPUTS(result, 3, len, outputs, out,
+                      pyrt_bollinger_bands(x, (size_t)len, window, num_std, out[0], out[1], out[2]));
     PyBuffer_Release(&view);
     return result;
 }
@@ -429,15 +422,9 @@ static PyObject *atr(PyObject *m, PyObject *const *args, Py_ssize_t nargs) {
     }
     PyObject *outputs[1] = {NULL};
     double *out[1];
-    PyrtStatus status = PYRT_OK;
     PyObject *result = NULL;
-    if (new_outputs(1, lens[2], outputs, out)) {
-        CALL_CORE(status, lens[2],
-                  pyrt_atr(x[0], (size_t)lens[0], x[1], (size_t)lens[1], x[2], (size_t)lens[2], window, out[0]));
-        result = finish(status, 1, outputs);
-    } else {
-        Py_XDECREF(outputs[0]);
-    }
+    CALL_INTO_OUTPUTS(result, 1, lens[2], outputs, out,
+                      pyrt_atr(x[0], (size_t)lens[0], x[1], (size_t)lens[1], x[2], (size_t)lens[2], window, out[0]));
     release_all(views, 3);
     return result;
 }
