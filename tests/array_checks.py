@@ -1,10 +1,23 @@
-"""Array checks shared by the tests of the compiled call paths: bit-for-bit
-equality, and the input forms that must leave the fast path (strided,
-misaligned)."""
+"""Arrays shared by the catalog's tests and the compiled call paths' tests:
+a random OHLCV walk, bit-for-bit equality, and the input forms that must
+leave the fast path (strided, misaligned)."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def ohlcv(n: int, seed: int = 11) -> dict:
+    """A random OHLCV walk: high >= max(open, close), low <= min(open, close);
+    also under the catalog's input names `real`, `real0`, `real1`."""
+    rng = np.random.default_rng(seed)
+    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
+    open_ = close + rng.normal(0.0, 0.5, n)
+    high = np.maximum(open_, close) + rng.uniform(0.0, 1.0, n)
+    low = np.minimum(open_, close) - rng.uniform(0.0, 1.0, n)
+    volume = rng.uniform(1e3, 1e5, n).round()
+    return {"open": open_, "high": high, "low": low, "close": close, "volume": volume,
+            "real": close, "real0": close, "real1": open_}
 
 
 def as_tuple(result) -> tuple:

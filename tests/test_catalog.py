@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -20,6 +21,9 @@ from hypothesis import strategies as st
 import pyrt
 import pyrt.talib as pt
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from array_checks import as_tuple, ohlcv  # noqa: E402
+
 _spec = importlib.util.spec_from_file_location("catalog_matrix", os.path.join(os.path.dirname(__file__), "catalog_matrix.py"))
 matrix = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(matrix)
@@ -29,24 +33,8 @@ CASES = [pytest.param(name, params, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in
 NAMES = sorted(matrix.FUNCTIONS)
 
 
-def ohlcv(n: int, seed: int) -> dict:
-    """A random OHLCV walk: high >= max(open, close), low <= min(open, close)."""
-    rng = np.random.default_rng(seed)
-    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
-    open_ = close + rng.normal(0.0, 0.5, n)
-    high = np.maximum(open_, close) + rng.uniform(0.0, 1.0, n)
-    low = np.minimum(open_, close) - rng.uniform(0.0, 1.0, n)
-    volume = rng.uniform(1e3, 1e5, n).round()
-    return {"open": open_, "high": high, "low": low, "close": close, "volume": volume,
-            "real": close, "real0": close, "real1": open_}
-
-
 def inputs_of(name: str, data: dict) -> list:
     return [data[x].copy() for x in matrix.FUNCTIONS[name]["inputs"]]
-
-
-def as_tuple(result) -> tuple:
-    return result if isinstance(result, tuple) else (result,)
 
 
 def assert_same(ours, theirs, what="") -> None:

@@ -19,20 +19,9 @@ from pyrt._core import PyrtError
 from pyrt.talib._runner import RECORDS
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from array_checks import as_tuple, assert_identical, misaligned, strided  # noqa: E402
+from array_checks import as_tuple, assert_identical, misaligned, ohlcv, strided  # noqa: E402
 
 NAMES = pt.get_functions()
-
-
-def ohlcv(n: int, seed: int = 11) -> dict:
-    rng = np.random.default_rng(seed)
-    close = 100.0 + np.cumsum(rng.normal(0.0, 1.0, n))
-    open_ = close + rng.normal(0.0, 0.5, n)
-    high = np.maximum(open_, close) + rng.uniform(0.0, 1.0, n)
-    low = np.minimum(open_, close) - rng.uniform(0.0, 1.0, n)
-    volume = rng.uniform(1e3, 1e5, n).round()
-    return {"open": open_, "high": high, "low": low, "close": close, "volume": volume,
-            "real": close, "real0": close, "real1": open_}
 
 
 def record(name: str):
