@@ -14,6 +14,17 @@ fn pair(topics: &[&str]) -> (Publisher, Subscriber) {
     (publisher, subscriber)
 }
 
+/// A plain libzmq REQ socket connected to `receiver`, for sending it bytes
+/// no `CommandSender` would (the context is returned to outlive the socket).
+fn raw_request_socket(receiver: &CommandReceiver) -> (zmq::Context, zmq::Socket) {
+    let context = zmq::Context::new();
+    let req = context.socket(zmq::REQ).unwrap();
+    req.set_linger(0).unwrap();
+    req.set_rcvtimeo(WAIT_MS).unwrap();
+    req.connect(&receiver.last_endpoint().unwrap()).unwrap();
+    (context, req)
+}
+
 fn tick(symbol: &str, bid: f64) -> proto::MarketTick {
     proto::MarketTick {
         symbol: symbol.into(),
@@ -215,11 +226,7 @@ fn commands_are_acknowledged_and_timeouts_do_not_wedge_the_sender() {
 #[test]
 fn a_refused_command_is_an_error_for_the_sender() {
     let mut receiver = CommandReceiver::bind(ANY_PORT).unwrap();
-    let context = zmq::Context::new();
-    let req = context.socket(zmq::REQ).unwrap();
-    req.set_linger(0).unwrap();
-    req.set_rcvtimeo(WAIT_MS).unwrap();
-    req.connect(&receiver.last_endpoint().unwrap()).unwrap();
+    let (_context, req) = raw_request_socket(&receiver);
     req.send(&b"\x07garbage"[..], 0).unwrap();
     assert_eq!(receiver.receive(200).unwrap(), None);
     let refusal = req.recv_bytes(0).unwrap();
@@ -286,11 +293,7 @@ fn oversized_messages_are_dropped_and_counted_and_the_subscriber_goes_on() {
 #[test]
 fn a_command_of_unknown_type_is_answered_with_an_error() {
     let mut receiver = CommandReceiver::bind(ANY_PORT).unwrap();
-    let context = zmq::Context::new();
-    let req = context.socket(zmq::REQ).unwrap();
-    req.set_linger(0).unwrap();
-    req.set_rcvtimeo(WAIT_MS).unwrap();
-    req.connect(&receiver.last_endpoint().unwrap()).unwrap();
+    let (_context, req) = raw_request_socket(&receiver);
     use prost::Message as _;
     let request = proto::Command { r#type: 99, payload: "{}".into(), timestamp_us: 5 }.encode_to_vec();
     req.send(&request[..], 0).unwrap();
