@@ -6,7 +6,6 @@ record lists (tests/catalog_matrix.py, generated from catalog.toml)."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import sys
 
@@ -22,11 +21,8 @@ import pyrt
 import pyrt.talib as pt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import catalog_matrix as matrix  # noqa: E402
 from array_checks import as_tuple, ohlcv  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("catalog_matrix", os.path.join(os.path.dirname(__file__), "catalog_matrix.py"))
-matrix = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(matrix)
 
 CASES = [pytest.param(name, params, id=f"{name}-{'-'.join(f'{k}={v}' for k, v in params.items()) or 'defaults'}")
          for name, params in matrix.CASES]
