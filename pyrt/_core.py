@@ -80,6 +80,13 @@ _ERROR_CLASS = {
 }
 
 
+def shown(value: Any) -> str:
+    """`repr(value)` for an error message, cut short when it is long (a
+    400-digit integer would bury the message)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:40]}... ({len(text)} characters)"
+
+
 def error_for(status: int) -> PyrtError:
     """The exception for a non-zero status, carrying this thread's last message."""
     message = ffi.string(lib.pyrt_last_error_message()).decode("utf-8", "replace")

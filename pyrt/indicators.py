@@ -19,7 +19,7 @@ from typing import Any, Tuple
 import numpy as np
 
 from . import _batch
-from ._core import PyrtError, PyrtValueError, as_f64_array
+from ._core import PyrtError, PyrtValueError, as_f64_array, shown
 
 __all__ = ["sma", "ema", "rsi", "macd", "bollinger_bands", "atr"]
 
@@ -45,15 +45,15 @@ def _period(value: Any, name: str) -> int:
     """A period as an `int` the C size_t holds (its value is the core's to
     check); anything else is a ValueError naming `name`."""
     if value.__class__ in _BOOLS:
-        raise PyrtValueError(f"{name}: must be an integer of at least 1, not a boolean, got {value!r}")
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, not a boolean, got {shown(value)}")
     try:
         number = operator.index(value)
     except TypeError:
-        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}") from None
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {shown(value)}") from None
     if number < 0:
-        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {value!r}")
+        raise PyrtValueError(f"{name}: must be an integer of at least 1, got {shown(value)}")
     if number >= _SIZE_LIMIT:
-        raise PyrtValueError(f"{name}: too large, got {value!r}")
+        raise PyrtValueError(f"{name}: too large, got {shown(value)}")
     return number
 
 
@@ -61,13 +61,13 @@ def _number(value: Any, name: str) -> float:
     """A float for a C double parameter (its finiteness is the core's to
     check); anything else is a ValueError naming `name`."""
     if value.__class__ in _BOOLS:
-        raise PyrtValueError(f"{name}: must be a finite number, not a boolean, got {value!r}")
+        raise PyrtValueError(f"{name}: must be a finite number, not a boolean, got {shown(value)}")
     if not isinstance(value, (int, float, np.integer, np.floating)):
-        raise PyrtValueError(f"{name}: must be a finite number, got {value!r}")
+        raise PyrtValueError(f"{name}: must be a finite number, got {shown(value)}")
     try:
         return float(value)
     except OverflowError:
-        raise PyrtValueError(f"{name}: must be a finite number, got {value!r}") from None
+        raise PyrtValueError(f"{name}: must be a finite number, got {shown(value)}") from None
 
 
 def _checked(out: Any) -> Any:

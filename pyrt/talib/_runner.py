@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib
+from .._core import PyrtError, PyrtValueError, as_f64_array, check, error_for, ffi, lib, shown
 from .._batch import run
 from .._handle import Handle
 from .._tick import updater as _updater
@@ -75,7 +75,7 @@ RECORDS = _read_catalog()
 
 
 def _bad_param(name: str, value: Any, what: str) -> PyrtValueError:
-    return PyrtValueError(f"{name}: must be {what}, got {value!r}")
+    return PyrtValueError(f"{name}: must be {what}, got {shown(value)}")
 
 
 def as_int(value: Any, name: str) -> int:
@@ -106,6 +106,8 @@ def as_float(value: Any, name: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise _bad_param(name, value, "a number") from None
+    except OverflowError:
+        raise _bad_param(name, value, "a number within the range of a double") from None
 
 
 def _convert_params(record: Record, values: tuple) -> list:
