@@ -236,6 +236,34 @@ def test_recurrences_stay_accurate_over_a_million_points():
                 assert_same(a, b, scale, tol=1e-11)
 
 
+@pytest.mark.parametrize("n", [16_500, 60_001, 250_007])
+def test_segmented_scans_match_talib_across_segment_starts(n):
+    # Long RSI and MACD run as eight segments at once, each later segment's
+    # first values made again from the true state (rust/indicators/
+    # segments.rs). Unchanged prices over a whole segment start, a jump of a
+    # thousand and a stretch of tiny moves put those heads to the test.
+    import pyrt.talib as pt
+
+    x = random_walk(n, n)
+    eighth = n // 8
+    for j in (1, 3, 6):
+        start = 20 + j * eighth
+        x[start - 700:start + 1500] = x[start - 700]
+    x[5 * eighth + 3:] += 1000.0
+    tiny = eighth // 2
+    x[7 * eighth:7 * eighth + tiny] = x[7 * eighth] + np.sin(np.arange(tiny)) * 1e-6
+    # (Periods whose sums stay normal numbers through the flat stretches.)
+    for w in (5, 14, 30):
+        assert_same(pyrt.rsi(x, w), talib.RSI(x, w), 100.0, tol=1e-11)
+        assert_same(pt.RSI(x, w), talib.RSI(x, w), 100.0, tol=1e-11)
+    scale = np.abs(x).max()
+    for periods in ((12, 26, 9), (3, 5, 2), (20, 40, 15)):
+        theirs = talib.MACD(x, *periods)
+        for ours in (pyrt.macd(x, *periods), pt.MACD(x, *periods)):
+            for a, b in zip(ours, theirs):
+                assert_same(a, b, scale, tol=1e-11)
+
+
 def test_flat_windows_have_exactly_zero_width_like_talib():
     x = np.r_[random_walk(5, 300), np.full(100, 100.1), random_walk(6, 300)]
     for w in (2, 20, 50):

@@ -71,6 +71,10 @@ pub(crate) trait Lanes: Copy {
     /// Lane 7.
     fn last(self, a: Self::V) -> f64;
     fn to_array(self, a: Self::V) -> [f64; ROW];
+    /// The 8x8 transpose: lane `j` of row `i` becomes lane `i` of row `j`
+    /// (the segmented scans turn eight rows of consecutive values, one per
+    /// segment, into eight steps of the eight segments, and back).
+    fn transpose(self, rows: [Self::V; ROW]) -> [Self::V; ROW];
 }
 
 /// A kernel generic over the lanes it runs on.
@@ -271,6 +275,10 @@ impl Lanes for Portable {
     fn to_array(self, a: [f64; ROW]) -> [f64; ROW] {
         a
     }
+    #[inline(always)]
+    fn transpose(self, rows: [[f64; ROW]; ROW]) -> [[f64; ROW]; ROW] {
+        std::array::from_fn(|j| std::array::from_fn(|i| rows[i][j]))
+    }
 }
 
 /// SSE2 lanes: four 128-bit registers (lanes 0-1, 2-3, 4-5, 6-7). SSE2 is
@@ -410,6 +418,25 @@ impl Lanes for Sse2 {
         self.store(a, &mut r, 0);
         r
     }
+    #[inline(always)]
+    fn transpose(self, rows: [Quad; ROW]) -> [Quad; ROW] {
+        // Row j's register p holds lanes (2p, 2p+1) of step j: lane j of
+        // rows 2p and 2p+1, which sit in register j/2 of those rows.
+        let mut out = rows;
+        for j in 0..ROW {
+            for p in 0..4 {
+                let (a, b) = (rows[2 * p].0[j / 2], rows[2 * p + 1].0[j / 2]);
+                out[j].0[p] = unsafe {
+                    if j % 2 == 0 {
+                        _mm_unpacklo_pd(a, b)
+                    } else {
+                        _mm_unpackhi_pd(a, b)
+                    }
+                };
+            }
+        }
+        out
+    }
 }
 
 /// AVX2 lanes: two 256-bit registers. A value of this type proves that the
@@ -474,6 +501,21 @@ unsafe fn scan_avx2(lo: __m256d, hi: __m256d) -> (__m256d, __m256d) {
     let lo = scan4_avx2(lo);
     let hi = scan4_avx2(hi);
     (lo, _mm256_add_pd(hi, _mm256_permute4x64_pd::<0xFF>(lo)))
+}
+
+/// The 4x4 transpose of the rows `a, b, c, d`.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn transpose4_avx2(a: __m256d, b: __m256d, c: __m256d, d: __m256d) -> [__m256d; 4] {
+    // [a0 b0 a2 b2], [a1 b1 a3 b3], [c0 d0 c2 d2], [c1 d1 c3 d3]
+    let (ab0, ab1) = (_mm256_unpacklo_pd(a, b), _mm256_unpackhi_pd(a, b));
+    let (cd0, cd1) = (_mm256_unpacklo_pd(c, d), _mm256_unpackhi_pd(c, d));
+    [
+        _mm256_permute2f128_pd::<0x20>(ab0, cd0),
+        _mm256_permute2f128_pd::<0x20>(ab1, cd1),
+        _mm256_permute2f128_pd::<0x31>(ab0, cd0),
+        _mm256_permute2f128_pd::<0x31>(ab1, cd1),
+    ]
 }
 
 // SAFETY (every `unsafe` in this impl): an `Avx2` value exists, so the CPU
@@ -580,6 +622,31 @@ impl Lanes for Avx2 {
         let mut r = [0.0; ROW];
         self.store(a, &mut r, 0);
         r
+    }
+    #[inline(always)]
+    fn transpose(self, rows: [Pair; ROW]) -> [Pair; ROW] {
+        // Four 4x4 transposes: the low halves of rows 0-3 give the low
+        // halves of rows 0-3, those of rows 4-7 their high halves, and the
+        // high halves of the rows give rows 4-7. (No closures here or in
+        // the other kernels' inner loops: a closure the compiler keeps out
+        // of line would lose the AVX2 features of the code around it.)
+        let r = rows;
+        unsafe {
+            let a = transpose4_avx2(r[0].0, r[1].0, r[2].0, r[3].0);
+            let b = transpose4_avx2(r[4].0, r[5].0, r[6].0, r[7].0);
+            let c = transpose4_avx2(r[0].1, r[1].1, r[2].1, r[3].1);
+            let d = transpose4_avx2(r[4].1, r[5].1, r[6].1, r[7].1);
+            [
+                Pair(a[0], b[0]),
+                Pair(a[1], b[1]),
+                Pair(a[2], b[2]),
+                Pair(a[3], b[3]),
+                Pair(c[0], d[0]),
+                Pair(c[1], d[1]),
+                Pair(c[2], d[2]),
+                Pair(c[3], d[3]),
+            ]
+        }
     }
 }
 
@@ -715,6 +782,37 @@ impl Lanes for Avx512 {
         let mut r = [0.0; ROW];
         self.store(a, &mut r, 0);
         r
+    }
+    #[inline(always)]
+    fn transpose(self, r: [__m512d; ROW]) -> [__m512d; ROW] {
+        unsafe {
+            // Pairs of rows interleaved: t[2p] holds lanes 0, 2, 4, 6 of
+            // rows 2p and 2p+1 (alternating), t[2p+1] the odd lanes.
+            let mut t = r;
+            for p in 0..4 {
+                t[2 * p] = _mm512_unpacklo_pd(r[2 * p], r[2 * p + 1]);
+                t[2 * p + 1] = _mm512_unpackhi_pd(r[2 * p], r[2 * p + 1]);
+            }
+            // Then four rows: u[k] holds steps k and k+4 of rows 0-3, u[k+4]
+            // those of rows 4-7.
+            let lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+            let hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+            let mut u = t;
+            for g in [0, 4] {
+                u[g] = _mm512_permutex2var_pd(t[g], lo, t[g + 2]);
+                u[g + 1] = _mm512_permutex2var_pd(t[g + 1], lo, t[g + 3]);
+                u[g + 2] = _mm512_permutex2var_pd(t[g], hi, t[g + 2]);
+                u[g + 3] = _mm512_permutex2var_pd(t[g + 1], hi, t[g + 3]);
+            }
+            // Join the 256-bit halves: step k from the low halves, step
+            // k+4 from the high ones.
+            let mut out = u;
+            for k in 0..4 {
+                out[k] = _mm512_shuffle_f64x2::<0x44>(u[k], u[k + 4]);
+                out[k + 4] = _mm512_shuffle_f64x2::<0xEE>(u[k], u[k + 4]);
+            }
+            out
+        }
     }
 }
 

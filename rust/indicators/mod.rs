@@ -20,7 +20,8 @@
 //! sliding sums run as eight independent lanes over blocks of the output, each
 //! block re-anchored with a direct sum (so rounding cannot drift on long
 //! series), and the exponential and Wilder recurrences run as blocked scans over
-//! rows of eight values (`scan.rs`). Cost is O(n) and does not depend on the
+//! rows of eight values (`scan.rs`), long RSI and MACD as eight segments
+//! of the series at once (`segments.rs`). Cost is O(n) and does not depend on the
 //! window.
 //!
 //! Every whole-array kernel runs inside `cpu::batch` or `cpu::replay` (the
@@ -67,6 +68,7 @@ mod rolling;
 mod rsi;
 mod sar;
 mod scan;
+mod segments;
 mod sma;
 pub mod state;
 pub mod stddev;
