@@ -24,6 +24,10 @@
 //! level: the rows are chains of dependent multiplies and adds, and one
 //! register per row halves the instructions on them. Every implementation
 //! gives the same bits.
+//!
+//! Long RSI and MACD series go first to `segments.rs`, which runs eight
+//! segments of the series at once and uses these rows for each segment's
+//! first values; `rsi_by_rows` and `macd_by_rows` are the rows alone.
 
 use super::lanes::{self, Kernel, Lanes, ROW};
 use super::segments;
