@@ -4,12 +4,21 @@ Best of several repeats; prints ratios anchor/pyrt (above 1: pyrt is faster)
 and pyrt's time over its memory-traffic floor: the time np.copy takes to move
 the bytes the indicator must read and write, (inputs + outputs) x 8 bytes x n
 (a copy reads one array and writes one, so the floor of ATR, three inputs and
-one output, is two copies). The CPU level the kernels ran at (PYRT_CPU) is
-printed on every row. Asserts nothing.
+one output, is two copies). At 1,000,000 points it also times a plain pass
+with the indicator's own traffic and no arithmetic (bench/memory_pass.c,
+compiled with `cc`: read the same inputs, write the same freshly allocated
+outputs, one add per value) and prints pyrt's time over it: a copy's floor
+assumes its arrays stay in the caches, which three outputs of 8 MB each and
+their input do not. The CPU level the kernels ran at (PYRT_CPU) is printed on
+every row. Asserts nothing.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import subprocess
+import tempfile
 import timeit
 
 import numpy as np
@@ -22,6 +31,32 @@ import pyrt.talib
 from pyrt._core import ffi, lib
 
 LEVEL = ffi.string(lib.pyrt_cpu_level()).decode()
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def memory_pass_library() -> ctypes.CDLL:
+    """bench/memory_pass.c, compiled into a temporary folder and loaded."""
+    folder = tempfile.mkdtemp(prefix="pyrt-bench-")
+    path = os.path.join(folder, "memory_pass.so")
+    subprocess.run(["cc", "-O3", "-shared", "-fPIC", os.path.join(HERE, "memory_pass.c"), "-o", path], check=True)
+    return ctypes.CDLL(path)
+
+
+def plain_pass(passes: ctypes.CDLL, inputs: list, outputs: int):
+    """A call that reads `inputs` and writes `outputs` new arrays (one
+    (k, n) array when there are several, as pyrt returns them)."""
+    n = len(inputs[0])
+    ptr = ctypes.c_void_p
+    args = [ptr(a.ctypes.data) for a in inputs]
+    fn = {(1, 1): passes.pass_1_1, (1, 3): passes.pass_1_3, (3, 1): passes.pass_3_1}[(len(inputs), outputs)]
+    shape = (outputs, n) if outputs > 1 else n
+
+    def run():
+        out = np.empty(shape)
+        rows = [ptr(r.ctypes.data) for r in out] if outputs > 1 else [ptr(out.ctypes.data)]
+        fn(*args, *rows, ctypes.c_size_t(n))
+        return out
+    return run
 
 def best(fn, number: int, repeat: int = 7) -> float:
     """Best time per call, in seconds. Short calls are timed in many short
@@ -38,7 +73,7 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e3:9.3f} ms"
 
 
-def batch_table(n: int) -> None:
+def batch_table(n: int, passes: ctypes.CDLL | None = None) -> None:
     rng = np.random.default_rng(42)
     close = 100 + np.cumsum(rng.standard_normal(n))
     high = close + np.abs(rng.standard_normal(n))
@@ -46,29 +81,35 @@ def batch_table(n: int) -> None:
     number = 2000 if n <= 10_000 else 5
     s = pd.Series(close)
     cases = [
-        # name, pyrt, TA-Lib, pandas, arrays read + written
+        # name, pyrt, TA-Lib, pandas, inputs, outputs
         ("sma(20)", lambda: pyrt.sma(close, 20), lambda: talib.SMA(close, 20),
-         lambda: s.rolling(20).mean().to_numpy(), 2),
+         lambda: s.rolling(20).mean().to_numpy(), [close], 1),
         ("ema(12)", lambda: pyrt.ema(close, 12), lambda: talib.EMA(close, 12),
-         lambda: s.ewm(span=12, adjust=False).mean().to_numpy(), 2),
-        ("rsi(14)", lambda: pyrt.rsi(close, 14), lambda: talib.RSI(close, 14), None, 2),
-        ("macd(12,26,9)", lambda: pyrt.macd(close), lambda: talib.MACD(close), None, 4),
+         lambda: s.ewm(span=12, adjust=False).mean().to_numpy(), [close], 1),
+        ("rsi(14)", lambda: pyrt.rsi(close, 14), lambda: talib.RSI(close, 14), None, [close], 1),
+        ("macd(12,26,9)", lambda: pyrt.macd(close), lambda: talib.MACD(close), None, [close], 3),
         ("bollinger(20,2)", lambda: pyrt.bollinger_bands(close, 20, 2.0), lambda: talib.BBANDS(close, 20, 2, 2),
-         lambda: (s.rolling(20).mean() + 2 * s.rolling(20).std(ddof=0)).to_numpy(), 4),
-        ("atr(14)", lambda: pyrt.atr(high, low, close, 14), lambda: talib.ATR(high, low, close, 14), None, 4),
+         lambda: (s.rolling(20).mean() + 2 * s.rolling(20).std(ddof=0)).to_numpy(), [close], 3),
+        ("atr(14)", lambda: pyrt.atr(high, low, close, 14), lambda: talib.ATR(high, low, close, 14), None,
+         [high, low, close], 1),
     ]
     t_copy = best(lambda: np.copy(close), number)
     print(f"\n== batch, {n:,} points (np.copy: {fmt(t_copy).strip()}) ==")
     print(f"{'indicator':<16}{'pyrt':>13}{'TA-Lib':>13}{'TA/pyrt':>9}{'pandas':>13}{'pd/pyrt':>9}"
-          f"{'floor':>13}{'pyrt/floor':>11}  level")
-    for name, ours, ta, pd_fn, arrays in cases:
+          f"{'floor':>13}{'pyrt/floor':>11}{'pass':>13}{'pyrt/pass':>10}  level")
+    for name, ours, ta, pd_fn, inputs, outputs in cases:
         t_ours = best(ours, number)
         t_ta = best(ta, number)
         t_pd = best(pd_fn, max(1, number // 10)) if pd_fn else None
         pd_cols = f"{fmt(t_pd):>13}{t_pd / t_ours:>8.1f}x" if t_pd else f"{'-':>13}{'-':>9}"
-        t_floor = t_copy * arrays / 2
+        t_floor = t_copy * (len(inputs) + outputs) / 2
+        if passes is not None:
+            t_pass = best(plain_pass(passes, inputs, outputs), number)
+            pass_cols = f"{fmt(t_pass):>13}{t_ours / t_pass:>9.2f}x"
+        else:
+            pass_cols = f"{'-':>13}{'-':>10}"
         print(f"{name:<16}{fmt(t_ours):>13}{fmt(t_ta):>13}{t_ta / t_ours:>8.2f}x{pd_cols}"
-              f"{fmt(t_floor):>13}{t_ours / t_floor:>10.2f}x  {LEVEL}")
+              f"{fmt(t_floor):>13}{t_ours / t_floor:>10.2f}x{pass_cols}  {LEVEL}")
 
 
 def window_table() -> None:
@@ -128,7 +169,7 @@ if __name__ == "__main__":
           f"TA-Lib {talib.__version__} (C {talib.__ta_version__.decode().split()[0]}), "
           f"pandas {pd.__version__}, numpy {np.__version__}")
     batch_table(1_000)
-    batch_table(1_000_000)
+    batch_table(1_000_000, memory_pass_library())
     window_table()
     call_cost()
     streaming_table()
