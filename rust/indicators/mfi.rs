@@ -150,20 +150,22 @@ fn index(pos_sum: f64, neg_sum: f64) -> f64 {
 const CHUNK: usize = 512;
 
 cpu::level_copies! {
-    /// The catalog's batch kernel, compiled for each CPU level (`cpu::level_copies!`:
-    /// a kernel `cpu::batch` is handed reaches its variants only through a call
-    /// that is not inlined, so it would run with the baseline's instructions):
-    /// the stream through its first output,
-    /// then its steady step a chunk of bars at a time, with the stream's
-    /// operations in the stream's order, so the stream's bits. Stepping bar by
-    /// bar, each bar waits on two divisions (the typical price by 3, the index
-    /// by the total); here they leave the loop that carries the sums: the typical
-    /// prices and the flows of a chunk are element-wise passes (vectorised; a
-    /// division is exactly rounded at any width), the running sums are a scalar
-    /// pass that only adds (TA-Lib's two chains), and the index is another
-    /// element-wise pass over the sums. The flows leaving the window are those
-    /// of the `p` bars before the chunk, computed again from the inputs with the
-    /// same operations (so the same bits) rather than carried over.
+    /// The catalog's batch kernel, compiled for each CPU level
+    /// (`cpu::level_copies!`: `cpu::batch` reaches a kernel only through a
+    /// call it does not inline, so the kernel would otherwise run with the
+    /// baseline's instructions at every level). The stream through its first
+    /// output, then its steady step a chunk of bars at a time, with the
+    /// stream's operations in the stream's order, so the stream's bits.
+    ///
+    /// Stepping bar by bar, each bar waits on two divisions (the typical price
+    /// by 3, the index by the total). Here they leave the loop that carries
+    /// the sums: the typical prices and the flows of a chunk are element-wise
+    /// passes (vectorised; a division is exactly rounded at any width), the
+    /// running sums a scalar pass that only adds (TA-Lib's two chains), and
+    /// the index another element-wise pass over the sums. The flows leaving
+    /// the window are those of the `p` bars before the chunk, computed again
+    /// from the inputs with the same operations (so the same bits) rather than
+    /// kept from the chunk before.
     pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
         let p = params[0] as usize;
         let out = &mut *outputs[0];

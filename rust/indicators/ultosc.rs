@@ -194,8 +194,12 @@ fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
 }
 
 /// Bars per chunk of the block kernel (at least; a chunk spans the longest
-/// window too): its terms and sums stay in L1.
+/// window too): its terms stay in L1.
 const CHUNK: usize = 512;
+
+/// Bars per part of a chunk whose six sums are kept (on the stack, zeroed at
+/// each call: a short series pays for all of them).
+const PART: usize = 256;
 
 cpu::level_copies! {
     /// ULTOSC's block kernel, compiled for each CPU level (`cpu::level_copies!`:
@@ -245,7 +249,7 @@ cpu::level_copies! {
         // The six sums after each bar of a part of the chunk, A then B per
         // window: a fixed stride, so the pass that writes them needs one
         // register for all six rather than one each.
-        let mut sums = [[0.0; CHUNK]; 6];
+        let mut sums = [[0.0; PART]; 6];
         let ([mut a0, mut a1, mut a2], [mut b0, mut b1, mut b2]) = (s.a, s.b);
         let mut start = warm;
         while start < n {
@@ -254,25 +258,26 @@ cpu::level_copies! {
             let bars = end - first;
             let (buying, range) = (&mut buying[..bars], &mut range[..bars]);
             let (h, l, c, prev) = (&high[first..end], &low[first..end], &close[first..end], &close[first - 1..end - 1]);
-            let mut still = 0;
+            // Bars of the chunk's terms that moved neither sum.
+            let mut unmoved = 0;
             for i in 0..bars {
                 let (bu, ra) = terms(h[i], l[i], c[i], prev[i]);
                 (buying[i], range[i]) = (bu, ra);
-                still += 1 - moves(bu, ra);
+                unmoved += 1 - moves(bu, ra);
             }
             // Bar `start + i` brings in the terms at `longest - 1 + i`, and
             // window `k` then lets go of those at `longest - periods[k] + i`.
             let mut part = 0;
             while part < len {
-                let m = CHUNK.min(len - part);
+                let m = PART.min(len - part);
                 let (bu_in, ra_in) = (&buying[longest - 1 + part..][..m], &range[longest - 1 + part..][..m]);
                 let (bo0, ro0) = (&buying[longest - p0 + part..][..m], &range[longest - p0 + part..][..m]);
                 let (bo1, ro1) = (&buying[longest - p1 + part..][..m], &range[longest - p1 + part..][..m]);
                 let (bo2, ro2) = (&buying[part..][..m], &range[part..][..m]);
                 let [sa0, sa1, sa2, sb0, sb1, sb2] = &mut sums;
-                if still == 0 {
-                    // Every bar moved both sums (the common case): no window
-                    // can be without one, so no check.
+                if unmoved == 0 {
+                    // Every bar moved a sum (the common case): no window can
+                    // be without one, so no check.
                     for i in 0..m {
                         let (bu, ra) = (bu_in[i], ra_in[i]);
                         (a0, a1, a2, b0, b1, b2) = (a0 + bu, a1 + bu, a2 + bu, b0 + ra, b1 + ra, b2 + ra);
@@ -289,10 +294,10 @@ cpu::level_copies! {
                         last_moved = if moves(bu, ra) == 1 { t } else { last_moved };
                         // A window in which no bar moved either sum: both
                         // exactly 0, as the stream sets them.
-                        let still = t - last_moved;
-                        (a0, b0) = if still >= p0 { (0.0, 0.0) } else { (a0, b0) };
-                        (a1, b1) = if still >= p1 { (0.0, 0.0) } else { (a1, b1) };
-                        (a2, b2) = if still >= p2 { (0.0, 0.0) } else { (a2, b2) };
+                        let since = t - last_moved;
+                        (a0, b0) = if since >= p0 { (0.0, 0.0) } else { (a0, b0) };
+                        (a1, b1) = if since >= p1 { (0.0, 0.0) } else { (a1, b1) };
+                        (a2, b2) = if since >= p2 { (0.0, 0.0) } else { (a2, b2) };
                         (sa0[i], sa1[i], sa2[i], sb0[i], sb1[i], sb2[i]) = (a0, a1, a2, b0, b1, b2);
                         (a0, a1, a2) = (a0 - bo0[i], a1 - bo1[i], a2 - bo2[i]);
                         (b0, b1, b2) = (b0 - ro0[i], b1 - ro1[i], b2 - ro2[i]);
