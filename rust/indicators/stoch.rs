@@ -292,9 +292,19 @@ fn window_extremes(period: usize, low: &[f64], high: &[f64], lows: &mut [f64], h
     while j0 < m {
         let len = EXTREMES_BLOCK.min(m - j0);
         let (lo, hi) = (&mut lows[j0..j0 + len], &mut highs[j0..j0 + len]);
-        lo.copy_from_slice(&low[j0..j0 + len]);
-        hi.copy_from_slice(&high[j0..j0 + len]);
-        for i in 1..period {
+        let (l0, h0) = (&low[j0..][..len], &high[j0..][..len]);
+        if period == 1 {
+            lo.copy_from_slice(l0);
+            hi.copy_from_slice(h0);
+        } else {
+            // The first comparison reads both bars from the inputs (no copy).
+            let (l1, h1) = (&low[j0 + 1..][..len], &high[j0 + 1..][..len]);
+            for j in 0..len {
+                lo[j] = if l1[j] < l0[j] { l1[j] } else { l0[j] };
+                hi[j] = if h1[j] > h0[j] { h1[j] } else { h0[j] };
+            }
+        }
+        for i in 2..period {
             let (l, h) = (&low[j0 + i..][..len], &high[j0 + i..][..len]);
             for j in 0..len {
                 lo[j] = if l[j] < lo[j] { l[j] } else { lo[j] };
