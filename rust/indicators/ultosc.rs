@@ -246,9 +246,9 @@ cpu::level_copies! {
         // chunk (`longest - 1` bars before it) to the chunk's last bar.
         let mut buf = vec![0.0; 2 * (chunk + longest)];
         let (buying, range) = buf.split_at_mut(chunk + longest);
-        // The six sums after each bar of a part of the chunk, A then B per
-        // window: a fixed stride, so the pass that writes them needs one
-        // register for all six rather than one each.
+        // The six sums after each bar of a part of the chunk (each window's
+        // A, then each window's B): at a fixed stride, so the pass that
+        // writes them needs one register for all six rather than one each.
         let mut sums = [[0.0; PART]; 6];
         let ([mut a0, mut a1, mut a2], [mut b0, mut b1, mut b2]) = (s.a, s.b);
         let mut start = warm;
