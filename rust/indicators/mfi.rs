@@ -107,20 +107,14 @@ fn null_reset(null_run: usize, flow: f64, period: usize, pos_sum: f64, neg_sum: 
 fn flows(tp: f64, prev_tp: f64, volume: f64) -> (f64, f64) {
     let change = tp - prev_tp;
     let scale = tp.abs() + prev_tp.abs();
-    let flow = if change.abs() <= FLAT_TOLERANCE * scale {
-        0.0
-    } else {
-        tp * volume
-    };
-    // The direction of a move is a coin flip, so a branch here mispredicts
-    // on every other bar: select with a mask instead (the unused side gets
-    // +0.0, as TA-Lib's selects give it).
-    let falling = ((change < 0.0) as u64).wrapping_neg();
-    let bits = flow.to_bits();
-    (
-        f64::from_bits(bits & !falling),
-        f64::from_bits(bits & falling),
-    )
+    // Every value computed and the results selected, never branched on: the
+    // direction of a move is a coin flip, so a branch would mispredict on
+    // every other bar, and selects let a pass over many bars vectorise. The
+    // unused side gets +0.0, as TA-Lib's selects give it.
+    let moved = tp * volume;
+    let flow = if change.abs() <= FLAT_TOLERANCE * scale { 0.0 } else { moved };
+    let falling = change < 0.0;
+    (if falling { 0.0 } else { flow }, if falling { flow } else { 0.0 })
 }
 
 /// The index from the window's sums: 0 for a window without flow, the
