@@ -131,7 +131,7 @@ def gen_rust_table(records: list[dict]) -> str:
             "    match index {"]
     for r in records:
         if r.get("batch"):
-            out.append(f"        {r['name']} => cpu::batch(super::{r['batch']}, p, inputs, outputs),")
+            out.append(f"        {r['name']} => cpu::batch(cpu::block_kernel!(super::{r['batch']}), p, inputs, outputs),")
         else:
             out.append(f"        {r['name']} => cpu::replay(super::{r['state']}(p)?, inputs, outputs),")
     out += ["        _ => Err(Error::invalid(\"index\", format!(\"{index} is not a catalog entry\"))),", "    }"]

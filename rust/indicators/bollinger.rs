@@ -412,6 +412,7 @@ impl Indicator for Bbands {
 
 /// The catalog's block kernel (leading NaNs already skipped): the SMA bands'
 /// fast path, or the stream of another MA type replayed.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     if params[3] != 0.0 {
         return super::indicator::replay_inline(Bbands::catalog(params)?, inputs, outputs);

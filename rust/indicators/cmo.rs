@@ -148,6 +148,7 @@ impl Cmo {
 /// The catalog's batch kernel: [`WilderAverages`]' operations in the same
 /// order over the series. Scalar: the two Wilder averages are TA-Lib's
 /// dependency chains, kept in its order for the same bits.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let p = params[0] as usize;
     let (x, out) = (inputs[0], &mut *outputs[0]);

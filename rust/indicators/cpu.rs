@@ -153,44 +153,60 @@ unsafe fn replay_avx512<S: Indicator>(state: S, inputs: &[&[f64]], outputs: &mut
     replay_inline(state, inputs, outputs)
 }
 
-/// Runs a block kernel with the process's instruction set. The kernel is
-/// compiled into the FMA and AVX-512 variants when it is `#[inline(always)]`
-/// (the kernels that step with `f64::mul_add` are); the kernels written on
-/// lanes (the rolling sums of SMA and Bollinger, the recurrences of EMA,
-/// MACD, RSI and ATR) choose their copy themselves (`lanes::run`), so the
-/// native entry points get it too.
+/// A block kernel as a type, so that `batch` compiles it into each level's
+/// copy: `run` is `#[inline(always)]`, and the kernel function it calls
+/// must be too. (A kernel passed as a function value does not inline: the
+/// copies for the higher levels were a jump to the baseline code.) Made by
+/// `block_kernel!`.
+pub trait BlockKernel {
+    fn run(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>;
+}
+
+/// `block_kernel!(path::to::kernel)`: a `BlockKernel` type running that
+/// function, for `batch`.
+macro_rules! block_kernel {
+    ($kernel:path) => {{
+        struct Kernel;
+        impl $crate::indicators::cpu::BlockKernel for Kernel {
+            #[inline(always)]
+            fn run(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> $crate::error::Result<()> {
+                $kernel(p, inputs, outputs)
+            }
+        }
+        Kernel
+    }};
+}
+pub(crate) use block_kernel;
+
+/// Runs a block kernel with the process's instruction set: compiled into
+/// the FMA and AVX-512 variants, since `K::run` and the kernel are
+/// `#[inline(always)]`. The kernels written on lanes (the rolling sums of
+/// SMA and Bollinger, the recurrences of EMA, MACD, RSI and ATR) also choose
+/// their copy themselves (`lanes::run`), so the native entry points get it
+/// too.
 #[inline(always)]
-pub fn batch<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
-where
-    F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
-{
+pub fn batch<K: BlockKernel>(_kernel: K, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     #[cfg(target_arch = "x86_64")]
     match level() {
         // SAFETY: `level()` is `Avx512` only when the CPU has its features.
-        Level::Avx512 => return unsafe { batch_avx512(kernel, p, inputs, outputs) },
+        Level::Avx512 => return unsafe { batch_avx512::<K>(p, inputs, outputs) },
         // SAFETY: `level()` is `Fma` only when the CPU has FMA and AVX2.
-        Level::Fma => return unsafe { batch_fma(kernel, p, inputs, outputs) },
+        Level::Fma => return unsafe { batch_fma::<K>(p, inputs, outputs) },
         Level::Baseline => {}
     }
-    kernel(p, inputs, outputs)
+    K::run(p, inputs, outputs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "fma,avx2")]
-unsafe fn batch_fma<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
-where
-    F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
-{
-    kernel(p, inputs, outputs)
+unsafe fn batch_fma<K: BlockKernel>(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    K::run(p, inputs, outputs)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,fma,avx2")]
-unsafe fn batch_avx512<F>(kernel: F, p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()>
-where
-    F: Fn(&[f64], &[&[f64]], &mut [&mut [f64]]) -> Result<()>,
-{
-    kernel(p, inputs, outputs)
+unsafe fn batch_avx512<K: BlockKernel>(p: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+    K::run(p, inputs, outputs)
 }
 
 #[cfg(test)]

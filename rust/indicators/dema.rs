@@ -56,6 +56,7 @@ impl Indicator for Dema {
 /// The catalog's batch kernel: the stream through its warm-up, then the
 /// chain's steady loop (the same operations). Scalar: each EMA of the chain
 /// is TA-Lib's fused recurrence, one dependency per bar.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Dema::catalog(params)?;
     let copy = s.copy;

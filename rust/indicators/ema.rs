@@ -132,6 +132,7 @@ impl Indicator for EmaStream {
 }
 
 /// The catalog's block kernel (leading NaNs already skipped).
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let window = params[0] as usize;
     if inputs[0].len() < window {

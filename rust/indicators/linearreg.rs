@@ -119,6 +119,7 @@ fn direct_sums(len: usize, values: impl Iterator<Item = f64>) -> (f64, f64, f64)
 /// The catalog's batch kernel: the stream's operations in the same order,
 /// indexing the series instead of a ring. Scalar: TA-Lib's running sums are
 /// one chain; splitting them into lanes would change their rounding.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut state = LinearReg::new(params)?;
     let (x, out) = (inputs[0], &mut *outputs[0]);

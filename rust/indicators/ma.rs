@@ -144,6 +144,7 @@ pub fn moving_average_batch(matype: usize, period: usize, x: &[f64], out: &mut [
 }
 
 /// The catalog's batch kernel of `MA`: `[timeperiod, matype]`.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     moving_average_batch(params[1] as usize, params[0] as usize, inputs[0], outputs[0])
 }

@@ -293,6 +293,7 @@ impl Indicator for MacdStream {
 }
 
 /// The catalog's block kernel (leading NaNs already skipped).
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let (fast, slow) = ordered_periods(params);
     let signal = params[2] as usize;

@@ -289,12 +289,14 @@ pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut
 
 /// The catalog's batch kernel for `MIN`. Scalar: TA-Lib's block folds
 /// decide which NaN an extreme keeps by their order.
+#[inline(always)]
 pub fn batch_min(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     block_scan(Side::Lowest, inputs[0], params[0] as usize, outputs[0]);
     Ok(())
 }
 
 /// The catalog's batch kernel for `MAX`.
+#[inline(always)]
 pub fn batch_max(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     block_scan(Side::Highest, inputs[0], params[0] as usize, outputs[0]);
     Ok(())

@@ -65,22 +65,27 @@ fn batch_of(
 }
 
 /// The catalog's batch kernel for `MOM`.
+#[inline(always)]
 pub fn batch_mom(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     batch_of(Change::Mom, params, inputs, outputs)
 }
 /// The catalog's batch kernel for `ROC`.
+#[inline(always)]
 pub fn batch_roc(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     batch_of(Change::Roc, params, inputs, outputs)
 }
 /// The catalog's batch kernel for `ROCP`.
+#[inline(always)]
 pub fn batch_rocp(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     batch_of(Change::Rocp, params, inputs, outputs)
 }
 /// The catalog's batch kernel for `ROCR`.
+#[inline(always)]
 pub fn batch_rocr(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     batch_of(Change::Rocr, params, inputs, outputs)
 }
 /// The catalog's batch kernel for `ROCR100`.
+#[inline(always)]
 pub fn batch_rocr100(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     batch_of(Change::Rocr100, params, inputs, outputs)
 }

@@ -43,6 +43,7 @@ impl Obv {
 
 /// The catalog's batch kernel (the stream's steps, inlined). Scalar: the
 /// balance is a running total, one addition per bar in TA-Lib's order.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut state = Obv::new(params)?;
     for ((o, &p), &v) in outputs[0].iter_mut().zip(inputs[0]).zip(inputs[1]) {

@@ -200,6 +200,7 @@ impl Indicator for RsiStream {
 
 /// The catalog's block kernel: the fast batch path over a series that
 /// starts with a value (leading NaNs already skipped).
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let window = params[0] as usize;
     if inputs[0].len() <= window {

@@ -269,11 +269,13 @@ impl StdDev {
 /// The catalog's batch kernel for `STDDEV` (the stream's steps, inlined).
 /// Scalar: TA-Lib's running sums of the values and their squares are one
 /// chain; lanes would change their rounding.
+#[inline(always)]
 pub fn batch_stddev(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     StdDev::stddev(params)?.run(inputs, outputs)
 }
 
 /// The catalog's batch kernel for `VAR` (the stream's steps, inlined).
+#[inline(always)]
 pub fn batch_var(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     StdDev::var(params)?.run(inputs, outputs)
 }

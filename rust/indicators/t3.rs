@@ -77,6 +77,7 @@ impl Indicator for T3 {
 /// The catalog's batch kernel: the stream through its warm-up, then the
 /// chain's steady loop (the same operations). Scalar: the six EMAs are
 /// TA-Lib's fused recurrences, one dependency per bar.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = T3::catalog(params)?;
     let copy = s.copy;

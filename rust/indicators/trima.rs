@@ -129,6 +129,7 @@ impl Indicator for Trima {
 /// The catalog's batch kernel: the stream through the first output, then
 /// the same operations reading the input directly. Scalar: TA-Lib's two
 /// running sums are one chain; lanes would change their rounding.
+#[inline(always)]
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let mut s = Trima::catalog(params)?;
     let (x, out) = (inputs[0], &mut *outputs[0]);

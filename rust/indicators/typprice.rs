@@ -10,6 +10,7 @@ use crate::impl_boxed_clone;
 pub struct TypPrice;
 
 /// The catalog's batch kernel.
+#[inline(always)]
 pub fn batch(_params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
     for (((o, &h), &l), &c) in outputs[0].iter_mut().zip(high).zip(low).zip(close) {
