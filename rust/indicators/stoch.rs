@@ -17,6 +17,7 @@
 
 use super::indicator::Indicator;
 use super::ma::{moving_average_batch, moving_average_lookback, moving_average_named};
+use super::minmax::block_scan_pair;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -283,6 +284,33 @@ fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &
     }
 }
 
+crate::indicators::cpu::level_copies! {
+/// `fast_k_series` by the block folds of `minmax` (van Herk/Gil-Werman:
+/// no rescans, no branch on which bar is the extreme), where they give the
+/// same bits: when no high or low is NaN or zero. Then every order of
+/// comparisons finds the same extremes, as two equal doubles other than
+/// 0.0 and -0.0 are the same bits; a NaN, or which zero an extreme keeps,
+/// depends on TA-Lib's order, which only `fast_k_series` replays. Returns
+/// false, writing nothing, when the data needs it. Compiled per CPU level,
+/// so a block's divisions run as one vector loop.
+fn fast_k_blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> bool {
+    // `|v| > 0` is false for a zero and a NaN alone; no early exit, so the
+    // test runs as a vector pass.
+    let plain = |x: &[f64]| x.iter().fold(true, |ok, &v| ok & (v.abs() > 0.0));
+    if !(plain(high) && plain(low)) {
+        return false;
+    }
+    block_scan_pair(high, low, period, |first, highest, lowest| {
+        let len = highest.len();
+        let at = first + 1 - period;
+        for (((o, &c), &h), &l) in out[at..at + len].iter_mut().zip(&close[first..first + len]).zip(highest).zip(lowest) {
+            *o = k_value(c, l, h);
+        }
+    });
+    true
+}
+}
+
 /// %K from the close and the extremes, with TA-Lib 0.8.1's scaled zero
 /// test: a range within 1e-14 of the extremes' magnitude is flat (a NaN
 /// range is not).
@@ -313,7 +341,9 @@ fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut
     // other; the bars before the lookback are then set to NaN.
     let (out_k, rest) = out.split_at_mut(1);
     let (out_k, out_d) = (&mut *out_k[0], &mut *rest[0]);
-    fast_k_series(fastk, high, low, close, &mut out_k[fastk - 1..]);
+    if !fast_k_blocks(fastk, high, low, close, &mut out_k[fastk - 1..]) {
+        fast_k_series(fastk, high, low, close, &mut out_k[fastk - 1..]);
+    }
     moving_average_batch(matype, fastd, &out_k[fastk - 1..], &mut out_d[fastk - 1..])?;
     out_k[..lookback].fill(f64::NAN);
     out_d[..lookback].fill(f64::NAN);
@@ -498,6 +528,38 @@ mod tests {
         }
     }
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
+
+    #[test]
+    fn fast_k_blocks_are_the_rescans_bit_for_bit() {
+        let (mut high, mut low, close) = bars(400);
+        // Equal extremes and infinities; then a zero and a NaN, which the
+        // block folds leave to the rescans.
+        for i in (4..400).step_by(9) {
+            high[i] = high[i - 2];
+            low[i] = low[i - 3];
+        }
+        for i in (7..400).step_by(31) {
+            high[i] = f64::INFINITY;
+            low[i + 1] = f64::NEG_INFINITY;
+        }
+        for period in [1, 2, 5, 14, 60, 400] {
+            let mut want = vec![0.0; 401 - period];
+            fast_k_series(period, &high, &low, &close, &mut want);
+            let mut got = vec![0.0; 401 - period];
+            assert!(fast_k_blocks(period, &high, &low, &close, &mut got));
+            assert!(want.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()), "period {period}");
+            for (at, v) in [(100, 0.0), (200, -0.0), (300, f64::NAN)] {
+                let mut h = high.clone();
+                h[at] = v;
+                assert!(!fast_k_blocks(period, &h, &low, &close, &mut got));
+                let mut l = low.clone();
+                l[at] = v;
+                assert!(!fast_k_blocks(period, &high, &l, &close, &mut got));
+            }
+        }
+    }
+
+
 
     fn bars(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mid = wave(n);
