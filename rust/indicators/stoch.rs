@@ -303,7 +303,8 @@ fn fast_k_blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &
     block_scan_pair(high, low, period, |first, highest, lowest| {
         let len = highest.len();
         let at = first + 1 - period;
-        for (((o, &c), &h), &l) in out[at..at + len].iter_mut().zip(&close[first..first + len]).zip(highest).zip(lowest) {
+        let bars = close[first..first + len].iter().zip(highest).zip(lowest);
+        for (o, ((&c, &h), &l)) in out[at..at + len].iter_mut().zip(bars) {
             *o = k_value(c, l, h);
         }
     });
@@ -558,8 +559,6 @@ mod tests {
             }
         }
     }
-
-
 
     fn bars(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mid = wave(n);

@@ -28,8 +28,9 @@ fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
     (-100.0 * ((highest - close) / range)).clamp(-100.0, 0.0)
 }
 
-/// The catalog's batch kernel: the two block scans, then the ratio. Scalar:
-/// TA-Lib's block folds decide which NaN an extreme keeps by their order.
+/// The catalog's batch kernel: the two block scans, then the ratio. The
+/// folds stay scalar (TA-Lib's block folds decide which NaN an extreme
+/// keeps by their order); the ratios of each block are a vector loop.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
     let out = &mut *outputs[0];
@@ -45,7 +46,8 @@ crate::indicators::cpu::level_copies! {
     fn blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> () {
         block_scan_pair(high, low, period, |first, highest, lowest| {
             let len = highest.len();
-            for (((o, &c), &h), &l) in out[first..first + len].iter_mut().zip(&close[first..first + len]).zip(highest).zip(lowest) {
+            let bars = close[first..first + len].iter().zip(highest).zip(lowest);
+            for (o, ((&c, &h), &l)) in out[first..first + len].iter_mut().zip(bars) {
                 *o = williams_r(h, l, c);
             }
         });
