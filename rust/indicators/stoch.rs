@@ -303,8 +303,8 @@ fn fast_k_blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &
     block_scan_pair(high, low, period, |first, highest, lowest| {
         let len = highest.len();
         let at = first + 1 - period;
-        let bars = close[first..first + len].iter().zip(highest).zip(lowest);
-        for (o, ((&c, &h), &l)) in out[at..at + len].iter_mut().zip(bars) {
+        let out = out[at..at + len].iter_mut().zip(&close[first..first + len]);
+        for (((o, &c), &h), &l) in out.zip(highest).zip(lowest) {
             *o = k_value(c, l, h);
         }
     });

@@ -46,8 +46,8 @@ crate::indicators::cpu::level_copies! {
     fn blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> () {
         block_scan_pair(high, low, period, |first, highest, lowest| {
             let len = highest.len();
-            let bars = close[first..first + len].iter().zip(highest).zip(lowest);
-            for (o, ((&c, &h), &l)) in out[first..first + len].iter_mut().zip(bars) {
+            let out = out[first..first + len].iter_mut().zip(&close[first..first + len]);
+            for (((o, &c), &h), &l) in out.zip(highest).zip(lowest) {
                 *o = williams_r(h, l, c);
             }
         });
