@@ -7,7 +7,8 @@
 //! `slow_period + signal_period - 2` (the lookback).
 
 use super::ema::ema_k;
-use super::scan::{macd_rows, rows_end, MacdLines};
+use super::scan::{rows_end, MacdLines};
+use super::segments;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -61,10 +62,11 @@ pub fn macd(
     Ok(())
 }
 
-/// The fast path. After the warm-up, `scan::macd_rows` makes each row of
-/// eight outputs from its prices in one pass (both EMAs, their difference,
-/// its signal EMA, the histogram: the prices are read once and each output
-/// written once), at the process's CPU level. False when a non-finite value
+/// The fast path. After the warm-up, `segments::macd` (eight segments of a
+/// long series at once, else `scan::macd_rows`, a row of eight outputs at a
+/// time) makes the outputs from the prices in one pass (both EMAs, their
+/// difference, its signal EMA, the histogram: the prices are read once and
+/// each output written once), at the process's CPU level. False when a non-finite value
 /// was met (the caller falls back to TA-Lib's order).
 #[allow(clippy::too_many_arguments)]
 fn macd_fast(
@@ -105,7 +107,7 @@ fn macd_fast(
     hist[first_out] = macd[first_out] - signal_seed;
     let from = first_out + 1;
     let lines = MacdLines { fast: (f, kf), slow: (s, ks), signal: (signal_seed, kg) };
-    let ([f_end, s_end, g_end], finite) = macd_rows(x, from, lines, macd, sig, hist);
+    let ([f_end, s_end, g_end], finite) = segments::macd(x, from, lines, macd, sig, hist);
     let (mut f, mut s, mut g) = (f_end, s_end, g_end);
     for t in rows_end(from, n)..n {
         f = af * f + kf * x[t];

@@ -11,6 +11,7 @@
 //! into `[0, total]` before dividing.
 
 use super::check_stream_period;
+use super::cpu;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
@@ -54,14 +55,13 @@ impl Mfi {
 impl Mfi {
     #[inline]
     fn step(&mut self, high: f64, low: f64, close: f64, volume: f64) -> f64 {
-        let tp = (high + low + close) / 3.0;
+        let tp = typical(high, low, close);
         if !self.started {
             self.started = true;
             self.prev_tp = tp;
             return f64::NAN;
         }
         let (pos, neg) = flows(tp, self.prev_tp, volume);
-        let flow = pos + neg;
         self.prev_tp = tp;
         // The flows leaving the window come out of the sums first.
         if let Some(old) = self.positive.push(pos) {
@@ -72,17 +72,32 @@ impl Mfi {
         }
         self.pos_sum += pos;
         self.neg_sum += neg;
-        self.null_run = if flow == 0.0 { self.null_run + 1 } else { 0 };
-        if self.null_run >= self.period {
-            self.null_run = self.period;
-            self.pos_sum = 0.0;
-            self.neg_sum = 0.0;
-        }
+        (self.null_run, self.pos_sum, self.neg_sum) =
+            null_reset(self.null_run, pos + neg, self.period, self.pos_sum, self.neg_sum);
         if self.positive.is_full() {
             index(self.pos_sum, self.neg_sum)
         } else {
             f64::NAN
         }
+    }
+}
+
+/// The typical price of a bar.
+#[inline(always)]
+fn typical(high: f64, low: f64, close: f64) -> f64 {
+    (high + low + close) / 3.0
+}
+
+/// The count of consecutive bars without flow after one with `flow`, and the
+/// sums: after `period` such bars every flow in the window is 0, so the sums
+/// are set to exact zeros (TA-Lib 0.8.1 drops their add-then-subtract residue).
+#[inline(always)]
+fn null_reset(null_run: usize, flow: f64, period: usize, pos_sum: f64, neg_sum: f64) -> (usize, f64, f64) {
+    let null_run = if flow == 0.0 { null_run + 1 } else { 0 };
+    if null_run >= period {
+        (period, 0.0, 0.0)
+    } else {
+        (null_run, pos_sum, neg_sum)
     }
 }
 
@@ -92,20 +107,14 @@ impl Mfi {
 fn flows(tp: f64, prev_tp: f64, volume: f64) -> (f64, f64) {
     let change = tp - prev_tp;
     let scale = tp.abs() + prev_tp.abs();
-    let flow = if change.abs() <= FLAT_TOLERANCE * scale {
-        0.0
-    } else {
-        tp * volume
-    };
-    // The direction of a move is a coin flip, so a branch here mispredicts
-    // on every other bar: select with a mask instead (the unused side gets
-    // +0.0, as TA-Lib's selects give it).
-    let falling = ((change < 0.0) as u64).wrapping_neg();
-    let bits = flow.to_bits();
-    (
-        f64::from_bits(bits & !falling),
-        f64::from_bits(bits & falling),
-    )
+    // Every value computed and the results selected, never branched on: the
+    // direction of a move is a coin flip, so a branch would mispredict on
+    // every other bar, and selects let a pass over many bars vectorise. The
+    // unused side gets +0.0, as TA-Lib's selects give it.
+    let moved = tp * volume;
+    let flow = if change.abs() <= FLAT_TOLERANCE * scale { 0.0 } else { moved };
+    let falling = change < 0.0;
+    (if falling { 0.0 } else { flow }, if falling { flow } else { 0.0 })
 }
 
 /// The index from the window's sums: 0 for a window without flow, the
@@ -120,54 +129,103 @@ fn index(pos_sum: f64, neg_sum: f64) -> f64 {
     } else {
         pos_sum
     };
+    // Both arms computed and one selected, so a chunk of bars vectorises
+    // (0/0 is a NaN that is then not chosen).
+    let value = 100.0 * (pos / total);
     if total <= 0.0 {
         0.0
     } else {
-        100.0 * (pos / total)
+        value
     }
 }
 
-/// The catalog's batch kernel: the stream's operations in the same order,
-/// with the flows kept in plain arrays. Scalar: the positive and negative
-/// flow sums are TA-Lib's running sums, one chain each.
-pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let p = params[0] as usize;
-    let (high, low, close, volume) = (inputs[0], inputs[1], inputs[2], inputs[3]);
-    let out = &mut *outputs[0];
-    let n = out.len();
-    out[..p.min(n)].fill(f64::NAN);
-    if n <= p {
-        return Ok(());
+/// Bars per chunk of the block kernel (at least; a chunk spans the window
+/// too): its typical prices, flows and sums stay in L1.
+const CHUNK: usize = 512;
+
+cpu::level_copies! {
+    /// The catalog's batch kernel, compiled for each CPU level
+    /// (`cpu::level_copies!`: `cpu::batch` reaches a kernel only through a
+    /// call it does not inline, so the kernel would otherwise run with the
+    /// baseline's instructions at every level). The stream through its first
+    /// output, then its steady step a chunk of bars at a time, with the
+    /// stream's operations in the stream's order, so the stream's bits.
+    ///
+    /// Stepping bar by bar, each bar waits on two divisions (the typical price
+    /// by 3, the index by the total). Here they leave the loop that carries
+    /// the sums: the typical prices and the flows of a chunk are element-wise
+    /// passes (vectorised; a division is exactly rounded at any width), the
+    /// running sums a scalar pass that only adds (TA-Lib's two chains), and
+    /// the index another element-wise pass over the sums. The flows leaving
+    /// the window are those of the `p` bars before the chunk, computed again
+    /// from the inputs with the same operations (so the same bits) rather than
+    /// kept from the chunk before.
+    pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+        let p = params[0] as usize;
+        let out = &mut *outputs[0];
+        let n = out.len();
+        let (high, low, close, volume) = (&inputs[0][..n], &inputs[1][..n], &inputs[2][..n], &inputs[3][..n]);
+        out[..p.min(n)].fill(f64::NAN);
+        if n <= p {
+            return Ok(());
+        }
+        // Warm-up: the first `p` flows into the sums, the first output at bar `p`.
+        let (mut pos_sum, mut neg_sum) = (0.0, 0.0);
+        let mut null_run = 0;
+        let mut prev_tp = typical(high[0], low[0], close[0]);
+        for t in 1..=p {
+            let tp = typical(high[t], low[t], close[t]);
+            let (pos, neg) = flows(tp, prev_tp, volume[t]);
+            prev_tp = tp;
+            pos_sum += pos;
+            neg_sum += neg;
+            (null_run, pos_sum, neg_sum) = null_reset(null_run, pos + neg, p, pos_sum, neg_sum);
+        }
+        out[p] = index(pos_sum, neg_sum);
+        let chunk = CHUNK.max(p);
+        // One allocation: the typical prices of the bars from the one before the
+        // first flow leaving the window in a chunk (`p + 1` bars before it) to
+        // the chunk's last bar, the flows of those bars after the first, and the
+        // sums after each bar of the chunk.
+        let mut buf = vec![0.0; 3 * (chunk + p) + 1 + 2 * chunk];
+        let (tps, rest) = buf.split_at_mut(chunk + p + 1);
+        let (positive, rest) = rest.split_at_mut(chunk + p);
+        let (negative, rest) = rest.split_at_mut(chunk + p);
+        let (pos_sums, neg_sums) = rest.split_at_mut(chunk);
+        let mut start = p + 1;
+        while start < n {
+            let len = chunk.min(n - start);
+            let (first, end) = (start - p - 1, start + len);
+            let bars = end - first;
+            let tps = &mut tps[..bars];
+            for (tp, ((&h, &l), &c)) in tps.iter_mut().zip(high[first..end].iter().zip(&low[first..end]).zip(&close[first..end])) {
+                *tp = typical(h, l, c);
+            }
+            let (positive, negative) = (&mut positive[..bars - 1], &mut negative[..bars - 1]);
+            let volume = &volume[first + 1..end];
+            for i in 0..bars - 1 {
+                (positive[i], negative[i]) = flows(tps[i + 1], tps[i], volume[i]);
+            }
+            // Bar `start + i` brings flow `p + i` in and takes flow `i` out.
+            let (pos_in, neg_in) = (&positive[p..], &negative[p..]);
+            let (pos_out, neg_out) = (&positive[..len], &negative[..len]);
+            let (ps, ns) = (&mut pos_sums[..len], &mut neg_sums[..len]);
+            for i in 0..len {
+                let (pos, neg) = (pos_in[i], neg_in[i]);
+                pos_sum -= pos_out[i];
+                neg_sum -= neg_out[i];
+                pos_sum += pos;
+                neg_sum += neg;
+                (null_run, pos_sum, neg_sum) = null_reset(null_run, pos + neg, p, pos_sum, neg_sum);
+                (ps[i], ns[i]) = (pos_sum, neg_sum);
+            }
+            for ((o, &ps), &ns) in out[start..end].iter_mut().zip(&*ps).zip(&*ns) {
+                *o = index(ps, ns);
+            }
+            start = end;
+        }
+        Ok(())
     }
-    let (mut positive, mut negative) = (vec![0.0; p], vec![0.0; p]);
-    let (mut pos_sum, mut neg_sum) = (0.0, 0.0);
-    let mut null_run = 0;
-    let mut slot = 0;
-    let mut prev_tp = (high[0] + low[0] + close[0]) / 3.0;
-    for t in 1..n {
-        let tp = (high[t] + low[t] + close[t]) / 3.0;
-        let (pos, neg) = flows(tp, prev_tp, volume[t]);
-        prev_tp = tp;
-        if t > p {
-            pos_sum -= positive[slot];
-            neg_sum -= negative[slot];
-        }
-        positive[slot] = pos;
-        negative[slot] = neg;
-        pos_sum += pos;
-        neg_sum += neg;
-        null_run = if pos + neg == 0.0 { null_run + 1 } else { 0 };
-        if null_run >= p {
-            null_run = p;
-            pos_sum = 0.0;
-            neg_sum = 0.0;
-        }
-        slot = if slot + 1 == p { 0 } else { slot + 1 };
-        if t >= p {
-            out[t] = index(pos_sum, neg_sum);
-        }
-    }
-    Ok(())
 }
 
 impl Indicator for Mfi {
@@ -217,6 +275,14 @@ mod tests {
 
     fn run(state: &mut Mfi, bars: &[[f64; 4]]) -> Vec<f64> {
         first_outputs(state, bars)
+    }
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        // 600: a window longer than a chunk.
+        for p in [2.0, 3.0, 14.0, 29.0, 600.0] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| Mfi::new(p).unwrap(), &[p], 4, 1);
+        }
     }
 
     #[test]

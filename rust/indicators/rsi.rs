@@ -4,7 +4,8 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::scan::{rows_end, rsi_rows};
+use super::scan::rows_end;
+use super::segments;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::{
@@ -64,11 +65,12 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     // The RSI is a ratio, so the averages can be carried unscaled: `gain`
     // (window times the average gain) and `total` (window times average gain
     // plus average loss, the same recurrence over |change|) both follow
-    // `y = a*y + input`, and RSI = 100 * gain / total. `scan::rsi_rows`
-    // makes each row's changes, both sums and the ratios in one pass.
+    // `y = a*y + input`, and RSI = 100 * gain / total. `segments::rsi`
+    // (eight segments of a long series at once, else `scan::rsi_rows`) makes
+    // the changes, both sums and the ratios in one pass.
     let a = (window as f64 - 1.0) * inv;
     let from = first_out + 1;
-    let (mut gain, mut total, finite) = rsi_rows(x, from, gain, gain + loss, a, out);
+    let (mut gain, mut total, finite) = segments::rsi(x, from, gain, gain + loss, a, out);
     for t in rows_end(from, n)..n {
         let (g, m) = split_change_fast(x[t] - x[t - 1]);
         gain = a * gain + g;

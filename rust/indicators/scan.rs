@@ -25,12 +25,10 @@
 //! register per row halves the instructions on them. Every implementation
 //! gives the same bits.
 //!
-//! Long RSI and MACD series go first to `segments.rs`, which runs eight
-//! segments of the series at once and uses these rows for each segment's
-//! first values; `rsi_by_rows` and `macd_by_rows` are the rows alone.
+//! Long RSI and MACD series run as eight segments at once instead
+//! (`segments.rs`), which use these rows for each segment's first values.
 
 use super::lanes::{self, Kernel, Lanes, ROW};
-use super::segments;
 
 /// One recurrence `y[t] = a*y[t-1] + u[t]` advanced a row at a time.
 #[derive(Clone, Copy)]
@@ -216,21 +214,6 @@ pub(crate) fn rsi_rows(
     a: f64,
     out: &mut [f64],
 ) -> (f64, f64, bool) {
-    if let Some(done) = segments::rsi(x, from, gain, total, a, out) {
-        return done;
-    }
-    rsi_by_rows(x, from, gain, total, a, out)
-}
-
-/// `rsi_rows` by the blocked scan alone.
-pub(crate) fn rsi_by_rows(
-    x: &[f64],
-    from: usize,
-    gain: f64,
-    total: f64,
-    a: f64,
-    out: &mut [f64],
-) -> (f64, f64, bool) {
     lanes::run(RsiRows {
         x,
         from,
@@ -388,21 +371,6 @@ pub(crate) struct MacdLines {
 /// difference), its signal EMA and the histogram, each output written once.
 /// Returns the last three values and whether all were finite.
 pub(crate) fn macd_rows(
-    x: &[f64],
-    from: usize,
-    lines: MacdLines,
-    macd: &mut [f64],
-    sig: &mut [f64],
-    hist: &mut [f64],
-) -> ([f64; 3], bool) {
-    if let Some(done) = segments::macd(x, from, lines, macd, sig, hist) {
-        return done;
-    }
-    macd_by_rows(x, from, lines, macd, sig, hist)
-}
-
-/// `macd_rows` by the blocked scan alone.
-pub(crate) fn macd_by_rows(
     x: &[f64],
     from: usize,
     lines: MacdLines,

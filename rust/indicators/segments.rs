@@ -136,8 +136,9 @@ fn first_and_rest<L: Lanes>(l: L, first: f64, rest: f64) -> L::V {
     l.load(&v, 0)
 }
 
-/// `scan::rsi_rows` over the long stretches; None when the layout does not
-/// pay (see the module's comment).
+/// RSI's rows from `from`, as `scan::rsi_rows` (whose arguments and result
+/// these are): by eight segments at once when the series is long enough
+/// (see the module's comment), else by the row scan alone.
 pub(crate) fn rsi(
     x: &[f64],
     from: usize,
@@ -145,12 +146,14 @@ pub(crate) fn rsi(
     total: f64,
     a: f64,
     out: &mut [f64],
-) -> Option<(f64, f64, bool)> {
-    let layout = Layout::new(from, x.len().min(out.len()), a)?;
-    Some(match segments_rsi(x, layout, gain, total, a, out) {
-        Ok((g, s)) => scan::rsi_by_rows(x, layout.end(), g, s, a, out),
+) -> (f64, f64, bool) {
+    let Some(layout) = Layout::new(from, x.len().min(out.len()), a) else {
+        return scan::rsi_rows(x, from, gain, total, a, out);
+    };
+    match segments_rsi(x, layout, gain, total, a, out) {
+        Ok((g, s)) => scan::rsi_rows(x, layout.end(), g, s, a, out),
         Err(failed) => failed,
-    })
+    }
 }
 
 /// The eight segments from the sums `(gain, total)`: the sums at their
@@ -182,7 +185,7 @@ fn segments_rsi(
         loop {
             let stop = (pos + HEAD_CHUNK).min(end);
             let (hg, hs, finite) =
-                scan::rsi_by_rows(&x[..stop], pos, head_g, head_s, a, &mut out[..stop]);
+                scan::rsi_rows(&x[..stop], pos, head_g, head_s, a, &mut out[..stop]);
             if !finite {
                 return Err((hg, hs, false));
             }
@@ -271,8 +274,10 @@ impl<L: Lanes> Segmented<L, 1> for RsiStep<'_, L::V> {
     }
 }
 
-/// `scan::macd_rows` over the long stretches; None when the layout does
-/// not pay.
+/// MACD's rows from `from`, as `scan::macd_rows` (whose arguments and
+/// result these are): by eight segments at once when the series is long
+/// enough and its data fits in `MACD_SEGMENTED_BYTES`, else by the row scan
+/// alone.
 pub(crate) fn macd(
     x: &[f64],
     from: usize,
@@ -280,7 +285,7 @@ pub(crate) fn macd(
     macd: &mut [f64],
     sig: &mut [f64],
     hist: &mut [f64],
-) -> Option<([f64; 3], bool)> {
+) -> ([f64; 3], bool) {
     let n = x.len().min(macd.len()).min(sig.len()).min(hist.len());
     let MacdLines {
         fast: (_, kf),
@@ -290,24 +295,24 @@ pub(crate) fn macd(
     // Eight segments of four arrays are 32 streams of memory at once, more
     // than the hardware prefetchers follow: measured on a Zen 4, the
     // segments are 1.5x faster than the row scan while the data stays in
-    // the caches and up to 1.8x slower once it does not. So only while all
-    // of it fits in `MACD_SEGMENTED_BYTES`.
-    if (n - from.min(n)) * 4 * std::mem::size_of::<f64>() > MACD_SEGMENTED_BYTES {
-        return None;
-    }
-    let layout = Layout::new(from, n, (1.0 - kf).max(1.0 - ks).max(1.0 - kg))?;
+    // the caches and up to 1.8x slower once it does not.
+    let fits = (n - from.min(n)) * 4 * std::mem::size_of::<f64>() <= MACD_SEGMENTED_BYTES;
+    let layout = Layout::new(from, n, (1.0 - kf).max(1.0 - ks).max(1.0 - kg));
+    let Some(layout) = layout.filter(|_| fits) else {
+        return scan::macd_rows(x, from, lines, macd, sig, hist);
+    };
     let outs = [&mut *macd, &mut *sig, &mut *hist];
-    Some(match segments_macd(x, layout, lines, outs) {
+    match segments_macd(x, layout, lines, outs) {
         Ok([f, s, g]) => {
             let tail = MacdLines {
                 fast: (f, kf),
                 slow: (s, ks),
                 signal: (g, kg),
             };
-            scan::macd_by_rows(x, layout.end(), tail, macd, sig, hist)
+            scan::macd_rows(x, layout.end(), tail, macd, sig, hist)
         }
         Err(failed) => failed,
-    })
+    }
 }
 
 /// The eight segments: the three values at their end, or the row scan's
@@ -322,9 +327,7 @@ fn segments_macd(
         x,
         layout,
         lines,
-        macd: &mut *macd,
-        sig: &mut *sig,
-        hist: &mut *hist,
+        outs: [&mut *macd, &mut *sig, &mut *hist],
     });
     let MacdLines {
         fast: (_, kf),
@@ -359,7 +362,7 @@ fn segments_macd(
             slow: (s, ks),
             signal: (g, kg),
         };
-        let (head_end, finite) = scan::macd_by_rows(
+        let (head_end, finite) = scan::macd_rows(
             &x[..stop],
             start,
             head_lines,
@@ -383,9 +386,8 @@ struct MacdSegments<'a> {
     x: &'a [f64],
     layout: Layout,
     lines: MacdLines,
-    macd: &'a mut [f64],
-    sig: &'a mut [f64],
-    hist: &'a mut [f64],
+    /// The line, the signal and the histogram.
+    outs: [&'a mut [f64]; 3],
 }
 
 impl Kernel for MacdSegments<'_> {
@@ -399,9 +401,7 @@ impl Kernel for MacdSegments<'_> {
             x,
             layout,
             lines,
-            macd,
-            sig,
-            hist,
+            outs: [macd, sig, hist],
         } = self;
         let (from, end) = (layout.from, layout.end());
         let MacdLines {
@@ -502,8 +502,11 @@ mod tests {
 
     fn rsi_segmented(x: &[f64], from: usize, gain: f64, total: f64, a: f64) -> (Vec<f64>, bool) {
         let mut out = vec![f64::NAN; x.len()];
-        let (_, _, finite) =
-            rsi(x, from, gain, total, a, &mut out).expect("long enough to segment");
+        assert!(
+            Layout::new(from, x.len(), a).is_some(),
+            "long enough to segment"
+        );
+        let (_, _, finite) = rsi(x, from, gain, total, a, &mut out);
         (out, finite)
     }
 
@@ -589,7 +592,7 @@ mod tests {
                         slow: (x[0], 2.0 / 27.0),
                         signal: (0.0, 0.2),
                     };
-                    let (_, finite) = macd(&x, 1, lines, m, s, h).expect("segments");
+                    let (_, finite) = macd(&x, 1, lines, m, s, h);
                     assert!(!finite, "{bad} at {at}");
                 }
             }
@@ -619,7 +622,8 @@ mod tests {
             let [m, s, h] = &mut got[..] else {
                 unreachable!()
             };
-            let (_, finite) = macd(&x, 1, lines, m, s, h).expect("segments");
+            assert!(Layout::new(1, n, 1.0 - ks).is_some());
+            let (_, finite) = macd(&x, 1, lines, m, s, h);
             assert!(finite);
             let (mut f, mut sl, mut g) = (x[0], x[0] - 1.0, 0.5);
             let end = scan::rows_end(1, n);
@@ -671,9 +675,7 @@ mod tests {
                     slow: (99.0, 0.05),
                     signal: (0.3, 0.2),
                 },
-                macd: m,
-                sig: s,
-                hist: h,
+                outs: [m, s, h],
             }
             .run(l);
             let values = rsi_out.iter().chain(outs.iter().flatten());
@@ -696,11 +698,10 @@ mod tests {
 
     #[test]
     fn short_series_and_slow_recurrences_keep_the_row_scan() {
-        let mut out = vec![0.0; 10_000];
-        assert!(rsi(&walk(10_000, 1), 1, 0.0, 0.0, 0.5, &mut out).is_none());
-        let mut out = vec![0.0; 100_000];
+        assert!(Layout::new(1, 10_000, 0.5).is_none());
+        assert!(Layout::new(1, 100_000, 0.5).is_some());
         // A 2000-period Wilder sum needs a head of ~85,000 values.
-        assert!(rsi(&walk(100_000, 1), 1, 0.0, 0.0, 1999.0 / 2000.0, &mut out).is_none());
+        assert!(Layout::new(1, 100_000, 1999.0 / 2000.0).is_none());
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! its place. That decides how a NaN high or low propagates, so it is
 //! replayed exactly.
 
+use super::cpu;
 use super::indicator::Indicator;
 use super::ma::{moving_average_batch, moving_average_lookback, moving_average_named};
-use super::minmax::block_scan_pair;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
 use crate::error::Result;
@@ -242,17 +242,91 @@ impl Indicator for Stoch {
     crate::impl_boxed_clone!();
 }
 
-/// Writes %K of every bar from the `period`-th on to `out` (entry 0 is bar
-/// `period - 1`): `FastK::update`'s comparisons and arithmetic, reading the
-/// bars in place.
-fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) {
-    let n = close.len();
+cpu::level_copies! {
+    /// Writes %K of every bar from the `period`-th on to `out` (entry 0 is bar
+    /// `period - 1`): `FastK::update`'s comparisons and arithmetic, reading the
+    /// bars in place. The extremes go to `out` and `scratch` first and %K is a
+    /// second, element-wise pass over them (vectorised: a division is exactly
+    /// rounded at any width), so the scan does not wait on a division per bar.
+    /// Compiled for each CPU level (`cpu::level_copies!`).
+    fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64], scratch: &mut [f64]) -> () {
+        let n = close.len();
+        let m = n + 1 - period;
+        let (lows, highs) = (&mut out[..m], &mut scratch[..m]);
+        if period <= DIRECT_MAX && plain(low) && (std::ptr::eq(low, high) || plain(high)) {
+            window_extremes(period, low, high, lows, highs);
+        } else {
+            tracked_extremes(period, low, high, lows, highs);
+        }
+        for ((k, &highest), &close) in lows.iter_mut().zip(&*highs).zip(&close[period - 1..]) {
+            *k = k_value(close, *k, highest);
+        }
+    }
+}
+
+/// The longest window whose extremes `window_extremes` takes: it compares
+/// every bar with `period - 1` others, where the tracking compares about 2.
+const DIRECT_MAX: usize = 32;
+
+/// Bars per block of `window_extremes`: its inputs and outputs stay in L1.
+const EXTREMES_BLOCK: usize = 1024;
+
+/// No NaN and no -0.0 in `x`. Then, in every window, the tracked extreme is
+/// the window's minimum (maximum): every comparison is a total order, and
+/// equal values are equal bits, so which of equal bars is kept is moot.
+#[inline(always)]
+fn plain(x: &[f64]) -> bool {
+    // A fold without an early exit, so it vectorises.
+    !x.iter().fold(false, |odd, &v| odd | v.is_nan() | (v.to_bits() == (-0.0f64).to_bits()))
+}
+
+/// The lowest low and highest high of each window of `period` bars (window
+/// `j` ends at bar `j + period - 1`), over series that are `plain`: element-
+/// wise minima and maxima of the window's bars, a block of windows at a time
+/// (vectorised, branch-free), with the tracking's comparisons (`v < lowest`,
+/// `v > highest`), so the tracking's values.
+#[inline(always)]
+fn window_extremes(period: usize, low: &[f64], high: &[f64], lows: &mut [f64], highs: &mut [f64]) {
+    let m = lows.len();
+    let mut j0 = 0;
+    while j0 < m {
+        let len = EXTREMES_BLOCK.min(m - j0);
+        let (lo, hi) = (&mut lows[j0..j0 + len], &mut highs[j0..j0 + len]);
+        let (l0, h0) = (&low[j0..][..len], &high[j0..][..len]);
+        if period == 1 {
+            lo.copy_from_slice(l0);
+            hi.copy_from_slice(h0);
+        } else {
+            // The first comparison reads both bars from the inputs (no copy).
+            let (l1, h1) = (&low[j0 + 1..][..len], &high[j0 + 1..][..len]);
+            for j in 0..len {
+                lo[j] = if l1[j] < l0[j] { l1[j] } else { l0[j] };
+                hi[j] = if h1[j] > h0[j] { h1[j] } else { h0[j] };
+            }
+        }
+        for i in 2..period {
+            let (l, h) = (&low[j0 + i..][..len], &high[j0 + i..][..len]);
+            for j in 0..len {
+                lo[j] = if l[j] < lo[j] { l[j] } else { lo[j] };
+                hi[j] = if h[j] > hi[j] { h[j] } else { hi[j] };
+            }
+        }
+        j0 += len;
+    }
+}
+
+/// The lowest low and highest high of each window of `period` bars, tracked
+/// as `FastK::update` tracks them (the window is rescanned only when its
+/// extreme leaves it): what decides how a NaN propagates.
+#[inline(always)]
+fn tracked_extremes(period: usize, low: &[f64], high: &[f64], lows: &mut [f64], highs: &mut [f64]) {
+    let n = lows.len() + period - 1;
     // Extremes are tracked by one past their bar (0: none yet). The scans
     // take a new extreme with selects, not branches: which bar of a window
     // is lowest is what random data leaves unpredictable.
     let (mut lowest_at, mut highest_at) = (0usize, 0usize);
     let (mut lowest, mut highest) = (0.0, 0.0);
-    for (today, o) in (period - 1..n).zip(out.iter_mut()) {
+    for (j, today) in (period - 1..n).enumerate() {
         let trailing = today + 1 - period;
         if lowest_at <= trailing {
             let mut at = trailing;
@@ -263,9 +337,12 @@ fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &
                 lowest = if lower { v } else { lowest };
             }
             lowest_at = at + 1;
-        } else if low[today] <= lowest {
-            lowest_at = today + 1;
-            lowest = low[today];
+        } else {
+            // A select, not a branch: whether today is a new extreme is
+            // as unpredictable as the scans' comparisons.
+            let lower = low[today] <= lowest;
+            lowest_at = if lower { today + 1 } else { lowest_at };
+            lowest = if lower { low[today] } else { lowest };
         }
         if highest_at <= trailing {
             let mut at = trailing;
@@ -276,53 +353,29 @@ fn fast_k_series(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &
                 highest = if higher { v } else { highest };
             }
             highest_at = at + 1;
-        } else if high[today] >= highest {
-            highest_at = today + 1;
-            highest = high[today];
+        } else {
+            let higher = high[today] >= highest;
+            highest_at = if higher { today + 1 } else { highest_at };
+            highest = if higher { high[today] } else { highest };
         }
-        *o = k_value(close[today], lowest, highest);
+        (lows[j], highs[j]) = (lowest, highest);
     }
-}
-
-crate::indicators::cpu::level_copies! {
-/// `fast_k_series` by the block folds of `minmax` (van Herk/Gil-Werman:
-/// no rescans, no branch on which bar is the extreme), where they give the
-/// same bits: when no high or low is NaN or zero. Then every order of
-/// comparisons finds the same extremes, as two equal doubles other than
-/// 0.0 and -0.0 are the same bits; a NaN, or which zero an extreme keeps,
-/// depends on TA-Lib's order, which only `fast_k_series` replays. Returns
-/// false, writing nothing, when the data needs it. Compiled per CPU level,
-/// so a block's divisions run as one vector loop.
-fn fast_k_blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> bool {
-    // `|v| > 0` is false for a zero and a NaN alone; no early exit, so the
-    // test runs as a vector pass.
-    let plain = |x: &[f64]| x.iter().fold(true, |ok, &v| ok & (v.abs() > 0.0));
-    if !(plain(high) && plain(low)) {
-        return false;
-    }
-    block_scan_pair(high, low, period, |first, highest, lowest| {
-        let len = highest.len();
-        let at = first + 1 - period;
-        let out = out[at..at + len].iter_mut().zip(&close[first..first + len]);
-        for (((o, &c), &h), &l) in out.zip(highest).zip(lowest) {
-            *o = k_value(c, l, h);
-        }
-    });
-    true
-}
 }
 
 /// %K from the close and the extremes, with TA-Lib 0.8.1's scaled zero
 /// test: a range within 1e-14 of the extremes' magnitude is flat (a NaN
 /// range is not).
-#[inline]
+#[inline(always)]
 fn k_value(close: f64, lowest: f64, highest: f64) -> f64 {
     let range = highest - lowest;
     let flat = range.abs() <= (highest.abs() + lowest.abs()) * 1e-14;
+    // Both arms computed and one selected, so a pass over many bars
+    // vectorises (a flat range's division is not chosen).
+    let k = (close - lowest) / range * 100.0;
     if flat {
         0.0
     } else {
-        (close - lowest) / range * 100.0
+        k
     }
 }
 
@@ -342,9 +395,7 @@ fn fast_batch(p: [usize; 3], high: &[f64], low: &[f64], close: &[f64], out: &mut
     // other; the bars before the lookback are then set to NaN.
     let (out_k, rest) = out.split_at_mut(1);
     let (out_k, out_d) = (&mut *out_k[0], &mut *rest[0]);
-    if !fast_k_blocks(fastk, high, low, close, &mut out_k[fastk - 1..]) {
-        fast_k_series(fastk, high, low, close, &mut out_k[fastk - 1..]);
-    }
+    fast_k_series(fastk, high, low, close, &mut out_k[fastk - 1..], &mut out_d[fastk - 1..]);
     moving_average_batch(matype, fastd, &out_k[fastk - 1..], &mut out_d[fastk - 1..])?;
     out_k[..lookback].fill(f64::NAN);
     out_d[..lookback].fill(f64::NAN);
@@ -369,9 +420,10 @@ pub fn slow_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]])
     // %K's first bar, the slow %D over that from the slow %K's first value;
     // the bars before the lookback are then set to NaN.
     let mut k = vec![0.0; n - (fastk - 1)];
-    fast_k_series(fastk, inputs[0], inputs[1], inputs[2], &mut k);
     let (out_k, rest) = outputs.split_at_mut(1);
     let (out_k, out_d) = (&mut *out_k[0], &mut *rest[0]);
+    // The slow %D output is written last, so it holds the extremes until then.
+    fast_k_series(fastk, inputs[0], inputs[1], inputs[2], &mut k, &mut out_d[fastk - 1..]);
     moving_average_batch(slowk_type, slowk, &k, &mut out_k[fastk - 1..])?;
     let first_k = fastk - 1 + moving_average_lookback(slowk_type, slowk);
     moving_average_batch(slowd_type, slowd, &out_k[first_k..], &mut out_d[first_k..])?;
@@ -387,23 +439,72 @@ pub fn fast_batch_catalog(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut
     fast_batch(p, inputs[0], inputs[1], inputs[2], outputs)
 }
 
-/// STOCHRSI's batch kernel: the RSI into a buffer, then STOCHF over it.
-pub fn rsi_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    StochRsi::new(params)?;
-    let period = params[0] as usize;
-    let x = inputs[0];
-    let n = x.len();
-    for o in outputs.iter_mut() {
-        o[..period.min(n)].fill(f64::NAN);
+cpu::level_copies! {
+    /// STOCHRSI's batch kernel, compiled for each CPU level (`cpu::level_copies!`:
+    /// `cpu::batch` reaches a kernel only through a call it does not inline):
+    /// the RSI into a buffer, then STOCHF over it. The RSI is `Rsi::update`'s
+    /// operations in its order, its two averages a scalar pass (stored, the
+    /// losses in the %D output until STOCHF writes it) and the division of
+    /// each bar an element-wise pass over them, so no bar waits on one.
+    pub fn rsi_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+        let state = StochRsi::new(params)?;
+        let period = params[0] as usize;
+        let x = inputs[0];
+        let n = x.len();
+        for o in outputs.iter_mut() {
+            o[..period.min(n)].fill(f64::NAN);
+        }
+        if n <= period {
+            return Ok(());
+        }
+        let m = n - period;
+        let (inv, keep) = (state.rsi.inv, (period - 1) as f64);
+        let mut gains = vec![0.0; m];
+        let losses = &mut outputs[1][period..][..m];
+        let (mut gain, mut loss) = (0.0, 0.0);
+        for t in 1..=period {
+            let (g, l) = gain_loss(x[t] - x[t - 1]);
+            gain += g;
+            loss += l;
+        }
+        (gain, loss) = (gain * inv, loss * inv);
+        (gains[0], losses[0]) = (gain, loss);
+        let (now, before) = (&x[period + 1..], &x[period..n - 1]);
+        for i in 0..m - 1 {
+            let (g, l) = gain_loss(now[i] - before[i]);
+            gain = gain * keep + g;
+            loss = l + loss * keep;
+            (gain, loss) = (gain * inv, loss * inv);
+            (gains[i + 1], losses[i + 1]) = (gain, loss);
+        }
+        for (r, &loss) in gains.iter_mut().zip(&*losses) {
+            *r = rsi_value(*r, loss);
+        }
+        let p = [params[1] as usize, params[2] as usize, params[3] as usize];
+        let (out_k, rest) = outputs.split_at_mut(1);
+        fast_batch(p, &gains, &gains, &gains, &mut [&mut out_k[0][period..], &mut rest[0][period..]])
     }
-    if n <= period {
-        return Ok(());
+}
+
+/// A change's gain and loss, as `Rsi::update` splits it (a NaN change is a
+/// NaN loss).
+#[inline(always)]
+fn gain_loss(change: f64) -> (f64, f64) {
+    let gain = if 0.0 < change { change } else { 0.0 };
+    (gain, gain - change)
+}
+
+/// The RSI from the two averages: 0 unless their sum is positive.
+#[inline(always)]
+fn rsi_value(gain: f64, loss: f64) -> f64 {
+    let total = loss + gain;
+    // Both arms computed and one selected, so a pass over many bars vectorises.
+    let rsi = gain / total * 100.0;
+    if total > 0.0 {
+        rsi
+    } else {
+        0.0
     }
-    let mut rsi = Rsi::new(period);
-    let r: Vec<f64> = x.iter().filter_map(|&v| rsi.update(v)).collect();
-    let p = [params[1] as usize, params[2] as usize, params[3] as usize];
-    let mut rest: Vec<&mut [f64]> = outputs.iter_mut().map(|o| &mut o[period..]).collect();
-    fast_batch(p, &r, &r, &r, &mut rest)
 }
 
 /// Wilder's RSI as the TA-Lib 0.8.1 library computes it (the `RSI` the
@@ -430,10 +531,8 @@ impl Rsi {
 
     #[inline]
     fn update(&mut self, x: f64) -> Option<f64> {
-        let change = x - self.prev;
+        let (gain, loss) = gain_loss(x - self.prev);
         self.prev = x;
-        let gain = if 0.0 < change { change } else { 0.0 };
-        let loss = gain - change;
         if self.taken <= self.period {
             self.taken += 1;
             if self.taken == 1 {
@@ -451,8 +550,7 @@ impl Rsi {
         }
         self.gain *= self.inv;
         self.loss *= self.inv;
-        let total = self.loss + self.gain;
-        Some(if total > 0.0 { self.gain / total * 100.0 } else { 0.0 })
+        Some(rsi_value(self.gain, self.loss))
     }
 
     fn save(&self, w: &mut Writer) {
@@ -529,36 +627,6 @@ mod tests {
         }
     }
     use crate::indicators::testkit::{assert_peek_is_pure, assert_resumes, run, wave};
-
-    #[test]
-    fn fast_k_blocks_are_the_rescans_bit_for_bit() {
-        let (mut high, mut low, close) = bars(400);
-        // Equal extremes and infinities; then a zero and a NaN, which the
-        // block folds leave to the rescans.
-        for i in (4..400).step_by(9) {
-            high[i] = high[i - 2];
-            low[i] = low[i - 3];
-        }
-        for i in (7..400).step_by(31) {
-            high[i] = f64::INFINITY;
-            low[i + 1] = f64::NEG_INFINITY;
-        }
-        for period in [1, 2, 5, 14, 60, 400] {
-            let mut want = vec![0.0; 401 - period];
-            fast_k_series(period, &high, &low, &close, &mut want);
-            let mut got = vec![0.0; 401 - period];
-            assert!(fast_k_blocks(period, &high, &low, &close, &mut got));
-            assert!(want.iter().zip(&got).all(|(a, b)| a.to_bits() == b.to_bits()), "period {period}");
-            for (at, v) in [(100, 0.0), (200, -0.0), (300, f64::NAN)] {
-                let mut h = high.clone();
-                h[at] = v;
-                assert!(!fast_k_blocks(period, &h, &low, &close, &mut got));
-                let mut l = low.clone();
-                l[at] = v;
-                assert!(!fast_k_blocks(period, &high, &l, &close, &mut got));
-            }
-        }
-    }
 
     fn bars(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mid = wave(n);
@@ -683,6 +751,37 @@ mod tests {
             assert!((out[0][i] - k[i]).abs() < 1e-9 && (out[1][i] - d[i]).abs() < 1e-9, "{i}");
         }
         assert!(out[0][..20].iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn fast_k_series_is_the_tracked_k_bit_for_bit() {
+        use crate::indicators::testkit::{rough, same};
+        // Clean series take the element-wise extremes, series with NaN (or
+        // -0.0) the tracking; both must give `FastK::update`'s bits.
+        let mut clean = rough(3000, 3, 11);
+        for x in clean.iter_mut() {
+            for v in x.iter_mut().filter(|v| !v.is_finite()) {
+                *v = 100.0;
+            }
+        }
+        let mut signed_zero = clean.clone();
+        signed_zero[1][700] = -0.0;
+        signed_zero[1][701] = 0.0;
+        for data in [clean, signed_zero, rough(3000, 3, 12)] {
+            let (h, l, c) = (&data[0], &data[1], &data[2]);
+            for period in [1, 2, 5, 14, 32, 33, 100] {
+                for (high, low) in [(h, l), (c, c)] {
+                    let mut state = FastK::new(period);
+                    let want: Vec<f64> =
+                        (0..c.len()).filter_map(|i| state.update(high[i], low[i], c[i])).collect();
+                    let (mut got, mut scratch) = (vec![0.0; want.len()], vec![0.0; want.len()]);
+                    fast_k_series(period, high, low, c, &mut got, &mut scratch);
+                    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                        assert!(same(*a, *b), "period {period}, %K {i}: {a} vs {b}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! that term stays left out (the value is then 0 or built from the others).
 
 use super::atr::true_range;
+use super::cpu;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
 use super::window::Window;
@@ -193,94 +194,133 @@ fn terms(high: f64, low: f64, close: f64, prev_close: f64) -> (f64, f64) {
 }
 
 /// Bars per chunk of the block kernel (at least; a chunk spans the longest
-/// window too): its terms and sums stay in L1.
+/// window too): its terms stay in L1.
 const CHUNK: usize = 512;
 
-/// ULTOSC's block kernel (inlined into `cpu::batch`'s variants): the stream
-/// through its first output, then its steady step a chunk of bars at a time,
-/// in three passes with the stream's operations, so the stream's bits:
-/// every bar's buying pressure, true range and "moves" flag once (element
-/// by element, vectorised), the running sums over them (scalar: TA-Lib's
-/// chains, kept in its order; the bar leaving a window is read back, not
-/// recomputed), then the four divisions per bar over the chunk as
-/// independent vector operations (a division is exactly rounded at any
-/// width) instead of each bar waiting on them.
-#[inline(always)]
-pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
-    let mut s = UltOsc::new(params)?;
-    let (high, low, close, out) = (inputs[0], inputs[1], inputs[2], &mut *outputs[0]);
-    let n = close.len();
-    let longest = s.longest();
-    let warm = (longest + 1).min(n);
-    let mut o = [0.0];
-    for t in 0..warm {
-        s.update(&[high[t], low[t], close[t]], &mut o);
-        out[t] = o[0];
-    }
-    if warm == n {
-        return Ok(());
-    }
-    let (periods, mut a, mut b, mut moving) = (s.periods, s.a, s.b, s.moving);
-    let chunk = CHUNK.max(longest);
-    // Terms of the bars from the oldest one leaving a window in this chunk
-    // (`longest - 1` bars before it) to the chunk's last bar.
-    let (mut buying, mut range, mut moved) =
-        (vec![0.0; chunk + longest], vec![0.0; chunk + longest], vec![0usize; chunk + longest]);
-    let mut sums = vec![[0.0f64; 6]; chunk];
-    let mut start = warm;
-    while start < n {
-        let len = chunk.min(n - start);
-        let first = start + 1 - longest;
-        let bars = start + len - first;
-        for (i, t) in (first..start + len).enumerate().take(bars) {
-            let (bu, ra) = terms(high[t], low[t], close[t], close[t - 1]);
-            buying[i] = bu;
-            range[i] = ra;
-            moved[i] = moves(bu, ra);
-        }
-        // The bar entering every window, and the bar leaving each window.
-        fn window<T>(x: &[T], from: usize, len: usize) -> &[T] {
-            &x[from..][..len]
-        }
-        let (bu_in, ra_in, mv_in) =
-            (window(&buying, longest - 1, len), window(&range, longest - 1, len), window(&moved, longest - 1, len));
-        let bu_out = periods.map(|p| window(&buying, longest - p, len));
-        let ra_out = periods.map(|p| window(&range, longest - p, len));
-        let mv_out = periods.map(|p| window(&moved, longest - p, len));
-        let [mut a0, mut a1, mut a2] = a;
-        let [mut b0, mut b1, mut b2] = b;
-        let [mut m0, mut m1, mut m2] = moving;
-        let ([bo0, bo1, bo2], [ro0, ro1, ro2], [mo0, mo1, mo2]) = (bu_out, ra_out, mv_out);
-        for (i, row) in sums[..len].iter_mut().enumerate() {
-            let (bu, ra, mv) = (bu_in[i], ra_in[i], mv_in[i]);
-            (a0, a1, a2, b0, b1, b2) = (a0 + bu, a1 + bu, a2 + bu, b0 + ra, b1 + ra, b2 + ra);
-            (m0, m1, m2) = (m0 + mv, m1 + mv, m2 + mv);
-            // A window in which no bar moved either sum (rare): both exactly 0.
-            if m0 == 0 || m1 == 0 || m2 == 0 {
-                (a0, b0) = if m0 == 0 { (0.0, 0.0) } else { (a0, b0) };
-                (a1, b1) = if m1 == 0 { (0.0, 0.0) } else { (a1, b1) };
-                (a2, b2) = if m2 == 0 { (0.0, 0.0) } else { (a2, b2) };
+/// Bars per part of a chunk whose six sums are kept (on the stack, zeroed at
+/// each call: a short series pays for all of them).
+const PART: usize = 256;
+
+cpu::level_copies! {
+    /// ULTOSC's block kernel, compiled for each CPU level (`cpu::level_copies!`:
+    /// `cpu::batch` reaches a kernel only through a call it does not inline,
+    /// so the kernel would otherwise run with the baseline's instructions):
+    /// the stream through its first output, then its steady step a chunk of
+    /// bars at a time, in three passes with the stream's operations, so the
+    /// stream's bits. First every bar's buying pressure and true range
+    /// (element by element, vectorised); then the six running sums, TA-Lib's
+    /// chains in its order (today's terms in, the value taken, the terms of
+    /// the bar leaving each window out), a scalar pass that only adds and
+    /// reads each leaving bar's terms back; then the divisions of every bar of
+    /// the chunk as independent vector operations (a division is exactly
+    /// rounded at any width) instead of each bar waiting on four of them.
+    ///
+    /// The stream counts the bars that moved a sum in each window to know
+    /// when a window has none; the windows end at the same bar, so here the
+    /// last bar that moved says it for all three: window `k` has none when
+    /// that bar is at least `periods[k]` bars back.
+    pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
+        let mut s = UltOsc::new(params)?;
+        let out = &mut *outputs[0];
+        let n = out.len();
+        let (high, low, close) = (&inputs[0][..n], &inputs[1][..n], &inputs[2][..n]);
+        let longest = s.longest();
+        let warm = (longest + 1).min(n);
+        let mut o = [0.0];
+        // The last bar whose terms moved a sum (0: none, as bar 0 has no terms).
+        let mut last_moved = 0;
+        for t in 0..warm {
+            s.update(&[high[t], low[t], close[t]], &mut o);
+            out[t] = o[0];
+            if t > 0 {
+                let (bu, ra) = terms(high[t], low[t], close[t], close[t - 1]);
+                last_moved = if moves(bu, ra) == 1 { t } else { last_moved };
             }
-            *row = [a0, a1, a2, b0, b1, b2];
-            (a0, a1, a2) = (a0 - bo0[i], a1 - bo1[i], a2 - bo2[i]);
-            (b0, b1, b2) = (b0 - ro0[i], b1 - ro1[i], b2 - ro2[i]);
-            (m0, m1, m2) = (m0 - mo0[i], m1 - mo1[i], m2 - mo2[i]);
         }
-        (a, b, moving) = ([a0, a1, a2], [b0, b1, b2], [m0, m1, m2]);
-        for (o, &[a0, a1, a2, b0, b1, b2]) in out[start..start + len].iter_mut().zip(&sums) {
-            // The stream's `if b > 0 { sum += term }`, as selects.
-            let mut sum = 0.0;
-            let t0 = sum + 4.0 * (a0 / b0);
-            sum = if b0 > 0.0 { t0 } else { sum };
-            let t1 = sum + 2.0 * (a1 / b1);
-            sum = if b1 > 0.0 { t1 } else { sum };
-            let t2 = sum + a2 / b2;
-            sum = if b2 > 0.0 { t2 } else { sum };
-            *o = 100.0 * (sum / 7.0);
+        if warm == n {
+            return Ok(());
         }
-        start += len;
+        let [p0, p1, p2] = s.periods;
+        let chunk = CHUNK.max(longest);
+        // The terms of the bars from the oldest one leaving a window in a
+        // chunk (`longest - 1` bars before it) to the chunk's last bar.
+        let mut buf = vec![0.0; 2 * (chunk + longest)];
+        let (buying, range) = buf.split_at_mut(chunk + longest);
+        // The six sums after each bar of a part of the chunk (each window's
+        // A, then each window's B): at a fixed stride, so the pass that
+        // writes them needs one register for all six rather than one each.
+        let mut sums = [[0.0; PART]; 6];
+        let ([mut a0, mut a1, mut a2], [mut b0, mut b1, mut b2]) = (s.a, s.b);
+        let mut start = warm;
+        while start < n {
+            let len = chunk.min(n - start);
+            let (first, end) = (start + 1 - longest, start + len);
+            let bars = end - first;
+            let (buying, range) = (&mut buying[..bars], &mut range[..bars]);
+            let (h, l, c, prev) = (&high[first..end], &low[first..end], &close[first..end], &close[first - 1..end - 1]);
+            // Bars of the chunk's terms that moved neither sum.
+            let mut unmoved = 0;
+            for i in 0..bars {
+                let (bu, ra) = terms(h[i], l[i], c[i], prev[i]);
+                (buying[i], range[i]) = (bu, ra);
+                unmoved += 1 - moves(bu, ra);
+            }
+            // Bar `start + i` brings in the terms at `longest - 1 + i`, and
+            // window `k` then lets go of those at `longest - periods[k] + i`.
+            let mut part = 0;
+            while part < len {
+                let m = PART.min(len - part);
+                let (bu_in, ra_in) = (&buying[longest - 1 + part..][..m], &range[longest - 1 + part..][..m]);
+                let (bo0, ro0) = (&buying[longest - p0 + part..][..m], &range[longest - p0 + part..][..m]);
+                let (bo1, ro1) = (&buying[longest - p1 + part..][..m], &range[longest - p1 + part..][..m]);
+                let (bo2, ro2) = (&buying[part..][..m], &range[part..][..m]);
+                let [sa0, sa1, sa2, sb0, sb1, sb2] = &mut sums;
+                if unmoved == 0 {
+                    // Every bar moved a sum (the common case): no window can
+                    // be without one, so no check.
+                    for i in 0..m {
+                        let (bu, ra) = (bu_in[i], ra_in[i]);
+                        (a0, a1, a2, b0, b1, b2) = (a0 + bu, a1 + bu, a2 + bu, b0 + ra, b1 + ra, b2 + ra);
+                        (sa0[i], sa1[i], sa2[i], sb0[i], sb1[i], sb2[i]) = (a0, a1, a2, b0, b1, b2);
+                        (a0, a1, a2) = (a0 - bo0[i], a1 - bo1[i], a2 - bo2[i]);
+                        (b0, b1, b2) = (b0 - ro0[i], b1 - ro1[i], b2 - ro2[i]);
+                    }
+                    last_moved = start + part + m - 1;
+                } else {
+                    for i in 0..m {
+                        let (bu, ra) = (bu_in[i], ra_in[i]);
+                        (a0, a1, a2, b0, b1, b2) = (a0 + bu, a1 + bu, a2 + bu, b0 + ra, b1 + ra, b2 + ra);
+                        let t = start + part + i;
+                        last_moved = if moves(bu, ra) == 1 { t } else { last_moved };
+                        // A window in which no bar moved either sum: both
+                        // exactly 0, as the stream sets them.
+                        let since = t - last_moved;
+                        (a0, b0) = if since >= p0 { (0.0, 0.0) } else { (a0, b0) };
+                        (a1, b1) = if since >= p1 { (0.0, 0.0) } else { (a1, b1) };
+                        (a2, b2) = if since >= p2 { (0.0, 0.0) } else { (a2, b2) };
+                        (sa0[i], sa1[i], sa2[i], sb0[i], sb1[i], sb2[i]) = (a0, a1, a2, b0, b1, b2);
+                        (a0, a1, a2) = (a0 - bo0[i], a1 - bo1[i], a2 - bo2[i]);
+                        (b0, b1, b2) = (b0 - ro0[i], b1 - ro1[i], b2 - ro2[i]);
+                    }
+                }
+                let o = &mut out[start + part..][..m];
+                for i in 0..m {
+                    // The stream's `if b > 0 { sum += term }`, as selects.
+                    let mut sum = 0.0;
+                    let t0 = sum + 4.0 * (sa0[i] / sb0[i]);
+                    sum = if sb0[i] > 0.0 { t0 } else { sum };
+                    let t1 = sum + 2.0 * (sa1[i] / sb1[i]);
+                    sum = if sb1[i] > 0.0 { t1 } else { sum };
+                    let t2 = sum + sa2[i] / sb2[i];
+                    sum = if sb2[i] > 0.0 { t2 } else { sum };
+                    o[i] = 100.0 * (sum / 7.0);
+                }
+                part += m;
+            }
+            start = end;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -289,7 +329,8 @@ mod tests {
 
     #[test]
     fn batch_is_the_stream_bit_for_bit() {
-        for p in [[7.0, 14.0, 28.0], [1.0, 2.0, 2.0], [5.0, 3.0, 4.0], [1.0, 1.0, 1.0]] {
+        // [7, 600, 1100]: windows longer than a part of a chunk.
+        for p in [[7.0, 14.0, 28.0], [1.0, 2.0, 2.0], [5.0, 3.0, 4.0], [1.0, 1.0, 1.0], [1100.0, 7.0, 600.0]] {
             crate::indicators::testkit::assert_batch_is_replay(batch, |p| UltOsc::new(p).unwrap(), &p, 3, 1);
         }
     }
