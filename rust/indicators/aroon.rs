@@ -174,9 +174,11 @@ impl Indicator for Aroon {
 
 /// TA-Lib's AROON loop over whole arrays (the stream's `Extreme::track` on
 /// slices): calls `emit(today, index_of_lowest, index_of_highest)` for every
-/// bar from `period` on.
+/// bar from `period` on (the indices as f64, exact below 2^53). The batch
+/// kernels run it only on data with a NaN, where its order of comparisons
+/// decides the result.
 #[inline]
-fn scan(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, usize, usize)) {
+fn scan(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, f64, f64)) {
     // -1: no extreme yet, so the first bar scans its window.
     let (mut lowest_at, mut highest_at) = (-1isize, -1isize);
     let (mut lowest, mut highest) = (0.0, 0.0);
@@ -208,37 +210,181 @@ fn scan(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, us
             highest_at = today as isize;
             highest = high[today];
         }
-        emit(today, lowest_at as usize, highest_at as usize);
+        emit(today, lowest_at as f64, highest_at as f64);
     }
 }
 
-/// AROON over whole arrays. Scalar: TA-Lib's cached-index search, whose
-/// ties and NaNs depend on the order it meets the bars.
+/// An extreme of a fold and its bar (as f64).
+#[derive(Clone, Copy)]
+struct Best {
+    value: f64,
+    at: f64,
+}
+
+/// Folds an older bar into the extremes of the bars after it: it takes an
+/// extreme only when strictly beyond it, so the newest of equals stays.
+#[inline(always)]
+fn fold_older(l: f64, h: f64, at: f64, lo: &mut Best, hi: &mut Best) {
+    let lower = l < lo.value;
+    lo.at = if lower { at } else { lo.at };
+    lo.value = if lower { l } else { lo.value };
+    let higher = h > hi.value;
+    hi.at = if higher { at } else { hi.at };
+    hi.value = if higher { h } else { hi.value };
+}
+
+/// Folds a newer bar into the extremes of the bars before it: it takes an
+/// extreme when it equals or passes it, so again the newest of equals wins.
+#[inline(always)]
+fn fold_newer(l: f64, h: f64, at: f64, lo: &mut Best, hi: &mut Best) {
+    let lower = l <= lo.value;
+    lo.at = if lower { at } else { lo.at };
+    lo.value = if lower { l } else { lo.value };
+    let higher = h >= hi.value;
+    hi.at = if higher { at } else { hi.at };
+    hi.value = if higher { h } else { hi.value };
+}
+
+/// The same indices as [`scan`] on data without a NaN, found without its
+/// unpredictable branches. Without a NaN, TA-Lib's loop always holds the
+/// newest bar of the window equal to its lowest low (and highest high): a
+/// rescan keeps the last of equals, a new bar equal to the extreme takes it.
+/// That is an associative fold, so it runs as van Herk/Gil-Werman blocks of
+/// `period + 1` bars (the window's length): a window is the suffix fold of
+/// the older block it starts in, joined to the prefix fold of the newer one.
+/// Each block's prefix folds are read in the same loop as its own suffix
+/// folds are built (two independent chains of selects). Returns false, with
+/// the outputs half written, when it meets a NaN: a NaN's effect on
+/// TA-Lib's loop depends on where its rescans start, which only [`scan`]
+/// replays.
+#[inline(always)]
+fn scan_blocks(period: usize, high: &[f64], low: &[f64], mut emit: impl FnMut(usize, f64, f64)) -> bool {
+    let n = high.len().min(low.len());
+    let len = period + 1;
+    if n < len {
+        return true;
+    }
+    let none = Best { value: 0.0, at: 0.0 };
+    // Suffix folds (low, high) of the last complete block, and of the block being read.
+    let mut suffix = vec![(none, none); len];
+    let mut fresh = suffix.clone();
+    let mut nan = false;
+    {
+        let (bl, bh) = (&low[..len], &high[..len]);
+        let mut lo = Best { value: bl[len - 1], at: (len - 1) as f64 };
+        let mut hi = Best { value: bh[len - 1], at: (len - 1) as f64 };
+        nan |= lo.value.is_nan() | hi.value.is_nan();
+        suffix[len - 1] = (lo, hi);
+        for k in (0..len - 1).rev() {
+            nan |= bl[k].is_nan() | bh[k].is_nan();
+            fold_older(bl[k], bh[k], k as f64, &mut lo, &mut hi);
+            suffix[k] = (lo, hi);
+        }
+        emit(len - 1, suffix[0].0.at, suffix[0].1.at);
+    }
+    let mut next = len;
+    while next + len <= n {
+        let (bl, bh) = (&low[next..next + len], &high[next..next + len]);
+        let last = next + len - 1;
+        let mut pre_lo = Best { value: bl[0], at: next as f64 };
+        let mut pre_hi = Best { value: bh[0], at: next as f64 };
+        let mut suf_lo = Best { value: bl[len - 1], at: last as f64 };
+        let mut suf_hi = Best { value: bh[len - 1], at: last as f64 };
+        fresh[len - 1] = (suf_lo, suf_hi);
+        let forward = bl[..len - 1].iter().zip(&bh[..len - 1]).zip(&suffix[1..]);
+        let backward = bl[..len - 1].iter().zip(&bh[..len - 1]).zip(&mut fresh[..len - 1]).rev();
+        let (mut at_forward, mut at_backward) = (next as f64, (last - 1) as f64);
+        for (today, (((&l, &h), &(older_lo, older_hi)), ((&l_back, &h_back), slot))) in
+            (next..).zip(forward.zip(backward))
+        {
+            nan |= l.is_nan() | h.is_nan();
+            fold_newer(l, h, at_forward, &mut pre_lo, &mut pre_hi);
+            let lo_at = if pre_lo.value <= older_lo.value { pre_lo.at } else { older_lo.at };
+            let hi_at = if pre_hi.value >= older_hi.value { pre_hi.at } else { older_hi.at };
+            emit(today, lo_at, hi_at);
+            fold_older(l_back, h_back, at_backward, &mut suf_lo, &mut suf_hi);
+            *slot = (suf_lo, suf_hi);
+            at_forward += 1.0;
+            at_backward -= 1.0;
+        }
+        nan |= bl[len - 1].is_nan() | bh[len - 1].is_nan();
+        // The window ending on the block's last bar is the block.
+        emit(last, fresh[0].0.at, fresh[0].1.at);
+        std::mem::swap(&mut suffix, &mut fresh);
+        next += len;
+    }
+    // An incomplete last block: its prefix folds only.
+    if next < n {
+        let mut pre_lo = Best { value: low[next], at: next as f64 };
+        let mut pre_hi = Best { value: high[next], at: next as f64 };
+        let mut at = next as f64;
+        for (today, ((&l, &h), &(older_lo, older_hi))) in
+            (next..).zip(low[next..n].iter().zip(&high[next..n]).zip(&suffix[1..]))
+        {
+            nan |= l.is_nan() | h.is_nan();
+            fold_newer(l, h, at, &mut pre_lo, &mut pre_hi);
+            let lo_at = if pre_lo.value <= older_lo.value { pre_lo.at } else { older_lo.at };
+            let hi_at = if pre_hi.value >= older_hi.value { pre_hi.at } else { older_hi.at };
+            emit(today, lo_at, hi_at);
+            at += 1.0;
+        }
+    }
+    !nan
+}
+
+crate::indicators::cpu::level_copies! {
+    /// AROON's outputs by `scan_blocks`, compiled per CPU level: with the
+    /// baseline's instructions its selects cost twice as much as with
+    /// AVX-512's masks.
+    fn aroon_blocks(period: usize, high: &[f64], low: &[f64], down: &mut [f64], up: &mut [f64]) -> bool {
+        let factor = 100.0 / period as f64;
+        // `period - (today - at)` in f64: exact, so the integer formula's bits.
+        let p = period as f64;
+        scan_blocks(period, high, low, |today, low_at, high_at| {
+            down[today] = factor * (p - (today as f64 - low_at));
+            up[today] = factor * (p - (today as f64 - high_at));
+        })
+    }
+}
+
+crate::indicators::cpu::level_copies! {
+    /// AROONOSC's output by `scan_blocks`, likewise.
+    fn aroonosc_blocks(period: usize, high: &[f64], low: &[f64], out: &mut [f64]) -> bool {
+        let factor = 100.0 / period as f64;
+        scan_blocks(period, high, low, |today, low_at, high_at| out[today] = factor * (high_at - low_at))
+    }
+}
+
+/// AROON over whole arrays: the block folds, or TA-Lib's loop where the
+/// data holds a NaN.
 pub fn aroon_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
-    let factor = 100.0 / period as f64;
     let (down, up) = outputs.split_at_mut(1);
     let (down, up) = (&mut *down[0], &mut *up[0]);
     let warm = period.min(down.len());
     down[..warm].fill(f64::NAN);
     up[..warm].fill(f64::NAN);
-    scan(period, inputs[0], inputs[1], |today, low_at, high_at| {
-        down[today] = factor * (period - (today - low_at)) as f64;
-        up[today] = factor * (period - (today - high_at)) as f64;
-    });
+    if !aroon_blocks(period, inputs[0], inputs[1], down, up) {
+        let factor = 100.0 / period as f64;
+        let p = period as f64;
+        scan(period, inputs[0], inputs[1], |today, low_at, high_at| {
+            down[today] = factor * (p - (today as f64 - low_at));
+            up[today] = factor * (p - (today as f64 - high_at));
+        });
+    }
     Ok(())
 }
 
-/// AROONOSC over whole arrays.
+/// AROONOSC over whole arrays, likewise.
 pub fn aroonosc_batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
-    let factor = 100.0 / period as f64;
     let out = &mut *outputs[0];
     let warm = period.min(out.len());
     out[..warm].fill(f64::NAN);
-    scan(period, inputs[0], inputs[1], |today, low_at, high_at| {
-        out[today] = factor * (high_at as f64 - low_at as f64);
-    });
+    if !aroonosc_blocks(period, inputs[0], inputs[1], out) {
+        let factor = 100.0 / period as f64;
+        scan(period, inputs[0], inputs[1], |today, low_at, high_at| out[today] = factor * (high_at - low_at));
+    }
     Ok(())
 }
 
@@ -366,6 +512,46 @@ mod tests {
             aroonosc_batch(&p, &[&high, &low], &mut [&mut osc]).unwrap();
             let batch: Vec<Vec<f64>> = osc.iter().map(|&o| vec![o]).collect();
             assert_eq!(format!("{stream:?}"), format!("{batch:?}"));
+        }
+    }
+
+    #[test]
+    fn block_folds_equal_the_stream_without_nan() {
+        // Ties (repeated bars, 0.0 against -0.0), infinities, and every
+        // length around the blocks' edges.
+        let mut bars: Vec<(f64, f64)> = (0..300)
+            .map(|i| {
+                let c = ((i * 37 % 23) as f64 - 11.0) * 0.5;
+                (c + (i % 3) as f64, c - (i % 2) as f64)
+            })
+            .collect();
+        for i in (5..300).step_by(7) {
+            bars[i] = bars[i - 1];
+        }
+        for i in (3..300).step_by(17) {
+            bars[i] = (f64::INFINITY, f64::NEG_INFINITY);
+        }
+        for i in (9..300).step_by(19) {
+            bars[i] = (f64::NEG_INFINITY, f64::INFINITY);
+            bars[i - 1] = (-0.0, 0.0);
+            bars[i - 2] = (0.0, -0.0);
+        }
+        for period in [2, 3, 5, 14, 29] {
+            for n in [period, period + 1, period + 2, 2 * period + 1, 2 * period + 2, 3 * period + 2, 300] {
+                let bars = &bars[..n];
+                let (high, low): (Vec<f64>, Vec<f64>) = bars.iter().copied().unzip();
+                let p = [period as f64];
+                let stream = run(&mut Aroon::aroon(&p).unwrap(), bars);
+                let (mut down, mut up) = (vec![0.0; n], vec![0.0; n]);
+                aroon_batch(&p, &[&high, &low], &mut [&mut down, &mut up]).unwrap();
+                let batch: Vec<Vec<f64>> = down.iter().zip(&up).map(|(&d, &u)| vec![d, u]).collect();
+                assert_eq!(format!("{stream:?}"), format!("{batch:?}"), "period {period} n {n}");
+                let stream = run(&mut Aroon::aroonosc(&p).unwrap(), bars);
+                let mut osc = vec![0.0; n];
+                aroonosc_batch(&p, &[&high, &low], &mut [&mut osc]).unwrap();
+                let batch: Vec<Vec<f64>> = osc.iter().map(|&o| vec![o]).collect();
+                assert_eq!(format!("{stream:?}"), format!("{batch:?}"), "period {period} n {n}");
+            }
         }
     }
 

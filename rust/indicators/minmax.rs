@@ -237,53 +237,96 @@ fn block_scan_with(x: &[f64], p: usize, out: &mut [f64], beats: impl Fn(f64, f64
 
 /// The highest of `high` and the lowest of `low` over each window, by the
 /// same block scans as [`block_scan`] run side by side in one pass (what
-/// TA-Lib's `WILLR` does): `emit(i, highest, lowest)` for every
-/// `i >= period - 1`.
-pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut(usize, f64, f64)) {
+/// TA-Lib's `WILLR` does): `emit(first, highest, lowest)` gives the
+/// extremes of the windows ending at bars `first..first + highest.len()`,
+/// a block's worth at a time, so the caller's arithmetic on them runs as a
+/// vector loop. Each block's forward folds are taken in the same loop as
+/// its backward folds are built: four independent chains of comparisons
+/// instead of two. Always inlined, so that it is compiled for the CPU level
+/// of the kernel that calls it.
+#[inline(always)]
+pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut(usize, &[f64], &[f64])) {
     let n = high.len().min(low.len());
+    if n < p {
+        return;
+    }
+    // Backward folds of the last complete block, of the block being read,
+    // and the extremes of the windows ending in the block being read.
     let (mut suf_hi, mut suf_lo) = (vec![0.0; p], vec![0.0; p]);
-    let (mut pre_hi, mut pre_lo) = (vec![0.0; p], vec![0.0; p]);
-    let mut start = 0;
-    while start + p <= n {
-        let (bh, bl) = (&high[start..start + p], &low[start..start + p]);
-        let (mut hi, mut lo) = (bh[p - 1], bl[p - 1]);
-        suf_hi[p - 1] = hi;
-        suf_lo[p - 1] = lo;
-        for k in (0..p - 1).rev() {
-            if bh[k] > hi {
-                hi = bh[k];
-            }
-            if bl[k] < lo {
-                lo = bl[k];
-            }
-            suf_hi[k] = hi;
-            suf_lo[k] = lo;
+    let (mut new_hi, mut new_lo) = (vec![0.0; p], vec![0.0; p]);
+    let (mut win_hi, mut win_lo) = (vec![0.0; p], vec![0.0; p]);
+    let (mut hi, mut lo) = (high[p - 1], low[p - 1]);
+    suf_hi[p - 1] = hi;
+    suf_lo[p - 1] = lo;
+    for k in (0..p - 1).rev() {
+        if high[k] > hi {
+            hi = high[k];
         }
-        emit(start + p - 1, suf_hi[0], suf_lo[0]);
-        let next = start + p;
-        let avail = (n - next).min(p - 1);
-        if avail > 0 {
-            let (mut hi, mut lo) = (high[next], low[next]);
-            for m in 0..avail {
-                let (h, l) = (high[next + m], low[next + m]);
-                if h > hi {
-                    hi = h;
-                }
-                if l < lo {
-                    lo = l;
-                }
-                pre_hi[m] = hi;
-                pre_lo[m] = lo;
-            }
-            for m in 0..avail {
-                let (newer, older) = (pre_hi[m], suf_hi[m + 1]);
-                let hi = if newer > older { newer } else { older };
-                let (newer, older) = (pre_lo[m], suf_lo[m + 1]);
-                let lo = if newer < older { newer } else { older };
-                emit(next + m, hi, lo);
-            }
+        if low[k] < lo {
+            lo = low[k];
         }
-        start = next;
+        suf_hi[k] = hi;
+        suf_lo[k] = lo;
+    }
+    emit(p - 1, &suf_hi[..1], &suf_lo[..1]);
+    let mut next = p;
+    while next + p <= n {
+        let (bh, bl) = (&high[next..next + p], &low[next..next + p]);
+        let (mut pre_hi, mut pre_lo) = (bh[0], bl[0]);
+        let (mut back_hi, mut back_lo) = (bh[p - 1], bl[p - 1]);
+        new_hi[p - 1] = back_hi;
+        new_lo[p - 1] = back_lo;
+        for m in 0..p - 1 {
+            // Forward: bar m of this block, joined to the older block's
+            // backward fold from m + 1 (on a tie the older side wins).
+            let (h, l) = (bh[m], bl[m]);
+            if h > pre_hi {
+                pre_hi = h;
+            }
+            if l < pre_lo {
+                pre_lo = l;
+            }
+            let older_hi = suf_hi[m + 1];
+            win_hi[m] = if pre_hi > older_hi { pre_hi } else { older_hi };
+            let older_lo = suf_lo[m + 1];
+            win_lo[m] = if pre_lo < older_lo { pre_lo } else { older_lo };
+            // Backward: bar p - 2 - m of this block.
+            let k = p - 2 - m;
+            if bh[k] > back_hi {
+                back_hi = bh[k];
+            }
+            if bl[k] < back_lo {
+                back_lo = bl[k];
+            }
+            new_hi[k] = back_hi;
+            new_lo[k] = back_lo;
+        }
+        // The window ending on the block's last bar is the block.
+        win_hi[p - 1] = new_hi[0];
+        win_lo[p - 1] = new_lo[0];
+        emit(next, &win_hi, &win_lo);
+        std::mem::swap(&mut suf_hi, &mut new_hi);
+        std::mem::swap(&mut suf_lo, &mut new_lo);
+        next += p;
+    }
+    // An incomplete last block: its forward folds only.
+    let avail = n - next;
+    if avail > 0 {
+        let (mut pre_hi, mut pre_lo) = (high[next], low[next]);
+        for m in 0..avail {
+            let (h, l) = (high[next + m], low[next + m]);
+            if h > pre_hi {
+                pre_hi = h;
+            }
+            if l < pre_lo {
+                pre_lo = l;
+            }
+            let older_hi = suf_hi[m + 1];
+            win_hi[m] = if pre_hi > older_hi { pre_hi } else { older_hi };
+            let older_lo = suf_lo[m + 1];
+            win_lo[m] = if pre_lo < older_lo { pre_lo } else { older_lo };
+        }
+        emit(next, &win_hi[..avail], &win_lo[..avail]);
     }
 }
 

@@ -18,6 +18,8 @@
 //! - On the second bar, the "previous" bar is the second bar itself (TA-Lib's
 //!   loop starts that way). Lookback 1.
 
+use std::hint::select_unpredictable;
+
 use super::fused::fma_copy;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
@@ -74,6 +76,13 @@ impl Sar {
         self.prev_low = low;
     }
 
+    /// One bar after the second. The SAR is a chain from bar to bar
+    /// (subtract, fused multiply-add, clamp), so the clamp is one comparison
+    /// on it (`at_most`, `at_least`), and a new extreme, which random data
+    /// leaves unpredictable, raises the extreme point and the factor by
+    /// selects rather than a branch (`select_unpredictable`: plain `if`s
+    /// are compiled back into a branch here; the selects make the steady
+    /// loop a third faster on random walks).
     #[inline(always)]
     fn step(&mut self, new_high: f64, new_low: f64) -> f64 {
         let (prev_high, prev_low) = (self.prev_high, self.prev_low);
@@ -83,77 +92,69 @@ impl Sar {
         if self.is_long {
             if new_low <= self.sar {
                 self.is_long = false;
-                self.sar = self.ep;
-                if self.sar < prev_high {
-                    self.sar = prev_high;
-                }
-                if self.sar < new_high {
-                    self.sar = new_high;
-                }
-                out = self.sar;
+                let sar = at_least(self.ep, prev_high, new_high);
+                out = sar;
                 self.af = self.acceleration;
                 self.ep = new_low;
-                self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
-                if self.sar < prev_high {
-                    self.sar = prev_high;
-                }
-                if self.sar < new_high {
-                    self.sar = new_high;
-                }
+                self.sar = at_least(self.af.mul_add(self.ep - sar, sar), prev_high, new_high);
             } else {
                 out = self.sar;
-                if new_high > self.ep {
-                    self.ep = new_high;
-                    self.af += self.acceleration;
-                    if self.af > self.maximum {
-                        self.af = self.maximum;
-                    }
-                }
-                self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
-                if self.sar > prev_low {
-                    self.sar = prev_low;
-                }
-                if self.sar > new_low {
-                    self.sar = new_low;
-                }
+                let higher = new_high > self.ep;
+                self.ep = select_unpredictable(higher, new_high, self.ep);
+                self.af = select_unpredictable(higher, self.raised_af(), self.af);
+                self.sar = at_most(self.af.mul_add(self.ep - self.sar, self.sar), prev_low, new_low);
             }
         } else if new_high >= self.sar {
             self.is_long = true;
-            self.sar = self.ep;
-            if self.sar > prev_low {
-                self.sar = prev_low;
-            }
-            if self.sar > new_low {
-                self.sar = new_low;
-            }
-            out = self.sar;
+            let sar = at_most(self.ep, prev_low, new_low);
+            out = sar;
             self.af = self.acceleration;
             self.ep = new_high;
-            self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
-            if self.sar > prev_low {
-                self.sar = prev_low;
-            }
-            if self.sar > new_low {
-                self.sar = new_low;
-            }
+            self.sar = at_most(self.af.mul_add(self.ep - sar, sar), prev_low, new_low);
         } else {
             out = self.sar;
-            if new_low < self.ep {
-                self.ep = new_low;
-                self.af += self.acceleration;
-                if self.af > self.maximum {
-                    self.af = self.maximum;
-                }
-            }
-            self.sar = self.af.mul_add(self.ep - self.sar, self.sar);
-            if self.sar < prev_high {
-                self.sar = prev_high;
-            }
-            if self.sar < new_high {
-                self.sar = new_high;
-            }
+            let lower = new_low < self.ep;
+            self.ep = select_unpredictable(lower, new_low, self.ep);
+            self.af = select_unpredictable(lower, self.raised_af(), self.af);
+            self.sar = at_least(self.af.mul_add(self.ep - self.sar, self.sar), prev_high, new_high);
         }
         out
+    }
+
+    /// The factor after a new extreme: raised by `acceleration`, at most `maximum`.
+    #[inline(always)]
+    fn raised_af(&self) -> f64 {
+        let af = self.af + self.acceleration;
+        if af > self.maximum {
+            self.maximum
+        } else {
+            af
+        }
+    }
+}
+
+/// TA-Lib's clamp `if (x > a) x = a; if (x > b) x = b;` with one comparison
+/// on `x`: the bound `m` (`b` when below `a` or when `a` is NaN, which
+/// TA-Lib's first test would skip) depends on the bars alone, and `x > m`
+/// then gives the same bits in every case, NaNs and signed zeros included.
+#[inline(always)]
+fn at_most(x: f64, a: f64, b: f64) -> f64 {
+    let m = if b < a || a.is_nan() { b } else { a };
+    if x > m {
+        m
+    } else {
+        x
+    }
+}
+
+/// TA-Lib's `if (x < a) x = a; if (x < b) x = b;`, likewise.
+#[inline(always)]
+fn at_least(x: f64, a: f64, b: f64) -> f64 {
+    let m = if b > a || a.is_nan() { b } else { a };
+    if x < m {
+        m
+    } else {
+        x
     }
 }
 
@@ -283,6 +284,33 @@ mod tests {
         assert!(!s.is_long);
         // Next: sar = 10 + 0.02 * (8 - 10) = 9.96, at least the highs 9.5, 9.5.
         assert_eq!(out[2], 10.0 + 0.02 * (8.0 - 10.0));
+    }
+
+    #[test]
+    fn one_comparison_clamps_are_the_two_comparisons() {
+        let vals = [f64::NAN, 0.0, -0.0, 1.0, -1.0, 2.0, f64::INFINITY, f64::NEG_INFINITY];
+        for &x in &vals {
+            for &a in &vals {
+                for &b in &vals {
+                    let mut s = x;
+                    if s > a {
+                        s = a;
+                    }
+                    if s > b {
+                        s = b;
+                    }
+                    assert_eq!(s.to_bits(), at_most(x, a, b).to_bits(), "at_most({x}, {a}, {b})");
+                    let mut s = x;
+                    if s < a {
+                        s = a;
+                    }
+                    if s < b {
+                        s = b;
+                    }
+                    assert_eq!(s.to_bits(), at_least(x, a, b).to_bits(), "at_least({x}, {a}, {b})");
+                }
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::impl_boxed_clone;
 /// TA-Lib's magnitude-scaled zero band (`TA_IS_ZERO_SCALED`).
 const FLAT_TOLERANCE: f64 = 0.00000000000001;
 
-#[inline]
+#[inline(always)]
 fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
     let range = highest - lowest;
     if range.abs() <= FLAT_TOLERANCE * (highest.abs() + lowest.abs()) {
@@ -28,18 +28,30 @@ fn williams_r(highest: f64, lowest: f64, close: f64) -> f64 {
     (-100.0 * ((highest - close) / range)).clamp(-100.0, 0.0)
 }
 
-/// The catalog's batch kernel: the two block scans, then the ratio. Scalar:
-/// TA-Lib's block folds decide which NaN an extreme keeps by their order.
+/// The catalog's batch kernel: the two block scans, then the ratio. The
+/// folds stay scalar (TA-Lib's block folds decide which NaN an extreme
+/// keeps by their order); the ratios of each block are a vector loop.
 pub fn batch(params: &[f64], inputs: &[&[f64]], outputs: &mut [&mut [f64]]) -> Result<()> {
     let period = params[0] as usize;
-    let (high, low, close) = (inputs[0], inputs[1], inputs[2]);
     let out = &mut *outputs[0];
     let head = (period - 1).min(out.len());
     out[..head].fill(f64::NAN);
-    block_scan_pair(high, low, period, |i, highest, lowest| {
-        out[i] = williams_r(highest, lowest, close[i]);
-    });
+    blocks(period, inputs[0], inputs[1], inputs[2], out);
     Ok(())
+}
+
+crate::indicators::cpu::level_copies! {
+    /// %R from the block scans, compiled per CPU level: the ratios of a
+    /// block run as one vector loop (the division is most of the cost).
+    fn blocks(period: usize, high: &[f64], low: &[f64], close: &[f64], out: &mut [f64]) -> () {
+        block_scan_pair(high, low, period, |first, highest, lowest| {
+            let len = highest.len();
+            let out = out[first..first + len].iter_mut().zip(&close[first..first + len]);
+            for (((o, &c), &h), &l) in out.zip(highest).zip(lowest) {
+                *o = williams_r(h, l, c);
+            }
+        });
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +108,14 @@ mod tests {
                 o[0]
             })
             .collect()
+    }
+
+    #[test]
+    fn batch_is_the_stream_bit_for_bit() {
+        // The stream's `Extreme` and the batch's block scans: the same folds.
+        for p in [1.0, 2.0, 3.0, 5.0, 14.0, 40.0] {
+            crate::indicators::testkit::assert_batch_is_replay(batch, |p| WillR::new(p).unwrap(), &[p], 3, 1);
+        }
     }
 
     #[test]
