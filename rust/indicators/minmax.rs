@@ -259,12 +259,7 @@ pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut
     suf_hi[p - 1] = hi;
     suf_lo[p - 1] = lo;
     for k in (0..p - 1).rev() {
-        if high[k] > hi {
-            hi = high[k];
-        }
-        if low[k] < lo {
-            lo = low[k];
-        }
+        fold_pair(high[k], low[k], &mut hi, &mut lo);
         suf_hi[k] = hi;
         suf_lo[k] = lo;
     }
@@ -279,25 +274,10 @@ pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut
         for m in 0..p - 1 {
             // Forward: bar m of this block, joined to the older block's
             // backward fold from m + 1 (on a tie the older side wins).
-            let (h, l) = (bh[m], bl[m]);
-            if h > pre_hi {
-                pre_hi = h;
-            }
-            if l < pre_lo {
-                pre_lo = l;
-            }
-            let older_hi = suf_hi[m + 1];
-            win_hi[m] = if pre_hi > older_hi { pre_hi } else { older_hi };
-            let older_lo = suf_lo[m + 1];
-            win_lo[m] = if pre_lo < older_lo { pre_lo } else { older_lo };
+            (win_hi[m], win_lo[m]) = forward_pair(bh[m], bl[m], &mut pre_hi, &mut pre_lo, suf_hi[m + 1], suf_lo[m + 1]);
             // Backward: bar p - 2 - m of this block.
             let k = p - 2 - m;
-            if bh[k] > back_hi {
-                back_hi = bh[k];
-            }
-            if bl[k] < back_lo {
-                back_lo = bl[k];
-            }
+            fold_pair(bh[k], bl[k], &mut back_hi, &mut back_lo);
             new_hi[k] = back_hi;
             new_lo[k] = back_lo;
         }
@@ -315,19 +295,34 @@ pub fn block_scan_pair(high: &[f64], low: &[f64], p: usize, mut emit: impl FnMut
         let (mut pre_hi, mut pre_lo) = (high[next], low[next]);
         for m in 0..avail {
             let (h, l) = (high[next + m], low[next + m]);
-            if h > pre_hi {
-                pre_hi = h;
-            }
-            if l < pre_lo {
-                pre_lo = l;
-            }
-            let older_hi = suf_hi[m + 1];
-            win_hi[m] = if pre_hi > older_hi { pre_hi } else { older_hi };
-            let older_lo = suf_lo[m + 1];
-            win_lo[m] = if pre_lo < older_lo { pre_lo } else { older_lo };
+            (win_hi[m], win_lo[m]) = forward_pair(h, l, &mut pre_hi, &mut pre_lo, suf_hi[m + 1], suf_lo[m + 1]);
         }
         emit(next, &win_hi[..avail], &win_lo[..avail]);
     }
+}
+
+/// Bar `(h, l)` into running extremes, TA-Lib's comparisons (a NaN bar
+/// never replaces an extreme).
+#[inline(always)]
+fn fold_pair(h: f64, l: f64, hi: &mut f64, lo: &mut f64) {
+    if h > *hi {
+        *hi = h;
+    }
+    if l < *lo {
+        *lo = l;
+    }
+}
+
+/// One forward step of `block_scan_pair`: bar `(h, l)` into the block's
+/// running extremes, joined to the older block's backward fold (`older_*`;
+/// on a tie the older side wins). The window's (highest, lowest).
+#[inline(always)]
+fn forward_pair(h: f64, l: f64, pre_hi: &mut f64, pre_lo: &mut f64, older_hi: f64, older_lo: f64) -> (f64, f64) {
+    fold_pair(h, l, pre_hi, pre_lo);
+    (
+        if *pre_hi > older_hi { *pre_hi } else { older_hi },
+        if *pre_lo < older_lo { *pre_lo } else { older_lo },
+    )
 }
 
 /// The catalog's batch kernel for `MIN`. Scalar: TA-Lib's block folds
