@@ -264,6 +264,21 @@ def test_segmented_scans_match_talib_across_segment_starts(n):
                 assert_same(a, b, scale, tol=1e-11)
 
 
+def test_a_nan_inside_a_long_series_gives_talibs_values():
+    # A NaN in a later segment of a long series: the segmented scans report
+    # it and the call falls back to TA-Lib's order of operations, so RSI
+    # reads 0 from there on and MACD turns NaN, as TA-Lib's do.
+    import pyrt.talib as pt
+
+    x = random_walk(17, 120_001)
+    x[70_000] = np.nan
+    for w in (2, 14):
+        assert_same(pyrt.rsi(x, w), talib.RSI(x, w), 100.0)
+        assert_same(pt.RSI(x, w), talib.RSI(x, w), 100.0)
+    for ours, theirs in zip(pyrt.macd(x), talib.MACD(x)):
+        assert_same(ours, theirs, np.nanmax(np.abs(x)))
+
+
 def test_flat_windows_have_exactly_zero_width_like_talib():
     x = np.r_[random_walk(5, 300), np.full(100, 100.1), random_walk(6, 300)]
     for w in (2, 20, 50):
