@@ -75,6 +75,87 @@ pub(crate) trait Lanes: Copy {
     /// (the segmented scans turn eight rows of consecutive values, one per
     /// segment, into eight steps of the eight segments, and back).
     fn transpose(self, rows: [Self::V; ROW]) -> [Self::V; ROW];
+    /// Whether `stream_line` writes around the caches (see `RowWriter`).
+    const STREAMS: bool = false;
+    /// Lanes `8 - m..8` of `prev`, then lanes `0..8 - m` of `cur` (`m` below
+    /// 8): eight consecutive values that start `m` before `cur`'s.
+    #[inline(always)]
+    fn realign(self, prev: Self::V, cur: Self::V, m: usize) -> Self::V {
+        let (prev, cur) = (self.to_array(prev), self.to_array(cur));
+        let mut r = [0.0; 2 * ROW];
+        r[..ROW].copy_from_slice(&prev);
+        r[ROW..].copy_from_slice(&cur);
+        self.load(&r, ROW - m)
+    }
+    /// Into `out[at..at + 8]`, which starts on a 64-byte line: a
+    /// non-temporal store where `STREAMS`, else `store`.
+    #[inline(always)]
+    fn stream_line(self, v: Self::V, out: &mut [f64], at: usize) {
+        self.store(v, out, at)
+    }
+    /// Orders the non-temporal stores made so far before any later store.
+    #[inline(always)]
+    fn fence(self) {}
+}
+
+/// Rows of eight values written in order to one output, stored as they are
+/// or, when the caller asks for it (`streaming`), as whole 64-byte lines with
+/// non-temporal stores.
+///
+/// Why: when an indicator's arrays together are larger than the last-level
+/// cache can hold, ordinary stores first read each output line into the
+/// cache and then push the inputs out of it, so every call reads its inputs
+/// again from memory. Stores that go around the caches leave the inputs
+/// cached and skip the read. Rows start where the recurrence's rows start,
+/// which is rarely at a line, so each line is the end of one row and the
+/// start of the next (`Lanes::realign`); the first row and the last are
+/// stored as they are, covering the partial lines at both ends. Where the
+/// rows start, and so every value, does not depend on the output's address.
+pub(crate) struct RowWriter<L: Lanes> {
+    streaming: bool,
+    /// Values from the line start before the first row to that row.
+    m: usize,
+    prev: Option<L::V>,
+}
+
+impl<L: Lanes> RowWriter<L> {
+    /// A writer for rows at `out[0..]`, `out[8..]`, ...; streaming when
+    /// `streaming` and the lanes stream.
+    #[inline(always)]
+    pub(crate) fn new(out: &[f64], streaming: bool) -> Self {
+        RowWriter {
+            streaming: streaming && L::STREAMS,
+            m: Self::misalign(out),
+            prev: None,
+        }
+    }
+
+    /// Values from the start of the 64-byte line `out` starts in to `out`.
+    #[inline(always)]
+    pub(crate) fn misalign(out: &[f64]) -> usize {
+        (out.as_ptr() as usize % (ROW * std::mem::size_of::<f64>())) / std::mem::size_of::<f64>()
+    }
+
+    /// Writes the row `v` at `out[at..at + 8]`; rows come in order, `at`
+    /// counting by eight from 0.
+    #[inline(always)]
+    pub(crate) fn put(&mut self, l: L, v: L::V, out: &mut [f64], at: usize) {
+        match self.prev {
+            Some(prev) if self.streaming => l.stream_line(l.realign(prev, v, self.m), out, at - self.m),
+            _ => l.store(v, out, at),
+        }
+        self.prev = Some(v);
+    }
+
+    /// After the last row (at `out[at..at + 8]`): its values after the last
+    /// whole line, and the fence.
+    #[inline(always)]
+    pub(crate) fn finish(self, l: L, out: &mut [f64], at: usize) {
+        if let (true, Some(last)) = (self.streaming, self.prev) {
+            l.store(last, out, at);
+            l.fence();
+        }
+    }
 }
 
 /// A kernel generic over the lanes it runs on.
@@ -783,6 +864,25 @@ impl Lanes for Avx512 {
         self.store(a, &mut r, 0);
         r
     }
+    const STREAMS: bool = true;
+    #[inline(always)]
+    fn realign(self, prev: __m512d, cur: __m512d, m: usize) -> __m512d {
+        // Lane j takes lane 8 - m + j of (prev, cur) as sixteen lanes.
+        unsafe {
+            let from = _mm512_add_epi64(_mm512_set1_epi64((ROW - m) as i64), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+            _mm512_permutex2var_pd(prev, from, cur)
+        }
+    }
+    #[inline(always)]
+    fn stream_line(self, v: __m512d, out: &mut [f64], at: usize) {
+        let out = &mut out[at..at + ROW];
+        assert!(out.as_ptr() as usize % 64 == 0, "a streamed line starts on a line");
+        unsafe { _mm512_stream_pd(out.as_mut_ptr(), v) }
+    }
+    #[inline(always)]
+    fn fence(self) {
+        unsafe { _mm_sfence() }
+    }
     #[inline(always)]
     fn transpose(self, r: [__m512d; ROW]) -> [__m512d; ROW] {
         unsafe {
@@ -895,6 +995,62 @@ mod tests {
         let outs = run_each(Ops { x, any_nan: false });
         for other in &outs[1..] {
             assert_eq!(&outs[0], other);
+        }
+    }
+
+    /// Rows `1.0, 2.0, ...` through a `RowWriter` into a buffer at every
+    /// offset from a 64-byte line, streaming and not: the values written.
+    #[derive(Clone)]
+    struct Writes {
+        rows: usize,
+        streaming: bool,
+    }
+
+    impl Kernel for Writes {
+        type Output = Vec<Vec<f64>>;
+        fn run<L: Lanes>(self, l: L) -> Vec<Vec<f64>> {
+            let n = self.rows * ROW;
+            (0..ROW)
+                .map(|m| {
+                    // From a line start, guards around the output.
+                    let mut buffer = vec![-1.0f64; (self.rows + 4) * ROW];
+                    let line = (ROW - RowWriter::<L>::misalign(&buffer)) % ROW;
+                    let flat = &mut buffer[line..line + (self.rows + 3) * ROW];
+                    let skip = ROW + m;
+                    let out = &mut flat[skip..skip + n];
+                    assert_eq!(RowWriter::<L>::misalign(out), m);
+                    let mut writer = RowWriter::<L>::new(out, self.streaming);
+                    for r in 0..self.rows {
+                        let row: Vec<f64> = (r * ROW..(r + 1) * ROW).map(|v| v as f64 + 1.0).collect();
+                        writer.put(l, l.load(&row, 0), out, r * ROW);
+                    }
+                    writer.finish(l, out, (self.rows - 1) * ROW);
+                    flat.to_vec()
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn row_writers_write_each_row_once_in_place_at_every_alignment() {
+        for rows in [1, 2, 3, 9] {
+            for streaming in [false, true] {
+                for outs in run_each(Writes { rows, streaming }) {
+                    for (m, flat) in outs.iter().enumerate() {
+                        let skip = ROW + m;
+                        let want: Vec<f64> = (0..flat.len())
+                            .map(|i| {
+                                if (skip..skip + rows * ROW).contains(&i) {
+                                    (i - skip) as f64 + 1.0
+                                } else {
+                                    -1.0
+                                }
+                            })
+                            .collect();
+                        assert_eq!(flat, &want, "rows {rows}, streaming {streaming}, offset {m}");
+                    }
+                }
+            }
         }
     }
 

@@ -28,7 +28,7 @@
 //! Long RSI and MACD series run as eight segments at once instead
 //! (`segments.rs`), which use these rows for each segment's first values.
 
-use super::lanes::{self, Kernel, Lanes, ROW};
+use super::lanes::{self, Kernel, Lanes, RowWriter, ROW};
 
 /// One recurrence `y[t] = a*y[t-1] + u[t]` advanced a row at a time.
 #[derive(Clone, Copy)]
@@ -287,6 +287,7 @@ pub(crate) fn atr_rows(
     a: f64,
     inv: f64,
     out: &mut [f64],
+    streaming: bool,
 ) -> (f64, bool) {
     lanes::run(AtrRows {
         high,
@@ -297,6 +298,7 @@ pub(crate) fn atr_rows(
         a,
         inv,
         out,
+        streaming,
     })
 }
 
@@ -309,6 +311,7 @@ struct AtrRows<'a> {
     a: f64,
     inv: f64,
     out: &'a mut [f64],
+    streaming: bool,
 }
 
 impl Kernel for AtrRows<'_> {
@@ -325,6 +328,7 @@ impl Kernel for AtrRows<'_> {
             a,
             inv,
             out,
+            streaming,
         } = self;
         let n = high.len().min(low.len()).min(close.len()).min(out.len());
         let rows = rows_in(from, n);
@@ -339,6 +343,7 @@ impl Kernel for AtrRows<'_> {
         // iterators' state made the SSE2 copy spill more registers.
         let (high, low) = (&high[from..end], &low[from..end]);
         let (close, out) = (&close[from - 1..end - 1], &mut out[from..end]);
+        let mut writer = RowWriter::new(out, streaming);
         for r in 0..rows {
             let t = r * ROW;
             let (h, lo, c) = (l.load(high, t), l.load(low, t), l.load(close, t));
@@ -352,8 +357,9 @@ impl Kernel for AtrRows<'_> {
             } else {
                 rec.next(u)
             };
-            l.store(y, out, t);
+            writer.put(l, y, out, t);
         }
+        writer.finish(l, out, (rows - 1) * ROW);
         rec.finish()
     }
 }
