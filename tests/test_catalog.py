@@ -245,7 +245,7 @@ for w in (2, 14, 50):
 for periods in ((12, 26, 9), (3, 5, 2)):
     out += list(pyrt.macd(long, *periods))
 # Long enough for ATR to write its output around the caches.
-bars = 100 + np.cumsum(rng.normal(size=400_003))
+bars = 100 + np.cumsum(rng.normal(size=1_000_003))
 out.append(pyrt.atr(bars + 0.5, bars - 0.5, bars, 14))
 np.save(sys.argv[1], np.concatenate(out))
 print(ffi.string(lib.pyrt_cpu_level()).decode())

@@ -98,61 +98,71 @@ pub(crate) trait Lanes: Copy {
     fn fence(self) {}
 }
 
-/// Rows of eight values written in order to one output, stored as they are
-/// or, when the caller asks for it (`streaming`), as whole 64-byte lines with
-/// non-temporal stores.
-///
-/// Why: when an indicator's arrays together are larger than the last-level
-/// cache can hold, ordinary stores first read each output line into the
-/// cache and then push the inputs out of it, so every call reads its inputs
-/// again from memory. Stores that go around the caches leave the inputs
-/// cached and skip the read. Rows start where the recurrence's rows start,
-/// which is rarely at a line, so each line is the end of one row and the
-/// start of the next (`Lanes::realign`); the first row and the last are
-/// stored as they are, covering the partial lines at both ends. Where the
-/// rows start, and so every value, does not depend on the output's address.
-pub(crate) struct RowWriter<L: Lanes> {
-    streaming: bool,
-    /// Values from the line start before the first row to that row.
-    m: usize,
-    prev: Option<L::V>,
+/// Values from the start of the 64-byte line `out` starts in to `out`.
+#[inline(always)]
+pub(crate) fn misalign(out: &[f64]) -> usize {
+    (out.as_ptr() as usize % (ROW * std::mem::size_of::<f64>())) / std::mem::size_of::<f64>()
 }
 
-impl<L: Lanes> RowWriter<L> {
-    /// A writer for rows at `out[0..]`, `out[8..]`, ...; streaming when
-    /// `streaming` and the lanes stream.
-    #[inline(always)]
-    pub(crate) fn new(out: &[f64], streaming: bool) -> Self {
-        RowWriter {
-            streaming: streaming && L::STREAMS,
-            m: Self::misalign(out),
-            prev: None,
-        }
-    }
+/// Rows of eight values written in order to one output, stored as they are
+/// or (`STREAMING`) as whole 64-byte lines with non-temporal stores, on
+/// lanes that have them (`Lanes::STREAMS`). A constant, so that a writer
+/// that does not stream is a plain store.
+///
+/// Why stream: once a call's arrays are more than the last-level cache
+/// holds, ordinary stores first read each output line into the cache and
+/// push out the lines the next call reads first, so every call reads its
+/// inputs from memory again. Non-temporal stores skip that read and leave
+/// the cache to the inputs. They are limited by the memory's write
+/// bandwidth, so they pay only where the outputs are a small part of the
+/// traffic (see `atr::STREAM_FROM_BYTES`).
+///
+/// Rows start where the recurrence's rows start, which is rarely at a line,
+/// so each line is the end of one row and the start of the next
+/// (`Lanes::realign`); the first row and the last are stored as they are,
+/// covering the partial lines at both ends. Where the rows start, and so
+/// every value, does not depend on the output's address.
+pub(crate) struct RowWriter<L: Lanes, const STREAMING: bool> {
+    /// Values from the line start before the first row to that row.
+    m: usize,
+    /// The last row, once there is one.
+    prev: L::V,
+    started: bool,
+}
 
-    /// Values from the start of the 64-byte line `out` starts in to `out`.
+impl<L: Lanes, const STREAMING: bool> RowWriter<L, STREAMING> {
+    /// Whether the writes go around the caches.
+    const STREAMS: bool = STREAMING && L::STREAMS;
+
+    /// A writer for rows at `out[0..]`, `out[8..]`, ...
     #[inline(always)]
-    pub(crate) fn misalign(out: &[f64]) -> usize {
-        (out.as_ptr() as usize % (ROW * std::mem::size_of::<f64>())) / std::mem::size_of::<f64>()
+    pub(crate) fn new(l: L, out: &[f64]) -> Self {
+        RowWriter {
+            m: misalign(out),
+            prev: l.splat(0.0),
+            started: false,
+        }
     }
 
     /// Writes the row `v` at `out[at..at + 8]`; rows come in order, `at`
     /// counting by eight from 0.
     #[inline(always)]
     pub(crate) fn put(&mut self, l: L, v: L::V, out: &mut [f64], at: usize) {
-        match self.prev {
-            Some(prev) if self.streaming => l.stream_line(l.realign(prev, v, self.m), out, at - self.m),
-            _ => l.store(v, out, at),
+        if Self::STREAMS && self.started {
+            l.stream_line(l.realign(self.prev, v, self.m), out, at - self.m);
+        } else {
+            l.store(v, out, at);
         }
-        self.prev = Some(v);
+        self.prev = v;
+        self.started = true;
     }
 
     /// After the last row (at `out[at..at + 8]`): its values after the last
     /// whole line, and the fence.
     #[inline(always)]
     pub(crate) fn finish(self, l: L, out: &mut [f64], at: usize) {
-        if let (true, Some(last)) = (self.streaming, self.prev) {
-            l.store(last, out, at);
+        if Self::STREAMS && self.started {
+            l.store(self.prev, out, at);
             l.fence();
         }
     }
@@ -1014,21 +1024,29 @@ mod tests {
                 .map(|m| {
                     // From a line start, guards around the output.
                     let mut buffer = vec![-1.0f64; (self.rows + 4) * ROW];
-                    let line = (ROW - RowWriter::<L>::misalign(&buffer)) % ROW;
+                    let line = (ROW - misalign(&buffer)) % ROW;
                     let flat = &mut buffer[line..line + (self.rows + 3) * ROW];
                     let skip = ROW + m;
                     let out = &mut flat[skip..skip + n];
-                    assert_eq!(RowWriter::<L>::misalign(out), m);
-                    let mut writer = RowWriter::<L>::new(out, self.streaming);
-                    for r in 0..self.rows {
-                        let row: Vec<f64> = (r * ROW..(r + 1) * ROW).map(|v| v as f64 + 1.0).collect();
-                        writer.put(l, l.load(&row, 0), out, r * ROW);
+                    assert_eq!(misalign(out), m);
+                    if self.streaming {
+                        write_rows(l, RowWriter::<L, true>::new(l, out), out);
+                    } else {
+                        write_rows(l, RowWriter::<L, false>::new(l, out), out);
                     }
-                    writer.finish(l, out, (self.rows - 1) * ROW);
                     flat.to_vec()
                 })
                 .collect()
         }
+    }
+
+    fn write_rows<L: Lanes, const S: bool>(l: L, mut writer: RowWriter<L, S>, out: &mut [f64]) {
+        let rows = out.len() / ROW;
+        for r in 0..rows {
+            let row: Vec<f64> = (r * ROW..(r + 1) * ROW).map(|v| v as f64 + 1.0).collect();
+            writer.put(l, l.load(&row, 0), out, r * ROW);
+        }
+        writer.finish(l, out, (rows - 1) * ROW);
     }
 
     #[test]

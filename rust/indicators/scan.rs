@@ -289,20 +289,20 @@ pub(crate) fn atr_rows(
     out: &mut [f64],
     streaming: bool,
 ) -> (f64, bool) {
-    lanes::run(AtrRows {
-        high,
-        low,
-        close,
-        from,
-        value,
-        a,
-        inv,
-        out,
-        streaming,
-    })
+    macro_rules! run {
+        ($streaming:literal) => {
+            lanes::run(AtrRows::<$streaming> { high, low, close, from, value, a, inv, out })
+        };
+    }
+    if streaming {
+        run!(true)
+    } else {
+        run!(false)
+    }
 }
 
-struct AtrRows<'a> {
+/// `STREAMING`: the output is written around the caches (`RowWriter`).
+struct AtrRows<'a, const STREAMING: bool> {
     high: &'a [f64],
     low: &'a [f64],
     close: &'a [f64],
@@ -311,10 +311,9 @@ struct AtrRows<'a> {
     a: f64,
     inv: f64,
     out: &'a mut [f64],
-    streaming: bool,
 }
 
-impl Kernel for AtrRows<'_> {
+impl<const STREAMING: bool> Kernel for AtrRows<'_, STREAMING> {
     type Output = (f64, bool);
 
     #[inline(always)]
@@ -328,7 +327,6 @@ impl Kernel for AtrRows<'_> {
             a,
             inv,
             out,
-            streaming,
         } = self;
         let n = high.len().min(low.len()).min(close.len()).min(out.len());
         let rows = rows_in(from, n);
@@ -343,7 +341,7 @@ impl Kernel for AtrRows<'_> {
         // iterators' state made the SSE2 copy spill more registers.
         let (high, low) = (&high[from..end], &low[from..end]);
         let (close, out) = (&close[from - 1..end - 1], &mut out[from..end]);
-        let mut writer = RowWriter::new(out, streaming);
+        let mut writer = RowWriter::<L, STREAMING>::new(l, out);
         for r in 0..rows {
             let t = r * ROW;
             let (h, lo, c) = (l.load(high, t), l.load(low, t), l.load(close, t));
