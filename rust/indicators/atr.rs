@@ -77,7 +77,8 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], window: usize, out: &mut [f
 
 /// The fast path: true ranges and their Wilder average in one pass, a row
 /// of eight at a time (`scan::atr_rows`, at the process's CPU level). False
-/// when a non-finite value was met (the caller falls back to TA-Lib's order).
+/// when a non-finite value or a bar with its high below its low was met (the
+/// caller falls back to TA-Lib's order).
 fn atr_fast(
     high: &[f64],
     low: &[f64],
@@ -268,6 +269,40 @@ mod tests {
             match &first {
                 None => first = Some(bits),
                 Some(first) => assert!(first == &bits, "offset {offset} changed the bits"),
+            }
+        }
+    }
+
+    #[test]
+    fn true_ranges_have_talibs_bits_with_ties_nans_and_inverted_bars() {
+        // Prices on a coarse grid, so that closes equal highs and lows and
+        // highs equal lows; window 1 makes the ATR the true range itself.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 40) % 9
+        };
+        let n = 4000;
+        let close: Vec<f64> = (0..n).map(|_| 100.0 + next() as f64 * 0.25).collect();
+        let high: Vec<f64> = close.iter().map(|c| c + next() as f64 * 0.125).collect();
+        let low: Vec<f64> = close.iter().map(|c| c - next() as f64 * 0.125).collect();
+        let mut close_nan = close.clone();
+        close_nan[1000] = f64::NAN;
+        let mut inverted = low.clone();
+        inverted[3001] = high[3001] + 0.5;
+        for (close, low) in [(&close, &low), (&close_nan, &low), (&close, &inverted)] {
+            for w in [1, 14] {
+                let mut batch = vec![0.0; n];
+                atr(&high, low, close, w, &mut batch).unwrap();
+                let mut stream = AtrStream::new(w).unwrap();
+                for i in 0..n {
+                    let want = stream.update(high[i], low[i], close[i]);
+                    let close_enough = if w == 1 { want == batch[i] } else { (want - batch[i]).abs() < 1e-12 };
+                    let got = batch[i];
+                    assert!((want.is_nan() && got.is_nan()) || close_enough, "window {w}, bar {i}: {got} vs {want}");
+                }
             }
         }
     }

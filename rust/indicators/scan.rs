@@ -276,7 +276,8 @@ impl Kernel for RsiRows<'_> {
 
 /// ATR rows from `from` (`>= 1`): the true ranges of the bars (see
 /// `atr::true_range`) and their Wilder average `y = a*y + inv*tr` from
-/// `value`. Returns the last average and whether all were finite.
+/// `value`. Returns the last average and whether all were finite and no
+/// bar's high was below its low.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn atr_rows(
     high: &[f64],
@@ -342,13 +343,19 @@ impl<const STREAMING: bool> Kernel for AtrRows<'_, STREAMING> {
         let (high, low) = (&high[from..end], &low[from..end]);
         let (close, out) = (&close[from - 1..end - 1], &mut out[from..end]);
         let mut writer = RowWriter::<L, STREAMING>::new(l, out);
+        let mut narrowest = l.splat(0.0);
         for r in 0..rows {
             let t = r * ROW;
             let (h, lo, c) = (l.load(high, t), l.load(low, t), l.load(close, t));
-            // `max(b, a)` is `b > a ? b : a`: the comparisons of
-            // `atr::true_range`, operands in its order.
-            let range = l.max(l.abs(l.sub(c, h)), l.sub(h, lo));
-            let range = l.max(l.abs(l.sub(c, lo)), range);
+            // TA-Lib's true range, `max(h - lo, |c - h|, |c - lo|)`, is
+            // `max(c, h) - min(c, lo)` on every bar whose high is not below
+            // its low: rounding keeps the order of the three differences,
+            // so the one this computes is the one TA-Lib picks, with the
+            // same bits. A NaN close gives `h - lo` in both (`max(c, h)` is
+            // `c > h ? c : h`), a NaN high or low stays NaN. Bars with the
+            // high below the low are reported, for TA-Lib's order.
+            let range = l.sub(l.max(c, h), l.min(c, lo));
+            narrowest = l.min(l.sub(h, lo), narrowest);
             let u = l.mul(scale, range);
             let y = if r == 0 {
                 rec.first(value, u)
@@ -358,7 +365,8 @@ impl<const STREAMING: bool> Kernel for AtrRows<'_, STREAMING> {
             writer.put(l, y, out, t);
         }
         writer.finish(l, out, (rows - 1) * ROW);
-        rec.finish()
+        let (y, finite) = rec.finish();
+        (y, finite && l.to_array(narrowest).iter().all(|&gap| gap >= 0.0))
     }
 }
 
