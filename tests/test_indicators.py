@@ -252,8 +252,7 @@ def test_segmented_scans_match_talib_across_segment_starts(n):
     x[5 * eighth + 3:] += 1000.0
     tiny = eighth // 2
     x[7 * eighth:7 * eighth + tiny] = x[7 * eighth] + np.sin(np.arange(tiny)) * 1e-6
-    # (Periods whose sums stay normal numbers through the flat stretches.)
-    for w in (5, 14, 30):
+    for w in (2, 5, 14, 30):
         assert_same(pyrt.rsi(x, w), talib.RSI(x, w), 100.0, tol=1e-11)
         assert_same(pt.RSI(x, w), talib.RSI(x, w), 100.0, tol=1e-11)
     scale = np.abs(x).max()
@@ -262,6 +261,25 @@ def test_segmented_scans_match_talib_across_segment_starts(n):
         for ours in (pyrt.macd(x, *periods), pt.MACD(x, *periods)):
             for a, b in zip(ours, theirs):
                 assert_same(a, b, scale, tol=1e-11)
+
+
+@pytest.mark.parametrize("window, flat, n", [(2, 1_200, 3_000), (5, 4_000, 6_000), (14, 12_000, 13_000),
+                                             (2, 3_000, 60_001), (14, 15_000, 120_001)])
+def test_rsi_through_flat_stretches_long_enough_for_subnormal_sums_has_talibs_values(window, flat, n):
+    # Unchanged prices shrink Wilder's sums by (window - 1) / window a step,
+    # into the subnormal numbers after about 1,000 steps at window 2 and
+    # 10,000 at window 14, where TA-Lib's averages keep few bits. The fast
+    # paths (rows below 16,384 values, segments above) then hand the series
+    # to TA-Lib's order, which the stream repeats bit for bit.
+    import pyrt.talib as pt
+
+    x = random_walk(window + n, n)
+    start = n // 3
+    x[start:start + flat] = x[start]
+    want = talib.RSI(x, window)
+    assert_same(pyrt.rsi(x, window), want, 100.0)
+    assert_same(pt.RSI(x, window), want, 100.0)
+    np.testing.assert_array_equal(pyrt.stream.RSI(window).update_many(x), want)
 
 
 def test_a_nan_inside_a_long_series_gives_talibs_values():

@@ -4,7 +4,7 @@
 //! (gain + loss), and 0 when that sum is zero or not finite (as TA-Lib 0.8.1
 //! answers). Lookback `window`.
 
-use super::scan::rows_end;
+use super::scan::{rows_end, RSI_TINY_TOTAL};
 use super::segments;
 use super::indicator::Indicator;
 use super::state::{ensure, Reader, Writer};
@@ -45,7 +45,8 @@ pub fn rsi(prices: &[f64], window: usize, out: &mut [f64]) -> Result<()> {
     Ok(())
 }
 
-/// The fast path: false when a non-finite value was met, and the caller
+/// The fast path: false when a non-finite value was met or the sums came
+/// near the subnormal numbers (`scan::RSI_TINY_TOTAL`), and the caller
 /// falls back to TA-Lib's operation order.
 fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     let n = x.len();
@@ -70,14 +71,16 @@ fn rsi_fast(x: &[f64], start: usize, window: usize, out: &mut [f64]) -> bool {
     // the changes, both sums and the ratios in one pass.
     let a = (window as f64 - 1.0) * inv;
     let from = first_out + 1;
-    let (mut gain, mut total, finite) = segments::rsi(x, from, gain, gain + loss, a, out);
+    let (mut gain, mut total, fine) = segments::rsi(x, from, gain, gain + loss, a, out);
+    let mut tiny = false;
     for t in rows_end(from, n)..n {
         let (g, m) = split_change_fast(x[t] - x[t - 1]);
         gain = a * gain + g;
         total = a * total + m;
+        tiny |= total > 0.0 && total < RSI_TINY_TOTAL;
         out[t] = rsi_of_sums(gain, total);
     }
-    finite && gain.is_finite() && total.is_finite()
+    fine && !tiny && gain.is_finite() && total.is_finite()
 }
 
 /// Gain and size of a change without a branch: `d > 0 ? d : 0` (a select,
@@ -144,6 +147,11 @@ impl RsiStream {
         let (g, l) = split_change(x - self.prev);
         self.prev = x;
         let w = self.window as f64;
+        // TA-Lib 0.8.1's build divides by the period as a multiply by its
+        // reciprocal (the same bits as its output, checked down to the
+        // subnormal sums of long flat stretches, where a true division
+        // drifts from it by more than 1e-9).
+        let inv = 1.0 / w;
         if self.count < self.window {
             self.count += 1;
             self.gain += g;
@@ -151,11 +159,11 @@ impl RsiStream {
             if self.count < self.window {
                 return f64::NAN;
             }
-            self.gain /= w;
-            self.loss /= w;
+            self.gain *= inv;
+            self.loss *= inv;
         } else {
-            self.gain = (self.gain * (w - 1.0) + g) / w;
-            self.loss = (self.loss * (w - 1.0) + l) / w;
+            self.gain = (self.gain * (w - 1.0) + g) * inv;
+            self.loss = (self.loss * (w - 1.0) + l) * inv;
         }
         rsi_value(self.gain, self.loss)
     }

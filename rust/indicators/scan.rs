@@ -202,10 +202,32 @@ impl Kernel for EmaRows<'_> {
     }
 }
 
+/// Below this (and above 0) an RSI total, the unscaled Wilder sum of the
+/// change sizes, is too close to the subnormal numbers for the fast paths.
+/// A long stretch of unchanged prices shrinks both sums by `a` a step; once
+/// TA-Lib's averages (the sums over the period) reach the subnormals they
+/// keep fewer and fewer bits, and its ratio moves away from the one the
+/// unscaled sums give by more than 1e-9 (for example after about 12,000
+/// unchanged prices at period 14). The fast paths report a total below this
+/// and the caller recomputes the series in TA-Lib's order. 2^-960: between
+/// it and totals whose averages are subnormal (below `period * 2^-1022`,
+/// periods up to 100,000) lie at least 45 halvings, so at least 45 steps,
+/// and the checks, made every 32 steps at the most, cannot miss it.
+pub(crate) const RSI_TINY_TOTAL: f64 = f64::from_bits((1023 - 960) << 52);
+
+/// Whether `0 < total < RSI_TINY_TOTAL`, per lane: `mark` where it is, 0
+/// elsewhere.
+#[inline(always)]
+pub(crate) fn rsi_tiny<L: Lanes>(l: L, total: L::V, mark: L::V) -> L::V {
+    let below = l.where_positive(mark, l.sub(l.splat(RSI_TINY_TOTAL), total));
+    l.where_positive(below, total)
+}
+
 /// RSI rows from `from` (`>= 1`): the changes `d = x[t] - x[t-1]`, the
 /// unscaled Wilder sums of the gains (`d > 0 ? d : 0`) and of the sizes
 /// (`|d|`) from `gain` and `total`, and `100 * (gain / total)`, 0 where the
-/// total is not positive. Returns the last sums and whether all were finite.
+/// total is not positive. Returns the last sums and whether all were finite
+/// and no total was tiny (`RSI_TINY_TOTAL`).
 pub(crate) fn rsi_rows(
     x: &[f64],
     from: usize,
@@ -252,7 +274,8 @@ impl Kernel for RsiRows<'_> {
         }
         let mut gains = Recurrence::new(l, a);
         let mut totals = Recurrence::new(l, a);
-        let (zero, hundred) = (l.splat(0.0), l.splat(100.0));
+        let (zero, one, hundred) = (l.splat(0.0), l.splat(1.0), l.splat(100.0));
+        let mut tiny = zero;
         let end = from + rows * ROW;
         let rows = row_chunks(&x[from..end])
             .zip(row_chunks(&x[from - 1..end - 1]))
@@ -267,10 +290,18 @@ impl Kernel for RsiRows<'_> {
                 (gains.next(up), totals.next(size))
             };
             l.store(l.where_positive(l.mul(hundred, l.div(g, s)), s), out, 0);
+            // Every fourth row and the last: the totals take more than
+            // five rows between tiny and where TA-Lib's averages are
+            // subnormal (see `RSI_TINY_TOTAL`).
+            if r % 4 == 3 {
+                tiny = l.max(rsi_tiny(l, s, one), tiny);
+            }
         }
+        tiny = l.max(rsi_tiny(l, totals.y, one), tiny);
         let (g, g_finite) = gains.finish();
         let (s, s_finite) = totals.finish();
-        (g, s, g_finite && s_finite)
+        let tiny = l.to_array(tiny).iter().any(|&t| t != 0.0);
+        (g, s, g_finite && s_finite && !tiny)
     }
 }
 

@@ -91,6 +91,9 @@ trait Segmented<L: Lanes, const O: usize> {
     fn step(&mut self, l: L, u: L::V) -> [L::V; O];
     /// Writes the outputs of the eight values at `at` of one segment.
     fn write(&mut self, l: L, at: usize, rows: [L::V; O]);
+    /// After the eight steps from position `b` of every segment.
+    #[inline(always)]
+    fn end_block(&mut self, _l: L, _b: usize) {}
 }
 
 /// The segmented pass: for each block of eight steps, the inputs of eight
@@ -115,6 +118,7 @@ fn pass<L: Lanes, const O: usize>(l: L, len: usize, kernel: &mut impl Segmented<
                 outs[o][k] = out[o];
             }
         }
+        kernel.end_block(l, b);
         for o in 0..O {
             outs[o] = l.transpose(outs[o]);
         }
@@ -166,7 +170,7 @@ fn segments_rsi(
     a: f64,
     out: &mut [f64],
 ) -> Result<(f64, f64), (f64, f64, bool)> {
-    let ends = lanes::run(RsiSegments {
+    let [gains, totals, tiny] = lanes::run(RsiSegments {
         x,
         layout,
         gain,
@@ -174,8 +178,13 @@ fn segments_rsi(
         a,
         out: &mut *out,
     });
+    // A tiny total (`scan::RSI_TINY_TOTAL`) where a segment's own values are
+    // kept sends the series to TA-Lib's order; segment 0 keeps them all.
+    if tiny[0] > 0.0 {
+        return Err((gains[0], totals[0], false));
+    }
     let a_chunk = a.powi(HEAD_CHUNK as i32);
-    let (mut g, mut s) = (ends[0][0], ends[1][0]);
+    let (mut g, mut s) = (gains[0], totals[0]);
     for j in 1..ROW {
         let (start, end) = (layout.start(j), layout.start(j + 1));
         // The segment's sums miss `a^k * s` (and less of the gains).
@@ -196,7 +205,10 @@ fn segments_rsi(
                 break;
             }
             if missing <= SETTLED * hs {
-                (g, s) = (ends[0][j], ends[1][j]);
+                if tiny[j] > (pos - start) as f64 {
+                    return Err((gains[j], totals[j], false));
+                }
+                (g, s) = (gains[j], totals[j]);
                 break;
             }
         }
@@ -214,12 +226,13 @@ struct RsiSegments<'a> {
 }
 
 impl Kernel for RsiSegments<'_> {
-    /// Each segment's last gain and total sums.
-    type Output = [[f64; ROW]; 2];
+    /// Each segment's last gain and total sums, and where in it a total was
+    /// last seen tiny (the end of that block of steps; 0: never).
+    type Output = [[f64; ROW]; 3];
     const WIDEST: Level = WIDEST;
 
     #[inline(always)]
-    fn run<L: Lanes>(self, l: L) -> [[f64; ROW]; 2] {
+    fn run<L: Lanes>(self, l: L) -> [[f64; ROW]; 3] {
         let RsiSegments {
             x,
             layout,
@@ -238,9 +251,10 @@ impl Kernel for RsiSegments<'_> {
             a: l.splat(a),
             zero: l.splat(0.0),
             hundred: l.splat(100.0),
+            tiny_at: l.splat(0.0),
         };
         pass(l, layout.len, &mut kernel);
-        [l.to_array(kernel.gain), l.to_array(kernel.total)]
+        [l.to_array(kernel.gain), l.to_array(kernel.total), l.to_array(kernel.tiny_at)]
     }
 }
 
@@ -253,6 +267,9 @@ struct RsiStep<'a, V> {
     a: V,
     zero: V,
     hundred: V,
+    /// Per segment, the end of the last block of steps after which its total
+    /// was tiny (0: none).
+    tiny_at: V,
 }
 
 impl<L: Lanes> Segmented<L, 1> for RsiStep<'_, L::V> {
@@ -271,6 +288,13 @@ impl<L: Lanes> Segmented<L, 1> for RsiStep<'_, L::V> {
     #[inline(always)]
     fn write(&mut self, l: L, at: usize, [rsi]: [L::V; 1]) {
         l.store(rsi, self.out, at);
+    }
+    /// Once a block: a total crosses more steps than that between tiny and
+    /// the subnormals (see `scan::RSI_TINY_TOTAL`).
+    #[inline(always)]
+    fn end_block(&mut self, l: L, b: usize) {
+        let mark = l.splat((b + ROW) as f64);
+        self.tiny_at = l.max(scan::rsi_tiny(l, self.total, mark), self.tiny_at);
     }
 }
 
@@ -571,6 +595,27 @@ mod tests {
         let (got, finite) = rsi_segmented(&x, 1, 0.0, 0.0, a);
         assert!(finite);
         assert_close(&got, &rsi_one_step(&x, 1, 0.0, 0.0, a), 1, 1e-9);
+    }
+
+    #[test]
+    fn totals_near_the_subnormals_in_any_segment_are_reported() {
+        // Period 2 halves the sums each unchanged price: 1,100 of them take
+        // the totals from a few units below 2^-960 (`scan::RSI_TINY_TOTAL`).
+        let n = 40_000;
+        let a = 0.5;
+        let layout = Layout::new(1, n, a).expect("segments");
+        for j in 0..ROW {
+            for at in [layout.start(j) + 100, layout.start(j) + 3000] {
+                let mut x = walk(n, 5);
+                let level = x[at];
+                x[at..at + 1100].fill(level);
+                assert!(!rsi_segmented(&x, 1, 0.0, 0.0, a).1, "flat from {at}");
+                // 900 leave them far above it.
+                let mut x = walk(n, 5);
+                x[at..at + 900].fill(level);
+                assert!(rsi_segmented(&x, 1, 0.0, 0.0, a).1, "flat from {at}");
+            }
+        }
     }
 
     #[test]
