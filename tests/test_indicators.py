@@ -282,6 +282,18 @@ def test_rsi_through_flat_stretches_long_enough_for_subnormal_sums_has_talibs_va
     np.testing.assert_array_equal(pyrt.stream.RSI(window).update_many(x), want)
 
 
+@pytest.mark.parametrize("window", [1, 2, 5, 14, 30])
+def test_rsi_and_atr_streams_give_talibs_bits(window):
+    # TA-Lib's order of operations, as TA-Lib 0.8.1's build runs them (its
+    # divisions by the period multiply by the reciprocal; ATR's Wilder step
+    # is a fused multiply-add): the batch calls fall back to these streams.
+    high, low, close = bars(window, 5_000)
+    np.testing.assert_array_equal(pyrt.stream.ATR(window).update_many(high, low, close),
+                                  talib.ATR(high, low, close, window))
+    if window > 1:
+        np.testing.assert_array_equal(pyrt.stream.RSI(window).update_many(close), talib.RSI(close, window))
+
+
 def test_a_nan_inside_a_long_series_gives_talibs_values():
     # A NaN in a later segment of a long series: the segmented scans report
     # it and the call falls back to TA-Lib's order of operations, so RSI

@@ -2,7 +2,10 @@
 //! `max(high - low, |prev_close - high|, |prev_close - low|)` with TA-Lib's
 //! comparisons (so a NaN previous close is ignored, a NaN high or low is
 //! not), first ATR the simple average of the first `window` true ranges, then
-//! `atr = (atr * (window - 1) + tr) / window`. Lookback `window`.
+//! `atr = (atr * (window - 1) + tr) / window`, which TA-Lib 0.8.1 computes as
+//! `beta * atr + alpha * tr` (`beta = (window - 1) / window`, `alpha = 1 -
+//! beta`, the first product fused into the addition), as the stream does.
+//! Lookback `window`.
 
 use super::scan::{atr_rows, rows_end};
 use super::indicator::Indicator;
@@ -162,7 +165,9 @@ impl AtrStream {
             }
             self.value = self.sum / w;
         } else {
-            self.value = (self.value * (w - 1.0) + tr) / w;
+            // TA-Lib 0.8.1's Wilder step, as NATR's (`trange::Natr`).
+            let beta = (w - 1.0) / w;
+            self.value = beta.mul_add(self.value, (1.0 - beta) * tr);
         }
         self.value
     }
