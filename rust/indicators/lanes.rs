@@ -98,6 +98,21 @@ pub(crate) trait Lanes: Copy {
     fn fence(self) {}
 }
 
+/// Asks for the line holding `x[at]` to be brought into the outer caches
+/// ahead of its use (x86's `prefetcht2`); nothing on other CPUs. `at` may lie
+/// past the end of `x`.
+#[inline(always)]
+pub(crate) fn prefetch(x: &[f64], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that never faults, whatever the address;
+    // the pointer is never dereferenced.
+    unsafe {
+        _mm_prefetch::<_MM_HINT_T2>(x.as_ptr().wrapping_add(at) as *const i8)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (x, at);
+}
+
 /// Values from the start of the 64-byte line `out` starts in to `out`.
 #[inline(always)]
 pub(crate) fn misalign(out: &[f64]) -> usize {
