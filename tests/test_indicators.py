@@ -236,7 +236,7 @@ def test_recurrences_stay_accurate_over_a_million_points():
                 assert_same(a, b, scale, tol=1e-11)
 
 
-@pytest.mark.parametrize("n", [16_500, 60_001, 250_007])
+@pytest.mark.parametrize("n", [16_500, 60_001, 250_007, 1_000_003])
 def test_segmented_scans_match_talib_across_segment_starts(n):
     # Long RSI and MACD run as eight segments at once, each later segment's
     # first values made again from the true state (rust/indicators/
