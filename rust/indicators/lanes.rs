@@ -979,6 +979,10 @@ mod tests {
                     l.scan(a),
                     l.splat_last(b),
                     l.splat(l.last(a)),
+                    l.realign(a, b, 0),
+                    l.realign(a, b, 1),
+                    l.realign(a, b, 3),
+                    l.realign(a, b, 7),
                 ] {
                     out.extend(l.to_array(v).iter().map(|x| {
                         if self.any_nan && x.is_nan() {
@@ -1097,7 +1101,7 @@ mod tests {
     }
 
     #[test]
-    fn scan_is_the_prefix_sum_and_shifts_borrow_from_the_previous_row() {
+    fn scan_is_the_prefix_sum_and_shifts_and_realign_borrow_from_the_previous_row() {
         let x: Vec<f64> = (1..=16).map(f64::from).collect();
         for got in run_each(Ops { x, any_nan: false }) {
             let row = |k: usize| -> Vec<f64> {
@@ -1111,6 +1115,11 @@ mod tests {
             assert_eq!(row(11), [5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0]);
             assert_eq!(row(12), [1.0, 3.0, 6.0, 10.0, 15.0, 21.0, 28.0, 36.0]);
             assert_eq!(row(13), [16.0; 8]);
+            // `realign` by 0, 1, 3 and 7: eight values from `m` before `b`'s.
+            for (k, m) in [0, 1, 3, 7].into_iter().enumerate() {
+                let want: Vec<f64> = (0..ROW).map(|j| (ROW - m + j + 1) as f64).collect();
+                assert_eq!(row(15 + k), want, "realign by {m}");
+            }
         }
     }
 }

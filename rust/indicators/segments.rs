@@ -616,7 +616,8 @@ mod tests {
     #[test]
     fn totals_near_the_subnormals_in_any_segment_are_reported() {
         // Period 2 halves the sums each unchanged price: 1,100 of them take
-        // the totals from a few units below 2^-960 (`scan::RSI_TINY_TOTAL`).
+        // the totals (a few units before) below 2^-960
+        // (`scan::RSI_TINY_TOTAL`).
         let n = 40_000;
         let a = 0.5;
         let layout = Layout::new(1, n, a).expect("segments");
