@@ -6,10 +6,11 @@
 //! row independent of each other. Here the lanes are independent from the
 //! start: the rows are cut into eight segments of equal length, lane `j`
 //! runs the recurrence along segment `j` one step at a time (`y = a*y + u`:
-//! one multiply and one add per step for all eight), and 8x8 transposes
-//! (`Lanes::transpose`) turn eight rows, one from each segment, into eight
-//! steps of all segments and back. Each lane does the same IEEE operations
-//! in every lane implementation, so every CPU level gives the same bits.
+//! one fused multiply-add per step for all eight), and 8x8 transposes
+//! (`Lanes::load_transposed`, `Lanes::store_transposed`) turn eight rows,
+//! one from each segment, into eight steps of all segments and back. Each
+//! lane does the same IEEE operations in every lane implementation, so
+//! every CPU level gives the same bits.
 //!
 //! Only the first segment starts from the true state; the others start from
 //! a guess (zero sums for RSI; the price before the segment for MACD's
@@ -90,16 +91,18 @@ const WIDEST: Level = Level::Avx512;
 /// A recurrence run along the eight segments (lane `j` is segment `j`).
 /// Positions are counted from the first segment's start.
 trait Segmented<L: Lanes, const O: usize> {
-    /// The recurrence's inputs for the eight values at `at` of one
-    /// segment, made in row order.
-    fn input(&self, l: L, at: usize) -> L::V;
-    /// One step of all segments: the outputs of that step.
+    /// The values the segments run along, from the first segment's start.
+    fn source(&self) -> &[f64];
+    /// One step of all segments from their values at that step: the
+    /// outputs of that step.
     fn step(&mut self, l: L, u: L::V) -> [L::V; O];
-    /// Writes the outputs of the eight values at `at` of one segment.
-    fn write(&mut self, l: L, at: usize, rows: [L::V; O]);
-    /// Asks for the lines at `at` of the arrays `input` and `write` use
+    /// Writes the outputs of the eight steps from position `b` of every
+    /// segment (`len` values each), back into the segments' rows
+    /// (`Lanes::store_transposed`).
+    fn write_steps(&mut self, l: L, b: usize, len: usize, outs: [[L::V; ROW]; O]);
+    /// Asks for the lines at `at` of the arrays `source` and `write_steps` use
     /// (`PREFETCH_AHEAD`). Nothing by default: RSI's arrays (16 MB at
-    /// 1,000,000 values) stay in the caches, and asking measured 7% slower.
+    /// 1,000,000 values) stay in the caches, and asking measured 3-7% slower.
     #[inline(always)]
     fn prefetch(&self, _at: usize) {}
     /// After the eight steps from position `b` of every segment.
@@ -107,22 +110,20 @@ trait Segmented<L: Lanes, const O: usize> {
     fn end_block(&mut self, _l: L, _b: usize) {}
 }
 
-/// The segmented pass: for each block of eight steps, the inputs of eight
-/// rows (one per segment) are made and transposed into eight steps, `step`
-/// runs on each step in order, and its outputs are transposed back into the
-/// segments' rows. (A trait rather than closures, and loops rather than
-/// `array::from_fn`: code the compiler kept out of line would lose the CPU
-/// features of the function around it.)
+/// The segmented pass: for each block of eight steps, eight rows of the
+/// source (one per segment) are loaded as eight steps, `step` runs on each
+/// step in order, and its outputs are written back into the segments' rows.
+/// (A trait rather than closures, and loops rather than `array::from_fn`:
+/// code the compiler kept out of line would lose the CPU features of the
+/// function around it.)
 #[inline(always)]
 fn pass<L: Lanes, const O: usize>(l: L, len: usize, kernel: &mut impl Segmented<L, O>) {
     let zero = l.splat(0.0);
     for b in (0..len).step_by(ROW) {
-        let mut rows = [zero; ROW];
-        for (j, row) in rows.iter_mut().enumerate() {
+        for j in 0..ROW {
             kernel.prefetch(j * len + b + PREFETCH_AHEAD);
-            *row = kernel.input(l, j * len + b);
         }
-        let steps = l.transpose(rows);
+        let steps = l.load_transposed(kernel.source(), b, len);
         let mut outs = [[zero; ROW]; O];
         for (k, u) in steps.into_iter().enumerate() {
             let out = kernel.step(l, u);
@@ -131,16 +132,7 @@ fn pass<L: Lanes, const O: usize>(l: L, len: usize, kernel: &mut impl Segmented<
             }
         }
         kernel.end_block(l, b);
-        for o in 0..O {
-            outs[o] = l.transpose(outs[o]);
-        }
-        for j in 0..ROW {
-            let mut row = [zero; O];
-            for o in 0..O {
-                row[o] = outs[o][j];
-            }
-            kernel.write(l, j * len + b, row);
-        }
+        kernel.write_steps(l, b, len, outs);
     }
 }
 
@@ -254,9 +246,13 @@ impl Kernel for RsiSegments<'_> {
             out,
         } = self;
         let (from, end) = (layout.from, layout.end());
+        let mut before = [0.0; ROW];
+        for (j, b) in before.iter_mut().enumerate() {
+            *b = x[layout.start(j) - 1];
+        }
         let mut kernel = RsiStep {
             now: &x[from..end],
-            before: &x[from - 1..end - 1],
+            before: l.load(&before, 0),
             out: &mut out[from..end],
             gain: first_and_rest(l, gain, 0.0),
             total: first_and_rest(l, total, 0.0),
@@ -264,6 +260,7 @@ impl Kernel for RsiSegments<'_> {
             zero: l.splat(0.0),
             hundred: l.splat(100.0),
             tiny_at: l.splat(0.0),
+            len: layout.len,
         };
         pass(l, layout.len, &mut kernel);
         [l.to_array(kernel.gain), l.to_array(kernel.total), l.to_array(kernel.tiny_at)]
@@ -272,7 +269,10 @@ impl Kernel for RsiSegments<'_> {
 
 struct RsiStep<'a, V> {
     now: &'a [f64],
-    before: &'a [f64],
+    /// The price one step before the coming step's, in each segment: the
+    /// last step's. (Loading the rows of `now` one value earlier as well
+    /// would cost a second transpose.)
+    before: V,
     out: &'a mut [f64],
     gain: V,
     total: V,
@@ -282,32 +282,40 @@ struct RsiStep<'a, V> {
     /// Per segment, the end of the last block of steps after which its total
     /// was tiny (0: none).
     tiny_at: V,
+    /// Values in each segment.
+    len: usize,
 }
 
 impl<L: Lanes> Segmented<L, 1> for RsiStep<'_, L::V> {
     #[inline(always)]
-    fn input(&self, l: L, at: usize) -> L::V {
-        l.sub(l.load(self.now, at), l.load(self.before, at))
+    fn source(&self) -> &[f64] {
+        self.now
     }
     #[inline(always)]
-    fn step(&mut self, l: L, d: L::V) -> [L::V; 1] {
+    fn step(&mut self, l: L, price: L::V) -> [L::V; 1] {
+        let d = l.sub(price, self.before);
+        self.before = price;
         // As the row scan: `max(d, 0)` is `d > 0 ? d : 0`.
-        self.gain = l.add(l.mul(self.a, self.gain), l.max(d, self.zero));
-        self.total = l.add(l.mul(self.a, self.total), l.abs(d));
+        self.gain = l.mul_add(self.a, self.gain, l.max(d, self.zero));
+        self.total = l.mul_add(self.a, self.total, l.abs(d));
         let rsi = l.mul(self.hundred, l.div(self.gain, self.total));
         [l.where_positive(rsi, self.total)]
     }
     #[inline(always)]
-    fn write(&mut self, l: L, at: usize, [rsi]: [L::V; 1]) {
-        l.store(rsi, self.out, at);
+    fn write_steps(&mut self, l: L, b: usize, len: usize, [rsi]: [[L::V; ROW]; 1]) {
+        l.store_transposed(rsi, self.out, b, len);
     }
 
-    /// Once a block: a total crosses more steps than that between tiny and
-    /// the subnormals (see `scan::RSI_TINY_TOTAL`).
+    /// Every fourth block (32 steps, as the row scan) and after the last: a
+    /// total crosses more steps than that between tiny and the subnormals
+    /// (see `scan::RSI_TINY_TOTAL`).
     #[inline(always)]
     fn end_block(&mut self, l: L, b: usize) {
-        let mark = l.splat((b + ROW) as f64);
-        self.tiny_at = l.max(scan::rsi_tiny(l, self.total, mark), self.tiny_at);
+        let end = b + ROW;
+        if end.is_multiple_of(4 * ROW) || end == self.len {
+            let mark = l.splat(end as f64);
+            self.tiny_at = l.max(scan::rsi_tiny(l, self.total, mark), self.tiny_at);
+        }
     }
 }
 
@@ -482,16 +490,16 @@ struct MacdStep<'a, V> {
 
 impl<L: Lanes> Segmented<L, 2> for MacdStep<'_, L::V> {
     #[inline(always)]
-    fn input(&self, l: L, at: usize) -> L::V {
-        l.load(self.x, at)
+    fn source(&self) -> &[f64] {
+        self.x
     }
     #[inline(always)]
     fn step(&mut self, l: L, p: L::V) -> [L::V; 2] {
         let ([af, a_s, ag], [kf, ks, kg]) = (self.a, self.k);
-        self.fast = l.add(l.mul(af, self.fast), l.mul(kf, p));
-        self.slow = l.add(l.mul(a_s, self.slow), l.mul(ks, p));
+        self.fast = l.mul_add(af, self.fast, l.mul(kf, p));
+        self.slow = l.mul_add(a_s, self.slow, l.mul(ks, p));
         let line = l.sub(self.fast, self.slow);
-        self.signal = l.add(l.mul(ag, self.signal), l.mul(kg, line));
+        self.signal = l.mul_add(ag, self.signal, l.mul(kg, line));
         [line, self.signal]
     }
     #[inline(always)]
@@ -500,12 +508,17 @@ impl<L: Lanes> Segmented<L, 2> for MacdStep<'_, L::V> {
             lanes::prefetch(array, at);
         }
     }
-    /// The histogram is made here, in rows: one transpose fewer.
+    /// The histogram made from the steps: three transposes back as cheap
+    /// as two and a subtraction per row (measured).
     #[inline(always)]
-    fn write(&mut self, l: L, at: usize, [line, signal]: [L::V; 2]) {
-        l.store(line, self.macd, at);
-        l.store(signal, self.sig, at);
-        l.store(l.sub(line, signal), self.hist, at);
+    fn write_steps(&mut self, l: L, b: usize, len: usize, [line, signal]: [[L::V; ROW]; 2]) {
+        let mut hist = line;
+        for k in 0..ROW {
+            hist[k] = l.sub(line[k], signal[k]);
+        }
+        l.store_transposed(line, self.macd, b, len);
+        l.store_transposed(signal, self.sig, b, len);
+        l.store_transposed(hist, self.hist, b, len);
     }
 }
 
@@ -787,6 +800,34 @@ mod tests {
         for got in lanes::run_each(T) {
             let want: Vec<f64> = (0..64).map(|k| ((k % 8) * 8 + k / 8) as f64).collect();
             assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn rows_at_a_stride_load_transposed_and_store_back_in_place() {
+        const AT: usize = 3;
+        const STRIDE: usize = 13;
+        const LEN: usize = AT + 7 * STRIDE + ROW + 5;
+        #[derive(Clone)]
+        struct T;
+        impl Kernel for T {
+            type Output = (Vec<f64>, Vec<f64>);
+            fn run<L: Lanes>(self, l: L) -> (Vec<f64>, Vec<f64>) {
+                let x: Vec<f64> = (0..LEN).map(|i| i as f64).collect();
+                let steps = l.load_transposed(&x, AT, STRIDE);
+                let mut out = vec![-1.0; LEN];
+                l.store_transposed(steps, &mut out, AT, STRIDE);
+                (steps.iter().flat_map(|v| l.to_array(*v)).collect(), out)
+            }
+        }
+        for (steps, out) in lanes::run_each(T) {
+            // Lane j of step k: value k of row j.
+            let want: Vec<f64> = (0..64).map(|i| (AT + (i % 8) * STRIDE + i / 8) as f64).collect();
+            assert_eq!(steps, want);
+            for (i, v) in out.iter().enumerate() {
+                let in_a_row = i >= AT && (i - AT) % STRIDE < ROW && (i - AT) / STRIDE < ROW;
+                assert_eq!(*v, if in_a_row { i as f64 } else { -1.0 }, "at {i}");
+            }
         }
     }
 }
