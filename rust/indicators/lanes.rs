@@ -47,10 +47,6 @@ pub(crate) trait Lanes: Copy {
     fn sub(self, a: Self::V, b: Self::V) -> Self::V;
     fn mul(self, a: Self::V, b: Self::V) -> Self::V;
     fn div(self, a: Self::V, b: Self::V) -> Self::V;
-    /// `a * b + c` rounded once (IEEE fused multiply-add): the same bits on
-    /// every CPU, in one instruction where the level has FMA and through
-    /// the C library's `fma` below it.
-    fn mul_add(self, a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     fn abs(self, a: Self::V) -> Self::V;
     fn sqrt(self, a: Self::V) -> Self::V;
     /// `if a > b { a } else { b }` per lane (x86's `max(a, b)`: a NaN `a`
@@ -344,14 +340,6 @@ impl Lanes for Portable {
         zip8(a, b, |x, y| x / y)
     }
     #[inline(always)]
-    fn mul_add(self, a: [f64; ROW], b: [f64; ROW], c: [f64; ROW]) -> [f64; ROW] {
-        let mut r = [0.0; ROW];
-        for j in 0..ROW {
-            r[j] = a[j].mul_add(b[j], c[j]);
-        }
-        r
-    }
-    #[inline(always)]
     fn abs(self, a: [f64; ROW]) -> [f64; ROW] {
         zip8(a, a, |x, _| x.abs())
     }
@@ -484,12 +472,6 @@ impl Lanes for Sse2 {
     #[inline(always)]
     fn div(self, a: Quad, b: Quad) -> Quad {
         quad(|k| unsafe { _mm_div_pd(a.0[k], b.0[k]) })
-    }
-    #[inline(always)]
-    fn mul_add(self, a: Quad, b: Quad, c: Quad) -> Quad {
-        // No FMA at this level: the C library's `fma`, lane by lane.
-        let r = Portable.mul_add(self.to_array(a), self.to_array(b), self.to_array(c));
-        self.load(&r, 0)
     }
     #[inline(always)]
     fn abs(self, a: Quad) -> Quad {
@@ -704,11 +686,6 @@ impl Lanes for Avx2 {
         halves!(_mm256_div_pd, a, b)
     }
     #[inline(always)]
-    fn mul_add(self, a: Pair, b: Pair, c: Pair) -> Pair {
-        // SAFETY: an `Avx2` value exists, so the CPU has AVX2 and FMA.
-        unsafe { Pair(_mm256_fmadd_pd(a.0, b.0, c.0), _mm256_fmadd_pd(a.1, b.1, c.1)) }
-    }
-    #[inline(always)]
     fn abs(self, a: Pair) -> Pair {
         let sign = self.splat(-0.0);
         halves!(_mm256_andnot_pd, sign, a)
@@ -889,10 +866,6 @@ impl Lanes for Avx512 {
     #[inline(always)]
     fn div(self, a: __m512d, b: __m512d) -> __m512d {
         unsafe { _mm512_div_pd(a, b) }
-    }
-    #[inline(always)]
-    fn mul_add(self, a: __m512d, b: __m512d, c: __m512d) -> __m512d {
-        unsafe { _mm512_fmadd_pd(a, b, c) }
     }
     #[inline(always)]
     fn abs(self, a: __m512d) -> __m512d {
@@ -1102,7 +1075,6 @@ mod tests {
                     l.realign(a, b, 1),
                     l.realign(a, b, 3),
                     l.realign(a, b, 7),
-                    l.mul_add(a, b, l.splat(-1.0)),
                 ] {
                     out.extend(l.to_array(v).iter().map(|x| {
                         if self.any_nan && x.is_nan() {
@@ -1240,19 +1212,6 @@ mod tests {
                 let want: Vec<f64> = (0..ROW).map(|j| (ROW - m + j + 1) as f64).collect();
                 assert_eq!(row(15 + k), want, "realign by {m}");
             }
-            let want: Vec<f64> = (1..=8).map(|j| (j * (j + 8) - 1) as f64).collect();
-            assert_eq!(row(19), want);
-        }
-    }
-
-    #[test]
-    fn mul_add_rounds_once_on_every_lane_implementation() {
-        // (1 + 2^-30)(1 - 2^-30) - 1 is -2^-60 exactly; rounded after the
-        // product, it would be 0.
-        let e = 2f64.powi(-30);
-        let x = [[1.0 + e; ROW], [1.0 - e; ROW]].concat();
-        for got in run_each(Ops { x, any_nan: false }) {
-            assert_eq!(got[19 * ROW..20 * ROW], [(-2f64.powi(-60)).to_bits(); ROW]);
         }
     }
 }

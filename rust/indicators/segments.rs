@@ -6,7 +6,7 @@
 //! row independent of each other. Here the lanes are independent from the
 //! start: the rows are cut into eight segments of equal length, lane `j`
 //! runs the recurrence along segment `j` one step at a time (`y = a*y + u`:
-//! one fused multiply-add per step for all eight), and 8x8 transposes
+//! one multiply and one add per step for all eight), and 8x8 transposes
 //! (`Lanes::load_transposed`, `Lanes::store_transposed`) turn eight rows,
 //! one from each segment, into eight steps of all segments and back. Each
 //! lane does the same IEEE operations in every lane implementation, so
@@ -97,8 +97,7 @@ trait Segmented<L: Lanes, const O: usize> {
     /// outputs of that step.
     fn step(&mut self, l: L, u: L::V) -> [L::V; O];
     /// Writes the outputs of the eight steps from position `b` of every
-    /// segment (`len` values each), back into the segments' rows
-    /// (`Lanes::store_transposed`).
+    /// segment (`len` values each) back into the segments' rows.
     fn write_steps(&mut self, l: L, b: usize, len: usize, outs: [[L::V; ROW]; O]);
     /// Asks for the lines at `at` of the arrays `source` and `write_steps` use
     /// (`PREFETCH_AHEAD`). Nothing by default: RSI's arrays (16 MB at
@@ -296,8 +295,8 @@ impl<L: Lanes> Segmented<L, 1> for RsiStep<'_, L::V> {
         let d = l.sub(price, self.before);
         self.before = price;
         // As the row scan: `max(d, 0)` is `d > 0 ? d : 0`.
-        self.gain = l.mul_add(self.a, self.gain, l.max(d, self.zero));
-        self.total = l.mul_add(self.a, self.total, l.abs(d));
+        self.gain = l.add(l.mul(self.a, self.gain), l.max(d, self.zero));
+        self.total = l.add(l.mul(self.a, self.total), l.abs(d));
         let rsi = l.mul(self.hundred, l.div(self.gain, self.total));
         [l.where_positive(rsi, self.total)]
     }
@@ -496,10 +495,10 @@ impl<L: Lanes> Segmented<L, 2> for MacdStep<'_, L::V> {
     #[inline(always)]
     fn step(&mut self, l: L, p: L::V) -> [L::V; 2] {
         let ([af, a_s, ag], [kf, ks, kg]) = (self.a, self.k);
-        self.fast = l.mul_add(af, self.fast, l.mul(kf, p));
-        self.slow = l.mul_add(a_s, self.slow, l.mul(ks, p));
+        self.fast = l.add(l.mul(af, self.fast), l.mul(kf, p));
+        self.slow = l.add(l.mul(a_s, self.slow), l.mul(ks, p));
         let line = l.sub(self.fast, self.slow);
-        self.signal = l.mul_add(ag, self.signal, l.mul(kg, line));
+        self.signal = l.add(l.mul(ag, self.signal), l.mul(kg, line));
         [line, self.signal]
     }
     #[inline(always)]
@@ -508,17 +507,16 @@ impl<L: Lanes> Segmented<L, 2> for MacdStep<'_, L::V> {
             lanes::prefetch(array, at);
         }
     }
-    /// The histogram made from the steps: three transposes back as cheap
-    /// as two and a subtraction per row (measured).
+    /// The histogram is made here, in rows: one transpose fewer.
     #[inline(always)]
     fn write_steps(&mut self, l: L, b: usize, len: usize, [line, signal]: [[L::V; ROW]; 2]) {
-        let mut hist = line;
-        for k in 0..ROW {
-            hist[k] = l.sub(line[k], signal[k]);
+        let (line, signal) = (l.transpose(line), l.transpose(signal));
+        for j in 0..ROW {
+            let at = j * len + b;
+            l.store(line[j], self.macd, at);
+            l.store(signal[j], self.sig, at);
+            l.store(l.sub(line[j], signal[j]), self.hist, at);
         }
-        l.store_transposed(line, self.macd, b, len);
-        l.store_transposed(signal, self.sig, b, len);
-        l.store_transposed(hist, self.hist, b, len);
     }
 }
 
