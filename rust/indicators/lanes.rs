@@ -809,13 +809,10 @@ macro_rules! align {
     };
 }
 
-// SAFETY (every `unsafe` in this impl): an `Avx512` value exists, so the CPU
-// has AVX-512 F, VL, DQ and BW and AVX2; the loads and stores stay within
-// the slice of eight taken first.
-#[cfg(target_arch = "x86_64")]
 /// The 4x4 transposes of the 256-bit halves of `a, b, c, d` (rows 0-3 of
 /// a block in each half): `([t0, t1], [t2, t3])`, `t_k` holding value `k`
-/// of the four rows in each half.
+/// of the four rows in each half. The caller makes sure the CPU has
+/// AVX-512 F.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn quarter_transpose(
@@ -835,6 +832,10 @@ unsafe fn quarter_transpose(
     )
 }
 
+// SAFETY (every `unsafe` in this impl): an `Avx512` value exists, so the CPU
+// has AVX-512 F, VL, DQ and BW and AVX2; the loads and stores stay within
+// the slice of eight taken first.
+#[cfg(target_arch = "x86_64")]
 impl Lanes for Avx512 {
     type V = __m512d;
     #[inline(always)]
