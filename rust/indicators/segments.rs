@@ -245,10 +245,7 @@ impl Kernel for RsiSegments<'_> {
             out,
         } = self;
         let (from, end) = (layout.from, layout.end());
-        let mut before = [0.0; ROW];
-        for (j, b) in before.iter_mut().enumerate() {
-            *b = x[layout.start(j) - 1];
-        }
+        let before: [f64; ROW] = std::array::from_fn(|j| x[layout.start(j) - 1]);
         let mut kernel = RsiStep {
             now: &x[from..end],
             before: l.load(&before, 0),
