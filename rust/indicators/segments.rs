@@ -83,6 +83,11 @@ impl Layout {
     fn end(self) -> usize {
         self.start(ROW)
     }
+
+    /// The price just before each segment of `x`.
+    fn prices_before(self, x: &[f64]) -> [f64; ROW] {
+        std::array::from_fn(|j| x[self.start(j) - 1])
+    }
 }
 
 /// The widest lanes for the segmented passes.
@@ -245,10 +250,9 @@ impl Kernel for RsiSegments<'_> {
             out,
         } = self;
         let (from, end) = (layout.from, layout.end());
-        let before: [f64; ROW] = std::array::from_fn(|j| x[layout.start(j) - 1]);
         let mut kernel = RsiStep {
             now: &x[from..end],
-            before: l.load(&before, 0),
+            before: l.load(&layout.prices_before(x), 0),
             out: &mut out[from..end],
             gain: first_and_rest(l, gain, 0.0),
             total: first_and_rest(l, total, 0.0),
@@ -448,7 +452,7 @@ impl Kernel for MacdSegments<'_> {
             signal: (g0, kg),
         } = lines;
         // Both EMAs of the later segments start from the price before them.
-        let before: [f64; ROW] = std::array::from_fn(|j| x[layout.start(j) - 1]);
+        let before = layout.prices_before(x);
         let (mut f, mut s) = (before, before);
         (f[0], s[0]) = (f0, s0);
         let mut kernel = MacdStep {
