@@ -15,9 +15,11 @@
 //! `PYRT_CPU` forces a level: `baseline`, `fma` (AVX2 with FMA) or `avx512`
 //! (AVX-512 F, VL, DQ and BW, with AVX2 and FMA). A level the CPU lacks falls
 //! back to the best one it has (so `PYRT_CPU=avx512` on an AVX2 machine runs
-//! `fma`); unset, empty or any other value means the best the CPU has. The
-//! variable is read once, at the first indicator call. The level in force is
-//! `level()`, reported by `pyrt_cpu_level()`.
+//! `fma`); `sse2` and `avx2` name the first two. Unset or empty means the
+//! best the CPU has; so does any other value, with one line on stderr saying
+//! so (a misspelt level must not pass for a forced one). The variable is read
+//! once, at the first indicator call. The level in force is `level()`,
+//! reported by `pyrt_cpu_level()`.
 //
 // Besides `fused.rs`, the one `unsafe` outside the C layer: calling a `#[target_feature]`
 // function, which is sound only after the CPU was seen to have the feature
@@ -71,20 +73,32 @@ fn best_supported() -> Level {
     Level::Baseline
 }
 
-/// The level `PYRT_CPU` asks for (`None`: the best there is).
-fn requested(value: &str) -> Option<Level> {
+/// The level a `PYRT_CPU` value asks for: `Ok(None)` for the best there is
+/// (empty), `Err` for a value that names no level.
+fn requested(value: &str) -> std::result::Result<Option<Level>, ()> {
     match value.trim().to_ascii_lowercase().as_str() {
-        "baseline" => Some(Level::Baseline),
-        "fma" => Some(Level::Fma),
-        "avx512" => Some(Level::Avx512),
-        _ => None,
+        "" => Ok(None),
+        "baseline" | "sse2" => Ok(Some(Level::Baseline)),
+        "fma" | "avx2" => Ok(Some(Level::Fma)),
+        "avx512" => Ok(Some(Level::Avx512)),
+        _ => Err(()),
     }
 }
 
 fn detect() -> Level {
     let best = best_supported();
-    let wanted = std::env::var("PYRT_CPU").ok().and_then(|v| requested(&v));
-    wanted.map_or(best, |w| w.min(best))
+    let value = std::env::var("PYRT_CPU").unwrap_or_default();
+    match requested(&value) {
+        Ok(wanted) => wanted.map_or(best, |w| w.min(best)),
+        Err(()) => {
+            eprintln!(
+                "pyrt: PYRT_CPU={value:?} names no CPU level (baseline, fma or avx512; sse2 and avx2 are taken \
+                 as baseline and fma); running at {}, the best this CPU has",
+                best.name()
+            );
+            best
+        }
+    }
 }
 
 /// The level the kernels run with in this process.
@@ -215,11 +229,15 @@ mod tests {
 
     #[test]
     fn pyrt_cpu_names_a_level_or_means_the_best() {
-        assert_eq!(requested("avx512"), Some(Level::Avx512));
-        assert_eq!(requested(" FMA "), Some(Level::Fma));
-        assert_eq!(requested("baseline"), Some(Level::Baseline));
-        assert_eq!(requested(""), None);
-        assert_eq!(requested("sse9"), None);
+        assert_eq!(requested("avx512"), Ok(Some(Level::Avx512)));
+        assert_eq!(requested(" FMA "), Ok(Some(Level::Fma)));
+        assert_eq!(requested("avx2"), Ok(Some(Level::Fma)));
+        assert_eq!(requested("baseline"), Ok(Some(Level::Baseline)));
+        assert_eq!(requested("SSE2"), Ok(Some(Level::Baseline)));
+        assert_eq!(requested(""), Ok(None));
+        assert_eq!(requested("  "), Ok(None));
+        assert_eq!(requested("sse9"), Err(()));
+        assert_eq!(requested("avx-512"), Err(()));
         assert!(level() <= best_supported());
     }
 }
