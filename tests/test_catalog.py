@@ -298,22 +298,20 @@ def test_every_function_gives_the_same_bits_at_every_cpu_level(level, tmp_path_f
 
 
 @pytest.mark.parametrize("value, level", [("sse2", "baseline"), ("AVX2", "fma"), ("avx3", None), ("avx-512", None)])
-def test_pyrt_cpu_takes_the_usual_names_and_says_when_a_value_names_no_level(value, level, tmp_path):
+def test_pyrt_cpu_takes_the_usual_names_and_says_when_a_value_names_no_level(value, level, tmp_path,
+                                                                            tmp_path_factory):
     # A misspelt level must not pass for a forced one: the child runs at the
     # best level and says so on stderr, once.
     import subprocess
     import sys
 
+    best, _ = _run_at_level("", tmp_path_factory)
     script = "import numpy as np, pyrt; from pyrt._core import ffi, lib\n" \
              "pyrt.sma(np.arange(50.0), 5); pyrt.rsi(np.arange(50.0), 5)\n" \
              "print(ffi.string(lib.pyrt_cpu_level()).decode())"
-    def child(forced: str):
-        # From a folder of its own: the source tree's `pyrt` is not the built one.
-        return subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYRT_CPU=forced), cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60, check=True)
-
-    best = child("").stdout.strip()
-    done = child(value)
+    # From a folder of its own: the source tree's `pyrt` is not the built one.
+    done = subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYRT_CPU=value), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=True)
     order = ["baseline", "fma", "avx512"]
     if level is None:
         assert done.stdout.strip() == best
